@@ -1,0 +1,212 @@
+//! Offscreen frames and frame timing: `stillpoint screenshot` renders a scene
+//! to a PNG with no window, and `stillpoint profile` measures frame times.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bevy::camera::RenderTarget;
+use bevy::prelude::*;
+use bevy::render::render_resource::{TextureFormat, TextureUsages};
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+
+use crate::scene::CurrentScene;
+use crate::view::CameraTarget;
+
+/// Frames rendered after the scene appears and before the capture, so that
+/// shadows, bloom and automatic exposure of the first frames have settled.
+const SETTLE_FRAMES: u32 = 6;
+/// Longest a capture may wait for its scene, real time.
+const CAPTURE_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// The offscreen image the camera renders into.
+#[derive(Resource, Debug, Clone)]
+pub struct OffscreenImage(pub Handle<Image>);
+
+/// Makes the camera render into an offscreen image of this size.
+pub fn add_offscreen_target(app: &mut App, width: u32, height: u32) {
+    let mut image = Image::new_target_texture(width, height, TextureFormat::Rgba8UnormSrgb, None);
+    image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
+    let handle = app.world_mut().resource_mut::<Assets<Image>>().add(image);
+    app.insert_resource(CameraTarget(RenderTarget::Image(handle.clone().into())))
+        .insert_resource(OffscreenImage(handle));
+}
+
+/// Where the screenshot goes and how the capture is getting on.
+#[derive(Resource, Debug)]
+struct CaptureJob {
+    out: PathBuf,
+    settled: u32,
+    requested: bool,
+}
+
+/// Captures one frame to `out` once the scene is on screen, then exits: with
+/// success when the PNG is written, with an error when the scene cannot load.
+pub fn add_screenshot(app: &mut App, out: PathBuf) {
+    app.insert_resource(CaptureJob {
+        out,
+        settled: 0,
+        requested: false,
+    })
+    .add_systems(Last, request_capture);
+}
+
+fn request_capture(
+    mut job: ResMut<CaptureJob>,
+    current: Res<CurrentScene>,
+    image: Res<OffscreenImage>,
+    time: Res<Time<Real>>,
+    mut commands: Commands,
+    mut exit: MessageWriter<AppExit>,
+) {
+    if job.requested {
+        return;
+    }
+    if current.generation == 0 {
+        if let Some(error) = &current.error {
+            eprintln!("{error}");
+            exit.write(AppExit::error());
+        } else if time.elapsed() > CAPTURE_TIMEOUT {
+            eprintln!("the scene did not appear within {} s", CAPTURE_TIMEOUT.as_secs());
+            exit.write(AppExit::error());
+        }
+        return;
+    }
+    job.settled += 1;
+    if job.settled < SETTLE_FRAMES {
+        return;
+    }
+    job.requested = true;
+    commands
+        .spawn(Screenshot::image(image.0.clone()))
+        .observe(save_capture);
+}
+
+fn save_capture(captured: On<ScreenshotCaptured>, job: Res<CaptureJob>, mut exit: MessageWriter<AppExit>) {
+    let result = captured
+        .image
+        .clone()
+        .try_into_dynamic()
+        .map_err(|e| e.to_string())
+        .and_then(|image| {
+            image
+                .to_rgb8()
+                .save_with_format(&job.out, image::ImageFormat::Png)
+                .map_err(|e| e.to_string())
+        });
+    match result {
+        Ok(()) => {
+            println!("wrote {}", job.out.display());
+            exit.write(AppExit::Success);
+        }
+        Err(e) => {
+            eprintln!("{}: cannot write the screenshot: {e}", job.out.display());
+            exit.write(AppExit::error());
+        }
+    }
+}
+
+/// Frame-time statistics, milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameStats {
+    /// Frames measured.
+    pub frames: usize,
+    /// Mean frame time.
+    pub mean_ms: f64,
+    /// Median frame time.
+    pub median_ms: f64,
+    /// 95th percentile.
+    pub p95_ms: f64,
+    /// Longest frame.
+    pub max_ms: f64,
+}
+
+impl FrameStats {
+    /// Statistics of frame times given in seconds; `None` for no frames.
+    pub fn from_seconds(samples: &[f64]) -> Option<Self> {
+        if samples.is_empty() {
+            return None;
+        }
+        let mut sorted: Vec<f64> = samples.iter().map(|s| s * 1000.0).collect();
+        sorted.sort_by(f64::total_cmp);
+        let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+        Some(Self {
+            frames: sorted.len(),
+            mean_ms: sorted.iter().sum::<f64>() / sorted.len() as f64,
+            median_ms: at(0.5),
+            p95_ms: at(0.95),
+            max_ms: at(1.0),
+        })
+    }
+}
+
+#[derive(Resource, Debug)]
+struct Profiler {
+    warmup: u32,
+    frames: u32,
+    seen: u32,
+    samples: Vec<f64>,
+    scene: String,
+}
+
+/// Measures `frames` frame times after `warmup` frames of the scene on
+/// screen, prints them, and exits.
+pub fn add_profiler(app: &mut App, warmup: u32, frames: u32, scene: String) {
+    app.insert_resource(Profiler {
+        warmup,
+        frames,
+        seen: 0,
+        samples: Vec::with_capacity(frames as usize),
+        scene,
+    })
+    .add_systems(Last, measure_frames);
+}
+
+fn measure_frames(
+    mut profiler: ResMut<Profiler>,
+    current: Res<CurrentScene>,
+    time: Res<Time<Real>>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    if current.generation == 0 {
+        if let Some(error) = &current.error {
+            eprintln!("{error}");
+            exit.write(AppExit::error());
+        }
+        return;
+    }
+    profiler.seen += 1;
+    if profiler.seen <= profiler.warmup {
+        return;
+    }
+    profiler.samples.push(time.delta_secs_f64());
+    if profiler.samples.len() as u32 >= profiler.frames {
+        if let Some(stats) = FrameStats::from_seconds(&profiler.samples) {
+            println!(
+                "{}: {} frames: mean {:.2} ms, median {:.2} ms, p95 {:.2} ms, max {:.2} ms ({:.1} frames per second)",
+                profiler.scene,
+                stats.frames,
+                stats.mean_ms,
+                stats.median_ms,
+                stats.p95_ms,
+                stats.max_ms,
+                1000.0 / stats.mean_ms
+            );
+        }
+        exit.write(AppExit::Success);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_stats_are_in_milliseconds() {
+        let stats = FrameStats::from_seconds(&[0.010, 0.020, 0.030, 0.040, 0.100]).unwrap();
+        assert_eq!(stats.frames, 5);
+        assert!((stats.mean_ms - 40.0).abs() < 1e-9);
+        assert!((stats.median_ms - 30.0).abs() < 1e-9);
+        assert!((stats.max_ms - 100.0).abs() < 1e-9);
+        assert!(FrameStats::from_seconds(&[]).is_none());
+    }
+}

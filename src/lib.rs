@@ -1,0 +1,204 @@
+//! Stillpoint: guided relaxation in calming 3D scenes.
+//!
+//! This crate holds the app plugin and the system sets that order a frame;
+//! each capability lives in its own module. Pure logic (scene format and
+//! checks, procedural generation) has no Bevy types and is tested alone.
+
+#![forbid(unsafe_code)]
+
+pub mod capture;
+pub mod cli;
+pub mod clock;
+pub mod overlay;
+pub mod procgen;
+pub mod render;
+pub mod scene;
+pub mod view;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bevy::app::ScheduleRunnerPlugin;
+use bevy::asset::AssetPlugin;
+use bevy::prelude::*;
+use bevy::render::RenderPlugin;
+use bevy::window::{ExitCondition, PresentMode, WindowResolution};
+use bevy::winit::WinitPlugin;
+
+/// The order of work in a frame. Each set runs after the one before it.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AppSet {
+    /// Keyboard and mouse.
+    Input,
+    /// The scene clock advances.
+    Clock,
+    /// Scene loading, hot reload and switching.
+    Scene,
+    /// Everything that moves with the clock: water, wind, particles, clouds.
+    Animate,
+    /// The camera follows the seated view and the person's look.
+    View,
+    /// Overlays: errors, pause, hints, fades.
+    Ui,
+}
+
+/// Where frames go.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Output {
+    /// A desktop window.
+    Window {
+        /// Vertical sync: off when measuring frame times.
+        vsync: bool,
+        /// Window size, pixels.
+        size: (u32, u32),
+    },
+    /// An offscreen image of this size; no window and no display needed.
+    Offscreen {
+        /// Width, pixels.
+        width: u32,
+        /// Height, pixels.
+        height: u32,
+    },
+}
+
+/// How to start the app.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// The scene file to open first.
+    pub scene: PathBuf,
+    /// Window or offscreen.
+    pub output: Output,
+    /// Close after this many seconds of real time.
+    pub quit_after: Option<f64>,
+    /// Hold the scene clock at this time (screenshots).
+    pub frozen_at: Option<f64>,
+    /// Show the controls hint.
+    pub hints: bool,
+}
+
+/// Why the app could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// The scene file does not exist or its folder cannot be read.
+    #[error("{path}: cannot open the scene file: {source}")]
+    SceneFile {
+        /// The path as given.
+        path: String,
+        /// The reason.
+        source: std::io::Error,
+    },
+}
+
+/// Close the app after this much real time, seconds.
+#[derive(Resource, Debug, Clone, Copy)]
+struct QuitAfter(f64);
+
+/// Builds the whole app for `launch`: Bevy, and every Stillpoint plugin.
+pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
+    let scene_error = |source| LaunchError::SceneFile {
+        path: launch.scene.display().to_string(),
+        source,
+    };
+    let full = std::fs::canonicalize(&launch.scene).map_err(scene_error)?;
+    if !full.is_file() {
+        return Err(scene_error(std::io::Error::other("not a file")));
+    }
+    let folder = full.parent().map(Path::to_path_buf).unwrap_or_default();
+    let file = full
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+
+    let mut app = App::new();
+    let offscreen = matches!(launch.output, Output::Offscreen { .. });
+    let window = match launch.output {
+        Output::Window { vsync, size } => WindowPlugin {
+            primary_window: Some(Window {
+                title: "Stillpoint".into(),
+                resolution: WindowResolution::new(size.0, size.1),
+                present_mode: if vsync {
+                    PresentMode::AutoVsync
+                } else {
+                    PresentMode::AutoNoVsync
+                },
+                ..default()
+            }),
+            ..default()
+        },
+        Output::Offscreen { .. } => WindowPlugin {
+            primary_window: None,
+            exit_condition: ExitCondition::DontExit,
+            ..default()
+        },
+    };
+    let plugins = DefaultPlugins
+        .set(window)
+        .set(AssetPlugin {
+            file_path: folder.to_string_lossy().into_owned(),
+            // Scene authors see their edits within a second in a window;
+            // one-shot renders read each file once.
+            watch_for_changes_override: Some(!offscreen),
+            ..default()
+        })
+        .set(RenderPlugin {
+            synchronous_pipeline_compilation: offscreen,
+            ..default()
+        });
+    if offscreen {
+        app.add_plugins((
+            plugins.disable::<WinitPlugin>(),
+            ScheduleRunnerPlugin::run_loop(Duration::ZERO),
+        ));
+    } else {
+        app.add_plugins(plugins);
+    }
+
+    configure_sets(&mut app);
+    app.insert_resource(scene::SceneFolder { root: folder })
+        .insert_resource(scene::CurrentScene::new(file))
+        .insert_resource(overlay::ShowHints(launch.hints));
+    if let Output::Offscreen { width, height } = launch.output {
+        capture::add_offscreen_target(&mut app, width, height);
+    }
+    app.add_plugins((
+        clock::plugin,
+        scene::plugin,
+        render::plugin,
+        view::plugin,
+        overlay::plugin,
+    ));
+    if let Some(at) = launch.frozen_at {
+        app.insert_resource(clock::SceneClock {
+            seconds: at,
+            frozen: true,
+        });
+    }
+    if let Some(seconds) = launch.quit_after {
+        app.insert_resource(QuitAfter(seconds))
+            .add_systems(Last, quit_after);
+    }
+    Ok(app)
+}
+
+/// Orders the frame: input, clock, scene, animation, view, overlays.
+pub fn configure_sets(app: &mut App) {
+    app.configure_sets(
+        Update,
+        (
+            AppSet::Input,
+            AppSet::Clock,
+            AppSet::Scene,
+            AppSet::Animate,
+            AppSet::View,
+            AppSet::Ui,
+        )
+            .chain(),
+    );
+}
+
+fn quit_after(limit: Res<QuitAfter>, time: Res<Time<Real>>, mut exit: MessageWriter<AppExit>) {
+    if time.elapsed_secs_f64() >= limit.0 {
+        info!("closing after {} s, as asked", limit.0);
+        exit.write(AppExit::Success);
+    }
+}

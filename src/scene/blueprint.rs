@@ -1,0 +1,163 @@
+//! A scene's blueprint: all the generated geometry and placements, made from
+//! a checked scene file in plain Rust, before anything touches the ECS.
+
+use crate::procgen::mesh::MeshData;
+use crate::procgen::scatter::{self, Placement, Surroundings};
+use crate::procgen::sky;
+use crate::procgen::terrain::TerrainShape;
+use crate::scene::format::{SceneFile, Water};
+
+/// Radius of the sky dome, metres: beyond the farthest water and terrain.
+pub const SKY_RADIUS_M: f32 = 12_000.0;
+/// Distance of the sun's disc, metres: just inside the sky dome.
+pub const SUN_DISTANCE_M: f32 = 11_000.0;
+/// Apparent radius of the sun's disc, degrees; a little larger than the real
+/// sun, as it looks low in the sky.
+pub const SUN_DISC_DEG: f32 = 0.7;
+/// Distance of cloud banks, metres.
+pub const CLOUD_DISTANCE_M: f32 = 9_000.0;
+/// Most grid cells along a side of the inner water surface.
+const MAX_WATER_CELLS: u32 = 192;
+/// Water deeper than this shows only its deep colour, metres.
+const SHALLOW_DEPTH_M: f32 = 2.5;
+
+/// Everything generated for one scene.
+#[derive(Debug, Clone)]
+pub struct Blueprint {
+    /// The ground's height function.
+    pub terrain: TerrainShape,
+    /// The ground mesh.
+    pub terrain_mesh: MeshData,
+    /// The sky dome.
+    pub sky_mesh: MeshData,
+    /// Unit vector towards the sun.
+    pub sun_dir: [f32; 3],
+    /// The water surface, if any.
+    pub water_mesh: Option<MeshData>,
+    /// One mesh and its placements per scatter entry.
+    pub scatter: Vec<(MeshData, Vec<Placement>)>,
+    /// Cloud banks: mesh, azimuth (rad), elevation (rad), angular width (rad).
+    pub clouds: Vec<(MeshData, f32, f32, f32)>,
+    /// The eye of the seated viewpoint, metres.
+    pub eye: [f32; 3],
+}
+
+impl Blueprint {
+    /// Generates everything `scene` describes. The scene must have passed
+    /// validation, which bounds every size and count used here.
+    pub fn new(scene: &SceneFile) -> Self {
+        let terrain = TerrainShape::new(&scene.terrain, scene.seed);
+        let datum = scene.water.as_ref().map_or(0.0, |w| w.level_m);
+        let terrain_mesh = terrain.mesh(&scene.terrain.colors, datum);
+        let sun_dir = sky::sun_direction(scene.sun.azimuth_deg, scene.sun.elevation_deg);
+        let sky_mesh = sky::dome(&scene.sky, sun_dir, SKY_RADIUS_M);
+        let water_mesh = scene.water.as_ref().map(|w| water_mesh(w, &terrain));
+        let (vx, vz) = scene.viewpoint.position_m;
+        let around = Surroundings {
+            terrain: &terrain,
+            datum_m: datum,
+            has_water: scene.water.is_some(),
+            viewpoint: (vx, vz),
+            seed: scene.seed,
+        };
+        let scatter = scene
+            .scatter
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                let mesh = MeshData::kind(entry.kind, entry.color, scene.seed.wrapping_add(i as u64));
+                (mesh, scatter::place(entry, i, around))
+            })
+            .collect();
+        let clouds = scene
+            .sky
+            .clouds
+            .as_ref()
+            .map(|c| {
+                let mut rng = crate::procgen::noise::Rng::new(scene.seed, 0xC1);
+                let shade = crate::procgen::terrain::mix(c.color, scene.sky.horizon, 0.6);
+                (0..c.count)
+                    .map(|i| {
+                        let mesh = sky::cloud_bank(c.color, crate::procgen::terrain::scale(shade, 0.85), scene.seed ^ u64::from(i));
+                        let azimuth = rng.range(0.0, std::f32::consts::TAU);
+                        let elevation = rng.range(c.elevation_deg.0, c.elevation_deg.1).to_radians();
+                        let width = rng.range(8.0, 22.0).to_radians();
+                        (mesh, azimuth, elevation, width)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let eye = [vx, terrain.height_at(vx, vz) + scene.viewpoint.eye_height_m, vz];
+        Self {
+            terrain,
+            terrain_mesh,
+            sky_mesh,
+            sun_dir,
+            water_mesh,
+            scatter,
+            clouds,
+            eye,
+        }
+    }
+
+    /// Number of scattered instances actually placed.
+    pub fn instance_count(&self) -> usize {
+        self.scatter.iter().map(|(_, placed)| placed.len()).sum()
+    }
+}
+
+/// The water surface: a grid over the terrain, where the shore is, and a
+/// flat skirt out to the water's full size. Vertex colour red is how shallow
+/// the water is (1 at the shore), green how much the swell may move it.
+fn water_mesh(water: &Water, terrain: &TerrainShape) -> MeshData {
+    let size = water.size_m.unwrap_or(terrain.size_m).max(terrain.size_m);
+    let inner = terrain.size_m;
+    let cells = terrain.resolution.min(MAX_WATER_CELLS) as usize;
+    let step = inner / cells as f32;
+    // Waves shorter than four grid cells would alias: only the ripples in the
+    // fragment shader show them.
+    let displace = ((water.wave_length_m / step - 4.0) / 4.0).clamp(0.0, 1.0);
+    let level = water.level_m;
+    let verts = cells + 1;
+    let half = inner * 0.5;
+    let mut mesh = MeshData::with_capacity(verts * verts + 16, cells * cells * 6 + 48);
+    let mut depth = Vec::with_capacity(verts * verts);
+    for iz in 0..verts {
+        for ix in 0..verts {
+            let x = -half + ix as f32 * step;
+            let z = -half + iz as f32 * step;
+            let d = level - terrain.height_at(x, z);
+            depth.push(d);
+            let shallow = 1.0 - (d / SHALLOW_DEPTH_M).clamp(0.0, 1.0);
+            mesh.push_vertex([x, level, z], [0.0, 1.0, 0.0], [shallow, displace, 0.0, 1.0]);
+        }
+    }
+    for iz in 0..cells {
+        for ix in 0..cells {
+            let a = iz * verts + ix;
+            let (b, c, d) = (a + 1, a + verts, a + verts + 1);
+            // Skip cells where the ground is well above the water everywhere:
+            // they would only be drawn and hidden.
+            if [a, b, c, d].iter().all(|&k| depth[k] < -1.0) {
+                continue;
+            }
+            let (a, b, c, d) = (a as u32, b as u32, c as u32, d as u32);
+            mesh.indices.extend_from_slice(&[a, c, b, b, c, d]);
+        }
+    }
+    if size > inner + 1.0 {
+        // A skirt of eight quads from the terrain's edge to the water's edge.
+        let outer = size * 0.5;
+        let ring = |r: f32| [[-r, -r], [r, -r], [r, r], [-r, r]];
+        let first = mesh.positions.len() as u32;
+        for [x, z] in ring(half).into_iter().chain(ring(outer)) {
+            mesh.push_vertex([x, level, z], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]);
+        }
+        for i in 0..4u32 {
+            let (a, b) = (first + i, first + (i + 1) % 4);
+            let (c, d) = (first + 4 + i, first + 4 + (i + 1) % 4);
+            mesh.indices.extend_from_slice(&[a, b, c, b, d, c]);
+        }
+    }
+    mesh
+}

@@ -1,0 +1,535 @@
+//! The scene file format: what a scene author writes in RON.
+//!
+//! These types are the external format only. They are parsed, checked by
+//! [`super::validate`], and then turned into runtime components by
+//! [`super::spawn`]; nothing at runtime derives `Deserialize` just to be loaded.
+//!
+//! Conventions: distances in metres, angles in degrees, colours as linear-light
+//! `(r, g, b)` in 0..1, `y` is up and a heading of 0 degrees looks north
+//! (towards -z). New sections are added with `#[serde(default)]` so that older
+//! files keep loading.
+
+use serde::{Deserialize, Serialize};
+
+/// A linear-light colour, each channel in 0..1.
+pub type Rgb = (f32, f32, f32);
+
+/// A point on the ground plane: `(x, z)` in metres.
+pub type GroundPoint = (f32, f32);
+
+/// A closed range `(min, max)`.
+pub type Range = (f32, f32);
+
+/// One calming place: its landform, water, sky, light, plants and motion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SceneFile {
+    /// Name shown in the window title and by `stillpoint scenes`.
+    pub title: String,
+    /// One line saying what the place is.
+    pub description: String,
+    /// Seed of every procedural choice (terrain noise, scattering). Same seed,
+    /// same place.
+    #[serde(default)]
+    pub seed: u64,
+    /// Scene file (relative to this one) that the person's "safe place"
+    /// action switches to. `None`: this scene is itself the safe place.
+    #[serde(default)]
+    pub safe_scene: Option<String>,
+    /// Where the person sits and looks.
+    pub viewpoint: Viewpoint,
+    /// Sky colours.
+    pub sky: Sky,
+    /// The sun: the key light.
+    pub sun: Sun,
+    /// Soft light from the whole sky: the fill.
+    #[serde(default)]
+    pub ambient: Ambient,
+    /// Haze that separates near, middle and far.
+    #[serde(default)]
+    pub fog: Fog,
+    /// The ground.
+    pub terrain: Terrain,
+    /// A water surface, if the place has one.
+    #[serde(default)]
+    pub water: Option<Water>,
+    /// Plants and stones scattered over the ground.
+    #[serde(default)]
+    pub scatter: Vec<Scatter>,
+    /// Slowly drifting motes or fireflies.
+    #[serde(default)]
+    pub particles: Vec<Particles>,
+    /// The wind that sways plants and carries particles.
+    #[serde(default)]
+    pub wind: Wind,
+    /// Camera exposure as EV100: lower is brighter. 6 to 16; default 9.7.
+    #[serde(default = "defaults::exposure_ev100")]
+    pub exposure_ev100: f32,
+}
+
+/// The seated viewpoint. Nothing but the person moves it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Viewpoint {
+    /// Where the person sits, `(x, z)` in metres; the ground height there is
+    /// taken from the terrain.
+    pub position_m: GroundPoint,
+    /// Eye height above the ground, metres. 0.5 to 3; default 1.2 (seated).
+    #[serde(default = "defaults::eye_height_m")]
+    pub eye_height_m: f32,
+    /// Direction the view faces at the start, degrees clockwise from north
+    /// (-z). -360 to 360; default 0.
+    #[serde(default)]
+    pub heading_deg: f32,
+    /// Starting pitch, degrees; negative looks down. -30 to 30; default -3.
+    #[serde(default = "defaults::pitch_deg")]
+    pub pitch_deg: f32,
+    /// Vertical field of view on the desktop, degrees. 30 to 100; default 55.
+    #[serde(default = "defaults::fov_deg")]
+    pub fov_deg: f32,
+}
+
+/// A gradient sky dome with a glow around the sun.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sky {
+    /// Colour straight overhead.
+    pub zenith: Rgb,
+    /// Colour at the horizon.
+    pub horizon: Rgb,
+    /// Colour below the horizon (seen only past the edge of the world).
+    #[serde(default = "defaults::sky_ground")]
+    pub below: Rgb,
+    /// How far up the horizon colour reaches: the exponent of the blend.
+    /// 0.1 (horizon colour high into the sky) to 4; default 0.6.
+    #[serde(default = "defaults::horizon_blend")]
+    pub horizon_blend: f32,
+    /// Colour of the glow around the sun, added to the sky.
+    #[serde(default = "defaults::sun_glow")]
+    pub sun_glow: Rgb,
+    /// Angular radius of the sun glow, degrees. 1 to 90; default 25.
+    #[serde(default = "defaults::sun_glow_deg")]
+    pub sun_glow_deg: f32,
+    /// Soft cloud banks, if any.
+    #[serde(default)]
+    pub clouds: Option<Clouds>,
+}
+
+/// Soft cloud banks drifting across the sky.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clouds {
+    /// Number of cloud banks. 0 to 200.
+    pub count: u32,
+    /// Colour of the clouds (lit side).
+    pub color: Rgb,
+    /// Elevation band above the horizon where clouds sit, degrees `(min, max)`
+    /// within 1 to 60.
+    #[serde(default = "defaults::cloud_elevation_deg")]
+    pub elevation_deg: Range,
+    /// Drift across the sky, degrees of azimuth per minute. 0 to 3; default 0.5.
+    #[serde(default = "defaults::cloud_drift")]
+    pub drift_deg_per_min: f32,
+}
+
+/// The sun, the scene's key light.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sun {
+    /// Compass direction of the sun, degrees clockwise from north. -360 to 360.
+    pub azimuth_deg: f32,
+    /// Height of the sun above the horizon, degrees. -5 to 90.
+    pub elevation_deg: f32,
+    /// Colour of the sunlight.
+    pub color: Rgb,
+    /// Illuminance on a surface facing the sun, lux. 0 to 120000.
+    pub illuminance_lux: f32,
+    /// Whether the sun casts shadows. Default true.
+    #[serde(default = "defaults::yes")]
+    pub shadows: bool,
+    /// Whether the sun's disc is drawn in the sky. Default true.
+    #[serde(default = "defaults::yes")]
+    pub disc: bool,
+}
+
+/// Light from the whole sky.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ambient {
+    /// Colour of the sky fill.
+    pub color: Rgb,
+    /// Brightness of the fill, in Bevy's ambient units (cd/m²). 0 to 20000;
+    /// default 900.
+    pub brightness: f32,
+}
+
+/// Distance haze.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fog {
+    /// Colour of the haze; usually close to the horizon colour.
+    pub color: Rgb,
+    /// Distance at which contrast falls to 5 %, metres. 10 to 100000;
+    /// default 1200.
+    pub visibility_m: f32,
+    /// Colour of the glow in the haze when looking towards the sun.
+    #[serde(default = "defaults::fog_sun")]
+    pub sun_color: Rgb,
+}
+
+/// The ground: a seeded height function sampled on a square grid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Terrain {
+    /// Width and depth of the square of ground, metres. 10 to 4000;
+    /// default 600.
+    #[serde(default = "defaults::terrain_size_m")]
+    pub size_m: f32,
+    /// Grid cells along each side. 8 to 512; default 192.
+    #[serde(default = "defaults::terrain_resolution")]
+    pub resolution: u32,
+    /// Height of flat ground, metres. -100 to 100; default 1.
+    #[serde(default = "defaults::base_height_m")]
+    pub base_height_m: f32,
+    /// Height of the rolling noise, metres. 0 to 200; default 1.5.
+    #[serde(default = "defaults::roughness_m")]
+    pub roughness_m: f32,
+    /// Size of the largest noise features, metres. 1 to 2000; default 60.
+    #[serde(default = "defaults::feature_size_m")]
+    pub feature_size_m: f32,
+    /// Landforms added to the noise, in order.
+    #[serde(default)]
+    pub shapes: Vec<Landform>,
+    /// Ground colours.
+    pub colors: GroundColors,
+}
+
+/// A landform added to the terrain's height.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Landform {
+    /// A smooth bowl, for a lake or a pond.
+    Basin {
+        /// Centre, metres.
+        center_m: GroundPoint,
+        /// Radius of the bowl's rim, metres. 1 to 4000.
+        radius_m: f32,
+        /// Depth at the centre, metres. 0 to 500.
+        depth_m: f32,
+    },
+    /// A smooth rounded hill.
+    Hill {
+        /// Centre, metres.
+        center_m: GroundPoint,
+        /// Radius of the hill's foot, metres. 1 to 4000.
+        radius_m: f32,
+        /// Height at the top, metres. 0 to 1000.
+        height_m: f32,
+    },
+    /// A plane tilt: the ground falls towards a compass direction, as a
+    /// beach falls towards the sea.
+    Slope {
+        /// Compass direction the ground falls towards, degrees from north.
+        toward_deg: f32,
+        /// Fall in metres per 100 m of distance. -50 to 50.
+        drop_per_100m: f32,
+        /// Distance beyond which the ground stops falling, metres from the
+        /// centre. 0 to 4000; 0 means never.
+        #[serde(default)]
+        flatten_beyond_m: f32,
+    },
+}
+
+/// Ground colours chosen by height above the water and by steepness.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroundColors {
+    /// Colour at the water's edge (sand, mud, pebbles).
+    pub shore: Rgb,
+    /// Colour of most of the ground (grass, moss).
+    pub low: Rgb,
+    /// Colour of high ground.
+    pub high: Rgb,
+    /// Colour of steep slopes (rock).
+    #[serde(default = "defaults::rock")]
+    pub steep: Rgb,
+    /// Height of the shore band above the water (or above 0 without
+    /// water), metres. 0 to 50; default 0.8.
+    #[serde(default = "defaults::shore_band_m")]
+    pub shore_band_m: f32,
+    /// Height at which the ground is fully `high`, metres. 0.1 to 1000;
+    /// default 25.
+    #[serde(default = "defaults::high_from_m")]
+    pub high_from_m: f32,
+}
+
+/// A body of water: a flat surface with slow animated waves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Water {
+    /// Height of the still surface, metres. -100 to 100; default 0.
+    #[serde(default)]
+    pub level_m: f32,
+    /// Width of the square of water, metres. 10 to 20000; default: the
+    /// terrain's size.
+    #[serde(default)]
+    pub size_m: Option<f32>,
+    /// Colour of deep water, looking down into it.
+    pub deep_color: Rgb,
+    /// Colour of shallow water near the shore.
+    pub shallow_color: Rgb,
+    /// Height of the waves, crest to trough, metres. 0 to 2; default 0.06.
+    #[serde(default = "defaults::wave_height_m")]
+    pub wave_height_m: f32,
+    /// Distance between crests, metres. 0.5 to 200; default 4.
+    #[serde(default = "defaults::wave_length_m")]
+    pub wave_length_m: f32,
+    /// Time between crests passing a point, seconds. 1.5 to 30; default 4.
+    /// Long periods read as calm.
+    #[serde(default = "defaults::wave_period_s")]
+    pub wave_period_s: f32,
+    /// Compass direction the waves travel towards, degrees.
+    #[serde(default)]
+    pub wave_toward_deg: f32,
+}
+
+/// Many copies of one generated plant or stone scattered over the ground.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scatter {
+    /// What is scattered.
+    pub kind: ScatterKind,
+    /// How many. 0 to 20000 per entry, 60000 in all.
+    pub count: u32,
+    /// Where on the ground.
+    #[serde(default)]
+    pub area: Area,
+    /// Allowed ground height above the water level (or above 0), metres,
+    /// `(min, max)`. Default: anywhere above the water.
+    #[serde(default)]
+    pub altitude_m: Option<Range>,
+    /// Size relative to the kind's natural size, `(min, max)` within 0.05 to 20.
+    #[serde(default = "defaults::scale")]
+    pub scale: Range,
+    /// Main colour (foliage, or the stone itself).
+    pub color: Rgb,
+    /// How much each copy's colour may differ, 0 to 0.5; default 0.12.
+    #[serde(default = "defaults::color_variation")]
+    pub color_variation: f32,
+}
+
+/// The generated meshes a scatter can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ScatterKind {
+    /// A conifer, about 9 m tall.
+    Pine,
+    /// A round-crowned broadleaf tree, about 8 m tall.
+    Broadleaf,
+    /// A low rounded bush, about 1.2 m.
+    Bush,
+    /// A palm with a leaning trunk, about 7 m.
+    Palm,
+    /// A weathered stone, about 0.8 m across.
+    Rock,
+    /// A tuft of reeds at the water's edge, about 1.4 m.
+    Reeds,
+    /// A tuft of grass, about 0.4 m.
+    Grass,
+}
+
+/// A region of the ground plane.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub enum Area {
+    /// The whole terrain.
+    #[default]
+    Everywhere,
+    /// A ring around a centre, metres.
+    Ring {
+        /// Centre of the ring.
+        center_m: GroundPoint,
+        /// Inner radius: nothing closer. 0 or more.
+        inner_m: f32,
+        /// Outer radius: nothing further. Greater than `inner_m`.
+        outer_m: f32,
+    },
+    /// An axis-aligned rectangle.
+    Rect {
+        /// Corner with the smallest `x` and `z`.
+        min_m: GroundPoint,
+        /// Corner with the largest `x` and `z`.
+        max_m: GroundPoint,
+    },
+}
+
+/// Small glowing points drifting slowly through the air.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Particles {
+    /// How they look and move.
+    pub kind: ParticleKind,
+    /// How many. 0 to 5000.
+    pub count: u32,
+    /// Where over the ground.
+    #[serde(default)]
+    pub area: Area,
+    /// Height band above the ground, metres `(min, max)` within 0 to 100.
+    #[serde(default = "defaults::particle_height_m")]
+    pub height_m: Range,
+    /// Colour of the glow.
+    pub color: Rgb,
+    /// Glow strength relative to the scene's light. 0 to 20; default 2.
+    #[serde(default = "defaults::particle_glow")]
+    pub glow: f32,
+    /// Diameter, metres. 0.005 to 0.3; default 0.04.
+    #[serde(default = "defaults::particle_size_m")]
+    pub size_m: f32,
+    /// Drift speed, metres per second. 0 to 0.5; default 0.08.
+    #[serde(default = "defaults::particle_drift")]
+    pub drift_m_per_s: f32,
+}
+
+/// How particles behave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ParticleKind {
+    /// Dust or pollen catching the light: steady glow.
+    Motes,
+    /// Fireflies: a glow that swells and fades over several seconds, never
+    /// faster than once every 2.5 s, so nothing flashes.
+    Fireflies,
+}
+
+/// The wind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wind {
+    /// Strength of the sway, 0 (still) to 1 (a steady breeze). Default 0.3.
+    pub strength: f32,
+    /// Time of one sway, seconds. 2 to 30; default 6. Long is calm.
+    pub period_s: f32,
+    /// Compass direction the wind blows towards, degrees.
+    #[serde(default)]
+    pub toward_deg: f32,
+}
+
+impl Default for Ambient {
+    fn default() -> Self {
+        Self {
+            color: (0.6, 0.7, 0.9),
+            brightness: 900.0,
+        }
+    }
+}
+
+impl Default for Fog {
+    fn default() -> Self {
+        Self {
+            color: (0.7, 0.75, 0.8),
+            visibility_m: 1200.0,
+            sun_color: defaults::fog_sun(),
+        }
+    }
+}
+
+impl Default for Wind {
+    fn default() -> Self {
+        Self {
+            strength: 0.3,
+            period_s: 6.0,
+            toward_deg: 0.0,
+        }
+    }
+}
+
+/// Default values, named so the format documentation and the code agree.
+pub mod defaults {
+    use super::{Range, Rgb};
+
+    pub fn exposure_ev100() -> f32 {
+        9.7
+    }
+    pub fn eye_height_m() -> f32 {
+        1.2
+    }
+    pub fn pitch_deg() -> f32 {
+        -3.0
+    }
+    pub fn fov_deg() -> f32 {
+        55.0
+    }
+    pub fn sky_ground() -> Rgb {
+        (0.2, 0.2, 0.22)
+    }
+    pub fn horizon_blend() -> f32 {
+        0.6
+    }
+    pub fn sun_glow() -> Rgb {
+        (0.5, 0.35, 0.2)
+    }
+    pub fn sun_glow_deg() -> f32 {
+        25.0
+    }
+    pub fn cloud_elevation_deg() -> Range {
+        (4.0, 25.0)
+    }
+    pub fn cloud_drift() -> f32 {
+        0.5
+    }
+    pub fn yes() -> bool {
+        true
+    }
+    pub fn fog_sun() -> Rgb {
+        (1.0, 0.85, 0.6)
+    }
+    pub fn terrain_size_m() -> f32 {
+        600.0
+    }
+    pub fn terrain_resolution() -> u32 {
+        192
+    }
+    pub fn base_height_m() -> f32 {
+        1.0
+    }
+    pub fn roughness_m() -> f32 {
+        1.5
+    }
+    pub fn feature_size_m() -> f32 {
+        60.0
+    }
+    pub fn rock() -> Rgb {
+        (0.28, 0.26, 0.24)
+    }
+    pub fn shore_band_m() -> f32 {
+        0.8
+    }
+    pub fn high_from_m() -> f32 {
+        25.0
+    }
+    pub fn wave_height_m() -> f32 {
+        0.06
+    }
+    pub fn wave_length_m() -> f32 {
+        4.0
+    }
+    pub fn wave_period_s() -> f32 {
+        4.0
+    }
+    pub fn scale() -> Range {
+        (0.8, 1.2)
+    }
+    pub fn color_variation() -> f32 {
+        0.12
+    }
+    pub fn particle_height_m() -> Range {
+        (0.5, 3.0)
+    }
+    pub fn particle_glow() -> f32 {
+        2.0
+    }
+    pub fn particle_size_m() -> f32 {
+        0.04
+    }
+    pub fn particle_drift() -> f32 {
+        0.08
+    }
+}

@@ -1,0 +1,356 @@
+//! Turns a checked scene into entities: light, sky, ground, water, plants,
+//! particles and clouds, all under one [`SceneRoot`] so that a reload or a
+//! change of scene replaces them in one step.
+
+use bevy::asset::RenderAssetUsages;
+use bevy::light::CascadeShadowConfigBuilder;
+use bevy::mesh::{Indices, PrimitiveTopology};
+use bevy::prelude::*;
+
+use super::blueprint::{Blueprint, CLOUD_DISTANCE_M, SUN_DISC_DEG, SUN_DISTANCE_M};
+use super::format::{ParticleKind, Rgb, SceneFile};
+use crate::procgen::mesh::MeshData;
+use crate::procgen::noise::Rng;
+use crate::procgen::scatter::{self, SHADES};
+use crate::procgen::terrain::compass;
+use crate::render::{PlantMaterial, Sway, WaterMaterial, WaterUniform};
+
+/// The parent of everything a scene spawned.
+#[derive(Component, Debug)]
+pub struct SceneRoot;
+
+/// What the camera takes from the scene: where the person sits and how the
+/// air and the exposure look.
+#[derive(Resource, Debug, Clone, PartialEq)]
+pub struct SceneView {
+    /// Eye position, metres.
+    pub eye: Vec3,
+    /// Heading the scene faces at the start, degrees from north.
+    pub heading_deg: f32,
+    /// Pitch at the start, degrees.
+    pub pitch_deg: f32,
+    /// Vertical field of view on the desktop, degrees.
+    pub fov_deg: f32,
+    /// Exposure, EV100.
+    pub exposure_ev100: f32,
+    /// Fog colour, linear.
+    pub fog_color: Rgb,
+    /// Fog glow towards the sun, linear.
+    pub fog_sun_color: Rgb,
+    /// Fog visibility, metres.
+    pub fog_visibility_m: f32,
+    /// Window title.
+    pub title: String,
+}
+
+/// A particle drifting around its anchor.
+#[derive(Component, Debug, Clone)]
+pub struct Drift {
+    /// Centre of its wandering, metres.
+    pub anchor: Vec3,
+    /// How far it wanders, metres.
+    pub reach_m: f32,
+    /// Phases of its wandering, radians.
+    pub phase: Vec3,
+    /// Angular rates of its wandering, radians per second.
+    pub rate: Vec3,
+    /// Period of a firefly's glow, seconds; 0 for a steady mote.
+    pub pulse_period_s: f32,
+}
+
+/// The cloud layer, turning slowly about the viewer.
+#[derive(Component, Debug, Clone)]
+pub struct CloudDrift {
+    /// Turn rate, radians per second.
+    pub rate: f32,
+}
+
+/// The slowest a firefly's glow may swell and fade, seconds per cycle.
+const FIREFLY_PERIOD_S: (f32, f32) = (3.0, 7.0);
+
+/// Spawns `scene` into `world`: generates it, uploads its meshes and
+/// materials, and returns the [`SceneRoot`] entity.
+pub fn spawn_scene(world: &mut World, scene: &SceneFile) -> Entity {
+    let blueprint = Blueprint::new(scene);
+    spawn_blueprint(world, scene, &blueprint)
+}
+
+/// Spawns a generated blueprint of `scene`.
+pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Blueprint) -> Entity {
+    let sun_dir = Vec3::from(blueprint.sun_dir);
+    let root = world
+        .spawn((SceneRoot, Transform::default(), Visibility::default(), Name::new("scene")))
+        .id();
+
+    world.insert_resource(GlobalAmbientLight {
+        color: rgb(scene.ambient.color),
+        brightness: scene.ambient.brightness,
+        affects_lightmapped_meshes: true,
+    });
+    world.insert_resource(ClearColor(rgb(scene.sky.horizon)));
+    world.insert_resource(SceneView {
+        eye: Vec3::from(blueprint.eye),
+        heading_deg: scene.viewpoint.heading_deg,
+        pitch_deg: scene.viewpoint.pitch_deg,
+        fov_deg: scene.viewpoint.fov_deg,
+        exposure_ev100: scene.exposure_ev100,
+        fog_color: scene.fog.color,
+        fog_sun_color: scene.fog.sun_color,
+        fog_visibility_m: scene.fog.visibility_m,
+        title: scene.title.clone(),
+    });
+
+    // The sun: a directional light shining along -sun_dir.
+    let sun = world
+        .spawn((
+            DirectionalLight {
+                color: rgb(scene.sun.color),
+                illuminance: scene.sun.illuminance_lux,
+                shadow_maps_enabled: scene.sun.shadows,
+                ..default()
+            },
+            Transform::from_translation(sun_dir).looking_at(Vec3::ZERO, Vec3::Y),
+            CascadeShadowConfigBuilder {
+                num_cascades: 3,
+                first_cascade_far_bound: 15.0,
+                maximum_distance: 250.0,
+                ..default()
+            }
+            .build(),
+            Name::new("sun"),
+        ))
+        .id();
+    world.entity_mut(root).add_child(sun);
+
+    let sky_mesh = add_mesh(world, &blueprint.sky_mesh);
+    let sky_material = add_standard(
+        world,
+        StandardMaterial {
+            base_color: Color::WHITE,
+            unlit: true,
+            fog_enabled: false,
+            cull_mode: None,
+            ..default()
+        },
+    );
+    spawn_child(world, root, (Mesh3d(sky_mesh), MeshMaterial3d(sky_material), Transform::from_translation(Vec3::from(blueprint.eye)), Name::new("sky")));
+
+    if scene.sun.disc {
+        let radius = SUN_DISTANCE_M * SUN_DISC_DEG.to_radians().tan();
+        let disc = add_mesh(world, &MeshData::sphere(radius, (1.0, 1.0, 1.0)));
+        let c = scene.sun.color;
+        let material = add_standard(
+            world,
+            StandardMaterial {
+                // Brighter than white, so the tonemapper and bloom give it a
+                // soft halo rather than a flat disc.
+                base_color: Color::linear_rgb(c.0 * 6.0, c.1 * 6.0, c.2 * 6.0),
+                unlit: true,
+                fog_enabled: false,
+                ..default()
+            },
+        );
+        let at = Vec3::from(blueprint.eye) + sun_dir * SUN_DISTANCE_M;
+        spawn_child(world, root, (Mesh3d(disc), MeshMaterial3d(material), Transform::from_translation(at), Name::new("sun disc")));
+    }
+
+    if !blueprint.clouds.is_empty() {
+        let drift = scene.sky.clouds.as_ref().map_or(0.0, |c| c.drift_deg_per_min);
+        let layer = world
+            .spawn((
+                CloudDrift { rate: drift.to_radians() / 60.0 },
+                Transform::from_translation(Vec3::from(blueprint.eye)),
+                Visibility::default(),
+                Name::new("clouds"),
+            ))
+            .id();
+        world.entity_mut(root).add_child(layer);
+        let material = add_standard(
+            world,
+            StandardMaterial {
+                base_color: Color::WHITE,
+                unlit: true,
+                fog_enabled: false,
+                ..default()
+            },
+        );
+        for (mesh, azimuth, elevation, width) in &blueprint.clouds {
+            let handle = add_mesh(world, mesh);
+            let dir = Vec3::new(azimuth.sin() * elevation.cos(), elevation.sin(), -azimuth.cos() * elevation.cos());
+            let length = CLOUD_DISTANCE_M * width.tan();
+            let transform = Transform::from_translation(dir * CLOUD_DISTANCE_M)
+                .looking_at(Vec3::ZERO, Vec3::Y)
+                .with_scale(Vec3::splat(length));
+            spawn_child(world, layer, (Mesh3d(handle), MeshMaterial3d(material.clone()), transform));
+        }
+    }
+
+    let ground = add_mesh(world, &blueprint.terrain_mesh);
+    let ground_material = add_standard(
+        world,
+        StandardMaterial {
+            base_color: Color::WHITE,
+            perceptual_roughness: 0.95,
+            reflectance: 0.2,
+            ..default()
+        },
+    );
+    spawn_child(world, root, (Mesh3d(ground), MeshMaterial3d(ground_material), Transform::default(), Name::new("terrain")));
+
+    if let (Some(water), Some(mesh)) = (&scene.water, &blueprint.water_mesh) {
+        let handle = add_mesh(world, mesh);
+        let sun = scene.sun.color;
+        // The glint fades as the sun sinks into the haze.
+        let glint = 3.0 + 9.0 * (scene.sun.elevation_deg / 30.0).clamp(0.0, 1.0);
+        let uniform = WaterUniform {
+            deep: vec4(water.deep_color),
+            shallow: vec4(water.shallow_color),
+            zenith: vec4(scene.sky.zenith),
+            horizon: vec4(scene.sky.horizon),
+            sun_color: Vec4::new(sun.0, sun.1, sun.2, glint),
+            sun_dir: sun_dir.extend(0.0),
+            waves: Vec4::new(
+                water.wave_height_m,
+                water.wave_length_m,
+                water.wave_period_s,
+                water.wave_toward_deg.to_radians(),
+            ),
+            params: Vec4::new(0.0, scene.sky.horizon_blend, 1.0, 8.0),
+        };
+        let material = world.resource_mut::<Assets<WaterMaterial>>().add(WaterMaterial { uniform });
+        spawn_child(world, root, (Mesh3d(handle), MeshMaterial3d(material), Transform::default(), Name::new("water")));
+    }
+
+    let (wind_x, wind_z) = compass(scene.wind.toward_deg);
+    let wind = Vec4::new(wind_x * scene.wind.strength, scene.wind.period_s, wind_z * scene.wind.strength, 0.0);
+    for ((mesh, placements), entry) in blueprint.scatter.iter().zip(&scene.scatter) {
+        if placements.is_empty() {
+            continue;
+        }
+        let handle = add_mesh(world, mesh);
+        let materials: Vec<Handle<PlantMaterial>> = (0..SHADES)
+            .map(|shade| {
+                let spread = if SHADES > 1 { shade as f32 / (SHADES - 1) as f32 * 2.0 - 1.0 } else { 0.0 };
+                let k = 1.0 + entry.color_variation * spread;
+                world.resource_mut::<Assets<PlantMaterial>>().add(PlantMaterial {
+                    base: StandardMaterial {
+                        base_color: Color::linear_rgb(k, k * (1.0 + 0.1 * entry.color_variation * spread), k),
+                        perceptual_roughness: 0.85,
+                        reflectance: 0.25,
+                        double_sided: true,
+                        cull_mode: None,
+                        ..default()
+                    },
+                    extension: Sway { wind },
+                })
+            })
+            .collect();
+        let batch: Vec<_> = placements
+            .iter()
+            .map(|p| {
+                (
+                    Mesh3d(handle.clone()),
+                    MeshMaterial3d(materials[p.shade].clone()),
+                    Transform::from_translation(Vec3::from(p.position))
+                        .with_rotation(Quat::from_rotation_y(p.yaw))
+                        .with_scale(Vec3::splat(p.scale)),
+                    ChildOf(root),
+                )
+            })
+            .collect();
+        world.spawn_batch(batch);
+    }
+
+    for (index, entry) in scene.particles.iter().enumerate() {
+        if entry.count == 0 {
+            continue;
+        }
+        let mesh = add_mesh(world, &MeshData::sphere(entry.size_m * 0.5, (1.0, 1.0, 1.0)));
+        let c = entry.color;
+        let material = add_standard(
+            world,
+            StandardMaterial {
+                base_color: Color::linear_rgb(c.0 * entry.glow, c.1 * entry.glow, c.2 * entry.glow),
+                unlit: true,
+                ..default()
+            },
+        );
+        let mut rng = Rng::new(scene.seed, 0xD21F7 + index as u64);
+        let half = blueprint.terrain.size_m * 0.5;
+        let batch: Vec<_> = (0..entry.count)
+            .map(|_| {
+                let (x, z) = scatter::sample(&entry.area, half, &mut rng);
+                let y = blueprint.terrain.height_at(x, z).max(scene.water.as_ref().map_or(f32::MIN, |w| w.level_m))
+                    + rng.range(entry.height_m.0, entry.height_m.1);
+                let drift = Drift {
+                    anchor: Vec3::new(x, y, z),
+                    // About ten seconds of drift at the scene's speed.
+                    reach_m: entry.drift_m_per_s * 10.0,
+                    phase: Vec3::new(rng.range(0.0, 6.3), rng.range(0.0, 6.3), rng.range(0.0, 6.3)),
+                    rate: Vec3::new(rng.range(0.05, 0.12), rng.range(0.04, 0.09), rng.range(0.05, 0.12)),
+                    pulse_period_s: match entry.kind {
+                        ParticleKind::Motes => 0.0,
+                        ParticleKind::Fireflies => rng.range(FIREFLY_PERIOD_S.0, FIREFLY_PERIOD_S.1),
+                    },
+                };
+                (
+                    Mesh3d(mesh.clone()),
+                    MeshMaterial3d(material.clone()),
+                    Transform::from_translation(drift.anchor),
+                    drift,
+                    ChildOf(root),
+                )
+            })
+            .collect();
+        world.spawn_batch(batch);
+    }
+    root
+}
+
+/// A particle's transform at scene time `t`: a slow wander about its anchor,
+/// and for fireflies a glow that swells and fades.
+pub fn drift_transform(drift: &Drift, t: f32) -> Transform {
+    let wander = Vec3::new(
+        (drift.rate.x * t + drift.phase.x).sin(),
+        0.4 * (drift.rate.y * t + drift.phase.y).sin(),
+        (drift.rate.z * t + drift.phase.z).cos(),
+    ) * drift.reach_m;
+    let scale = if drift.pulse_period_s > 0.0 {
+        // Raised cosine: smooth, slow, and never a flash.
+        let phase = (t / drift.pulse_period_s + drift.phase.x) * std::f32::consts::TAU;
+        0.25 + 0.75 * (0.5 - 0.5 * phase.cos())
+    } else {
+        1.0
+    };
+    Transform::from_translation(drift.anchor + wander).with_scale(Vec3::splat(scale))
+}
+
+fn spawn_child(world: &mut World, parent: Entity, bundle: impl Bundle) {
+    world.spawn((bundle, ChildOf(parent)));
+}
+
+fn add_standard(world: &mut World, material: StandardMaterial) -> Handle<StandardMaterial> {
+    world.resource_mut::<Assets<StandardMaterial>>().add(material)
+}
+
+/// Uploads generated vertex data as a Bevy mesh.
+pub fn add_mesh(world: &mut World, data: &MeshData) -> Handle<Mesh> {
+    world.resource_mut::<Assets<Mesh>>().add(to_mesh(data))
+}
+
+/// Converts generated vertex data into a Bevy mesh.
+pub fn to_mesh(data: &MeshData) -> Mesh {
+    Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::default())
+        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, data.positions.clone())
+        .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, data.normals.clone())
+        .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, data.colors.clone())
+        .with_inserted_indices(Indices::U32(data.indices.clone()))
+}
+
+fn rgb(c: Rgb) -> Color {
+    Color::linear_rgb(c.0, c.1, c.2)
+}
+
+fn vec4(c: Rgb) -> Vec4 {
+    Vec4::new(c.0, c.1, c.2, 1.0)
+}

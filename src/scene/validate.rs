@@ -1,0 +1,355 @@
+//! Checks of meaning on a parsed scene: ranges, sizes and references.
+//!
+//! Parsing guarantees the shape of a scene; this module guarantees that the
+//! numbers make a place that can be built and sat in: no negative counts, no
+//! colours outside 0..1, no ten-million-instance scatter, no terrain a thousand
+//! kilometres wide, no `NaN`, and no reference to a file that is not there.
+//! Every problem names the value by its path; [`super::parse`] turns the path
+//! into a line and column.
+
+use super::format::*;
+use super::locate::{PathStep, ValuePath};
+use crate::procgen::terrain::TerrainShape;
+
+/// Most instances one scatter entry may ask for.
+pub const MAX_SCATTER_PER_ENTRY: u32 = 20_000;
+/// Most instances all scatter entries together may ask for: about what a
+/// software renderer still draws at an interactive rate.
+pub const MAX_SCATTER_TOTAL: u64 = 60_000;
+/// Most particles one entry may ask for.
+pub const MAX_PARTICLES: u32 = 5_000;
+/// Widest terrain, metres: past this, fog hides the edge anyway.
+pub const MAX_TERRAIN_SIZE_M: f32 = 4_000.0;
+/// Finest terrain grid: 512 x 512 cells is about half a million triangles.
+pub const MAX_TERRAIN_RESOLUTION: u32 = 512;
+/// The seated person's eyes must stay this far above the water, metres.
+pub const MIN_EYE_ABOVE_WATER_M: f32 = 0.5;
+
+/// One thing wrong with a scene, named by the path of the value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// Which value is wrong.
+    pub path: ValuePath,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+/// Checks a parsed scene. `file_exists` answers whether a path relative to
+/// the scene's own folder names an existing file.
+pub fn validate(scene: &SceneFile, file_exists: &dyn Fn(&str) -> bool) -> Vec<Problem> {
+    let mut c = Checker::default();
+    c.text("title", &scene.title, 80);
+    c.text("description", &scene.description, 200);
+    if let Some(safe) = &scene.safe_scene {
+        c.reference("safe_scene", safe, file_exists);
+    }
+    c.within("viewpoint", |c| viewpoint(c, &scene.viewpoint));
+    c.within("sky", |c| sky(c, &scene.sky));
+    c.within("sun", |c| {
+        let sun = &scene.sun;
+        c.range("azimuth_deg", sun.azimuth_deg, -360.0, 360.0, "degrees");
+        c.range("elevation_deg", sun.elevation_deg, -5.0, 90.0, "degrees");
+        c.color("color", sun.color);
+        c.range("illuminance_lux", sun.illuminance_lux, 0.0, 120_000.0, "lux");
+    });
+    c.within("ambient", |c| {
+        c.color("color", scene.ambient.color);
+        c.range("brightness", scene.ambient.brightness, 0.0, 20_000.0, "cd/m²");
+    });
+    c.within("fog", |c| {
+        c.color("color", scene.fog.color);
+        c.color("sun_color", scene.fog.sun_color);
+        c.range("visibility_m", scene.fog.visibility_m, 10.0, 100_000.0, "m");
+    });
+    c.within("terrain", |c| terrain(c, &scene.terrain));
+    if let Some(water) = &scene.water {
+        c.within("water", |c| self::water(c, water));
+    }
+    let mut total: u64 = 0;
+    c.within("scatter", |c| {
+        for (i, entry) in scene.scatter.iter().enumerate() {
+            total += u64::from(entry.count);
+            c.item(i, |c| scatter(c, entry));
+        }
+    });
+    if total > MAX_SCATTER_TOTAL {
+        c.problem_at(
+            vec![PathStep::Field("scatter")],
+            format!(
+                "{total} scattered instances in all is too many; expected at most {MAX_SCATTER_TOTAL}"
+            ),
+        );
+    }
+    c.within("particles", |c| {
+        for (i, entry) in scene.particles.iter().enumerate() {
+            c.item(i, |c| particles(c, entry));
+        }
+    });
+    c.within("wind", |c| {
+        c.range("strength", scene.wind.strength, 0.0, 1.0, "");
+        c.range("period_s", scene.wind.period_s, 2.0, 30.0, "s");
+        c.range("toward_deg", scene.wind.toward_deg, -360.0, 360.0, "degrees");
+    });
+    c.range("exposure_ev100", scene.exposure_ev100, 6.0, 16.0, "EV100");
+
+    // Where the person sits must be dry ground, which needs a terrain that
+    // passed its own checks.
+    if c.problems.is_empty()
+        && let Some(water) = &scene.water
+    {
+        let shape = TerrainShape::new(&scene.terrain, scene.seed);
+        let (x, z) = scene.viewpoint.position_m;
+        let eye = shape.height_at(x, z) + scene.viewpoint.eye_height_m;
+        if eye < water.level_m + MIN_EYE_ABOVE_WATER_M {
+            c.problem_at(
+                vec![PathStep::Field("viewpoint"), PathStep::Field("position_m")],
+                format!(
+                    "the viewpoint's eyes would be {:.2} m above the water; expected at least {MIN_EYE_ABOVE_WATER_M} m (move the viewpoint to higher ground)",
+                    eye - water.level_m
+                ),
+            );
+        }
+    }
+    c.problems
+}
+
+fn viewpoint(c: &mut Checker, v: &Viewpoint) {
+    c.ground_point("position_m", v.position_m);
+    c.range("eye_height_m", v.eye_height_m, 0.5, 3.0, "m");
+    c.range("heading_deg", v.heading_deg, -360.0, 360.0, "degrees");
+    c.range("pitch_deg", v.pitch_deg, -30.0, 30.0, "degrees");
+    c.range("fov_deg", v.fov_deg, 30.0, 100.0, "degrees");
+}
+
+fn sky(c: &mut Checker, sky: &Sky) {
+    c.color("zenith", sky.zenith);
+    c.color("horizon", sky.horizon);
+    c.color("below", sky.below);
+    c.color("sun_glow", sky.sun_glow);
+    c.range("horizon_blend", sky.horizon_blend, 0.1, 4.0, "");
+    c.range("sun_glow_deg", sky.sun_glow_deg, 1.0, 90.0, "degrees");
+    if let Some(clouds) = &sky.clouds {
+        c.within("clouds", |c| {
+            c.count("count", clouds.count, 200);
+            c.color("color", clouds.color);
+            c.span("elevation_deg", clouds.elevation_deg, 1.0, 60.0, "degrees");
+            c.range("drift_deg_per_min", clouds.drift_deg_per_min, 0.0, 3.0, "degrees a minute");
+        });
+    }
+}
+
+fn terrain(c: &mut Checker, t: &Terrain) {
+    c.range("size_m", t.size_m, 10.0, MAX_TERRAIN_SIZE_M, "m");
+    c.count_between("resolution", t.resolution, 8, MAX_TERRAIN_RESOLUTION);
+    c.range("base_height_m", t.base_height_m, -100.0, 100.0, "m");
+    c.range("roughness_m", t.roughness_m, 0.0, 200.0, "m");
+    c.range("feature_size_m", t.feature_size_m, 1.0, 2000.0, "m");
+    if t.shapes.len() > 64 {
+        c.problem("shapes", format!("{} landforms is too many; expected at most 64", t.shapes.len()));
+    }
+    c.within("shapes", |c| {
+        for (i, shape) in t.shapes.iter().enumerate() {
+            c.item(i, |c| match shape {
+                Landform::Basin { center_m, radius_m, depth_m } => {
+                    c.ground_point("center_m", *center_m);
+                    c.range("radius_m", *radius_m, 1.0, 4000.0, "m");
+                    c.range("depth_m", *depth_m, 0.0, 500.0, "m");
+                }
+                Landform::Hill { center_m, radius_m, height_m } => {
+                    c.ground_point("center_m", *center_m);
+                    c.range("radius_m", *radius_m, 1.0, 4000.0, "m");
+                    c.range("height_m", *height_m, 0.0, 1000.0, "m");
+                }
+                Landform::Slope { toward_deg, drop_per_100m, flatten_beyond_m } => {
+                    c.range("toward_deg", *toward_deg, -360.0, 360.0, "degrees");
+                    c.range("drop_per_100m", *drop_per_100m, -50.0, 50.0, "m");
+                    c.range("flatten_beyond_m", *flatten_beyond_m, 0.0, 4000.0, "m");
+                }
+            });
+        }
+    });
+    c.within("colors", |c| {
+        let colors = &t.colors;
+        c.color("shore", colors.shore);
+        c.color("low", colors.low);
+        c.color("high", colors.high);
+        c.color("steep", colors.steep);
+        c.range("shore_band_m", colors.shore_band_m, 0.0, 50.0, "m");
+        c.range("high_from_m", colors.high_from_m, 0.1, 1000.0, "m");
+    });
+}
+
+fn water(c: &mut Checker, w: &Water) {
+    c.range("level_m", w.level_m, -100.0, 100.0, "m");
+    if let Some(size) = w.size_m {
+        c.range("size_m", size, 10.0, 20_000.0, "m");
+    }
+    c.color("deep_color", w.deep_color);
+    c.color("shallow_color", w.shallow_color);
+    c.range("wave_height_m", w.wave_height_m, 0.0, 2.0, "m");
+    c.range("wave_length_m", w.wave_length_m, 0.5, 200.0, "m");
+    c.range("wave_period_s", w.wave_period_s, 1.5, 30.0, "s");
+    c.range("wave_toward_deg", w.wave_toward_deg, -360.0, 360.0, "degrees");
+}
+
+fn scatter(c: &mut Checker, s: &Scatter) {
+    c.count("count", s.count, MAX_SCATTER_PER_ENTRY);
+    c.area("area", &s.area);
+    if let Some(band) = s.altitude_m {
+        c.span("altitude_m", band, -500.0, 1000.0, "m");
+    }
+    c.span("scale", s.scale, 0.05, 20.0, "");
+    c.color("color", s.color);
+    c.range("color_variation", s.color_variation, 0.0, 0.5, "");
+}
+
+fn particles(c: &mut Checker, p: &Particles) {
+    c.count("count", p.count, MAX_PARTICLES);
+    c.area("area", &p.area);
+    c.span("height_m", p.height_m, 0.0, 100.0, "m");
+    c.color("color", p.color);
+    c.range("glow", p.glow, 0.0, 20.0, "");
+    c.range("size_m", p.size_m, 0.005, 0.3, "m");
+    c.range("drift_m_per_s", p.drift_m_per_s, 0.0, 0.5, "m/s");
+}
+
+/// Collects problems while walking the scene, keeping track of the path.
+#[derive(Default)]
+struct Checker {
+    at: ValuePath,
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn within(&mut self, field: &'static str, f: impl FnOnce(&mut Self)) {
+        self.at.push(PathStep::Field(field));
+        f(self);
+        self.at.pop();
+    }
+
+    fn item(&mut self, index: usize, f: impl FnOnce(&mut Self)) {
+        self.at.push(PathStep::Index(index));
+        f(self);
+        self.at.pop();
+    }
+
+    fn problem(&mut self, field: &'static str, message: String) {
+        let mut path = self.at.clone();
+        path.push(PathStep::Field(field));
+        self.problems.push(Problem { path, message });
+    }
+
+    fn problem_at(&mut self, path: ValuePath, message: String) {
+        self.problems.push(Problem { path, message });
+    }
+
+    fn range(&mut self, field: &'static str, value: f32, min: f32, max: f32, unit: &str) {
+        self.at.push(PathStep::Field(field));
+        self.range_here(value, min, max, unit);
+        self.at.pop();
+    }
+
+    fn span(&mut self, field: &'static str, (low, high): Range, min: f32, max: f32, unit: &str) {
+        self.within(field, |c| {
+            c.at.push(PathStep::Index(0));
+            let before = c.problems.len();
+            c.range_here(low, min, max, unit);
+            c.at.pop();
+            c.at.push(PathStep::Index(1));
+            c.range_here(high, min, max, unit);
+            c.at.pop();
+            if c.problems.len() == before && low > high {
+                let path = c.at.clone();
+                c.problem_at(path, format!("({low}, {high}) is backwards; expected (min, max) with min no greater than max"));
+            }
+        });
+    }
+
+    fn range_here(&mut self, value: f32, min: f32, max: f32, unit: &str) {
+        if !(min..=max).contains(&value) {
+            let unit = if unit.is_empty() { String::new() } else { format!(" {unit}") };
+            let got = if value.is_finite() { format!("{value}{unit}") } else { "a value that is not a finite number".into() };
+            let path = self.at.clone();
+            self.problem_at(path, format!("{got} is out of range; expected {min} to {max}{unit}"));
+        }
+    }
+
+    fn count(&mut self, field: &'static str, value: u32, max: u32) {
+        if value > max {
+            self.problem(field, format!("{value} is too many; expected at most {max}"));
+        }
+    }
+
+    fn count_between(&mut self, field: &'static str, value: u32, min: u32, max: u32) {
+        if !(min..=max).contains(&value) {
+            self.problem(field, format!("{value} is out of range; expected {min} to {max}"));
+        }
+    }
+
+    fn color(&mut self, field: &'static str, (r, g, b): Rgb) {
+        self.within(field, |c| {
+            for (i, channel) in [r, g, b].into_iter().enumerate() {
+                if !(0.0..=1.0).contains(&channel) {
+                    c.at.push(PathStep::Index(i));
+                    let path = c.at.clone();
+                    c.at.pop();
+                    let name = ["red", "green", "blue"][i];
+                    let got = if channel.is_finite() { format!("{channel}") } else { "not a finite number".into() };
+                    c.problem_at(path, format!("colour channel {name} is {got}; expected a linear-light value from 0 to 1"));
+                }
+            }
+        });
+    }
+
+    fn ground_point(&mut self, field: &'static str, (x, z): GroundPoint) {
+        self.within(field, |c| {
+            for (i, v) in [x, z].into_iter().enumerate() {
+                c.at.push(PathStep::Index(i));
+                c.range_here(v, -10_000.0, 10_000.0, "m");
+                c.at.pop();
+            }
+        });
+    }
+
+    fn area(&mut self, field: &'static str, area: &Area) {
+        self.within(field, |c| match area {
+            Area::Everywhere => {}
+            Area::Ring { center_m, inner_m, outer_m } => {
+                c.ground_point("center_m", *center_m);
+                c.range("inner_m", *inner_m, 0.0, 10_000.0, "m");
+                c.range("outer_m", *outer_m, 0.0, 10_000.0, "m");
+                if inner_m.is_finite() && outer_m.is_finite() && outer_m <= inner_m {
+                    c.problem("outer_m", format!("outer radius {outer_m} m is not beyond the inner radius {inner_m} m; expected outer_m > inner_m"));
+                }
+            }
+            Area::Rect { min_m, max_m } => {
+                c.ground_point("min_m", *min_m);
+                c.ground_point("max_m", *max_m);
+                if max_m.0 <= min_m.0 || max_m.1 <= min_m.1 {
+                    c.problem("max_m", format!("({}, {}) is not beyond min_m ({}, {}) on both axes; expected a rectangle with some area", max_m.0, max_m.1, min_m.0, min_m.1));
+                }
+            }
+        });
+    }
+
+    fn text(&mut self, field: &'static str, text: &str, max_chars: usize) {
+        if text.trim().is_empty() {
+            self.problem(field, "is empty; expected some words".into());
+        } else if text.chars().count() > max_chars {
+            self.problem(field, format!("is {} characters long; expected at most {max_chars}", text.chars().count()));
+        }
+    }
+
+    fn reference(&mut self, field: &'static str, path: &str, file_exists: &dyn Fn(&str) -> bool) {
+        let looks_safe = !path.is_empty()
+            && !path.starts_with('/')
+            && !path.contains('\\')
+            && !path.split('/').any(|part| part == "..")
+            && path.ends_with(".ron");
+        if !looks_safe {
+            self.problem(field, format!("\"{path}\" is not a scene file name; expected a .ron path relative to this scene's folder, such as \"lake_dusk.ron\""));
+        } else if !file_exists(path) {
+            self.problem(field, format!("\"{path}\" does not exist; expected a scene file in this scene's folder"));
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! The seated view on the desktop: the camera, mouse look, fullscreen, the
+//! window title, pause and the safe-place action.
+//!
+//! **Invariant:** nothing moves the camera but the person. Mouse drags turn
+//! the head; the horizon stays level (no roll) and the eye stays where the
+//! scene seats it.
+
+use bevy::camera::{Exposure, Hdr, RenderTarget};
+use bevy::core_pipeline::tonemapping::Tonemapping;
+use bevy::input::mouse::AccumulatedMouseMotion;
+use bevy::pbr::{DistanceFog, FogFalloff};
+use bevy::post_process::bloom::Bloom;
+use bevy::prelude::*;
+use bevy::window::{PrimaryWindow, WindowMode};
+
+use crate::AppSet;
+use crate::scene::spawn::SceneView;
+use crate::overlay::Fade;
+use crate::scene::{CurrentScene, SceneAsset};
+
+/// Far clipping distance, metres: past the sky dome.
+const FAR_M: f32 = 20_000.0;
+/// How far a mouse drag turns the view, degrees per pixel.
+const LOOK_DEG_PER_PIXEL: f32 = 0.12;
+/// How far the person may look up or down, degrees.
+const MAX_PITCH_DEG: f32 = 60.0;
+
+/// The person's camera.
+#[derive(Component, Debug)]
+pub struct ViewCamera;
+
+/// How the person has turned their head, relative to the scene's view.
+#[derive(Resource, Debug, Default, Clone, PartialEq)]
+pub struct Look {
+    /// Turn to the right, degrees.
+    pub yaw_deg: f32,
+    /// Turn upwards, degrees.
+    pub pitch_deg: f32,
+}
+
+/// Whether the experience is running or paused (pause overlay shown).
+#[derive(States, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Flow {
+    /// The scene is running.
+    #[default]
+    Running,
+    /// Paused: the overlay is up.
+    Paused,
+}
+
+/// Where the camera renders: the window, or an offscreen image.
+#[derive(Resource, Debug, Clone)]
+pub struct CameraTarget(pub RenderTarget);
+
+pub fn plugin(app: &mut App) {
+    app.init_resource::<Look>()
+        .init_state::<Flow>()
+        .add_systems(Startup, spawn_camera)
+        .add_systems(
+            Update,
+            (
+                (mouse_look, keyboard).in_set(AppSet::Input),
+                (apply_view, window_title).in_set(AppSet::View),
+            ),
+        );
+}
+
+/// The camera's rotation for a scene heading and pitch plus the person's
+/// own look, in degrees. Yaw only turns about the vertical and pitch only
+/// tilts: the horizon stays level.
+pub fn view_rotation(heading_deg: f32, pitch_deg: f32, look: &Look) -> Quat {
+    let yaw = -(heading_deg + look.yaw_deg).to_radians();
+    let pitch = (pitch_deg + look.pitch_deg)
+        .clamp(-MAX_PITCH_DEG, MAX_PITCH_DEG)
+        .to_radians();
+    Quat::from_rotation_y(yaw) * Quat::from_rotation_x(pitch)
+}
+
+fn spawn_camera(mut commands: Commands, target: Option<Res<CameraTarget>>) {
+    let mut camera = commands.spawn((
+        ViewCamera,
+        Camera3d::default(),
+        Hdr,
+        match std::env::var("SP_TM").as_deref() { Ok("agx") => Tonemapping::AgX, Ok("aces") => Tonemapping::AcesFitted, Ok("filmic") => Tonemapping::BlenderFilmic, Ok("neutral") => Tonemapping::KhronosPbrNeutral, _ => Tonemapping::TonyMcMapface },
+        Bloom {
+            intensity: 0.08,
+            ..Bloom::NATURAL
+        },
+        Msaa::Sample4,
+        Exposure::default(),
+        Projection::Perspective(PerspectiveProjection {
+            fov: 55f32.to_radians(),
+            far: FAR_M,
+            ..default()
+        }),
+        Transform::default(),
+        Name::new("view"),
+    ));
+    if let Some(target) = target {
+        camera.insert((target.0.clone(), IsDefaultUiCamera));
+    }
+}
+
+fn mouse_look(
+    buttons: Res<ButtonInput<MouseButton>>,
+    motion: Res<AccumulatedMouseMotion>,
+    mut look: ResMut<Look>,
+) {
+    if !buttons.pressed(MouseButton::Left) || motion.delta == Vec2::ZERO {
+        return;
+    }
+    // Drag the world: moving the mouse right turns the view left, like
+    // grabbing the scene and pulling it.
+    look.yaw_deg -= motion.delta.x * LOOK_DEG_PER_PIXEL;
+    look.pitch_deg = (look.pitch_deg + motion.delta.y * LOOK_DEG_PER_PIXEL)
+        .clamp(-MAX_PITCH_DEG, MAX_PITCH_DEG);
+}
+
+fn keyboard(
+    keys: Res<ButtonInput<KeyCode>>,
+    flow: Res<State<Flow>>,
+    mut next: ResMut<NextState<Flow>>,
+    mut windows: Query<&mut Window, With<PrimaryWindow>>,
+    mut exit: MessageWriter<AppExit>,
+    mut fade: ResMut<Fade>,
+    current: Res<CurrentScene>,
+    scenes: Res<Assets<SceneAsset>>,
+) {
+    if keys.just_pressed(KeyCode::Escape) {
+        next.set(match flow.get() {
+            Flow::Running => Flow::Paused,
+            Flow::Paused => Flow::Running,
+        });
+    }
+    if keys.just_pressed(KeyCode::KeyF)
+        && let Ok(mut window) = windows.single_mut()
+    {
+        window.mode = match window.mode {
+            WindowMode::Windowed => WindowMode::BorderlessFullscreen(MonitorSelection::Current),
+            _ => WindowMode::Windowed,
+        };
+    }
+    if keys.just_pressed(KeyCode::KeyS)
+        && !fade.busy()
+        && let Some(safe) = scenes
+            .get(&current.handle)
+            .and_then(|asset| asset.scene.safe_scene.clone())
+    {
+        let folder = std::path::Path::new(&current.path)
+            .parent()
+            .map(|p| p.join(&safe).to_string_lossy().into_owned())
+            .unwrap_or(safe);
+        fade.to_scene(folder);
+        next.set(Flow::Running);
+    }
+    if *flow.get() == Flow::Paused && keys.just_pressed(KeyCode::KeyQ) {
+        exit.write(AppExit::Success);
+    }
+}
+
+fn apply_view(
+    view: Option<Res<SceneView>>,
+    look: Res<Look>,
+    mut cameras: Query<
+        (
+            &mut Transform,
+            &mut Projection,
+            &mut Exposure,
+            Option<&mut DistanceFog>,
+            Entity,
+        ),
+        With<ViewCamera>,
+    >,
+    mut commands: Commands,
+) {
+    let Some(view) = view else { return };
+    if !view.is_changed() && !look.is_changed() {
+        return;
+    }
+    for (mut transform, mut projection, mut exposure, fog, entity) in &mut cameras {
+        transform.translation = view.eye;
+        transform.rotation = view_rotation(view.heading_deg, view.pitch_deg, &look);
+        if let Projection::Perspective(perspective) = projection.as_mut() {
+            perspective.fov = view.fov_deg.to_radians();
+        }
+        exposure.ev100 = view.exposure_ev100;
+        let c = view.fog_color;
+        let s = view.fog_sun_color;
+        let new_fog = DistanceFog {
+            color: Color::linear_rgb(c.0, c.1, c.2),
+            directional_light_color: Color::linear_rgba(s.0, s.1, s.2, 0.5),
+            directional_light_exponent: 12.0,
+            falloff: FogFalloff::from_visibility_squared(view.fog_visibility_m),
+        };
+        match fog {
+            Some(mut fog) => *fog = new_fog,
+            None => {
+                commands.entity(entity).insert(new_fog);
+            }
+        }
+    }
+}
+
+fn window_title(view: Option<Res<SceneView>>, mut windows: Query<&mut Window, With<PrimaryWindow>>) {
+    let Some(view) = view else { return };
+    if !view.is_changed() {
+        return;
+    }
+    if let Ok(mut window) = windows.single_mut() {
+        window.title = format!("Stillpoint — {}", view.title);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heading_turns_the_view_clockwise_from_north() {
+        let forward = |heading| view_rotation(heading, 0.0, &Look::default()) * Vec3::NEG_Z;
+        assert!(forward(0.0).abs_diff_eq(Vec3::NEG_Z, 1e-5));
+        assert!(forward(90.0).abs_diff_eq(Vec3::X, 1e-5), "{}", forward(90.0));
+        assert!(forward(180.0).abs_diff_eq(Vec3::Z, 1e-5));
+    }
+
+    #[test]
+    fn looking_around_never_rolls_the_horizon() {
+        for (yaw, pitch) in [(30.0, 20.0), (-170.0, -45.0), (400.0, 80.0)] {
+            let rotation = view_rotation(12.0, -3.0, &Look { yaw_deg: yaw, pitch_deg: pitch });
+            let right = rotation * Vec3::X;
+            assert!(right.y.abs() < 1e-5, "the horizon tilts: right = {right}");
+        }
+    }
+
+    #[test]
+    fn pitch_is_limited() {
+        let rotation = view_rotation(0.0, 20.0, &Look { yaw_deg: 0.0, pitch_deg: 80.0 });
+        let up = (rotation * Vec3::NEG_Z).y.asin().to_degrees();
+        assert!((up - MAX_PITCH_DEG).abs() < 1e-3, "{up}");
+    }
+}

@@ -1,0 +1,226 @@
+//! Headless app tests: each plugin on a bare app with no window and no GPU.
+
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use bevy::time::TimeUpdateStrategy;
+use stillpoint::overlay::{FADE_S, Fade};
+use stillpoint::render::{PlantMaterial, WaterMaterial};
+use stillpoint::scene::spawn::{SceneRoot, SceneView};
+use stillpoint::scene::{CurrentScene, SceneFolder, ShowScene};
+use stillpoint::view::{Look, ViewCamera};
+
+use crate::common::{scenes_dir, scratch};
+
+/// A bare app with the scene plugin, loading `file` from `folder`.
+fn scene_app(folder: &std::path::Path, file: &str, watch: bool) -> App {
+    let mut app = App::new();
+    app.add_plugins((
+        MinimalPlugins,
+        AssetPlugin {
+            file_path: folder.to_string_lossy().into_owned(),
+            watch_for_changes_override: Some(watch),
+            ..default()
+        },
+    ));
+    app.init_asset::<Mesh>()
+        .init_asset::<StandardMaterial>()
+        .init_asset::<PlantMaterial>()
+        .init_asset::<WaterMaterial>()
+        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(16)));
+    stillpoint::configure_sets(&mut app);
+    app.insert_resource(SceneFolder {
+        root: folder.to_path_buf(),
+    })
+    .insert_resource(CurrentScene::new(file))
+    .add_plugins((stillpoint::clock::plugin, stillpoint::scene::plugin));
+    app
+}
+
+/// Updates until `done` holds, for at most `limit` of real time.
+fn update_until(app: &mut App, limit: Duration, done: impl Fn(&World) -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        app.update();
+        if done(app.world()) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
+}
+
+fn generation(world: &World) -> u32 {
+    world.resource::<CurrentScene>().generation
+}
+
+fn scene_entities(app: &mut App) -> usize {
+    app.world_mut().query::<&ChildOf>().iter(app.world()).count()
+}
+
+#[test]
+fn a_broken_reload_keeps_the_last_good_scene_and_shows_the_error() {
+    let dir = scratch("reload");
+    let good = std::fs::read_to_string(scenes_dir().join("forest_clearing.ron")).unwrap();
+    std::fs::write(dir.join("scene.ron"), &good).unwrap();
+    let mut app = scene_app(&dir, "scene.ron", false);
+    assert!(update_until(&mut app, Duration::from_secs(60), |w| generation(w) == 1), "the scene never appeared");
+    let first_root = app.world().resource::<CurrentScene>().root.unwrap();
+    let spawned = scene_entities(&mut app);
+    assert!(spawned > 1000, "only {spawned} entities");
+    assert_eq!(app.world().resource::<SceneView>().title, "Forest clearing");
+
+    // A bad edit: the error appears, and the scene on screen stays.
+    std::fs::write(dir.join("scene.ron"), good.replacen("count: 260,", "count: 99999,", 1)).unwrap();
+    let _ = app.world().resource::<AssetServer>().reload("scene.ron");
+    assert!(update_until(&mut app, Duration::from_secs(30), |w| w.resource::<CurrentScene>().error.is_some()));
+    let current = app.world().resource::<CurrentScene>();
+    let error = current.error.clone().unwrap();
+    assert!(error.contains("scene.ron:") && error.contains("particles[0].count"), "{error}");
+    assert_eq!(current.root, Some(first_root));
+    assert_eq!(current.generation, 1);
+    assert!(app.world().get_entity(first_root).is_ok());
+    assert_eq!(scene_entities(&mut app), spawned);
+
+    // The fix: the scene is rebuilt and the error goes.
+    std::fs::write(dir.join("scene.ron"), good.replacen("title: \"Forest clearing\"", "title: \"Forest, edited\"", 1)).unwrap();
+    let _ = app.world().resource::<AssetServer>().reload("scene.ron");
+    assert!(update_until(&mut app, Duration::from_secs(60), |w| generation(w) == 2));
+    let current = app.world().resource::<CurrentScene>();
+    assert!(current.error.is_none());
+    assert_ne!(current.root, Some(first_root));
+    assert!(app.world().get_entity(first_root).is_err(), "the old scene was not removed");
+    assert_eq!(app.world().resource::<SceneView>().title, "Forest, edited");
+    let roots = app.world_mut().query_filtered::<(), With<SceneRoot>>().iter(app.world()).count();
+    assert_eq!(roots, 1);
+}
+
+#[test]
+fn editing_a_scene_file_hot_reloads_it() {
+    let dir = scratch("watch");
+    let good = std::fs::read_to_string(scenes_dir().join("beach_sunset.ron")).unwrap();
+    std::fs::write(dir.join("beach.ron"), &good).unwrap();
+    let mut app = scene_app(&dir, "beach.ron", true);
+    assert!(update_until(&mut app, Duration::from_secs(60), |w| generation(w) == 1));
+    // Let the watcher settle, then edit the file as an author would.
+    update_until(&mut app, Duration::from_millis(500), |_| false);
+    let edited = good.replacen("elevation_deg: 4.0,", "elevation_deg: 6.0,", 1);
+    std::fs::write(dir.join("beach.ron"), edited).unwrap();
+    let saved = Instant::now();
+    assert!(
+        update_until(&mut app, Duration::from_secs(20), |w| generation(w) == 2),
+        "the edit was not picked up"
+    );
+    println!("hot reload took {:?}", saved.elapsed());
+}
+
+#[test]
+fn an_unloadable_first_scene_reports_its_error() {
+    let dir = scratch("first-error");
+    std::fs::write(dir.join("bad.ron"), "(title: \"x\",\n  oops\n").unwrap();
+    let mut app = scene_app(&dir, "bad.ron", false);
+    assert!(update_until(&mut app, Duration::from_secs(30), |w| w.resource::<CurrentScene>().error.is_some()));
+    let current = app.world().resource::<CurrentScene>();
+    assert_eq!(current.generation, 0);
+    assert!(current.error.as_ref().unwrap().contains("bad.ron:"), "{:?}", current.error);
+}
+
+/// A bare app with the view and overlay plugins and a scene view in place.
+fn view_app() -> App {
+    let mut app = App::new();
+    app.add_plugins((
+        MinimalPlugins,
+        bevy::input::InputPlugin,
+        bevy::state::app::StatesPlugin,
+        AssetPlugin::default(),
+    ))
+    .init_asset::<stillpoint::scene::SceneAsset>()
+    .add_message::<ShowScene>()
+    .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(20)))
+    .insert_resource(CurrentScene {
+        generation: 1,
+        ..CurrentScene::new("scene.ron")
+    })
+    .insert_resource(SceneView {
+        eye: Vec3::new(1.0, 2.0, 3.0),
+        heading_deg: 90.0,
+        pitch_deg: 0.0,
+        fov_deg: 60.0,
+        exposure_ev100: 10.0,
+        fog_color: (0.5, 0.5, 0.5),
+        fog_sun_color: (1.0, 0.9, 0.8),
+        fog_visibility_m: 500.0,
+        title: "Test".into(),
+    });
+    stillpoint::configure_sets(&mut app);
+    app.add_plugins((stillpoint::view::plugin, stillpoint::overlay::plugin));
+    app
+}
+
+fn camera_transform(app: &mut App) -> Transform {
+    *app.world_mut()
+        .query_filtered::<&Transform, With<ViewCamera>>()
+        .single(app.world())
+        .unwrap()
+}
+
+#[test]
+fn the_camera_sits_at_the_eye_and_only_the_mouse_turns_it() {
+    let mut app = view_app();
+    app.update();
+    app.update();
+    let start = camera_transform(&mut app);
+    assert_eq!(start.translation, Vec3::new(1.0, 2.0, 3.0));
+    assert!((start.forward().as_vec3() - Vec3::X).length() < 1e-4, "heading 90 looks east");
+
+    // Time passing moves nothing.
+    for _ in 0..30 {
+        app.update();
+    }
+    assert_eq!(camera_transform(&mut app), start);
+
+    // Moving the mouse without a button held moves nothing either.
+    app.world_mut().resource_mut::<bevy::input::mouse::AccumulatedMouseMotion>().delta = Vec2::new(200.0, 0.0);
+    app.update();
+    assert_eq!(camera_transform(&mut app), start);
+
+    // A drag turns the head, with the horizon level and the eye in place.
+    app.world_mut().resource_mut::<ButtonInput<MouseButton>>().press(MouseButton::Left);
+    app.world_mut().resource_mut::<bevy::input::mouse::AccumulatedMouseMotion>().delta = Vec2::new(-100.0, 50.0);
+    app.update();
+    let turned = camera_transform(&mut app);
+    assert_eq!(turned.translation, start.translation);
+    assert_ne!(turned.rotation, start.rotation);
+    assert!(turned.right().y.abs() < 1e-5, "the horizon tilted");
+    assert!(app.world().resource::<Look>().yaw_deg > 0.0);
+}
+
+#[test]
+fn the_safe_place_fades_out_switches_and_fades_in_without_jumps() {
+    let mut app = view_app();
+    app.update();
+    app.world_mut().resource_mut::<Fade>().to_scene("safe.ron".into());
+    let mut alphas = vec![];
+    let mut requested = None;
+    for frame in 0..200 {
+        app.update();
+        alphas.push(app.world().resource::<Fade>().alpha);
+        let messages = app.world().resource::<Messages<ShowScene>>();
+        if requested.is_none() && !messages.is_empty() {
+            requested = Some(frame);
+            // The new scene appears a few frames later.
+        }
+        if requested.is_some_and(|f| frame == f + 5) {
+            app.world_mut().resource_mut::<CurrentScene>().generation += 1;
+        }
+    }
+    let switched = requested.expect("the switch was never asked for");
+    assert!((alphas[switched] - 1.0).abs() < 1e-6, "switched before the veil closed");
+    let frame_s = 0.02;
+    let close_frames = (FADE_S / frame_s).ceil() as usize;
+    assert!(switched <= close_frames + 1, "the fade took {switched} frames");
+    for pair in alphas.windows(2) {
+        assert!((pair[1] - pair[0]).abs() <= frame_s / FADE_S + 1e-4, "the veil jumped: {pair:?}");
+    }
+    assert_eq!(*alphas.last().unwrap(), 0.0, "the veil did not open again");
+}

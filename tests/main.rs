@@ -1,0 +1,14 @@
+//! Stillpoint's integration tests, in one crate so that they link once.
+//!
+//! - `scenes`: every shipped scene validates; broken scenes give the right
+//!   error at the right line and column; arbitrary input never panics.
+//! - `cli`: the command line as a user runs it.
+//! - `app`: headless app tests of each plugin.
+//! - `render`: real frames of every shipped scene, rendered offscreen on
+//!   the CPU (lavapipe) and checked pixel by pixel.
+
+mod app;
+mod cli;
+mod common;
+mod render;
+mod scenes;
