@@ -81,7 +81,9 @@ fn spawn_camera(mut commands: Commands, target: Option<Res<CameraTarget>>) {
         ViewCamera,
         Camera3d::default(),
         Hdr,
-        match std::env::var("SP_TM").as_deref() { Ok("agx") => Tonemapping::AgX, Ok("aces") => Tonemapping::AcesFitted, Ok("filmic") => Tonemapping::BlenderFilmic, Ok("neutral") => Tonemapping::KhronosPbrNeutral, _ => Tonemapping::TonyMcMapface },
+        // Keeps the hues of dusk skies: TonyMcMapface and AgX wash the
+        // peach and violet of a sunset out to grey.
+        Tonemapping::KhronosPbrNeutral,
         Bloom {
             intensity: 0.08,
             ..Bloom::NATURAL

@@ -111,10 +111,6 @@ impl MeshData {
             }
             ScatterKind::Rock => {
                 mesh.blob([0.0, 0.12, 0.0], [0.45, 0.3, 0.4], 0.45, color, rng.next_u64());
-                // Rocks do not sway.
-                for c in &mut mesh.colors {
-                    c[3] = 0.0;
-                }
             }
             ScatterKind::Reeds => {
                 for _ in 0..12 {
@@ -139,7 +135,10 @@ impl MeshData {
                 }
             }
         }
-        mesh.set_sway_by_height();
+        // Stones do not sway; everything else bends more towards its top.
+        if kind != ScatterKind::Rock {
+            mesh.set_sway_by_height();
+        }
         mesh
     }
 

@@ -443,13 +443,13 @@ mod tests {
                     Index(1)
                 ]
             ),
-            at(7, 37)
+            at(7, 35)
         );
     }
 
     #[test]
     fn steps_through_some() {
-        assert_eq!(locate(TEXT, &[Field("water"), Field("level_m")]), at(14, 26));
+        assert_eq!(locate(TEXT, &[Field("water"), Field("level_m")]), at(14, 27));
     }
 
     #[test]

@@ -136,7 +136,7 @@ mod tests {
     #[test]
     fn reports_bad_utf8_with_its_place() {
         let errors = parse_scene("x.ron", b"(\n  title: \"a\xff\"", &no_files).unwrap_err();
-        assert_eq!((errors.0[0].line, errors.0[0].column), (2, 13));
+        assert_eq!((errors.0[0].line, errors.0[0].column), (2, 12));
     }
 
     #[test]
