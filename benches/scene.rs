@@ -34,7 +34,8 @@ fn load_validate_spawn(name: &str, bytes: &[u8]) {
 /// kinds.
 fn stress_scene(lake: &[u8]) -> Vec<u8> {
     let text = std::str::from_utf8(lake).expect("UTF-8");
-    let mut scene: stillpoint::scene::format::SceneFile = ron_options().from_str(text).expect("parses");
+    let mut scene: stillpoint::scene::format::SceneFile =
+        ron_options().from_str(text).expect("parses");
     let kinds = [
         ScatterKind::Pine,
         ScatterKind::Broadleaf,
@@ -75,7 +76,9 @@ fn benches(c: &mut Criterion) {
         stillpoint::scene::blueprint::Blueprint::new(&scene).instance_count()
     };
     println!("stress scene: {placed} instances placed");
-    group.bench_function("stress_10k_instances", |b| b.iter(|| load_validate_spawn("stress", &stress)));
+    group.bench_function("stress_10k_instances", |b| {
+        b.iter(|| load_validate_spawn("stress", &stress))
+    });
     group.finish();
 }
 

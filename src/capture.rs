@@ -66,7 +66,10 @@ fn request_capture(
             eprintln!("{error}");
             exit.write(AppExit::error());
         } else if time.elapsed() > CAPTURE_TIMEOUT {
-            eprintln!("the scene did not appear within {} s", CAPTURE_TIMEOUT.as_secs());
+            eprintln!(
+                "the scene did not appear within {} s",
+                CAPTURE_TIMEOUT.as_secs()
+            );
             exit.write(AppExit::error());
         }
         return;
@@ -81,7 +84,11 @@ fn request_capture(
         .observe(save_capture);
 }
 
-fn save_capture(captured: On<ScreenshotCaptured>, job: Res<CaptureJob>, mut exit: MessageWriter<AppExit>) {
+fn save_capture(
+    captured: On<ScreenshotCaptured>,
+    job: Res<CaptureJob>,
+    mut exit: MessageWriter<AppExit>,
+) {
     let result = captured
         .image
         .clone()

@@ -94,16 +94,22 @@ pub fn scenes_dir() -> PathBuf {
 }
 
 fn positive_seconds(text: &str) -> Result<f64, String> {
-    let value: f64 = text.parse().map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
     if value.is_finite() && value > 0.0 {
         Ok(value)
     } else {
-        Err(format!("{text} s: expected a number of seconds greater than 0"))
+        Err(format!(
+            "{text} s: expected a number of seconds greater than 0"
+        ))
     }
 }
 
 fn non_negative_seconds(text: &str) -> Result<f64, String> {
-    let value: f64 = text.parse().map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
     if value.is_finite() && (0.0..=86_400.0).contains(&value) {
         Ok(value)
     } else {

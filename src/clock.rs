@@ -50,7 +50,9 @@ mod tests {
     fn advances_with_time_unless_frozen() {
         let mut app = App::new();
         app.add_plugins(MinimalPlugins)
-            .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(100)))
+            .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
+                100,
+            )))
             .configure_sets(Update, AppSet::Clock)
             .add_plugins(plugin);
         for _ in 0..11 {

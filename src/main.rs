@@ -16,17 +16,22 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         None => {
-            let scene = cli.scene.unwrap_or_else(|| scenes_dir().join(DEFAULT_SCENE));
-            run(Launch {
-                scene,
-                output: Output::Window {
-                    vsync: true,
-                    size: (1280, 720),
+            let scene = cli
+                .scene
+                .unwrap_or_else(|| scenes_dir().join(DEFAULT_SCENE));
+            run(
+                Launch {
+                    scene,
+                    output: Output::Window {
+                        vsync: true,
+                        size: (1280, 720),
+                    },
+                    quit_after: cli.quit_after,
+                    frozen_at: None,
+                    hints: true,
                 },
-                quit_after: cli.quit_after,
-                frozen_at: None,
-                hints: true,
-            }, |_| {})
+                |_| {},
+            )
         }
         Some(Command::Scenes { dir }) => list_scenes(&dir.unwrap_or_else(scenes_dir)),
         Some(Command::Validate { paths }) => validate(&paths),
@@ -145,11 +150,17 @@ fn list_scenes(dir: &Path) -> ExitCode {
     files.sort();
     let mut status = ExitCode::SUCCESS;
     for path in files {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         match check(&path) {
             Ok(scene) => println!("{name:<20} {}: {}", scene.title, scene.description),
             Err(errors) => {
-                println!("{name:<20} (invalid: see `stillpoint validate {}`)", display_path(&path));
+                println!(
+                    "{name:<20} (invalid: see `stillpoint validate {}`)",
+                    display_path(&path)
+                );
                 eprintln!("{errors}");
                 status = ExitCode::FAILURE;
             }

@@ -100,7 +100,9 @@ fn spawn_overlay(mut commands: Commands, hints: Option<Res<ShowHints>>) {
         ))
         .with_children(|panel| {
             panel.spawn((
-                Text::new("This scene file has a problem. The last good scene stays until it is fixed."),
+                Text::new(
+                    "This scene file has a problem. The last good scene stays until it is fixed.",
+                ),
                 TextFont::from_font_size(18.0),
                 TextColor(Color::srgb(0.95, 0.9, 0.82)),
             ));
@@ -229,7 +231,11 @@ fn show_pause(flow: Res<State<Flow>>, mut panels: Query<&mut Visibility, With<Pa
     }
 }
 
-fn fade_hint(time: Res<Time>, mut hints: Query<(Entity, &mut TextColor), With<Hint>>, mut commands: Commands) {
+fn fade_hint(
+    time: Res<Time>,
+    mut hints: Query<(Entity, &mut TextColor), With<Hint>>,
+    mut commands: Commands,
+) {
     let elapsed = time.elapsed_secs();
     for (entity, mut color) in &mut hints {
         let alpha = 0.8 * (1.0 - ((elapsed - HINT_S) / 2.0).clamp(0.0, 1.0));

@@ -14,8 +14,8 @@ use bevy::prelude::*;
 use bevy::window::{PrimaryWindow, WindowMode};
 
 use crate::AppSet;
-use crate::scene::spawn::SceneView;
 use crate::overlay::Fade;
+use crate::scene::spawn::SceneView;
 use crate::scene::{CurrentScene, SceneAsset};
 
 /// Far clipping distance, metres: past the sky dome.
@@ -59,7 +59,7 @@ pub fn plugin(app: &mut App) {
         .add_systems(
             Update,
             (
-                (mouse_look, keyboard).in_set(AppSet::Input),
+                (mouse_look, pause_keys, fullscreen_key, safe_place_key).in_set(AppSet::Input),
                 (apply_view, window_title).in_set(AppSet::View),
             ),
         );
@@ -90,6 +90,7 @@ fn spawn_camera(mut commands: Commands, target: Option<Res<CameraTarget>>) {
         },
         Msaa::Sample4,
         Exposure::default(),
+        DistanceFog::default(),
         Projection::Perspective(PerspectiveProjection {
             fov: 55f32.to_radians(),
             far: FAR_M,
@@ -114,19 +115,15 @@ fn mouse_look(
     // Drag the world: moving the mouse right turns the view left, like
     // grabbing the scene and pulling it.
     look.yaw_deg -= motion.delta.x * LOOK_DEG_PER_PIXEL;
-    look.pitch_deg = (look.pitch_deg + motion.delta.y * LOOK_DEG_PER_PIXEL)
-        .clamp(-MAX_PITCH_DEG, MAX_PITCH_DEG);
+    look.pitch_deg =
+        (look.pitch_deg + motion.delta.y * LOOK_DEG_PER_PIXEL).clamp(-MAX_PITCH_DEG, MAX_PITCH_DEG);
 }
 
-fn keyboard(
+fn pause_keys(
     keys: Res<ButtonInput<KeyCode>>,
     flow: Res<State<Flow>>,
     mut next: ResMut<NextState<Flow>>,
-    mut windows: Query<&mut Window, With<PrimaryWindow>>,
     mut exit: MessageWriter<AppExit>,
-    mut fade: ResMut<Fade>,
-    current: Res<CurrentScene>,
-    scenes: Res<Assets<SceneAsset>>,
 ) {
     if keys.just_pressed(KeyCode::Escape) {
         next.set(match flow.get() {
@@ -134,6 +131,15 @@ fn keyboard(
             Flow::Paused => Flow::Running,
         });
     }
+    if *flow.get() == Flow::Paused && keys.just_pressed(KeyCode::KeyQ) {
+        exit.write(AppExit::Success);
+    }
+}
+
+fn fullscreen_key(
+    keys: Res<ButtonInput<KeyCode>>,
+    mut windows: Query<&mut Window, With<PrimaryWindow>>,
+) {
     if keys.just_pressed(KeyCode::KeyF)
         && let Ok(mut window) = windows.single_mut()
     {
@@ -142,22 +148,32 @@ fn keyboard(
             _ => WindowMode::Windowed,
         };
     }
-    if keys.just_pressed(KeyCode::KeyS)
-        && !fade.busy()
-        && let Some(safe) = scenes
-            .get(&current.handle)
-            .and_then(|asset| asset.scene.safe_scene.clone())
-    {
-        let folder = std::path::Path::new(&current.path)
-            .parent()
-            .map(|p| p.join(&safe).to_string_lossy().into_owned())
-            .unwrap_or(safe);
-        fade.to_scene(folder);
-        next.set(Flow::Running);
+}
+
+/// `S`: fade to the scene's safe place, if it names one.
+fn safe_place_key(
+    keys: Res<ButtonInput<KeyCode>>,
+    mut next: ResMut<NextState<Flow>>,
+    mut fade: ResMut<Fade>,
+    current: Res<CurrentScene>,
+    scenes: Res<Assets<SceneAsset>>,
+) {
+    if !keys.just_pressed(KeyCode::KeyS) || fade.busy() {
+        return;
     }
-    if *flow.get() == Flow::Paused && keys.just_pressed(KeyCode::KeyQ) {
-        exit.write(AppExit::Success);
-    }
+    let Some(safe) = scenes
+        .get(&current.handle)
+        .and_then(|asset| asset.scene.safe_scene.clone())
+    else {
+        info!("this scene is itself a safe place");
+        return;
+    };
+    let path = std::path::Path::new(&current.path)
+        .parent()
+        .map(|folder| folder.join(&safe).to_string_lossy().into_owned())
+        .unwrap_or(safe);
+    fade.to_scene(path);
+    next.set(Flow::Running);
 }
 
 fn apply_view(
@@ -168,18 +184,16 @@ fn apply_view(
             &mut Transform,
             &mut Projection,
             &mut Exposure,
-            Option<&mut DistanceFog>,
-            Entity,
+            &mut DistanceFog,
         ),
         With<ViewCamera>,
     >,
-    mut commands: Commands,
 ) {
     let Some(view) = view else { return };
     if !view.is_changed() && !look.is_changed() {
         return;
     }
-    for (mut transform, mut projection, mut exposure, fog, entity) in &mut cameras {
+    for (mut transform, mut projection, mut exposure, mut fog) in &mut cameras {
         transform.translation = view.eye;
         transform.rotation = view_rotation(view.heading_deg, view.pitch_deg, &look);
         if let Projection::Perspective(perspective) = projection.as_mut() {
@@ -188,22 +202,19 @@ fn apply_view(
         exposure.ev100 = view.exposure_ev100;
         let c = view.fog_color;
         let s = view.fog_sun_color;
-        let new_fog = DistanceFog {
+        *fog = DistanceFog {
             color: Color::linear_rgb(c.0, c.1, c.2),
             directional_light_color: Color::linear_rgba(s.0, s.1, s.2, 0.5),
             directional_light_exponent: 12.0,
             falloff: FogFalloff::from_visibility_squared(view.fog_visibility_m),
         };
-        match fog {
-            Some(mut fog) => *fog = new_fog,
-            None => {
-                commands.entity(entity).insert(new_fog);
-            }
-        }
     }
 }
 
-fn window_title(view: Option<Res<SceneView>>, mut windows: Query<&mut Window, With<PrimaryWindow>>) {
+fn window_title(
+    view: Option<Res<SceneView>>,
+    mut windows: Query<&mut Window, With<PrimaryWindow>>,
+) {
     let Some(view) = view else { return };
     if !view.is_changed() {
         return;
@@ -221,14 +232,25 @@ mod tests {
     fn heading_turns_the_view_clockwise_from_north() {
         let forward = |heading| view_rotation(heading, 0.0, &Look::default()) * Vec3::NEG_Z;
         assert!(forward(0.0).abs_diff_eq(Vec3::NEG_Z, 1e-5));
-        assert!(forward(90.0).abs_diff_eq(Vec3::X, 1e-5), "{}", forward(90.0));
+        assert!(
+            forward(90.0).abs_diff_eq(Vec3::X, 1e-5),
+            "{}",
+            forward(90.0)
+        );
         assert!(forward(180.0).abs_diff_eq(Vec3::Z, 1e-5));
     }
 
     #[test]
     fn looking_around_never_rolls_the_horizon() {
         for (yaw, pitch) in [(30.0, 20.0), (-170.0, -45.0), (400.0, 80.0)] {
-            let rotation = view_rotation(12.0, -3.0, &Look { yaw_deg: yaw, pitch_deg: pitch });
+            let rotation = view_rotation(
+                12.0,
+                -3.0,
+                &Look {
+                    yaw_deg: yaw,
+                    pitch_deg: pitch,
+                },
+            );
             let right = rotation * Vec3::X;
             assert!(right.y.abs() < 1e-5, "the horizon tilts: right = {right}");
         }
@@ -236,7 +258,14 @@ mod tests {
 
     #[test]
     fn pitch_is_limited() {
-        let rotation = view_rotation(0.0, 20.0, &Look { yaw_deg: 0.0, pitch_deg: 80.0 });
+        let rotation = view_rotation(
+            0.0,
+            20.0,
+            &Look {
+                yaw_deg: 0.0,
+                pitch_deg: 80.0,
+            },
+        );
         let up = (rotation * Vec3::NEG_Z).y.asin().to_degrees();
         assert!((up - MAX_PITCH_DEG).abs() < 1e-3, "{up}");
     }

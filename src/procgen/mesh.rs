@@ -77,19 +77,47 @@ impl MeshData {
             ScatterKind::Broadleaf => {
                 mesh.tapered_tube(7, [0.0, 0.0, 0.0], [0.1, 4.6, 0.0], 0.28, 0.14, BARK, BARK);
                 mesh.tapered_tube(5, [0.05, 3.0, 0.0], [1.2, 5.0, 0.3], 0.1, 0.05, BARK, BARK);
-                mesh.tapered_tube(5, [0.05, 3.4, 0.0], [-1.0, 5.4, -0.4], 0.1, 0.05, BARK, BARK);
+                mesh.tapered_tube(
+                    5,
+                    [0.05, 3.4, 0.0],
+                    [-1.0, 5.4, -0.4],
+                    0.1,
+                    0.05,
+                    BARK,
+                    BARK,
+                );
                 for _ in 0..7 {
-                    let center = [rng.range(-1.6, 1.6), rng.range(4.8, 7.2), rng.range(-1.6, 1.6)];
+                    let center = [
+                        rng.range(-1.6, 1.6),
+                        rng.range(4.8, 7.2),
+                        rng.range(-1.6, 1.6),
+                    ];
                     let r = rng.range(1.4, 2.1);
                     let shade = 0.75 + 0.35 * (center[1] - 4.8) / 2.4;
-                    mesh.blob(center, [r, r * 0.8, r], 0.3, mul(color, shade), rng.next_u64());
+                    mesh.blob(
+                        center,
+                        [r, r * 0.8, r],
+                        0.3,
+                        mul(color, shade),
+                        rng.next_u64(),
+                    );
                 }
             }
             ScatterKind::Bush => {
                 for _ in 0..4 {
-                    let center = [rng.range(-0.5, 0.5), rng.range(0.35, 0.7), rng.range(-0.5, 0.5)];
+                    let center = [
+                        rng.range(-0.5, 0.5),
+                        rng.range(0.35, 0.7),
+                        rng.range(-0.5, 0.5),
+                    ];
                     let r = rng.range(0.45, 0.7);
-                    mesh.blob(center, [r, r * 0.8, r], 0.3, mul(color, rng.range(0.8, 1.05)), rng.next_u64());
+                    mesh.blob(
+                        center,
+                        [r, r * 0.8, r],
+                        0.3,
+                        mul(color, rng.range(0.8, 1.05)),
+                        rng.next_u64(),
+                    );
                 }
             }
             ScatterKind::Palm => {
@@ -100,7 +128,15 @@ impl MeshData {
                     let t = s as f32 / segments as f32;
                     let point = [1.4 * t * t, top_y * t, 0.0];
                     let r0 = 0.2 - 0.06 * (t - 1.0 / segments as f32);
-                    mesh.tapered_tube(6, previous, point, r0, r0 - 0.008, PALM_BARK, mul(PALM_BARK, 0.85));
+                    mesh.tapered_tube(
+                        6,
+                        previous,
+                        point,
+                        r0,
+                        r0 - 0.008,
+                        PALM_BARK,
+                        mul(PALM_BARK, 0.85),
+                    );
                     previous = point;
                 }
                 for i in 0..9 {
@@ -110,7 +146,13 @@ impl MeshData {
                 }
             }
             ScatterKind::Rock => {
-                mesh.blob([0.0, 0.12, 0.0], [0.45, 0.3, 0.4], 0.45, color, rng.next_u64());
+                mesh.blob(
+                    [0.0, 0.12, 0.0],
+                    [0.45, 0.3, 0.4],
+                    0.45,
+                    color,
+                    rng.next_u64(),
+                );
             }
             ScatterKind::Reeds => {
                 for _ in 0..12 {
@@ -123,7 +165,15 @@ impl MeshData {
                     let x = rng.range(-0.15, 0.15);
                     let z = rng.range(-0.15, 0.15);
                     let h = rng.range(1.1, 1.5);
-                    mesh.tapered_tube(5, [x, h, z], [x, h + 0.22, z], 0.03, 0.028, (0.16, 0.08, 0.035), (0.16, 0.08, 0.035));
+                    mesh.tapered_tube(
+                        5,
+                        [x, h, z],
+                        [x, h + 0.22, z],
+                        0.03,
+                        0.028,
+                        (0.16, 0.08, 0.035),
+                        (0.16, 0.08, 0.035),
+                    );
                 }
             }
             ScatterKind::Grass => {
@@ -161,7 +211,12 @@ impl MeshData {
     /// Sets each vertex's sway weight from its height: roots stay put,
     /// tips move most.
     fn set_sway_by_height(&mut self) {
-        let top = self.positions.iter().map(|p| p[1]).fold(0.0f32, f32::max).max(0.01);
+        let top = self
+            .positions
+            .iter()
+            .map(|p| p[1])
+            .fold(0.0f32, f32::max)
+            .max(0.01);
         for (p, c) in self.positions.iter().zip(self.colors.iter_mut()) {
             let t = (p[1] / top).clamp(0.0, 1.0);
             c[3] = t * t;
@@ -170,7 +225,16 @@ impl MeshData {
 
     /// A tube from `a` to `b` whose radius goes from `r0` to `r1`.
     #[allow(clippy::too_many_arguments)]
-    fn tapered_tube(&mut self, segments: u32, a: [f32; 3], b: [f32; 3], r0: f32, r1: f32, c0: Rgb, c1: Rgb) {
+    fn tapered_tube(
+        &mut self,
+        segments: u32,
+        a: [f32; 3],
+        b: [f32; 3],
+        r0: f32,
+        r1: f32,
+        c0: Rgb,
+        c1: Rgb,
+    ) {
         let axis = normalize(sub(b, a));
         let (u, v) = basis(axis);
         let first = self.positions.len() as u32;
@@ -182,16 +246,30 @@ impl MeshData {
         }
         for i in 0..segments {
             let k = first + i * 2;
-            self.indices.extend_from_slice(&[k, k + 2, k + 1, k + 1, k + 2, k + 3]);
+            self.indices
+                .extend_from_slice(&[k, k + 2, k + 1, k + 1, k + 2, k + 3]);
         }
     }
 
     /// A cone standing on `base`, with a closed bottom so that it looks solid
     /// from below.
     #[allow(clippy::too_many_arguments)]
-    fn cone(&mut self, segments: u32, base: [f32; 3], radius: f32, height: f32, c0: Rgb, c1: Rgb, seed: u64) {
+    fn cone(
+        &mut self,
+        segments: u32,
+        base: [f32; 3],
+        radius: f32,
+        height: f32,
+        c0: Rgb,
+        c1: Rgb,
+        seed: u64,
+    ) {
         let mut rng = Rng::new(seed, 1);
-        let tip = self.push_vertex([base[0], base[1] + height, base[2]], [0.0, 1.0, 0.0], [c1.0, c1.1, c1.2, 0.0]);
+        let tip = self.push_vertex(
+            [base[0], base[1] + height, base[2]],
+            [0.0, 1.0, 0.0],
+            [c1.0, c1.1, c1.2, 0.0],
+        );
         let bottom = self.push_vertex(base, [0.0, -1.0, 0.0], [c0.0, c0.1, c0.2, 0.0]);
         let first = self.positions.len() as u32;
         let slope = radius / height;
@@ -201,7 +279,11 @@ impl MeshData {
             let droop = rng.range(-0.25, 0.05);
             let (s, c) = angle.sin_cos();
             let normal = normalize([c, slope, s]);
-            self.push_vertex([base[0] + c * r, base[1] + droop, base[2] + s * r], normal, [c0.0, c0.1, c0.2, 0.0]);
+            self.push_vertex(
+                [base[0] + c * r, base[1] + droop, base[2] + s * r],
+                normal,
+                [c0.0, c0.1, c0.2, 0.0],
+            );
         }
         for i in 0..segments {
             let a = first + i;
@@ -216,7 +298,11 @@ impl MeshData {
         let first = self.positions.len() as u32;
         let noise_seed = seed as u32;
         for p in positions {
-            let n = value_noise(noise_seed, p[0] * 1.7 + p[1] * 0.9 + 11.0, p[2] * 1.7 - p[1] * 0.6 + 5.0);
+            let n = value_noise(
+                noise_seed,
+                p[0] * 1.7 + p[1] * 0.9 + 11.0,
+                p[2] * 1.7 - p[1] * 0.6 + 5.0,
+            );
             let k = 1.0 + lumpiness * n;
             let pos = [
                 center[0] + p[0] * radii[0] * k,
@@ -226,7 +312,11 @@ impl MeshData {
             // Undersides are in shade: darken them a little so crowns read as round.
             let shade = 0.78 + 0.22 * (p[1] * 0.5 + 0.5);
             let normal = normalize([p[0] / radii[0], p[1] / radii[1], p[2] / radii[2]]);
-            self.push_vertex(pos, normal, [color.0 * shade, color.1 * shade, color.2 * shade, 0.0]);
+            self.push_vertex(
+                pos,
+                normal,
+                [color.0 * shade, color.1 * shade, color.2 * shade, 0.0],
+            );
         }
         self.indices.extend(indices.into_iter().map(|i| i + first));
     }
@@ -236,11 +326,19 @@ impl MeshData {
         let steps = 4;
         let first = self.positions.len() as u32;
         let side = normalize([-lean[1], 0.0, lean[0] + 1e-3]);
-        let side = if side[0].abs() + side[2].abs() < 1e-3 { [1.0, 0.0, 0.0] } else { side };
+        let side = if side[0].abs() + side[2].abs() < 1e-3 {
+            [1.0, 0.0, 0.0]
+        } else {
+            side
+        };
         for s in 0..=steps {
             let t = s as f32 / steps as f32;
             let bend = t * t;
-            let center = [base[0] + lean[0] * height * bend, base[1] + height * t, base[2] + lean[1] * height * bend];
+            let center = [
+                base[0] + lean[0] * height * bend,
+                base[1] + height * t,
+                base[2] + lean[1] * height * bend,
+            ];
             let half = width * (1.0 - t * 0.9) * 0.5;
             let normal = normalize([-lean[0], 0.4, -lean[1]]);
             let shade = 0.6 + 0.4 * t;
@@ -250,7 +348,8 @@ impl MeshData {
         }
         for s in 0..steps {
             let k = first + s * 2;
-            self.indices.extend_from_slice(&[k, k + 1, k + 2, k + 1, k + 3, k + 2]);
+            self.indices
+                .extend_from_slice(&[k, k + 1, k + 2, k + 1, k + 3, k + 2]);
         }
     }
 
@@ -264,17 +363,30 @@ impl MeshData {
             let t = s as f32 / steps as f32;
             let along = length * t;
             let rise = 0.9 * t - droop * t * t;
-            let center = [start[0] + dir[0] * along, start[1] + rise, start[2] + dir[2] * along];
+            let center = [
+                start[0] + dir[0] * along,
+                start[1] + rise,
+                start[2] + dir[2] * along,
+            ];
             let half = 0.42 * (1.0 - t).powf(0.6) * (0.3 + t).min(1.0);
             let shade = 0.7 + 0.3 * (1.0 - t);
             let c = [color.0 * shade, color.1 * shade, color.2 * shade, 0.0];
             // The leaflets hang down a little at each side: a shallow V.
-            self.push_vertex(add(center, [side[0] * -half, -0.12 * half, side[2] * -half]), [0.0, 1.0, 0.0], c);
-            self.push_vertex(add(center, [side[0] * half, -0.12 * half, side[2] * half]), [0.0, 1.0, 0.0], c);
+            self.push_vertex(
+                add(center, [side[0] * -half, -0.12 * half, side[2] * -half]),
+                [0.0, 1.0, 0.0],
+                c,
+            );
+            self.push_vertex(
+                add(center, [side[0] * half, -0.12 * half, side[2] * half]),
+                [0.0, 1.0, 0.0],
+                c,
+            );
         }
         for s in 0..steps {
             let k = first + s * 2;
-            self.indices.extend_from_slice(&[k, k + 2, k + 1, k + 1, k + 2, k + 3]);
+            self.indices
+                .extend_from_slice(&[k, k + 2, k + 1, k + 1, k + 2, k + 3]);
         }
     }
 }
@@ -301,8 +413,8 @@ fn icosphere(levels: u32) -> (Vec<[f32; 3]>, Vec<u32>) {
     .collect();
     let mut indices: Vec<u32> = vec![
         0, 11, 5, 0, 5, 1, 0, 1, 7, 0, 7, 10, 0, 10, 11, 1, 5, 9, 5, 11, 4, 11, 10, 2, 10, 7, 6, 7,
-        1, 8, 3, 9, 4, 3, 4, 2, 3, 2, 6, 3, 6, 8, 3, 8, 9, 4, 9, 5, 2, 4, 11, 6, 2, 10, 8, 6, 7,
-        9, 8, 1,
+        1, 8, 3, 9, 4, 3, 4, 2, 3, 2, 6, 3, 6, 8, 3, 8, 9, 4, 9, 5, 2, 4, 11, 6, 2, 10, 8, 6, 7, 9,
+        8, 1,
     ];
     for _ in 0..levels {
         let mut midpoints = std::collections::HashMap::new();
@@ -345,19 +457,31 @@ fn scale3(a: [f32; 3], k: f32) -> [f32; 3] {
 
 fn normalize(a: [f32; 3]) -> [f32; 3] {
     let len = (a[0] * a[0] + a[1] * a[1] + a[2] * a[2]).sqrt();
-    if len > 0.0 { scale3(a, 1.0 / len) } else { [0.0, 1.0, 0.0] }
+    if len > 0.0 {
+        scale3(a, 1.0 / len)
+    } else {
+        [0.0, 1.0, 0.0]
+    }
 }
 
 /// Two unit vectors perpendicular to `axis` and to each other.
 fn basis(axis: [f32; 3]) -> ([f32; 3], [f32; 3]) {
-    let helper = if axis[1].abs() < 0.9 { [0.0, 1.0, 0.0] } else { [1.0, 0.0, 0.0] };
+    let helper = if axis[1].abs() < 0.9 {
+        [0.0, 1.0, 0.0]
+    } else {
+        [1.0, 0.0, 0.0]
+    };
     let u = normalize(cross(axis, helper));
     let v = cross(axis, u);
     (u, v)
 }
 
 fn cross(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
 }
 
 #[cfg(test)]
@@ -379,13 +503,23 @@ mod tests {
         for kind in KINDS {
             let mesh = MeshData::kind(kind, (0.2, 0.4, 0.1), 9);
             assert!(mesh.triangle_count() > 10, "{kind:?} is too simple");
-            assert!(mesh.triangle_count() < 3000, "{kind:?} is too heavy to scatter");
-            assert!(mesh.indices.iter().all(|&i| (i as usize) < mesh.positions.len()));
+            assert!(
+                mesh.triangle_count() < 3000,
+                "{kind:?} is too heavy to scatter"
+            );
+            assert!(
+                mesh.indices
+                    .iter()
+                    .all(|&i| (i as usize) < mesh.positions.len())
+            );
             let top = mesh.positions.iter().map(|p| p[1]).fold(f32::MIN, f32::max);
             assert!((0.2..12.0).contains(&top), "{kind:?} is {top} m tall");
             for n in &mesh.normals {
                 let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
-                assert!((len - 1.0).abs() < 1e-3, "{kind:?} has a normal of length {len}");
+                assert!(
+                    (len - 1.0).abs() < 1e-3,
+                    "{kind:?} has a normal of length {len}"
+                );
             }
         }
     }

@@ -36,9 +36,7 @@ impl Rng {
 
 /// Hashes a lattice point to a value in -1..1.
 fn lattice(seed: u32, x: i32, z: i32) -> f32 {
-    let mut h = seed
-        ^ (x as u32).wrapping_mul(0x27D4_EB2D)
-        ^ (z as u32).wrapping_mul(0x1656_67B1);
+    let mut h = seed ^ (x as u32).wrapping_mul(0x27D4_EB2D) ^ (z as u32).wrapping_mul(0x1656_67B1);
     h = (h ^ (h >> 15)).wrapping_mul(0x85EB_CA6B);
     h = (h ^ (h >> 13)).wrapping_mul(0xC2B2_AE35);
     h ^= h >> 16;
@@ -72,7 +70,12 @@ pub fn fbm(seed: u32, x: f32, z: f32, octaves: u32) -> f32 {
     let mut frequency = 1.0;
     let mut norm = 0.0;
     for octave in 0..octaves {
-        sum += amplitude * value_noise(seed.wrapping_add(octave * 101), x * frequency, z * frequency);
+        sum += amplitude
+            * value_noise(
+                seed.wrapping_add(octave * 101),
+                x * frequency,
+                z * frequency,
+            );
         norm += amplitude;
         amplitude *= 0.5;
         frequency *= 2.03;

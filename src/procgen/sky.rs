@@ -34,7 +34,11 @@ pub fn sky_color(sky: &Sky, sun: [f32; 3], dir: [f32; 3]) -> Rgb {
     let glow = (-(angle / radius).powi(2) * 2.0).exp();
     let horizon_boost = 1.0 - up.abs().min(1.0) * 0.5;
     let g = glow * horizon_boost;
-    (base.0 + sky.sun_glow.0 * g, base.1 + sky.sun_glow.1 * g, base.2 + sky.sun_glow.2 * g)
+    (
+        base.0 + sky.sun_glow.0 * g,
+        base.1 + sky.sun_glow.1 * g,
+        base.2 + sky.sun_glow.2 * g,
+    )
 }
 
 /// A dome of `radius` metres around the origin, coloured by [`sky_color`]. The
@@ -89,7 +93,11 @@ pub fn cloud_bank(lit: Rgb, shade: Rgb, seed: u64) -> MeshData {
         let puff = MeshData::sphere(1.0, (1.0, 1.0, 1.0));
         let first = mesh.positions.len() as u32;
         for (p, n) in puff.positions.iter().zip(&puff.normals) {
-            let pos = [center[0] + p[0] * r * 1.6, center[1] + p[1] * r * 0.45, center[2] + p[2] * r];
+            let pos = [
+                center[0] + p[0] * r * 1.6,
+                center[1] + p[1] * r * 0.45,
+                center[2] + p[2] * r,
+            ];
             let c = mix(shade, lit, (n[1] * 0.5 + 0.5).powf(0.8));
             mesh.push_vertex(pos, *n, [c.0, c.1, c.2, 1.0]);
         }

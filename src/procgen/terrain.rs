@@ -185,7 +185,11 @@ fn ground_color(colors: &GroundColors, above_water_m: f32, up: f32, mottle: f32)
         let dim = 1.0 / (1.0 + (-above_water_m) * 0.35);
         scale(colors.shore, 0.55 + 0.3 * dim)
     } else if above_water_m < band {
-        mix(colors.shore, colors.low, smoothstep(band * 0.5, band, above_water_m))
+        mix(
+            colors.shore,
+            colors.low,
+            smoothstep(band * 0.5, band, above_water_m),
+        )
     } else {
         let t = smoothstep(band, colors.high_from_m.max(band + 0.01), above_water_m);
         mix(colors.low, colors.high, t)
@@ -203,7 +207,11 @@ fn smoothstep(edge0: f32, edge1: f32, x: f32) -> f32 {
 
 /// Linear blend of two colours.
 pub fn mix(a: Rgb, b: Rgb, t: f32) -> Rgb {
-    (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t, a.2 + (b.2 - a.2) * t)
+    (
+        a.0 + (b.0 - a.0) * t,
+        a.1 + (b.1 - a.1) * t,
+        a.2 + (b.2 - a.2) * t,
+    )
 }
 
 /// A colour scaled by `k`.
@@ -272,7 +280,11 @@ mod tests {
         assert_eq!(mesh.positions.len(), 33 * 33);
         assert_eq!(mesh.indices.len(), 32 * 32 * 6);
         assert!(mesh.normals.iter().all(|n| n[1] > 0.9));
-        assert!(mesh.indices.iter().all(|&i| (i as usize) < mesh.positions.len()));
+        assert!(
+            mesh.indices
+                .iter()
+                .all(|&i| (i as usize) < mesh.positions.len())
+        );
     }
 
     #[test]

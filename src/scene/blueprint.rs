@@ -65,7 +65,8 @@ impl Blueprint {
             .iter()
             .enumerate()
             .map(|(i, entry)| {
-                let mesh = MeshData::kind(entry.kind, entry.color, scene.seed.wrapping_add(i as u64));
+                let mesh =
+                    MeshData::kind(entry.kind, entry.color, scene.seed.wrapping_add(i as u64));
                 (mesh, scatter::place(entry, i, around))
             })
             .collect();
@@ -78,16 +79,25 @@ impl Blueprint {
                 let shade = crate::procgen::terrain::mix(c.color, scene.sky.horizon, 0.6);
                 (0..c.count)
                     .map(|i| {
-                        let mesh = sky::cloud_bank(c.color, crate::procgen::terrain::scale(shade, 0.85), scene.seed ^ u64::from(i));
+                        let mesh = sky::cloud_bank(
+                            c.color,
+                            crate::procgen::terrain::scale(shade, 0.85),
+                            scene.seed ^ u64::from(i),
+                        );
                         let azimuth = rng.range(0.0, std::f32::consts::TAU);
-                        let elevation = rng.range(c.elevation_deg.0, c.elevation_deg.1).to_radians();
+                        let elevation =
+                            rng.range(c.elevation_deg.0, c.elevation_deg.1).to_radians();
                         let width = rng.range(8.0, 22.0).to_radians();
                         (mesh, azimuth, elevation, width)
                     })
                     .collect()
             })
             .unwrap_or_default();
-        let eye = [vx, terrain.height_at(vx, vz) + scene.viewpoint.eye_height_m, vz];
+        let eye = [
+            vx,
+            terrain.height_at(vx, vz) + scene.viewpoint.eye_height_m,
+            vz,
+        ];
         Self {
             terrain,
             terrain_mesh,
@@ -129,7 +139,11 @@ fn water_mesh(water: &Water, terrain: &TerrainShape) -> MeshData {
             let d = level - terrain.height_at(x, z);
             depth.push(d);
             let shallow = 1.0 - (d / SHALLOW_DEPTH_M).clamp(0.0, 1.0);
-            mesh.push_vertex([x, level, z], [0.0, 1.0, 0.0], [shallow, displace, 0.0, 1.0]);
+            mesh.push_vertex(
+                [x, level, z],
+                [0.0, 1.0, 0.0],
+                [shallow, displace, 0.0, 1.0],
+            );
         }
     }
     for iz in 0..cells {

@@ -250,7 +250,7 @@ impl<'a> Scanner<'a> {
                     self.bump();
                     continue;
                 }
-                Some(c) if matches!(c, ')' | ']' | '}') => {
+                Some(')' | ']' | '}') => {
                     // A stray closing bracket: give up on this group.
                     self.bump();
                     break;
@@ -428,7 +428,12 @@ mod tests {
         assert_eq!(
             locate(
                 TEXT,
-                &[Field("terrain"), Field("shapes"), Index(1), Field("height_m")]
+                &[
+                    Field("terrain"),
+                    Field("shapes"),
+                    Index(1),
+                    Field("height_m")
+                ]
             ),
             at(10, 56)
         );
@@ -449,7 +454,10 @@ mod tests {
 
     #[test]
     fn steps_through_some() {
-        assert_eq!(locate(TEXT, &[Field("water"), Field("level_m")]), at(14, 27));
+        assert_eq!(
+            locate(TEXT, &[Field("water"), Field("level_m")]),
+            at(14, 27)
+        );
     }
 
     #[test]
@@ -470,7 +478,14 @@ mod tests {
 
     #[test]
     fn survives_garbage() {
-        for text in ["", "(", ")))", "(a: [1, (b: {", "\"unterminated", "r##\"x\"#"] {
+        for text in [
+            "",
+            "(",
+            ")))",
+            "(a: [1, (b: {",
+            "\"unterminated",
+            "r##\"x\"#",
+        ] {
             let _ = locate(text, &[Field("a"), Index(3), Field("b")]);
         }
         let deep = "(".repeat(10_000);

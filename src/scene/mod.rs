@@ -18,9 +18,9 @@ use bevy::asset::{AssetLoadError, AssetLoadFailedEvent, AssetLoader, LoadContext
 use bevy::prelude::*;
 
 use crate::AppSet;
+use crate::clock::SceneClock;
 use format::SceneFile;
 use parse::{SceneError, SceneErrors, parse_scene};
-use crate::clock::SceneClock;
 use spawn::{CloudDrift, Drift, drift_transform, spawn_scene};
 
 /// A checked scene file, as the asset server holds it.

@@ -78,11 +78,19 @@ pub fn parse_scene(
             let before = &bytes[..e.valid_up_to()];
             let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
             let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-            return Err(single(line, column, "the file is not UTF-8 text; expected a RON scene".into()));
+            return Err(single(
+                line,
+                column,
+                "the file is not UTF-8 text; expected a RON scene".into(),
+            ));
         }
     };
     let scene: SceneFile = ron_options().from_str(text).map_err(|e| {
-        single(e.span.start.line, e.span.start.col, describe_ron_error(&e.code))
+        single(
+            e.span.start.line,
+            e.span.start.col,
+            describe_ron_error(&e.code),
+        )
     })?;
     let problems = validate(&scene, file_exists);
     if problems.is_empty() {
@@ -108,8 +116,10 @@ pub fn parse_scene(
 /// author.
 fn describe_ron_error(code: &ron::Error) -> String {
     match code {
-        ron::Error::ExpectedFloat | ron::Error::ExpectedInteger => {
-            format!("{code}: write a number, such as 1.5")
+        ron::Error::ExpectedFloat => "expected a number, such as 1.5".into(),
+        ron::Error::ExpectedInteger => "expected a whole number, such as 12".into(),
+        ron::Error::IntegerOutOfBounds => {
+            "this whole number is out of range; expected 0 or more (counts and seeds are never negative)".into()
         }
         ron::Error::NoSuchStructField {
             expected, found, ..

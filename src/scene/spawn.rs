@@ -79,7 +79,12 @@ pub fn spawn_scene(world: &mut World, scene: &SceneFile) -> Entity {
 pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Blueprint) -> Entity {
     let sun_dir = Vec3::from(blueprint.sun_dir);
     let root = world
-        .spawn((SceneRoot, Transform::default(), Visibility::default(), Name::new("scene")))
+        .spawn((
+            SceneRoot,
+            Transform::default(),
+            Visibility::default(),
+            Name::new("scene"),
+        ))
         .id();
 
     world.insert_resource(GlobalAmbientLight {
@@ -133,7 +138,16 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
             ..default()
         },
     );
-    spawn_child(world, root, (Mesh3d(sky_mesh), MeshMaterial3d(sky_material), Transform::from_translation(Vec3::from(blueprint.eye)), Name::new("sky")));
+    spawn_child(
+        world,
+        root,
+        (
+            Mesh3d(sky_mesh),
+            MeshMaterial3d(sky_material),
+            Transform::from_translation(Vec3::from(blueprint.eye)),
+            Name::new("sky"),
+        ),
+    );
 
     if scene.sun.disc {
         let radius = SUN_DISTANCE_M * SUN_DISC_DEG.to_radians().tan();
@@ -151,14 +165,29 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
             },
         );
         let at = Vec3::from(blueprint.eye) + sun_dir * SUN_DISTANCE_M;
-        spawn_child(world, root, (Mesh3d(disc), MeshMaterial3d(material), Transform::from_translation(at), Name::new("sun disc")));
+        spawn_child(
+            world,
+            root,
+            (
+                Mesh3d(disc),
+                MeshMaterial3d(material),
+                Transform::from_translation(at),
+                Name::new("sun disc"),
+            ),
+        );
     }
 
     if !blueprint.clouds.is_empty() {
-        let drift = scene.sky.clouds.as_ref().map_or(0.0, |c| c.drift_deg_per_min);
+        let drift = scene
+            .sky
+            .clouds
+            .as_ref()
+            .map_or(0.0, |c| c.drift_deg_per_min);
         let layer = world
             .spawn((
-                CloudDrift { rate: drift.to_radians() / 60.0 },
+                CloudDrift {
+                    rate: drift.to_radians() / 60.0,
+                },
                 Transform::from_translation(Vec3::from(blueprint.eye)),
                 Visibility::default(),
                 Name::new("clouds"),
@@ -176,12 +205,20 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
         );
         for (mesh, azimuth, elevation, width) in &blueprint.clouds {
             let handle = add_mesh(world, mesh);
-            let dir = Vec3::new(azimuth.sin() * elevation.cos(), elevation.sin(), -azimuth.cos() * elevation.cos());
+            let dir = Vec3::new(
+                azimuth.sin() * elevation.cos(),
+                elevation.sin(),
+                -azimuth.cos() * elevation.cos(),
+            );
             let length = CLOUD_DISTANCE_M * width.tan();
             let transform = Transform::from_translation(dir * CLOUD_DISTANCE_M)
                 .looking_at(Vec3::ZERO, Vec3::Y)
                 .with_scale(Vec3::splat(length));
-            spawn_child(world, layer, (Mesh3d(handle), MeshMaterial3d(material.clone()), transform));
+            spawn_child(
+                world,
+                layer,
+                (Mesh3d(handle), MeshMaterial3d(material.clone()), transform),
+            );
         }
     }
 
@@ -195,7 +232,16 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
             ..default()
         },
     );
-    spawn_child(world, root, (Mesh3d(ground), MeshMaterial3d(ground_material), Transform::default(), Name::new("terrain")));
+    spawn_child(
+        world,
+        root,
+        (
+            Mesh3d(ground),
+            MeshMaterial3d(ground_material),
+            Transform::default(),
+            Name::new("terrain"),
+        ),
+    );
 
     if let (Some(water), Some(mesh)) = (&scene.water, &blueprint.water_mesh) {
         let handle = add_mesh(world, mesh);
@@ -217,12 +263,28 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
             ),
             params: Vec4::new(0.0, scene.sky.horizon_blend, 1.0, 8.0),
         };
-        let material = world.resource_mut::<Assets<WaterMaterial>>().add(WaterMaterial { uniform });
-        spawn_child(world, root, (Mesh3d(handle), MeshMaterial3d(material), Transform::default(), Name::new("water")));
+        let material = world
+            .resource_mut::<Assets<WaterMaterial>>()
+            .add(WaterMaterial { uniform });
+        spawn_child(
+            world,
+            root,
+            (
+                Mesh3d(handle),
+                MeshMaterial3d(material),
+                Transform::default(),
+                Name::new("water"),
+            ),
+        );
     }
 
     let (wind_x, wind_z) = compass(scene.wind.toward_deg);
-    let wind = Vec4::new(wind_x * scene.wind.strength, scene.wind.period_s, wind_z * scene.wind.strength, 0.0);
+    let wind = Vec4::new(
+        wind_x * scene.wind.strength,
+        scene.wind.period_s,
+        wind_z * scene.wind.strength,
+        0.0,
+    );
     for ((mesh, placements), entry) in blueprint.scatter.iter().zip(&scene.scatter) {
         if placements.is_empty() {
             continue;
@@ -230,19 +292,29 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
         let handle = add_mesh(world, mesh);
         let materials: Vec<Handle<PlantMaterial>> = (0..SHADES)
             .map(|shade| {
-                let spread = if SHADES > 1 { shade as f32 / (SHADES - 1) as f32 * 2.0 - 1.0 } else { 0.0 };
+                let spread = if SHADES > 1 {
+                    shade as f32 / (SHADES - 1) as f32 * 2.0 - 1.0
+                } else {
+                    0.0
+                };
                 let k = 1.0 + entry.color_variation * spread;
-                world.resource_mut::<Assets<PlantMaterial>>().add(PlantMaterial {
-                    base: StandardMaterial {
-                        base_color: Color::linear_rgb(k, k * (1.0 + 0.1 * entry.color_variation * spread), k),
-                        perceptual_roughness: 0.85,
-                        reflectance: 0.25,
-                        double_sided: true,
-                        cull_mode: None,
-                        ..default()
-                    },
-                    extension: Sway { wind },
-                })
+                world
+                    .resource_mut::<Assets<PlantMaterial>>()
+                    .add(PlantMaterial {
+                        base: StandardMaterial {
+                            base_color: Color::linear_rgb(
+                                k,
+                                k * (1.0 + 0.1 * entry.color_variation * spread),
+                                k,
+                            ),
+                            perceptual_roughness: 0.85,
+                            reflectance: 0.25,
+                            double_sided: true,
+                            cull_mode: None,
+                            ..default()
+                        },
+                        extension: Sway { wind },
+                    })
             })
             .collect();
         let batch: Vec<_> = placements
@@ -265,7 +337,10 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
         if entry.count == 0 {
             continue;
         }
-        let mesh = add_mesh(world, &MeshData::sphere(entry.size_m * 0.5, (1.0, 1.0, 1.0)));
+        let mesh = add_mesh(
+            world,
+            &MeshData::sphere(entry.size_m * 0.5, (1.0, 1.0, 1.0)),
+        );
         let c = entry.color;
         let material = add_standard(
             world,
@@ -280,17 +355,30 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
         let batch: Vec<_> = (0..entry.count)
             .map(|_| {
                 let (x, z) = scatter::sample(&entry.area, half, &mut rng);
-                let y = blueprint.terrain.height_at(x, z).max(scene.water.as_ref().map_or(f32::MIN, |w| w.level_m))
+                let y = blueprint
+                    .terrain
+                    .height_at(x, z)
+                    .max(scene.water.as_ref().map_or(f32::MIN, |w| w.level_m))
                     + rng.range(entry.height_m.0, entry.height_m.1);
                 let drift = Drift {
                     anchor: Vec3::new(x, y, z),
                     // About ten seconds of drift at the scene's speed.
                     reach_m: entry.drift_m_per_s * 10.0,
-                    phase: Vec3::new(rng.range(0.0, 6.3), rng.range(0.0, 6.3), rng.range(0.0, 6.3)),
-                    rate: Vec3::new(rng.range(0.05, 0.12), rng.range(0.04, 0.09), rng.range(0.05, 0.12)),
+                    phase: Vec3::new(
+                        rng.range(0.0, 6.3),
+                        rng.range(0.0, 6.3),
+                        rng.range(0.0, 6.3),
+                    ),
+                    rate: Vec3::new(
+                        rng.range(0.05, 0.12),
+                        rng.range(0.04, 0.09),
+                        rng.range(0.05, 0.12),
+                    ),
                     pulse_period_s: match entry.kind {
                         ParticleKind::Motes => 0.0,
-                        ParticleKind::Fireflies => rng.range(FIREFLY_PERIOD_S.0, FIREFLY_PERIOD_S.1),
+                        ParticleKind::Fireflies => {
+                            rng.range(FIREFLY_PERIOD_S.0, FIREFLY_PERIOD_S.1)
+                        }
                     },
                 };
                 (
@@ -330,7 +418,9 @@ fn spawn_child(world: &mut World, parent: Entity, bundle: impl Bundle) {
 }
 
 fn add_standard(world: &mut World, material: StandardMaterial) -> Handle<StandardMaterial> {
-    world.resource_mut::<Assets<StandardMaterial>>().add(material)
+    world
+        .resource_mut::<Assets<StandardMaterial>>()
+        .add(material)
 }
 
 /// Uploads generated vertex data as a Bevy mesh.
@@ -340,11 +430,14 @@ pub fn add_mesh(world: &mut World, data: &MeshData) -> Handle<Mesh> {
 
 /// Converts generated vertex data into a Bevy mesh.
 pub fn to_mesh(data: &MeshData) -> Mesh {
-    Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::default())
-        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, data.positions.clone())
-        .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, data.normals.clone())
-        .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, data.colors.clone())
-        .with_inserted_indices(Indices::U32(data.indices.clone()))
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::default(),
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, data.positions.clone())
+    .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, data.normals.clone())
+    .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, data.colors.clone())
+    .with_inserted_indices(Indices::U32(data.indices.clone()))
 }
 
 fn rgb(c: Rgb) -> Color {

@@ -50,11 +50,23 @@ pub fn validate(scene: &SceneFile, file_exists: &dyn Fn(&str) -> bool) -> Vec<Pr
         c.range("azimuth_deg", sun.azimuth_deg, -360.0, 360.0, "degrees");
         c.range("elevation_deg", sun.elevation_deg, -5.0, 90.0, "degrees");
         c.color("color", sun.color);
-        c.range("illuminance_lux", sun.illuminance_lux, 0.0, 120_000.0, "lux");
+        c.range(
+            "illuminance_lux",
+            sun.illuminance_lux,
+            0.0,
+            120_000.0,
+            "lux",
+        );
     });
     c.within("ambient", |c| {
         c.color("color", scene.ambient.color);
-        c.range("brightness", scene.ambient.brightness, 0.0, 20_000.0, "cd/m²");
+        c.range(
+            "brightness",
+            scene.ambient.brightness,
+            0.0,
+            20_000.0,
+            "cd/m²",
+        );
     });
     c.within("fog", |c| {
         c.color("color", scene.fog.color);
@@ -88,7 +100,13 @@ pub fn validate(scene: &SceneFile, file_exists: &dyn Fn(&str) -> bool) -> Vec<Pr
     c.within("wind", |c| {
         c.range("strength", scene.wind.strength, 0.0, 1.0, "");
         c.range("period_s", scene.wind.period_s, 2.0, 30.0, "s");
-        c.range("toward_deg", scene.wind.toward_deg, -360.0, 360.0, "degrees");
+        c.range(
+            "toward_deg",
+            scene.wind.toward_deg,
+            -360.0,
+            360.0,
+            "degrees",
+        );
     });
     c.range("exposure_ev100", scene.exposure_ev100, 6.0, 16.0, "EV100");
 
@@ -133,7 +151,13 @@ fn sky(c: &mut Checker, sky: &Sky) {
             c.count("count", clouds.count, 200);
             c.color("color", clouds.color);
             c.span("elevation_deg", clouds.elevation_deg, 1.0, 60.0, "degrees");
-            c.range("drift_deg_per_min", clouds.drift_deg_per_min, 0.0, 3.0, "degrees a minute");
+            c.range(
+                "drift_deg_per_min",
+                clouds.drift_deg_per_min,
+                0.0,
+                3.0,
+                "degrees a minute",
+            );
         });
     }
 }
@@ -145,22 +169,40 @@ fn terrain(c: &mut Checker, t: &Terrain) {
     c.range("roughness_m", t.roughness_m, 0.0, 200.0, "m");
     c.range("feature_size_m", t.feature_size_m, 1.0, 2000.0, "m");
     if t.shapes.len() > 64 {
-        c.problem("shapes", format!("{} landforms is too many; expected at most 64", t.shapes.len()));
+        c.problem(
+            "shapes",
+            format!(
+                "{} landforms is too many; expected at most 64",
+                t.shapes.len()
+            ),
+        );
     }
     c.within("shapes", |c| {
         for (i, shape) in t.shapes.iter().enumerate() {
             c.item(i, |c| match shape {
-                Landform::Basin { center_m, radius_m, depth_m } => {
+                Landform::Basin {
+                    center_m,
+                    radius_m,
+                    depth_m,
+                } => {
                     c.ground_point("center_m", *center_m);
                     c.range("radius_m", *radius_m, 1.0, 4000.0, "m");
                     c.range("depth_m", *depth_m, 0.0, 500.0, "m");
                 }
-                Landform::Hill { center_m, radius_m, height_m } => {
+                Landform::Hill {
+                    center_m,
+                    radius_m,
+                    height_m,
+                } => {
                     c.ground_point("center_m", *center_m);
                     c.range("radius_m", *radius_m, 1.0, 4000.0, "m");
                     c.range("height_m", *height_m, 0.0, 1000.0, "m");
                 }
-                Landform::Slope { toward_deg, drop_per_100m, flatten_beyond_m } => {
+                Landform::Slope {
+                    toward_deg,
+                    drop_per_100m,
+                    flatten_beyond_m,
+                } => {
                     c.range("toward_deg", *toward_deg, -360.0, 360.0, "degrees");
                     c.range("drop_per_100m", *drop_per_100m, -50.0, 50.0, "m");
                     c.range("flatten_beyond_m", *flatten_beyond_m, 0.0, 4000.0, "m");
@@ -189,7 +231,13 @@ fn water(c: &mut Checker, w: &Water) {
     c.range("wave_height_m", w.wave_height_m, 0.0, 2.0, "m");
     c.range("wave_length_m", w.wave_length_m, 0.5, 200.0, "m");
     c.range("wave_period_s", w.wave_period_s, 1.5, 30.0, "s");
-    c.range("wave_toward_deg", w.wave_toward_deg, -360.0, 360.0, "degrees");
+    c.range(
+        "wave_toward_deg",
+        w.wave_toward_deg,
+        -360.0,
+        360.0,
+        "degrees",
+    );
 }
 
 fn scatter(c: &mut Checker, s: &Scatter) {
@@ -267,22 +315,39 @@ impl Checker {
 
     fn range_here(&mut self, value: f32, min: f32, max: f32, unit: &str) {
         if !(min..=max).contains(&value) {
-            let unit = if unit.is_empty() { String::new() } else { format!(" {unit}") };
-            let got = if value.is_finite() { format!("{value}{unit}") } else { "a value that is not a finite number".into() };
+            let unit = if unit.is_empty() {
+                String::new()
+            } else {
+                format!(" {unit}")
+            };
+            let got = if value.is_finite() {
+                format!("{value}{unit}")
+            } else {
+                "a value that is not a finite number".into()
+            };
             let path = self.at.clone();
-            self.problem_at(path, format!("{got} is out of range; expected {min} to {max}{unit}"));
+            self.problem_at(
+                path,
+                format!("{got} is out of range; expected {min} to {max}{unit}"),
+            );
         }
     }
 
     fn count(&mut self, field: &'static str, value: u32, max: u32) {
         if value > max {
-            self.problem(field, format!("{value} is too many; expected at most {max}"));
+            self.problem(
+                field,
+                format!("{value} is too many; expected at most {max}"),
+            );
         }
     }
 
     fn count_between(&mut self, field: &'static str, value: u32, min: u32, max: u32) {
         if !(min..=max).contains(&value) {
-            self.problem(field, format!("{value} is out of range; expected {min} to {max}"));
+            self.problem(
+                field,
+                format!("{value} is out of range; expected {min} to {max}"),
+            );
         }
     }
 
@@ -336,7 +401,13 @@ impl Checker {
         if text.trim().is_empty() {
             self.problem(field, "is empty; expected some words".into());
         } else if text.chars().count() > max_chars {
-            self.problem(field, format!("is {} characters long; expected at most {max_chars}", text.chars().count()));
+            self.problem(
+                field,
+                format!(
+                    "is {} characters long; expected at most {max_chars}",
+                    text.chars().count()
+                ),
+            );
         }
     }
 
@@ -349,7 +420,10 @@ impl Checker {
         if !looks_safe {
             self.problem(field, format!("\"{path}\" is not a scene file name; expected a .ron path relative to this scene's folder, such as \"lake_dusk.ron\""));
         } else if !file_exists(path) {
-            self.problem(field, format!("\"{path}\" does not exist; expected a scene file in this scene's folder"));
+            self.problem(
+                field,
+                format!("\"{path}\" does not exist; expected a scene file in this scene's folder"),
+            );
         }
     }
 }
