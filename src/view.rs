@@ -11,6 +11,7 @@ use bevy::input::mouse::AccumulatedMouseMotion;
 use bevy::pbr::{DistanceFog, FogFalloff};
 use bevy::post_process::bloom::Bloom;
 use bevy::prelude::*;
+use bevy::render::renderer::RenderAdapterInfo;
 use bevy::window::{PrimaryWindow, WindowMode};
 
 use crate::AppSet;
@@ -56,6 +57,7 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<Look>()
         .init_state::<Flow>()
         .add_systems(Startup, spawn_camera)
+        .add_systems(PostStartup, lighten_for_software_renderers)
         .add_systems(
             Update,
             (
@@ -101,6 +103,25 @@ fn spawn_camera(mut commands: Commands, target: Option<Res<CameraTarget>>) {
     ));
     if let Some(target) = target {
         camera.insert((target.0.clone(), IsDefaultUiCamera));
+    }
+}
+
+/// On a renderer that runs on the CPU (Mesa's lavapipe, on machines with no
+/// GPU), multisampling makes a frame about three times slower; it is turned
+/// off there, and the person is told once.
+fn lighten_for_software_renderers(
+    adapter: Option<Res<RenderAdapterInfo>>,
+    mut cameras: Query<&mut Msaa, With<ViewCamera>>,
+) {
+    let Some(adapter) = adapter else { return };
+    if adapter.device_type == wgpu_types::DeviceType::Cpu {
+        info!(
+            "rendering on the CPU ({}): anti-aliasing is off to keep the frame rate",
+            adapter.name
+        );
+        for mut msaa in &mut cameras {
+            *msaa = Msaa::Off;
+        }
     }
 }
 

@@ -292,3 +292,53 @@ fn the_safe_place_fades_out_switches_and_fades_in_without_jumps() {
     }
     assert_eq!(*alphas.last().unwrap(), 0.0, "the veil did not open again");
 }
+
+#[test]
+fn water_and_sway_follow_the_scene_clock() {
+    use stillpoint::clock::SceneClock;
+    use stillpoint::render::{Sway, WaterUniform};
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, AssetPlugin::default()))
+        .init_asset::<Shader>()
+        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
+            250,
+        )));
+    stillpoint::configure_sets(&mut app);
+    app.add_plugins((stillpoint::clock::plugin, stillpoint::render::plugin));
+    let water = app
+        .world_mut()
+        .resource_mut::<Assets<WaterMaterial>>()
+        .add(WaterMaterial {
+            uniform: WaterUniform::default(),
+        });
+    let plant = app
+        .world_mut()
+        .resource_mut::<Assets<PlantMaterial>>()
+        .add(PlantMaterial {
+            base: StandardMaterial::default(),
+            extension: Sway::default(),
+        });
+    for _ in 0..9 {
+        app.update();
+    }
+    let seconds = app.world().resource::<SceneClock>().seconds as f32;
+    assert!((seconds - 2.0).abs() < 1e-4, "{seconds}");
+    let water_time = app
+        .world()
+        .resource::<Assets<WaterMaterial>>()
+        .get(&water)
+        .unwrap()
+        .uniform
+        .params
+        .x;
+    let sway_time = app
+        .world()
+        .resource::<Assets<PlantMaterial>>()
+        .get(&plant)
+        .unwrap()
+        .extension
+        .wind
+        .w;
+    assert_eq!(water_time, seconds);
+    assert_eq!(sway_time, seconds);
+}

@@ -21,6 +21,20 @@ pub struct MeshData {
     pub indices: Vec<u32>,
 }
 
+/// Level of detail of a scattered mesh. The person is seated and never
+/// moves, so each copy's distance, and so its detail, is fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Full detail, for copies near the viewpoint.
+    Near,
+    /// About a third of the triangles, for copies far away.
+    Far,
+}
+
+/// Distance from the viewpoint beyond which copies use [`Detail::Far`],
+/// metres: a 9 m pine there is under 40 pixels tall in a 720-line view.
+pub const FAR_DETAIL_FROM_M: f32 = 120.0;
+
 /// Bark of every generated tree, linear light.
 const BARK: Rgb = (0.13, 0.085, 0.05);
 /// Bark of palms, lighter and greyer.
@@ -50,21 +64,40 @@ impl MeshData {
         self.indices.len() / 3
     }
 
-    /// Adds a generated mesh of `kind`, with `color` as its main colour.
+    /// A generated mesh of `kind`, with `color` as its main colour, at full
+    /// detail.
     pub fn kind(kind: ScatterKind, color: Rgb, seed: u64) -> Self {
+        Self::kind_at(kind, color, seed, Detail::Near)
+    }
+
+    /// A generated mesh of `kind` at the given level of detail.
+    pub fn kind_at(kind: ScatterKind, color: Rgb, seed: u64, detail: Detail) -> Self {
+        let near = detail == Detail::Near;
+        let pick = |full: u32, reduced: u32| if near { full } else { reduced };
         let mut rng = Rng::new(seed, kind as u64 + 0x5CA7);
         let mut mesh = Self::default();
+        // Subdivision of the lumps that make crowns, bushes and stones.
+        let lumps = pick(1, 0);
         match kind {
             ScatterKind::Pine => {
-                mesh.tapered_tube(7, [0.0, 0.0, 0.0], [0.0, 9.0, 0.0], 0.2, 0.05, BARK, BARK);
-                for i in 0..6 {
-                    let t = i as f32 / 5.0;
+                mesh.tapered_tube(
+                    pick(7, 3),
+                    [0.0, 0.0, 0.0],
+                    [0.0, 9.0, 0.0],
+                    0.2,
+                    0.05,
+                    BARK,
+                    BARK,
+                );
+                let tiers = pick(6, 4);
+                for i in 0..tiers {
+                    let t = i as f32 / (tiers - 1) as f32;
                     let base = 1.5 + t * 6.3;
                     let radius = 2.3 * (1.0 - t * 0.78);
                     let shade = 0.62 + 0.45 * t;
                     let lean = [rng.range(-0.1, 0.1), 0.0, rng.range(-0.1, 0.1)];
                     mesh.cone(
-                        9,
+                        pick(9, 5),
                         [lean[0], base, lean[2]],
                         radius,
                         2.6 - t * 0.9,
@@ -75,7 +108,15 @@ impl MeshData {
                 }
             }
             ScatterKind::Broadleaf => {
-                mesh.tapered_tube(7, [0.0, 0.0, 0.0], [0.1, 4.6, 0.0], 0.28, 0.14, BARK, BARK);
+                mesh.tapered_tube(
+                    pick(7, 3),
+                    [0.0, 0.0, 0.0],
+                    [0.1, 4.6, 0.0],
+                    0.28,
+                    0.14,
+                    BARK,
+                    BARK,
+                );
                 mesh.tapered_tube(5, [0.05, 3.0, 0.0], [1.2, 5.0, 0.3], 0.1, 0.05, BARK, BARK);
                 mesh.tapered_tube(
                     5,
@@ -95,6 +136,7 @@ impl MeshData {
                     let r = rng.range(1.4, 2.1);
                     let shade = 0.75 + 0.35 * (center[1] - 4.8) / 2.4;
                     mesh.blob(
+                        lumps,
                         center,
                         [r, r * 0.8, r],
                         0.3,
@@ -112,6 +154,7 @@ impl MeshData {
                     ];
                     let r = rng.range(0.45, 0.7);
                     mesh.blob(
+                        lumps,
                         center,
                         [r, r * 0.8, r],
                         0.3,
@@ -121,7 +164,7 @@ impl MeshData {
                 }
             }
             ScatterKind::Palm => {
-                let segments = 8;
+                let segments = pick(8, 3);
                 let top_y = 7.0;
                 let mut previous = [0.0, 0.0, 0.0];
                 for s in 1..=segments {
@@ -139,14 +182,17 @@ impl MeshData {
                     );
                     previous = point;
                 }
-                for i in 0..9 {
-                    let yaw = i as f32 / 9.0 * std::f32::consts::TAU + rng.range(-0.2, 0.2);
+                let fronds = pick(9, 4);
+                for i in 0..fronds {
+                    let yaw =
+                        i as f32 / fronds as f32 * std::f32::consts::TAU + rng.range(-0.2, 0.2);
                     let droop = rng.range(1.2, 1.9);
                     mesh.frond(previous, yaw, rng.range(2.6, 3.3), droop, color);
                 }
             }
             ScatterKind::Rock => {
                 mesh.blob(
+                    lumps,
                     [0.0, 0.12, 0.0],
                     [0.45, 0.3, 0.4],
                     0.45,
@@ -155,13 +201,13 @@ impl MeshData {
                 );
             }
             ScatterKind::Reeds => {
-                for _ in 0..12 {
+                for _ in 0..pick(12, 5) {
                     let base = [rng.range(-0.25, 0.25), -0.05, rng.range(-0.25, 0.25)];
                     let height = rng.range(0.9, 1.6);
                     let lean = [rng.range(-0.25, 0.25), rng.range(-0.25, 0.25)];
                     mesh.blade(base, height, 0.035, lean, mul(color, rng.range(0.75, 1.1)));
                 }
-                for _ in 0..3 {
+                for _ in 0..pick(3, 1) {
                     let x = rng.range(-0.15, 0.15);
                     let z = rng.range(-0.15, 0.15);
                     let h = rng.range(1.1, 1.5);
@@ -177,7 +223,7 @@ impl MeshData {
                 }
             }
             ScatterKind::Grass => {
-                for _ in 0..10 {
+                for _ in 0..pick(10, 4) {
                     let base = [rng.range(-0.15, 0.15), -0.02, rng.range(-0.15, 0.15)];
                     let height = rng.range(0.22, 0.48);
                     let lean = [rng.range(-0.18, 0.18), rng.range(-0.18, 0.18)];
@@ -293,8 +339,16 @@ impl MeshData {
     }
 
     /// A lumpy, roughly ellipsoidal blob: a tree crown, a bush, a stone.
-    fn blob(&mut self, center: [f32; 3], radii: [f32; 3], lumpiness: f32, color: Rgb, seed: u64) {
-        let (positions, indices) = icosphere(1);
+    fn blob(
+        &mut self,
+        level: u32,
+        center: [f32; 3],
+        radii: [f32; 3],
+        lumpiness: f32,
+        color: Rgb,
+        seed: u64,
+    ) {
+        let (positions, indices) = icosphere(level);
         let first = self.positions.len() as u32;
         let noise_seed = seed as u32;
         for p in positions {
@@ -521,6 +575,20 @@ mod tests {
                     "{kind:?} has a normal of length {len}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn far_copies_are_lighter() {
+        for kind in KINDS {
+            let near = MeshData::kind_at(kind, (0.2, 0.4, 0.1), 9, Detail::Near);
+            let far = MeshData::kind_at(kind, (0.2, 0.4, 0.1), 9, Detail::Far);
+            assert!(
+                far.triangle_count() * 2 <= near.triangle_count(),
+                "{kind:?}: {} far triangles against {} near",
+                far.triangle_count(),
+                near.triangle_count()
+            );
         }
     }
 

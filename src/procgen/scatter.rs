@@ -1,5 +1,6 @@
 //! Where scattered plants and stones stand: seeded, bounded placement.
 
+use super::mesh::FAR_DETAIL_FROM_M;
 use super::noise::Rng;
 use super::terrain::TerrainShape;
 use crate::scene::format::{Area, Scatter, ScatterKind};
@@ -23,6 +24,8 @@ pub struct Placement {
     pub scale: f32,
     /// Which of the [`SHADES`] colour shades it takes.
     pub shade: usize,
+    /// Far enough from the viewpoint for the lighter mesh.
+    pub far: bool,
 }
 
 /// What placement needs to know about the rest of the scene.
@@ -64,7 +67,8 @@ pub fn place(entry: &Scatter, index: usize, around: Surroundings<'_>) -> Vec<Pla
             continue;
         }
         let (vx, vz) = around.viewpoint;
-        if ((x - vx).powi(2) + (z - vz).powi(2)).sqrt() < clear * scale.max(1.0) {
+        let distance = ((x - vx).powi(2) + (z - vz).powi(2)).sqrt();
+        if distance < clear * scale.max(1.0) {
             continue;
         }
         let y = around.terrain.height_at(x, z);
@@ -77,6 +81,7 @@ pub fn place(entry: &Scatter, index: usize, around: Surroundings<'_>) -> Vec<Pla
             yaw,
             scale,
             shade,
+            far: distance > FAR_DETAIL_FROM_M,
         });
     }
     placed

@@ -1,7 +1,7 @@
 //! A scene's blueprint: all the generated geometry and placements, made from
 //! a checked scene file in plain Rust, before anything touches the ECS.
 
-use crate::procgen::mesh::MeshData;
+use crate::procgen::mesh::{Detail, MeshData};
 use crate::procgen::scatter::{self, Placement, Surroundings};
 use crate::procgen::sky;
 use crate::procgen::terrain::TerrainShape;
@@ -21,6 +21,17 @@ const MAX_WATER_CELLS: u32 = 192;
 /// Water deeper than this shows only its deep colour, metres.
 const SHALLOW_DEPTH_M: f32 = 2.5;
 
+/// One scatter entry, generated.
+#[derive(Debug, Clone)]
+pub struct ScatterBlueprint {
+    /// Mesh for copies near the viewpoint.
+    pub near: MeshData,
+    /// Lighter mesh for copies far away.
+    pub far: MeshData,
+    /// Where the copies stand.
+    pub placements: Vec<Placement>,
+}
+
 /// Everything generated for one scene.
 #[derive(Debug, Clone)]
 pub struct Blueprint {
@@ -34,8 +45,8 @@ pub struct Blueprint {
     pub sun_dir: [f32; 3],
     /// The water surface, if any.
     pub water_mesh: Option<MeshData>,
-    /// One mesh and its placements per scatter entry.
-    pub scatter: Vec<(MeshData, Vec<Placement>)>,
+    /// Per scatter entry: the near and far meshes, and the placements.
+    pub scatter: Vec<ScatterBlueprint>,
     /// Cloud banks: mesh, azimuth (rad), elevation (rad), angular width (rad).
     pub clouds: Vec<(MeshData, f32, f32, f32)>,
     /// The eye of the seated viewpoint, metres.
@@ -65,9 +76,12 @@ impl Blueprint {
             .iter()
             .enumerate()
             .map(|(i, entry)| {
-                let mesh =
-                    MeshData::kind(entry.kind, entry.color, scene.seed.wrapping_add(i as u64));
-                (mesh, scatter::place(entry, i, around))
+                let seed = scene.seed.wrapping_add(i as u64);
+                ScatterBlueprint {
+                    near: MeshData::kind_at(entry.kind, entry.color, seed, Detail::Near),
+                    far: MeshData::kind_at(entry.kind, entry.color, seed, Detail::Far),
+                    placements: scatter::place(entry, i, around),
+                }
             })
             .collect();
         let clouds = scene
@@ -112,7 +126,7 @@ impl Blueprint {
 
     /// Number of scattered instances actually placed.
     pub fn instance_count(&self) -> usize {
-        self.scatter.iter().map(|(_, placed)| placed.len()).sum()
+        self.scatter.iter().map(|s| s.placements.len()).sum()
     }
 }
 

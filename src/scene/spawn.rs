@@ -285,11 +285,12 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
         wind_z * scene.wind.strength,
         0.0,
     );
-    for ((mesh, placements), entry) in blueprint.scatter.iter().zip(&scene.scatter) {
-        if placements.is_empty() {
+    for (generated, entry) in blueprint.scatter.iter().zip(&scene.scatter) {
+        if generated.placements.is_empty() {
             continue;
         }
-        let handle = add_mesh(world, mesh);
+        let near = add_mesh(world, &generated.near);
+        let far = add_mesh(world, &generated.far);
         let materials: Vec<Handle<PlantMaterial>> = (0..SHADES)
             .map(|shade| {
                 let spread = if SHADES > 1 {
@@ -317,11 +318,12 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
                     })
             })
             .collect();
-        let batch: Vec<_> = placements
+        let batch: Vec<_> = generated
+            .placements
             .iter()
             .map(|p| {
                 (
-                    Mesh3d(handle.clone()),
+                    Mesh3d(if p.far { far.clone() } else { near.clone() }),
                     MeshMaterial3d(materials[p.shade].clone()),
                     Transform::from_translation(Vec3::from(p.position))
                         .with_rotation(Quat::from_rotation_y(p.yaw))
