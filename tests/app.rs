@@ -67,6 +67,12 @@ fn scene_entities(app: &mut App) -> usize {
 #[test]
 fn a_broken_reload_keeps_the_last_good_scene_and_shows_the_error() {
     let dir = scratch("reload");
+    // The scene names the lake as its safe place: it must be there too.
+    std::fs::copy(
+        scenes_dir().join("lake_dusk.ron"),
+        dir.join("lake_dusk.ron"),
+    )
+    .unwrap();
     let good = std::fs::read_to_string(scenes_dir().join("forest_clearing.ron")).unwrap();
     std::fs::write(dir.join("scene.ron"), &good).unwrap();
     let mut app = scene_app(&dir, "scene.ron", false);
@@ -132,6 +138,11 @@ fn a_broken_reload_keeps_the_last_good_scene_and_shows_the_error() {
 #[test]
 fn editing_a_scene_file_hot_reloads_it() {
     let dir = scratch("watch");
+    std::fs::copy(
+        scenes_dir().join("lake_dusk.ron"),
+        dir.join("lake_dusk.ron"),
+    )
+    .unwrap();
     let good = std::fs::read_to_string(scenes_dir().join("beach_sunset.ron")).unwrap();
     std::fs::write(dir.join("beach.ron"), &good).unwrap();
     let mut app = scene_app(&dir, "beach.ron", true);
