@@ -13,7 +13,8 @@ use crate::view::Flow;
 
 /// Time for the veil to close or open, seconds.
 pub const FADE_S: f32 = 0.4;
-/// How long the controls hint stays before it fades, seconds.
+/// How long the controls hint stays before it fades, seconds of real time
+/// (on a slow renderer the app's own clock runs slower than the wall).
 const HINT_S: f32 = 10.0;
 /// Colour of the veil: a deep blue-grey, softer than black.
 const VEIL: (f32, f32, f32) = (0.035, 0.04, 0.055);
@@ -154,7 +155,7 @@ fn spawn_overlay(mut commands: Commands, hints: Option<Res<ShowHints>>) {
     if hints.is_none_or(|h| h.0) {
         commands.spawn((
             Hint,
-            Text::new("Drag to look around  ·  Esc pause  ·  S safe place  ·  F fullscreen"),
+            Text::new("Drag to look around     Esc  pause     S  safe place     F  fullscreen"),
             TextFont::from_font_size(16.0),
             TextColor(Color::srgba(0.9, 0.92, 0.95, 0.8)),
             Node {
@@ -232,7 +233,7 @@ fn show_pause(flow: Res<State<Flow>>, mut panels: Query<&mut Visibility, With<Pa
 }
 
 fn fade_hint(
-    time: Res<Time>,
+    time: Res<Time<Real>>,
     mut hints: Query<(Entity, &mut TextColor), With<Hint>>,
     mut commands: Commands,
 ) {

@@ -353,3 +353,41 @@ fn water_and_sway_follow_the_scene_clock() {
     assert_eq!(water_time, seconds);
     assert_eq!(sway_time, seconds);
 }
+
+#[test]
+fn asking_for_a_scene_shows_it_even_when_it_is_already_on_screen() {
+    let dir = scratch("switch");
+    for name in ["lake_dusk.ron", "forest_clearing.ron"] {
+        std::fs::copy(scenes_dir().join(name), dir.join(name)).unwrap();
+    }
+    let mut app = scene_app(&dir, "forest_clearing.ron", false);
+    assert!(update_until(
+        &mut app,
+        Duration::from_secs(60),
+        |w| generation(w) == 1
+    ));
+    app.world_mut()
+        .write_message(ShowScene("lake_dusk.ron".into()));
+    assert!(update_until(
+        &mut app,
+        Duration::from_secs(60),
+        |w| generation(w) == 2
+    ));
+    assert_eq!(app.world().resource::<SceneView>().title, "Lake at dusk");
+    // The lake names no safe place of its own: it is one. Asking for it
+    // again (as the safe-place key would) still answers, so a fade that
+    // waits for the new scene always opens again.
+    app.world_mut()
+        .write_message(ShowScene("lake_dusk.ron".into()));
+    assert!(update_until(
+        &mut app,
+        Duration::from_secs(60),
+        |w| generation(w) == 3
+    ));
+    let roots = app
+        .world_mut()
+        .query_filtered::<(), With<SceneRoot>>()
+        .iter(app.world())
+        .count();
+    assert_eq!(roots, 1, "the old scene stayed behind");
+}

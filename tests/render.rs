@@ -232,3 +232,50 @@ fn the_scene_moves_slowly_over_time() {
         "the picture changed too much in 3 s: {difference}"
     );
 }
+
+#[test]
+fn the_sun_lights_open_ground_and_the_tree_casts_a_shadow() {
+    let out = output_dir("render");
+    let lit = crate::common::fixture("open_ground.ron");
+    let text = std::fs::read_to_string(&lit).unwrap();
+    let dir = crate::common::scratch("shadows");
+    let unshadowed = dir.join("open_ground_no_shadows.ron");
+    std::fs::write(
+        &unshadowed,
+        text.replacen(
+            "illuminance_lux: 30000.0)",
+            "illuminance_lux: 30000.0, shadows: false)",
+            1,
+        ),
+    )
+    .unwrap();
+    let with = screenshot(&lit, &out.join("open_ground.png"), 0.0);
+    let without = screenshot(&unshadowed, &out.join("open_ground_no_shadows.png"), 0.0);
+    // The near ground, left of the tree (the sun is in the east, so the
+    // tree's shadow falls west, to the left): nothing stands between it and
+    // the sun on the right half, so shadows change nothing there.
+    let right_near = |image: &RgbImage| {
+        let mut sum = 0.0;
+        let mut n = 0.0;
+        for y in (HEIGHT * 3 / 4)..HEIGHT {
+            for x in (WIDTH * 3 / 4)..WIDTH {
+                let p = image.get_pixel(x, y);
+                sum += luma([f32::from(p[0]), f32::from(p[1]), f32::from(p[2])]);
+                n += 1.0;
+            }
+        }
+        sum / n
+    };
+    let (a, b) = (right_near(&with), right_near(&without));
+    assert!(
+        b > 60.0,
+        "the sunlit ground is dark even without shadows: {b}"
+    );
+    assert!(
+        (a - b).abs() < b * 0.1,
+        "open ground is shaded: {a} with shadows, {b} without"
+    );
+    // And shadows do something: the picture differs where the tree's shadow falls.
+    let difference = mean_difference(&with, &without);
+    assert!(difference > 0.2, "the tree casts no shadow: {difference}");
+}

@@ -157,8 +157,10 @@ fn switch_scene(
     if let Some(ShowScene(path)) = requests.read().last() {
         current.path = path.clone();
         current.handle = assets.load(path.clone());
-        // An already loaded scene sends no new event: respawn it directly.
+        // An already loaded scene sends no new event: respawn it directly,
+        // even when it is the scene on screen (the person asked for it).
         current.dirty = true;
+        current.shown = None;
     }
 }
 
@@ -183,8 +185,11 @@ fn track_scene_asset(
     for failure in failures.read() {
         if failure.id == id {
             let message = load_error_text(&failure.error);
-            error!("{message}");
-            current.error = Some(message);
+            // One failed load can be reported more than once: say it once.
+            if current.error.as_ref() != Some(&message) {
+                error!("{message}");
+                current.error = Some(message);
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 //! change of scene replaces them in one step.
 
 use bevy::asset::RenderAssetUsages;
-use bevy::light::CascadeShadowConfigBuilder;
+use bevy::light::{CascadeShadowConfigBuilder, NotShadowCaster, NotShadowReceiver};
 use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 
@@ -138,6 +138,7 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
             ..default()
         },
     );
+    // The sky surrounds everything: it must never shade the sun's light.
     spawn_child(
         world,
         root,
@@ -145,6 +146,8 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
             Mesh3d(sky_mesh),
             MeshMaterial3d(sky_material),
             Transform::from_translation(Vec3::from(blueprint.eye)),
+            NotShadowCaster,
+            NotShadowReceiver,
             Name::new("sky"),
         ),
     );
@@ -172,6 +175,8 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
                 Mesh3d(disc),
                 MeshMaterial3d(material),
                 Transform::from_translation(at),
+                NotShadowCaster,
+                NotShadowReceiver,
                 Name::new("sun disc"),
             ),
         );
@@ -217,7 +222,13 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
             spawn_child(
                 world,
                 layer,
-                (Mesh3d(handle), MeshMaterial3d(material.clone()), transform),
+                (
+                    Mesh3d(handle),
+                    MeshMaterial3d(material.clone()),
+                    transform,
+                    NotShadowCaster,
+                    NotShadowReceiver,
+                ),
             );
         }
     }
@@ -387,6 +398,7 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
                     Mesh3d(mesh.clone()),
                     MeshMaterial3d(material.clone()),
                     Transform::from_translation(drift.anchor),
+                    NotShadowCaster,
                     drift,
                     ChildOf(root),
                 )
