@@ -170,16 +170,12 @@ fn track_scene_asset(
     mut current: ResMut<CurrentScene>,
 ) {
     let id = current.handle.id();
+    // Every successful load or reload ends in exactly one
+    // `LoadedWithDependencies`, as every failed one ends in one failure
+    // message; `Added` and `Modified` would announce the same load again.
     for event in events.read() {
-        match event {
-            AssetEvent::Added { id: changed }
-            | AssetEvent::Modified { id: changed }
-            | AssetEvent::LoadedWithDependencies { id: changed }
-                if *changed == id =>
-            {
-                current.dirty = true;
-            }
-            _ => {}
+        if event.is_loaded_with_dependencies(id) {
+            current.dirty = true;
         }
     }
     for failure in failures.read() {
