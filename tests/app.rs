@@ -57,6 +57,21 @@ fn generation(world: &World) -> u32 {
     world.resource::<CurrentScene>().generation
 }
 
+/// A scratch folder holding the shipped scene `shipped` under the name `as_name`,
+/// with the lake beside it (the other scenes name it as their safe place).
+/// Returns the folder and the scene's text.
+fn scene_folder(test: &str, shipped: &str, as_name: &str) -> (std::path::PathBuf, String) {
+    let dir = scratch(test);
+    std::fs::copy(
+        scenes_dir().join("lake_dusk.ron"),
+        dir.join("lake_dusk.ron"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(scenes_dir().join(shipped)).unwrap();
+    std::fs::write(dir.join(as_name), &text).unwrap();
+    (dir, text)
+}
+
 fn scene_entities(app: &mut App) -> usize {
     app.world_mut()
         .query::<&ChildOf>()
@@ -66,15 +81,7 @@ fn scene_entities(app: &mut App) -> usize {
 
 #[test]
 fn a_broken_reload_keeps_the_last_good_scene_and_shows_the_error() {
-    let dir = scratch("reload");
-    // The scene names the lake as its safe place: it must be there too.
-    std::fs::copy(
-        scenes_dir().join("lake_dusk.ron"),
-        dir.join("lake_dusk.ron"),
-    )
-    .unwrap();
-    let good = std::fs::read_to_string(scenes_dir().join("forest_clearing.ron")).unwrap();
-    std::fs::write(dir.join("scene.ron"), &good).unwrap();
+    let (dir, good) = scene_folder("reload", "forest_clearing.ron", "scene.ron");
     let mut app = scene_app(&dir, "scene.ron", false);
     assert!(
         update_until(&mut app, Duration::from_secs(60), |w| generation(w) == 1),
@@ -137,14 +144,7 @@ fn a_broken_reload_keeps_the_last_good_scene_and_shows_the_error() {
 
 #[test]
 fn editing_a_scene_file_hot_reloads_it() {
-    let dir = scratch("watch");
-    std::fs::copy(
-        scenes_dir().join("lake_dusk.ron"),
-        dir.join("lake_dusk.ron"),
-    )
-    .unwrap();
-    let good = std::fs::read_to_string(scenes_dir().join("beach_sunset.ron")).unwrap();
-    std::fs::write(dir.join("beach.ron"), &good).unwrap();
+    let (dir, good) = scene_folder("watch", "beach_sunset.ron", "beach.ron");
     let mut app = scene_app(&dir, "beach.ron", true);
     assert!(update_until(
         &mut app,
@@ -356,10 +356,7 @@ fn water_and_sway_follow_the_scene_clock() {
 
 #[test]
 fn asking_for_a_scene_shows_it_even_when_it_is_already_on_screen() {
-    let dir = scratch("switch");
-    for name in ["lake_dusk.ron", "forest_clearing.ron"] {
-        std::fs::copy(scenes_dir().join(name), dir.join(name)).unwrap();
-    }
+    let (dir, _) = scene_folder("switch", "forest_clearing.ron", "forest_clearing.ron");
     let mut app = scene_app(&dir, "forest_clearing.ron", false);
     assert!(update_until(
         &mut app,
