@@ -193,8 +193,11 @@ fn fade(
     } else if state.alpha > 0.0 {
         state.alpha = (state.alpha - step).max(0.0);
     }
+    // Touch the veil only when it changes: an unchanged UI is not
+    // re-prepared for rendering every frame.
+    let veil = Color::linear_rgba(VEIL.0, VEIL.1, VEIL.2, state.alpha);
     for mut color in &mut veils {
-        color.0 = Color::linear_rgba(VEIL.0, VEIL.1, VEIL.2, state.alpha);
+        color.set_if_neq(BackgroundColor(veil));
     }
 }
 
