@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod breath;
 pub mod capture;
 pub mod cli;
 pub mod clock;

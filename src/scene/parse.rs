@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::format::SceneFile;
 use super::locate::{locate, path_to_string};
-use super::validate::validate;
+use super::validate::{Problem, validate};
 
 /// Largest scene file read, bytes. Real scenes are a few kilobytes; this
 /// keeps a mistaken path (a video, a disk image) from being read whole.
@@ -54,6 +54,18 @@ pub fn parse_scene(
     bytes: &[u8],
     file_exists: &dyn Fn(&str) -> bool,
 ) -> Result<SceneFile, SceneErrors> {
+    parse_ron_file(file, bytes, "scene", |scene| validate(scene, file_exists))
+}
+
+/// Parses a RON file of type `T` and checks its meaning with `check`; every
+/// error names `file`, a line and a column. `what` names the kind of file in
+/// messages ("scene", "session").
+pub fn parse_ron_file<T: serde::de::DeserializeOwned>(
+    file: &str,
+    bytes: &[u8],
+    what: &str,
+    check: impl FnOnce(&T) -> Vec<Problem>,
+) -> Result<T, SceneErrors> {
     let single = |line, column, message| {
         SceneErrors(vec![SceneError {
             file: file.to_owned(),
@@ -67,7 +79,7 @@ pub fn parse_scene(
             1,
             1,
             format!(
-                "the file is {} bytes; expected a scene of at most {MAX_SCENE_BYTES} bytes",
+                "the file is {} bytes; expected a {what} of at most {MAX_SCENE_BYTES} bytes",
                 bytes.len()
             ),
         ));
@@ -81,20 +93,20 @@ pub fn parse_scene(
             return Err(single(
                 line,
                 column,
-                "the file is not UTF-8 text; expected a RON scene".into(),
+                format!("the file is not UTF-8 text; expected a RON {what}"),
             ));
         }
     };
-    let scene: SceneFile = ron_options().from_str(text).map_err(|e| {
+    let value: T = ron_options().from_str(text).map_err(|e| {
         single(
             e.span.start.line,
             e.span.start.col,
             describe_ron_error(&e.code),
         )
     })?;
-    let problems = validate(&scene, file_exists);
+    let problems = check(&value);
     if problems.is_empty() {
-        return Ok(scene);
+        return Ok(value);
     }
     Err(SceneErrors(
         problems

@@ -41,7 +41,7 @@ pub fn validate(scene: &SceneFile, file_exists: &dyn Fn(&str) -> bool) -> Vec<Pr
     c.text("title", &scene.title, 80);
     c.text("description", &scene.description, 200);
     if let Some(safe) = &scene.safe_scene {
-        c.reference("safe_scene", safe, file_exists);
+        c.reference("safe_scene", safe, file_exists, "scene", "lake_dusk.ron");
     }
     c.within("viewpoint", |c| viewpoint(c, &scene.viewpoint));
     c.within("sky", |c| sky(c, &scene.sky));
@@ -263,41 +263,55 @@ fn particles(c: &mut Checker, p: &Particles) {
 
 /// Collects problems while walking the scene, keeping track of the path.
 #[derive(Default)]
-struct Checker {
-    at: ValuePath,
-    problems: Vec<Problem>,
+pub(crate) struct Checker {
+    pub(crate) at: ValuePath,
+    pub(crate) problems: Vec<Problem>,
 }
 
 impl Checker {
-    fn within(&mut self, field: &'static str, f: impl FnOnce(&mut Self)) {
+    pub(crate) fn within(&mut self, field: &'static str, f: impl FnOnce(&mut Self)) {
         self.at.push(PathStep::Field(field));
         f(self);
         self.at.pop();
     }
 
-    fn item(&mut self, index: usize, f: impl FnOnce(&mut Self)) {
+    pub(crate) fn item(&mut self, index: usize, f: impl FnOnce(&mut Self)) {
         self.at.push(PathStep::Index(index));
         f(self);
         self.at.pop();
     }
 
-    fn problem(&mut self, field: &'static str, message: String) {
+    pub(crate) fn problem(&mut self, field: &'static str, message: String) {
         let mut path = self.at.clone();
         path.push(PathStep::Field(field));
         self.problems.push(Problem { path, message });
     }
 
-    fn problem_at(&mut self, path: ValuePath, message: String) {
+    pub(crate) fn problem_at(&mut self, path: ValuePath, message: String) {
         self.problems.push(Problem { path, message });
     }
 
-    fn range(&mut self, field: &'static str, value: f32, min: f32, max: f32, unit: &str) {
+    pub(crate) fn range(
+        &mut self,
+        field: &'static str,
+        value: f32,
+        min: f32,
+        max: f32,
+        unit: &str,
+    ) {
         self.at.push(PathStep::Field(field));
         self.range_here(value, min, max, unit);
         self.at.pop();
     }
 
-    fn span(&mut self, field: &'static str, (low, high): Range, min: f32, max: f32, unit: &str) {
+    pub(crate) fn span(
+        &mut self,
+        field: &'static str,
+        (low, high): Range,
+        min: f32,
+        max: f32,
+        unit: &str,
+    ) {
         self.within(field, |c| {
             c.at.push(PathStep::Index(0));
             let before = c.problems.len();
@@ -313,7 +327,7 @@ impl Checker {
         });
     }
 
-    fn range_here(&mut self, value: f32, min: f32, max: f32, unit: &str) {
+    pub(crate) fn range_here(&mut self, value: f32, min: f32, max: f32, unit: &str) {
         if !(min..=max).contains(&value) {
             let unit = if unit.is_empty() {
                 String::new()
@@ -333,7 +347,7 @@ impl Checker {
         }
     }
 
-    fn count(&mut self, field: &'static str, value: u32, max: u32) {
+    pub(crate) fn count(&mut self, field: &'static str, value: u32, max: u32) {
         if value > max {
             self.problem(
                 field,
@@ -342,7 +356,7 @@ impl Checker {
         }
     }
 
-    fn count_between(&mut self, field: &'static str, value: u32, min: u32, max: u32) {
+    pub(crate) fn count_between(&mut self, field: &'static str, value: u32, min: u32, max: u32) {
         if !(min..=max).contains(&value) {
             self.problem(
                 field,
@@ -351,7 +365,7 @@ impl Checker {
         }
     }
 
-    fn color(&mut self, field: &'static str, (r, g, b): Rgb) {
+    pub(crate) fn color(&mut self, field: &'static str, (r, g, b): Rgb) {
         self.within(field, |c| {
             for (i, channel) in [r, g, b].into_iter().enumerate() {
                 if !(0.0..=1.0).contains(&channel) {
@@ -366,7 +380,7 @@ impl Checker {
         });
     }
 
-    fn ground_point(&mut self, field: &'static str, (x, z): GroundPoint) {
+    pub(crate) fn ground_point(&mut self, field: &'static str, (x, z): GroundPoint) {
         self.within(field, |c| {
             for (i, v) in [x, z].into_iter().enumerate() {
                 c.at.push(PathStep::Index(i));
@@ -376,7 +390,7 @@ impl Checker {
         });
     }
 
-    fn area(&mut self, field: &'static str, area: &Area) {
+    pub(crate) fn area(&mut self, field: &'static str, area: &Area) {
         self.within(field, |c| match area {
             Area::Everywhere => {}
             Area::Ring { center_m, inner_m, outer_m } => {
@@ -397,7 +411,7 @@ impl Checker {
         });
     }
 
-    fn text(&mut self, field: &'static str, text: &str, max_chars: usize) {
+    pub(crate) fn text(&mut self, field: &'static str, text: &str, max_chars: usize) {
         if text.trim().is_empty() {
             self.problem(field, "is empty; expected some words".into());
         } else if text.chars().count() > max_chars {
@@ -411,18 +425,27 @@ impl Checker {
         }
     }
 
-    fn reference(&mut self, field: &'static str, path: &str, file_exists: &dyn Fn(&str) -> bool) {
+    /// A reference to another RON file of kind `what` ("scene", "session"),
+    /// relative to this file's folder; `example` shows a good one.
+    pub(crate) fn reference(
+        &mut self,
+        field: &'static str,
+        path: &str,
+        file_exists: &dyn Fn(&str) -> bool,
+        what: &str,
+        example: &str,
+    ) {
         let looks_safe = !path.is_empty()
             && !path.starts_with('/')
             && !path.contains('\\')
             && !path.split('/').any(|part| part == "..")
             && path.ends_with(".ron");
         if !looks_safe {
-            self.problem(field, format!("\"{path}\" is not a scene file name; expected a .ron path relative to this scene's folder, such as \"lake_dusk.ron\""));
+            self.problem(field, format!("\"{path}\" is not a {what} file name; expected a .ron path relative to this scene's folder, such as \"{example}\""));
         } else if !file_exists(path) {
             self.problem(
                 field,
-                format!("\"{path}\" does not exist; expected a scene file in this scene's folder"),
+                format!("\"{path}\" does not exist; expected a {what} file, relative to this scene's folder"),
             );
         }
     }

@@ -1,0 +1,190 @@
+//! The session file format: what a guide or therapist writes in RON.
+//!
+//! These types are the external format only; [`super::session`] checks them
+//! and turns them into a [`super::schedule::Plan`]. Times are in seconds,
+//! rates in breaths per minute.
+
+use serde::{Deserialize, Serialize};
+
+/// A guided breathing session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionFile {
+    /// Name shown by `stillpoint sessions`.
+    pub title: String,
+    /// One line saying what the session is for.
+    #[serde(default)]
+    pub description: String,
+    /// Length of the whole session, minutes. 1 to 60; default 5.
+    #[serde(default = "defaults::minutes")]
+    pub minutes: f32,
+    /// The breathing rhythm the session guides towards. Default: resonance.
+    #[serde(default)]
+    pub rhythm: RhythmSpec,
+    /// The parts of the session, in order. Exactly one `Hold`; a `Ramp` comes
+    /// before it. Default: `[Hold]`, the rhythm from the first breath.
+    #[serde(default = "defaults::segments")]
+    pub segments: Vec<Segment>,
+    /// The words shown for each phase.
+    #[serde(default)]
+    pub captions: Captions,
+    /// Which pacer sounds play. The person can turn each off too.
+    #[serde(default)]
+    pub sounds: PacerSounds,
+}
+
+/// A breathing rhythm: a preset, or phases in seconds.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub enum RhythmSpec {
+    /// 6 breaths a minute: 4 s in, 6 s out.
+    #[default]
+    Resonance,
+    /// 4 s in, hold 4 s, 4 s out, hold 4 s.
+    Box,
+    /// 4 s in, hold 7 s, 8 s out, in sets of 6 with 30 s of natural breathing
+    /// between.
+    FourSevenEight,
+    /// Cyclic sighing: 3 s in, a 1 s top-up breath in, 6 s out.
+    CyclicSighing,
+    /// Phases of your own.
+    Custom(CustomRhythm),
+}
+
+/// A rhythm of your own. Each phase 0 or 0.5 to 60 s; the inhale and the
+/// exhale at least 1 s.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomRhythm {
+    /// Breathing in, seconds.
+    pub inhale_s: f32,
+    /// A short top-up breath in after the inhale, seconds; default 0 (none).
+    #[serde(default)]
+    pub top_up_s: f32,
+    /// Holding with full lungs, seconds; default 0.
+    #[serde(default)]
+    pub hold_in_s: f32,
+    /// Breathing out, seconds.
+    pub exhale_s: f32,
+    /// Holding with empty lungs, seconds; default 0.
+    #[serde(default)]
+    pub hold_out_s: f32,
+    /// Run in sets with natural breathing between; default: no sets.
+    #[serde(default)]
+    pub sets: Option<SetsSpec>,
+}
+
+/// Sets of paced breaths with natural breathing between.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetsSpec {
+    /// Paced breaths in a set. 1 to 100.
+    pub cycles: u32,
+    /// Natural breathing between sets, seconds. 5 to 300.
+    pub rest_s: f32,
+}
+
+/// One part of a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Segment {
+    /// Natural breathing while settling in; the lines are shown in turn.
+    Settle {
+        /// How long, seconds. 5 to 600.
+        seconds: f32,
+        /// What the guide says, shown in turn. At most 20 lines.
+        #[serde(default)]
+        captions: Vec<String>,
+    },
+    /// Paced breaths slowing from a natural rate to the rhythm's rate.
+    Ramp {
+        /// Rate of the first paced breath, breaths per minute. 3 to 20;
+        /// default 10.
+        #[serde(default = "defaults::ramp_from")]
+        from_per_min: f32,
+        /// How much slower each breath is than the one before, breaths per
+        /// minute. 0.1 to 1; default 0.5.
+        #[serde(default = "defaults::ramp_step")]
+        step_per_min: f32,
+    },
+    /// The rhythm, for the rest of the session's length.
+    Hold,
+    /// Natural breathing to close; the lines are shown in turn.
+    Close {
+        /// How long, seconds. 5 to 600.
+        seconds: f32,
+        /// What the guide says, shown in turn. At most 20 lines.
+        #[serde(default)]
+        captions: Vec<String>,
+    },
+}
+
+/// The words for each phase. Each at most 60 characters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Captions {
+    /// Breathing in. Default "Breathe in".
+    pub inhale: String,
+    /// The top-up breath in. Default "A little more".
+    pub top_up: String,
+    /// Either hold. Default "Hold".
+    pub hold: String,
+    /// Breathing out. Default "Breathe out".
+    pub exhale: String,
+    /// Natural breathing between sets. Default "Breathe normally".
+    pub rest: String,
+    /// After the session.
+    pub done: String,
+}
+
+impl Default for Captions {
+    fn default() -> Self {
+        let words = super::schedule::PhaseCaptions::default();
+        Self {
+            inhale: words.inhale,
+            top_up: words.top_up,
+            hold: words.hold,
+            exhale: words.exhale,
+            rest: words.rest,
+            done: words.done,
+        }
+    }
+}
+
+/// Which pacer sounds a session plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PacerSounds {
+    /// A soft breath-like swell that follows the lungs. Default on.
+    pub swell: bool,
+    /// A soft tone that rises on the inhale and falls on the exhale. Default off.
+    pub tone: bool,
+    /// A soft chime just before each phase change. Default on.
+    pub chime: bool,
+}
+
+impl Default for PacerSounds {
+    fn default() -> Self {
+        Self {
+            swell: true,
+            tone: false,
+            chime: true,
+        }
+    }
+}
+
+/// Defaults that are not the type's own.
+pub mod defaults {
+    use super::Segment;
+
+    pub fn minutes() -> f32 {
+        5.0
+    }
+    pub fn segments() -> Vec<Segment> {
+        vec![Segment::Hold]
+    }
+    pub fn ramp_from() -> f32 {
+        10.0
+    }
+    pub fn ramp_step() -> f32 {
+        0.5
+    }
+}

@@ -1,0 +1,12 @@
+//! Breathing: rhythms, guided sessions, and the one pure function that says
+//! where in a breath any moment of a session falls.
+//!
+//! Plain Rust with no Bevy types: the audio thread, the picture and the tests
+//! all ask the same [`Schedule`].
+
+pub mod format;
+pub mod schedule;
+pub mod session;
+
+pub use schedule::{BreathState, Micros, Phase, Rhythm, Schedule, SegmentKind};
+pub use session::Guide;
