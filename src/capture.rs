@@ -9,6 +9,7 @@ use bevy::prelude::*;
 use bevy::render::render_resource::{TextureFormat, TextureUsages};
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 
+use crate::clock::{SceneClock, SessionClock};
 use crate::scene::CurrentScene;
 use crate::view::CameraTarget;
 
@@ -28,24 +29,51 @@ pub fn add_offscreen_target(app: &mut App, width: u32, height: u32) {
     image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
     let handle = app.world_mut().resource_mut::<Assets<Image>>().add(image);
     app.insert_resource(CameraTarget(RenderTarget::Image(handle.clone().into())))
-        .insert_resource(OffscreenImage(handle));
+        .insert_resource(OffscreenImage(handle))
+        // Text keeps the proportions it has in a 720-pixel-high window, so a
+        // small render is a small copy of the real view.
+        .insert_resource(UiScale(height as f32 / 720.0));
 }
 
-/// Where the screenshot goes and how the capture is getting on.
+/// Where the screenshots go and how the capture is getting on.
 #[derive(Resource, Debug)]
 struct CaptureJob {
     out: PathBuf,
+    at: f64,
+    every: f64,
+    frames: u32,
     settled: u32,
-    requested: bool,
+    /// Frames whose capture has been asked for.
+    requested: u32,
+    /// Frames written.
+    saved: u32,
 }
 
-/// Captures one frame to `out` once the scene is on screen, then exits: with
-/// success when the PNG is written, with an error when the scene cannot load.
-pub fn add_screenshot(app: &mut App, out: PathBuf) {
+/// The path of frame `index` of a capture of `frames` frames: `out` itself
+/// for one frame, else `out` with a four-digit number before the extension.
+pub fn frame_path(out: &std::path::Path, index: u32, frames: u32) -> PathBuf {
+    if frames <= 1 {
+        return out.to_path_buf();
+    }
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "frame".into());
+    out.with_file_name(format!("{stem}-{index:04}.png"))
+}
+
+/// Captures `frames` frames, `every` seconds of scene and session time apart
+/// from `at`, once the scene is on screen, then exits: with success when every
+/// PNG is written, with an error when the scene cannot load.
+pub fn add_screenshot(app: &mut App, out: PathBuf, at: f64, frames: u32, every: f64) {
     app.insert_resource(CaptureJob {
         out,
+        at,
+        every,
+        frames: frames.max(1),
         settled: 0,
-        requested: false,
+        requested: 0,
+        saved: 0,
     })
     .add_systems(Last, request_capture);
 }
@@ -55,10 +83,16 @@ fn request_capture(
     current: Res<CurrentScene>,
     image: Res<OffscreenImage>,
     time: Res<Time<Real>>,
+    mut scene_clock: ResMut<SceneClock>,
+    mut session_clock: ResMut<SessionClock>,
     mut commands: Commands,
     mut exit: MessageWriter<AppExit>,
 ) {
-    if job.requested {
+    if job.saved >= job.frames {
+        exit.write(AppExit::Success);
+        return;
+    }
+    if job.requested >= job.frames {
         return;
     }
     if current.generation == 0 {
@@ -78,18 +112,34 @@ fn request_capture(
     if job.settled < SETTLE_FRAMES {
         return;
     }
-    job.requested = true;
-    commands
-        .spawn(Screenshot::image(image.0.clone()))
-        .observe(save_capture);
+    // This frame was drawn at the time set for frame `requested`; capture it,
+    // then set the time of the next one for the next frame.
+    let index = job.requested;
+    let path = frame_path(&job.out, index, job.frames);
+    job.requested += 1;
+    commands.spawn(Screenshot::image(image.0.clone())).observe(
+        move |captured: On<ScreenshotCaptured>,
+              mut job: ResMut<CaptureJob>,
+              mut exit: MessageWriter<AppExit>| {
+            match save_png(&captured, &path) {
+                Ok(()) => {
+                    println!("wrote {}", path.display());
+                    job.saved += 1;
+                }
+                Err(e) => {
+                    eprintln!("{}: cannot write the screenshot: {e}", path.display());
+                    exit.write(AppExit::error());
+                }
+            }
+        },
+    );
+    let next = job.at + job.every * f64::from(job.requested);
+    scene_clock.seconds = next;
+    session_clock.heard = crate::breath::schedule::micros_from_s(next);
 }
 
-fn save_capture(
-    captured: On<ScreenshotCaptured>,
-    job: Res<CaptureJob>,
-    mut exit: MessageWriter<AppExit>,
-) {
-    let result = captured
+fn save_png(captured: &ScreenshotCaptured, path: &std::path::Path) -> Result<(), String> {
+    captured
         .image
         .clone()
         .try_into_dynamic()
@@ -97,19 +147,9 @@ fn save_capture(
         .and_then(|image| {
             image
                 .to_rgb8()
-                .save_with_format(&job.out, image::ImageFormat::Png)
+                .save_with_format(path, image::ImageFormat::Png)
                 .map_err(|e| e.to_string())
-        });
-    match result {
-        Ok(()) => {
-            println!("wrote {}", job.out.display());
-            exit.write(AppExit::Success);
-        }
-        Err(e) => {
-            eprintln!("{}: cannot write the screenshot: {e}", job.out.display());
-            exit.write(AppExit::error());
-        }
-    }
+        })
 }
 
 /// Frame-time statistics, milliseconds.

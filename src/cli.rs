@@ -24,6 +24,68 @@ pub struct Cli {
     /// Close cleanly after this many seconds (kiosks, demos, scripted runs).
     #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
     pub quit_after: Option<f64>,
+    /// The guided session.
+    #[command(flatten)]
+    pub guide: GuideArgs,
+    /// Sound and comfort.
+    #[command(flatten)]
+    pub comfort: ComfortArgs,
+}
+
+/// Which guided session runs. By default, the one the scene names.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GuideArgs {
+    /// Session file to follow instead of the scene's own.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub session: Option<PathBuf>,
+    /// Breathing rhythm: resonance, box, 4-7-8, sighing, or seconds
+    /// IN,HOLD,OUT,HOLD such as 4,0,6,0. On its own it paces from the first
+    /// breath, with no settling in or slowing down; with --session it
+    /// replaces the session's rhythm.
+    #[arg(long, value_name = "RHYTHM", global = true)]
+    pub rhythm: Option<String>,
+    /// Length of a --rhythm session on its own, minutes (1 to 60; default 5).
+    #[arg(long, value_name = "MINUTES", global = true, value_parser = minutes)]
+    pub minutes: Option<f32>,
+    /// No pacer: the scene alone, even if it names a session.
+    #[arg(long, global = true, conflicts_with_all = ["session", "rhythm"])]
+    pub no_session: bool,
+}
+
+/// Sound and comfort; each overrides the settings file.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ComfortArgs {
+    /// Master volume, 0 (silent) to 2; 1 is the quiet default.
+    #[arg(long, value_name = "GAIN", global = true, value_parser = volume)]
+    pub volume: Option<f32>,
+    /// Nature sounds' volume, 0 to 2.
+    #[arg(long, value_name = "GAIN", global = true, value_parser = volume)]
+    pub nature_volume: Option<f32>,
+    /// Pacer sounds' volume, 0 to 2.
+    #[arg(long, value_name = "GAIN", global = true, value_parser = volume)]
+    pub pacer_volume: Option<f32>,
+    /// The same sound in both ears.
+    #[arg(long, global = true)]
+    pub mono: bool,
+    /// The breath-like swell: on or off.
+    #[arg(long, value_name = "on|off", global = true, value_parser = on_off)]
+    pub swell: Option<bool>,
+    /// The rising and falling tone: on or off.
+    #[arg(long, value_name = "on|off", global = true, value_parser = on_off)]
+    pub tone: Option<bool>,
+    /// The chime before each phase change: on or off.
+    #[arg(long, value_name = "on|off", global = true, value_parser = on_off)]
+    pub chime: Option<bool>,
+    /// Output latency of your headphones, milliseconds (Bluetooth: 100 to
+    /// 250); the picture waits as long, so sound and picture meet.
+    #[arg(long, value_name = "MS", global = true, value_parser = latency_ms)]
+    pub latency_ms: Option<f32>,
+    /// Only a caption and a gentle brightening, no moving pacer.
+    #[arg(long, global = true)]
+    pub reduced_motion: bool,
+    /// Never open a sound device; the session keeps the same clock.
+    #[arg(long, global = true)]
+    pub silent: bool,
 }
 
 /// The subcommands.
@@ -42,6 +104,26 @@ pub enum Command {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
+    /// List the shipped guided sessions, with their titles.
+    Sessions {
+        /// Folder to list instead of the shipped sessions.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Render the sound of a scene and its session offline to a WAV file
+    /// (32-bit float, stereo, 48 kHz), with the listener seated at the
+    /// scene's viewpoint. Same inputs, same bytes.
+    RenderAudio {
+        /// Scene file whose sounds to render.
+        #[arg(long, value_name = "PATH")]
+        scene: PathBuf,
+        /// Seconds of sound.
+        #[arg(long, value_name = "SECONDS", value_parser = audio_seconds)]
+        seconds: f64,
+        /// WAV file to write.
+        #[arg(long, value_name = "FILE.wav")]
+        out: PathBuf,
+    },
     /// Render one frame of a scene offscreen and save it as a PNG.
     Screenshot {
         /// Scene file to render.
@@ -56,9 +138,16 @@ pub enum Command {
         /// Image height, pixels.
         #[arg(long, default_value_t = 720, value_parser = clap::value_parser!(u32).range(16..=8192))]
         height: u32,
-        /// Scene time of the frame, seconds (water, wind and particles move).
+        /// Scene and session time of the frame, seconds.
         #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_seconds)]
         at: f64,
+        /// Frames to render, one every --every seconds of scene time from
+        /// --at; with more than one, OUT gets a number before .png.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        frames: u32,
+        /// Scene time between frames, seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 0.1, value_parser = positive_seconds)]
+        every: f64,
     },
     /// Measure frame times of a scene in a window, after a warm-up.
     Profile {
@@ -103,6 +192,50 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
         Err(format!(
             "{text} s: expected a number of seconds greater than 0"
         ))
+    }
+}
+
+fn audio_seconds(text: &str) -> Result<f64, String> {
+    let value = positive_seconds(text)?;
+    if value <= 3600.0 {
+        Ok(value)
+    } else {
+        Err(format!("{text} s: expected at most 3600 seconds"))
+    }
+}
+
+fn minutes(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(v) if (1.0..=60.0).contains(&v) => Ok(v),
+        _ => Err(format!("{text}: expected 1 to 60 minutes")),
+    }
+}
+
+fn volume(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(v) if (0.0..=crate::settings::MAX_VOLUME).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "{text}: expected a volume from 0 (silent) to {} (1 is the default)",
+            crate::settings::MAX_VOLUME
+        )),
+    }
+}
+
+fn latency_ms(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(v) if (0.0..=crate::settings::MAX_LATENCY_MS).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "{text}: expected 0 to {} milliseconds",
+            crate::settings::MAX_LATENCY_MS
+        )),
+    }
+}
+
+fn on_off(text: &str) -> Result<bool, String> {
+    match text {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{text}: expected on or off")),
     }
 }
 

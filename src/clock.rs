@@ -1,12 +1,19 @@
-//! The scene clock: one time for everything that moves.
+//! The app's clocks, both read from the audio mix's sample count.
 //!
-//! Water, wind, particles and clouds are all functions of this clock, so a
-//! frame at a given second always looks the same, and later the breathing
-//! pacer and the audio can drive it from one source.
+//! [`SessionClock`] is the guided session's time: it stops while paused, and
+//! the pacer is drawn from it. [`SceneClock`] is the world's time: water,
+//! wind, particles and clouds are functions of it, so a frame at a given
+//! second always looks the same. With the mix running, both come from the
+//! count of samples it has played ([`crate::audio::engine::ClockShared`]);
+//! screenshots and tests set them by hand.
+
+use std::time::Duration;
 
 use bevy::prelude::*;
 
 use crate::AppSet;
+use crate::audio::AudioLink;
+use crate::breath::Micros;
 
 /// Seconds since the scene started.
 #[derive(Resource, Debug, Clone, Default)]
@@ -21,6 +28,11 @@ pub struct SceneClock {
 /// `f32` keeps millisecond precision below it.
 const WRAP_S: f64 = 3600.0 * 4.0;
 
+/// How far past the mix's last block the clocks are carried by real time:
+/// the output takes samples in bursts (about 50 ms with rodio), and the
+/// picture should move smoothly between them.
+const MAX_CARRY: Duration = Duration::from_millis(100);
+
 impl SceneClock {
     /// The time as the shaders take it: `f32`, wrapped every four hours so
     /// that precision never degrades in a long session.
@@ -29,14 +41,53 @@ impl SceneClock {
     }
 }
 
+/// The guided session's time, as heard and as shown.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct SessionClock {
+    /// Session time of the sound leaving the app now, microseconds.
+    pub heard: Micros,
+    /// How late the sound reaches the ears (the output-latency setting).
+    pub latency: Micros,
+    /// When set, nothing advances the clock: tests and screenshots set
+    /// `heard` themselves.
+    pub manual: bool,
+}
+
+impl SessionClock {
+    /// The session time the picture shows: what the ears hear now, so the
+    /// picture waits for sound that is still on its way to the headphones.
+    pub fn shown(&self) -> Micros {
+        self.heard.saturating_sub(self.latency)
+    }
+}
+
 pub fn plugin(app: &mut App) {
     app.init_resource::<SceneClock>()
+        .init_resource::<SessionClock>()
         .add_systems(Update, advance.in_set(AppSet::Clock));
 }
 
-fn advance(time: Res<Time>, mut clock: ResMut<SceneClock>) {
-    if !clock.frozen {
-        clock.seconds += time.delta_secs_f64();
+fn advance(
+    time: Res<Time>,
+    link: Option<Res<AudioLink>>,
+    mut scene: ResMut<SceneClock>,
+    mut session: ResMut<SessionClock>,
+) {
+    match link {
+        Some(link) if !session.manual => {
+            let reading = link.clock.read();
+            // Never backwards, even if a reading lands between bursts.
+            session.heard = session.heard.max(reading.session_micros(MAX_CARRY));
+            if !scene.frozen {
+                let total = reading.total_micros(MAX_CARRY) as f64 / 1e6;
+                scene.seconds = scene.seconds.max(total);
+            }
+        }
+        _ => {
+            if !scene.frozen {
+                scene.seconds += time.delta_secs_f64();
+            }
+        }
     }
 }
 
@@ -44,7 +95,6 @@ fn advance(time: Res<Time>, mut clock: ResMut<SceneClock>) {
 mod tests {
     use super::*;
     use bevy::time::TimeUpdateStrategy;
-    use std::time::Duration;
 
     #[test]
     fn advances_with_time_unless_frozen() {
@@ -63,5 +113,20 @@ mod tests {
         app.world_mut().resource_mut::<SceneClock>().frozen = true;
         app.update();
         assert!((app.world().resource::<SceneClock>().seconds - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_picture_waits_for_sound_still_on_its_way() {
+        let clock = SessionClock {
+            heard: 10_000_000,
+            latency: 180_000,
+            manual: true,
+        };
+        assert_eq!(clock.shown(), 9_820_000);
+        let early = SessionClock {
+            heard: 50_000,
+            ..clock
+        };
+        assert_eq!(early.shown(), 0);
     }
 }

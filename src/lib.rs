@@ -6,14 +6,19 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audio;
 pub mod breath;
 pub mod capture;
 pub mod cli;
 pub mod clock;
+pub mod launch;
 pub mod overlay;
+pub mod pacer;
+pub mod photosensitivity;
 pub mod procgen;
 pub mod render;
 pub mod scene;
+pub mod settings;
 pub mod view;
 
 use std::path::{Path, PathBuf};
@@ -75,6 +80,12 @@ pub struct Launch {
     pub frozen_at: Option<f64>,
     /// Show the controls hint.
     pub hints: bool,
+    /// The guided session, if any.
+    pub guide: Option<breath::Guide>,
+    /// The person's settings in force.
+    pub settings: settings::Settings,
+    /// Never open a sound device.
+    pub silent: bool,
 }
 
 /// Why the app could not start.
@@ -167,11 +178,36 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
         render::plugin,
         view::plugin,
         overlay::plugin,
+        audio::plugin,
+        pacer::plugin,
     ));
+    app.insert_resource(pacer::ActiveGuide(launch.guide.clone()))
+        .insert_resource(pacer::PacerOptions {
+            reduced_motion: launch.settings.reduced_motion,
+        });
     if let Some(at) = launch.frozen_at {
+        // A still frame: both clocks held at `at`, no sound.
         app.insert_resource(clock::SceneClock {
             seconds: at,
             frozen: true,
+        })
+        .insert_resource(clock::SessionClock {
+            heard: breath::schedule::micros_from_s(at),
+            latency: 0,
+            manual: true,
+        });
+    } else {
+        app.insert_resource(clock::SessionClock {
+            heard: 0,
+            latency: breath::schedule::micros_from_s(
+                f64::from(launch.settings.output_latency_ms) / 1000.0,
+            ),
+            manual: false,
+        })
+        .insert_resource(audio::AudioStart {
+            schedule: launch.guide.as_ref().map(|g| g.schedule.clone()),
+            settings: launch::mix_settings(&launch.settings, launch.guide.as_ref()),
+            force_silent: launch.silent,
         });
     }
     if let Some(seconds) = launch.quit_after {

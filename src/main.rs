@@ -7,50 +7,88 @@ use std::process::ExitCode;
 use bevy::prelude::AppExit;
 use clap::Parser;
 
+use stillpoint::breath::Guide;
+use stillpoint::breath::session::load_session;
 use stillpoint::cli::{Cli, Command, DEFAULT_SCENE, scenes_dir};
+use stillpoint::launch::{choose_guide, effective_settings, mix_settings};
 use stillpoint::scene::parse::{MAX_SCENE_BYTES, SceneErrors, parse_scene};
 use stillpoint::scene::{display_path, format::SceneFile};
-use stillpoint::{Launch, Output, build_app, capture};
+use stillpoint::settings::{Settings, load_settings};
+use stillpoint::{Launch, Output, audio, build_app, capture};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let (file_settings, settings_errors) = load_settings();
+    if let Some(errors) = settings_errors {
+        eprintln!("{errors}");
+        eprintln!("the settings file has problems; using the default settings");
+    }
+    let settings = effective_settings(file_settings, &cli.comfort);
+    // The session for a scene, or the reason there is none (exit 2).
+    let guide_for = |scene: &Path| -> Result<Option<Guide>, ExitCode> {
+        choose_guide(scene, &cli.guide).map_err(|e| {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        })
+    };
+    let launch = |scene: PathBuf, output, frozen_at, hints| -> Result<Launch, ExitCode> {
+        Ok(Launch {
+            guide: guide_for(&scene)?,
+            scene,
+            output,
+            quit_after: cli.quit_after,
+            frozen_at,
+            hints,
+            settings: settings.clone(),
+            silent: cli.comfort.silent,
+        })
+    };
     match cli.command {
         None => {
             let scene = cli
                 .scene
                 .unwrap_or_else(|| scenes_dir().join(DEFAULT_SCENE));
-            run(
-                Launch {
-                    scene,
-                    output: Output::Window {
-                        vsync: true,
-                        size: (1280, 720),
-                    },
-                    quit_after: cli.quit_after,
-                    frozen_at: None,
-                    hints: true,
-                },
-                |_| {},
-            )
+            let output = Output::Window {
+                vsync: true,
+                size: (1280, 720),
+            };
+            match launch(scene, output, None, true) {
+                Ok(launch) => run(launch, |_| {}),
+                Err(code) => code,
+            }
         }
+        Some(Command::Sessions { dir }) => {
+            list_sessions(&dir.unwrap_or_else(|| scenes_dir().join("sessions")))
+        }
+        Some(Command::RenderAudio {
+            ref scene,
+            seconds,
+            ref out,
+        }) => match guide_for(scene) {
+            Ok(guide) => render_audio(scene, guide, &settings, seconds, out),
+            Err(code) => code,
+        },
         Some(Command::Scenes { dir }) => list_scenes(&dir.unwrap_or_else(scenes_dir)),
         Some(Command::Validate { paths }) => validate(&paths),
         Some(Command::Screenshot {
-            scene,
-            out,
+            ref scene,
+            ref out,
             width,
             height,
             at,
-        }) => run(
-            Launch {
-                scene,
-                output: Output::Offscreen { width, height },
-                quit_after: cli.quit_after,
-                frozen_at: Some(at),
-                hints: false,
-            },
-            |app| capture::add_screenshot(app, out.clone()),
-        ),
+            frames,
+            every,
+        }) => match launch(
+            scene.clone(),
+            Output::Offscreen { width, height },
+            Some(at),
+            false,
+        ) {
+            Ok(launch) => run(launch, |app| {
+                capture::add_screenshot(app, out.clone(), at, frames, every)
+            }),
+            Err(code) => code,
+        },
         Some(Command::Profile {
             scene,
             frames,
@@ -59,19 +97,16 @@ fn main() -> ExitCode {
             height,
         }) => {
             let name = display_path(&scene);
-            run(
-                Launch {
-                    scene,
-                    output: Output::Window {
-                        vsync: false,
-                        size: (width, height),
-                    },
-                    quit_after: cli.quit_after,
-                    frozen_at: None,
-                    hints: false,
-                },
-                |app| capture::add_profiler(app, warmup, frames, name.clone()),
-            )
+            let output = Output::Window {
+                vsync: false,
+                size: (width, height),
+            };
+            match launch(scene, output, None, false) {
+                Ok(launch) => run(launch, |app| {
+                    capture::add_profiler(app, warmup, frames, name.clone())
+                }),
+                Err(code) => code,
+            }
         }
     }
 }
@@ -116,11 +151,30 @@ fn check(path: &Path) -> Result<SceneFile, SceneErrors> {
     parse_scene(&shown, &bytes, &|p| folder.join(p).is_file())
 }
 
+/// Whether a path names a session file: one in a `sessions` folder.
+fn is_session(path: &Path) -> bool {
+    path.parent()
+        .and_then(Path::file_name)
+        .is_some_and(|name| name == "sessions")
+}
+
 fn validate(paths: &[PathBuf]) -> ExitCode {
     let mut failed = 0;
     for path in paths {
-        match check(path) {
-            Ok(scene) => println!("{}: ok ({})", display_path(path), scene.title),
+        let result = if is_session(path) {
+            load_session(path).map(|s| s.title)
+        } else {
+            // A scene is valid only with a valid session, if it names one.
+            check(path).and_then(|scene| {
+                let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                match &scene.session {
+                    Some(session) => load_session(&folder.join(session)).map(|_| scene.title),
+                    None => Ok(scene.title),
+                }
+            })
+        };
+        match result {
+            Ok(title) => println!("{}: ok ({title})", display_path(path)),
             Err(errors) => {
                 failed += 1;
                 eprintln!("{errors}");
@@ -130,8 +184,81 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
     if failed == 0 {
         ExitCode::SUCCESS
     } else {
-        eprintln!("{failed} of {} scene files have problems", paths.len());
+        eprintln!("{failed} of {} files have problems", paths.len());
         ExitCode::FAILURE
+    }
+}
+
+fn list_sessions(dir: &Path) -> ExitCode {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "ron"))
+            .collect(),
+        Err(e) => {
+            eprintln!("{}: cannot list sessions: {e}", dir.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    files.sort();
+    let mut status = ExitCode::SUCCESS;
+    for path in files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match load_session(&path) {
+            Ok(session) => println!(
+                "{name:<22} {} ({} min): {}",
+                session.title, session.minutes, session.description
+            ),
+            Err(errors) => {
+                println!(
+                    "{name:<22} (invalid: see `stillpoint validate {}`)",
+                    display_path(&path)
+                );
+                eprintln!("{errors}");
+                status = ExitCode::FAILURE;
+            }
+        }
+    }
+    status
+}
+
+/// `render-audio`: the mix of a scene and its session, offline, to a WAV.
+fn render_audio(
+    scene_path: &Path,
+    guide: Option<Guide>,
+    settings: &Settings,
+    seconds: f64,
+    out: &Path,
+) -> ExitCode {
+    let scene = match check(scene_path) {
+        Ok(scene) => scene,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::from(2);
+        }
+    };
+    let mix = mix_settings(settings, guide.as_ref());
+    let samples = audio::render_scene(&scene, guide.as_ref(), mix, seconds);
+    let written = std::fs::File::create(out).and_then(|file| {
+        audio::wav::write_wav_f32(
+            std::io::BufWriter::new(file),
+            audio::SAMPLE_RATE_HZ,
+            2,
+            &samples,
+        )
+    });
+    match written {
+        Ok(()) => {
+            println!("wrote {} ({seconds} s)", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}: cannot write the sound: {e}", out.display());
+            ExitCode::FAILURE
+        }
     }
 }
 

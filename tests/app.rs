@@ -67,6 +67,12 @@ fn scene_folder(test: &str, shipped: &str, as_name: &str) -> (std::path::PathBuf
         dir.join("lake_dusk.ron"),
     )
     .unwrap();
+    // The scenes name their sessions, which must be there too.
+    std::fs::create_dir_all(dir.join("sessions")).unwrap();
+    for entry in std::fs::read_dir(scenes_dir().join("sessions")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join("sessions").join(path.file_name().unwrap())).unwrap();
+    }
     let text = std::fs::read_to_string(scenes_dir().join(shipped)).unwrap();
     std::fs::write(dir.join(as_name), &text).unwrap();
     (dir, text)
@@ -387,4 +393,81 @@ fn asking_for_a_scene_shows_it_even_when_it_is_already_on_screen() {
         .iter(app.world())
         .count();
     assert_eq!(roots, 1, "the old scene stayed behind");
+}
+
+#[test]
+fn the_pacer_shows_the_model_at_the_audio_clock_less_the_output_latency() {
+    use std::sync::mpsc::channel;
+    use stillpoint::audio::AudioLink;
+    use stillpoint::audio::engine::ClockShared;
+    use stillpoint::breath::schedule::micros_from_s;
+    use stillpoint::breath::{Guide, Phase, Rhythm};
+    use stillpoint::clock::SessionClock;
+    use stillpoint::pacer::{ActiveGuide, PacerBody, PacerCaption, body_radius_m, caption_text};
+
+    let (dir, _) = scene_folder("pacer", "lake_dusk.ron", "here.ron");
+    let mut app = scene_app(&dir, "here.ron", false);
+    let guide = Guide::rhythm_only(Rhythm::resonance(), None, 5.0);
+    let schedule = guide.schedule.clone();
+    // The audio clock, driven here by hand instead of by the mix.
+    let clock = ClockShared::new();
+    let (commands, _mix_side) = channel();
+    let latency = micros_from_s(0.25);
+    app.insert_resource(AudioLink::new(commands, clock.clone(), false))
+        .insert_resource(ActiveGuide(Some(guide)))
+        .insert_resource(SessionClock {
+            heard: 0,
+            latency,
+            manual: false,
+        })
+        .add_plugins(stillpoint::pacer::plugin);
+    assert!(update_until(
+        &mut app,
+        Duration::from_secs(20),
+        |w| generation(w) > 0
+    ));
+
+    let mut seen_phases = std::collections::HashSet::new();
+    // Moments through two breaths, 0.7 s apart, as sample counts.
+    for step in 1..30u64 {
+        let heard_frames = step * 33_600;
+        clock.publish(heard_frames, heard_frames, false);
+        app.update();
+        let heard = heard_frames * 1_000_000 / 48_000;
+        let model = schedule.at(heard - latency);
+        let unshifted = schedule.at(heard);
+        seen_phases.insert(model.phase);
+
+        let (body, transform) = app
+            .world_mut()
+            .query::<(&PacerBody, &Transform)>()
+            .single(app.world())
+            .expect("one pacer in front of the seat");
+        let want = body_radius_m(model.fill, body.distance_m);
+        assert!(
+            (transform.scale.x - want).abs() < 1e-6,
+            "at {heard} µs heard: radius {} m, the model says {want} m",
+            transform.scale.x
+        );
+        if (model.fill - unshifted.fill).abs() > 0.01 {
+            assert!(
+                (transform.scale.x - body_radius_m(unshifted.fill, body.distance_m)).abs() > 1e-4
+            );
+        }
+        let caption = app
+            .world_mut()
+            .query_filtered::<&Text, With<PacerCaption>>()
+            .single(app.world())
+            .expect("one caption")
+            .0
+            .clone();
+        assert_eq!(
+            caption,
+            caption_text(&schedule, &model),
+            "at {heard} µs heard"
+        );
+    }
+    assert!(seen_phases.contains(&Phase::Inhale) && seen_phases.contains(&Phase::Exhale));
+    // Larger at full lungs than at empty ones.
+    assert!(body_radius_m(1.0, 1.5) > 2.0 * body_radius_m(0.0, 1.5));
 }

@@ -4,10 +4,13 @@
 //!   error at the right line and column; arbitrary input never panics.
 //! - `cli`: the command line as a user runs it.
 //! - `app`: headless app tests of each plugin.
+//! - `audio`: the mix rendered offline: loudness, peaks, spatial cues, and
+//!   sound in step with the breathing model.
 //! - `render`: real frames of every shipped scene, rendered offscreen on
 //!   the CPU (lavapipe) and checked pixel by pixel.
 
 mod app;
+mod audio;
 mod cli;
 mod common;
 mod render;

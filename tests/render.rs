@@ -279,3 +279,145 @@ fn the_sun_lights_open_ground_and_the_tree_casts_a_shadow() {
     let difference = mean_difference(&with, &without);
     assert!(difference > 0.2, "the tree casts no shadow: {difference}");
 }
+
+/// Renders `frames` frames of `scene` from `at`, `every` seconds apart, at a
+/// small size, and returns them in order.
+fn frame_sequence(scene: &Path, name: &str, at: f64, frames: u32, every: f64) -> Vec<RgbImage> {
+    let dir = output_dir("flash").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("frame.png");
+    let status = Command::new(env!("CARGO_BIN_EXE_stillpoint"))
+        .args(["screenshot", "--width", "256", "--height", "144"])
+        .args(["--at", &at.to_string(), "--every", &every.to_string()])
+        .args(["--frames", &frames.to_string()])
+        .arg("--scene")
+        .arg(scene)
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("stillpoint runs");
+    assert!(status.success(), "frames of {name} failed: {status}");
+    (0..frames)
+        .map(|i| {
+            let path = dir.join(format!("frame-{i:04}.png"));
+            image::open(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+                .to_rgb8()
+        })
+        .collect()
+}
+
+#[test]
+fn no_scene_flashes_with_its_pacer_running() {
+    use stillpoint::photosensitivity::{
+        MAX_FLASHES_PER_S, count_flashes, region_luminance, region_pixels,
+    };
+    const FPS: f64 = 10.0;
+    for scene in ["lake_dusk.ron", "forest_clearing.ron", "beach_sunset.ron"] {
+        // 11 s from the first paced breath (after the 30 s of settling in).
+        let frames = frame_sequence(&scenes_dir().join(scene), scene, 30.0, 110, 1.0 / FPS);
+        let cell = region_pixels(144, 55.0);
+        let series: Vec<Vec<f32>> = frames
+            .iter()
+            .map(|f| region_luminance(f.as_raw(), 256, 144, cell))
+            .collect();
+        let report = count_flashes(&series, FPS as f32);
+        println!("{scene}: {report:?}");
+        assert!(
+            report.worst_flashes <= MAX_FLASHES_PER_S,
+            "{scene}: {} flashes in one second in region {} ending at frame {}",
+            report.worst_flashes,
+            report.region,
+            report.frame
+        );
+        // The pacer really ran: around it, pixels changed strongly between
+        // empty and full lungs (30 s and 32.4 s: the first breath in, at 10
+        // a minute, takes 2.4 s).
+        let changed = (60..120)
+            .flat_map(|y| (96..160).map(move |x| (x, y)))
+            .filter(|&(x, y)| {
+                let (a, b) = (frames[0].get_pixel(x, y), frames[24].get_pixel(x, y));
+                (0..3)
+                    .map(|c| i32::from(a[c]).abs_diff(i32::from(b[c])))
+                    .sum::<u32>()
+                    > 60
+            })
+            .count();
+        assert!(
+            changed > 15,
+            "{scene}: the pacer did not move ({changed} pixels changed)"
+        );
+    }
+}
+
+#[test]
+fn the_orb_is_larger_at_full_inhale_than_at_full_exhale() {
+    let dir = output_dir("render");
+    let lake = scenes_dir().join("lake_dusk.ron");
+    let shot = |at: f64, name: &str| {
+        let out = dir.join(name);
+        let status = Command::new(env!("CARGO_BIN_EXE_stillpoint"))
+            .args(["screenshot", "--width", "640", "--height", "360"])
+            .args(["--rhythm", "4,0,6,0", "--at", &at.to_string()])
+            .arg("--scene")
+            .arg(&lake)
+            .arg("--out")
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("stillpoint runs");
+        assert!(status.success());
+        image::open(&out).unwrap().to_rgb8()
+    };
+    // At 4 s the breath in is complete; at 10 s the breath out.
+    let full = shot(4.0, "pacer-full-inhale.png");
+    let empty = shot(10.0, "pacer-full-exhale.png");
+    // The orb is unlit and evenly coloured: count the pixels around the
+    // middle of the view that have the colour of its centre.
+    let orb = |image: &RgbImage| {
+        let centre = *image.get_pixel(320, 207);
+        assert!(centre[0] > 180, "no orb at the centre: {centre:?}");
+        let mut n = 0;
+        for y in 160..275 {
+            for x in 240..400 {
+                let p = image.get_pixel(x, y);
+                let distance: u32 = (0..3).map(|c| u32::from(p[c].abs_diff(centre[c]))).sum();
+                if distance <= 12 {
+                    n += 1;
+                }
+            }
+        }
+        n
+    };
+    let (at_full, at_empty) = (orb(&full), orb(&empty));
+    println!("orb pixels: full {at_full}, empty {at_empty}");
+    assert!(
+        at_empty > 30,
+        "the orb is visible at empty lungs ({at_empty} pixels)"
+    );
+    assert!(
+        at_full as f32 > 3.0 * at_empty as f32,
+        "full inhale {at_full} pixels, full exhale {at_empty}"
+    );
+}
+
+#[test]
+fn without_a_sound_card_the_app_runs_in_a_window_and_says_once_that_it_is_silent() {
+    let no_sound_card = std::fs::read_to_string("/proc/asound/cards")
+        .map_or(true, |cards| cards.contains("no soundcards"));
+    let output = Command::new(env!("CARGO_BIN_EXE_stillpoint"))
+        .args(["--quit-after", "6"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("stillpoint runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{}\n{stderr}", output.status);
+    let said = stderr.matches("runs silently").count();
+    if no_sound_card {
+        assert_eq!(said, 1, "said {said} times:\n{stderr}");
+    } else {
+        assert!(said <= 1, "said {said} times:\n{stderr}");
+    }
+}

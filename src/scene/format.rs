@@ -65,6 +65,17 @@ pub struct SceneFile {
     /// Camera exposure as EV100: lower is brighter. 6 to 16; default 9.7.
     #[serde(default = "defaults::exposure_ev100")]
     pub exposure_ev100: f32,
+    /// Guided session file (relative to this scene, for example
+    /// `"sessions/resonance.ron"`) that starts with the scene. `None`: the
+    /// scene alone, with no pacer, unless one is chosen on the command line.
+    #[serde(default)]
+    pub session: Option<String>,
+    /// Sounds placed in the scene. At most 16.
+    #[serde(default)]
+    pub sounds: Vec<Sound>,
+    /// How the breathing pacer looks here.
+    #[serde(default)]
+    pub pacer: Pacer,
 }
 
 /// The seated viewpoint. Nothing but the person moves it.
@@ -412,6 +423,86 @@ pub struct Wind {
     pub toward_deg: f32,
 }
 
+/// A sound placed in the scene: synthesised, never a recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sound {
+    /// What it is.
+    pub kind: SoundKind,
+    /// Where it is: `(x, height above the ground, z)` in metres.
+    pub position_m: (f32, f32, f32),
+    /// Level, dB relative to the kind's calibrated level at the source's size.
+    /// -40 to 20; default 0. Small loud sources heard from afar (a bird) need
+    /// a high gain.
+    #[serde(default)]
+    pub gain_db: f32,
+    /// How big the source is, metres (a lake shore is wide, a bird small):
+    /// near a big source the sound surrounds the listener rather than coming
+    /// from a point. 0.1 to 500; default 1.
+    #[serde(default = "defaults::sound_size_m")]
+    pub size_m: f32,
+}
+
+/// The kinds of sound Stillpoint synthesises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SoundKind {
+    /// Small waves lapping a shore.
+    LappingWater,
+    /// Ocean surf on a beach.
+    Surf,
+    /// Wind in leaves.
+    LeafWind,
+    /// A small stream.
+    Stream,
+    /// Steady soft rain.
+    Rain,
+    /// Crickets.
+    Crickets,
+    /// Birdsong, now and then.
+    Birdsong,
+}
+
+/// How the breathing pacer looks in this scene.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Pacer {
+    /// Its form. Default `Orb`.
+    pub style: PacerStyle,
+    /// Distance in front of the seat, metres. 1 to 3; default 1.5.
+    pub distance_m: f32,
+    /// How far below eye level it floats, metres. 0 to 0.6; default 0.2.
+    pub below_eye_m: f32,
+    /// Its colour, linear-light.
+    pub color: Rgb,
+    /// How brightly it glows, 0 to 8; default 1.2. Bright enough to bloom
+    /// softly, never to dazzle.
+    pub glow: f32,
+}
+
+/// The forms of the pacer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum PacerStyle {
+    /// A glowing orb that grows as the lungs fill.
+    #[default]
+    Orb,
+    /// A thin glowing ring that widens as the lungs fill.
+    Ring,
+    /// No object: the scene's light brightens gently as the lungs fill.
+    Light,
+}
+
+impl Default for Pacer {
+    fn default() -> Self {
+        Self {
+            style: PacerStyle::Orb,
+            distance_m: 1.5,
+            below_eye_m: 0.2,
+            color: (1.0, 0.78, 0.55),
+            glow: 1.2,
+        }
+    }
+}
+
 impl Default for Ambient {
     fn default() -> Self {
         Self {
@@ -447,6 +538,9 @@ pub mod defaults {
 
     pub fn exposure_ev100() -> f32 {
         9.7
+    }
+    pub fn sound_size_m() -> f32 {
+        1.0
     }
     pub fn eye_height_m() -> f32 {
         1.2

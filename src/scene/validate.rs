@@ -22,6 +22,8 @@ pub const MAX_PARTICLES: u32 = 5_000;
 pub const MAX_TERRAIN_SIZE_M: f32 = 4_000.0;
 /// Finest terrain grid: 512 x 512 cells is about half a million triangles.
 pub const MAX_TERRAIN_RESOLUTION: u32 = 512;
+/// Most sounds one scene may place: each costs a voice in the mix.
+pub const MAX_SOUNDS: usize = 16;
 /// The seated person's eyes must stay this far above the water, metres.
 pub const MIN_EYE_ABOVE_WATER_M: f32 = 0.5;
 
@@ -109,6 +111,54 @@ pub fn validate(scene: &SceneFile, file_exists: &dyn Fn(&str) -> bool) -> Vec<Pr
         );
     });
     c.range("exposure_ev100", scene.exposure_ev100, 6.0, 16.0, "EV100");
+    if let Some(session) = &scene.session {
+        c.reference(
+            "session",
+            session,
+            file_exists,
+            "session",
+            "sessions/resonance.ron",
+        );
+    }
+    if scene.sounds.len() > MAX_SOUNDS {
+        c.problem(
+            "sounds",
+            format!(
+                "has {} sounds; expected at most {MAX_SOUNDS}",
+                scene.sounds.len()
+            ),
+        );
+    }
+    c.within("sounds", |c| {
+        for (i, sound) in scene.sounds.iter().enumerate() {
+            c.item(i, |c| {
+                let (x, height, z) = sound.position_m;
+                c.within("position_m", |c| {
+                    for (j, (v, min, max)) in [
+                        (x, -10_000.0, 10_000.0),
+                        (height, -5.0, 500.0),
+                        (z, -10_000.0, 10_000.0),
+                    ]
+                    .into_iter()
+                    .enumerate()
+                    {
+                        c.at.push(PathStep::Index(j));
+                        c.range_here(v, min, max, "m");
+                        c.at.pop();
+                    }
+                });
+                c.range("gain_db", sound.gain_db, -40.0, 20.0, "dB");
+                c.range("size_m", sound.size_m, 0.1, 500.0, "m");
+            });
+        }
+    });
+    c.within("pacer", |c| {
+        let p = &scene.pacer;
+        c.range("distance_m", p.distance_m, 1.0, 3.0, "m");
+        c.range("below_eye_m", p.below_eye_m, 0.0, 0.6, "m");
+        c.color("color", p.color);
+        c.range("glow", p.glow, 0.0, 8.0, "");
+    });
 
     // Where the person sits must be dry ground, which needs a terrain that
     // passed its own checks.

@@ -1,0 +1,124 @@
+//! From the command line, the settings file and the scene to what a run
+//! needs: the guided session (if any), the mix's settings and the comfort
+//! options.
+
+use std::path::{Path, PathBuf};
+
+use crate::audio::engine::MixSettings;
+use crate::breath::Guide;
+use crate::breath::Rhythm;
+use crate::breath::schedule::Sets;
+use crate::breath::session::{load_session, parse_rhythm};
+use crate::cli::{ComfortArgs, GuideArgs};
+use crate::scene::parse::{SceneErrors, parse_scene};
+use crate::settings::Settings;
+
+/// Why a session could not be chosen.
+#[derive(Debug, thiserror::Error)]
+pub enum GuideError {
+    /// The session file has problems.
+    #[error("{0}")]
+    Session(SceneErrors),
+    /// `--rhythm` is not a rhythm.
+    #[error("--rhythm {0}")]
+    Rhythm(String),
+}
+
+/// The session for a run: `--session`, else the one the scene names; with
+/// `--rhythm` its rhythm replaces the session's, and on its own it paces
+/// from the first breath. `None`: the scene alone.
+pub fn choose_guide(scene: &Path, args: &GuideArgs) -> Result<Option<Guide>, GuideError> {
+    if args.no_session {
+        return Ok(None);
+    }
+    let rhythm: Option<(Rhythm, Option<Sets>)> = args
+        .rhythm
+        .as_deref()
+        .map(parse_rhythm)
+        .transpose()
+        .map_err(GuideError::Rhythm)?;
+    let file = match &args.session {
+        Some(path) => Some(path.clone()),
+        // `--rhythm` on its own means that rhythm from the first breath.
+        None if rhythm.is_some() => None,
+        None => session_named_by(scene),
+    };
+    match (file, rhythm) {
+        (Some(path), rhythm) => {
+            let session = load_session(&path).map_err(GuideError::Session)?;
+            Ok(Some(Guide::from_file(&session, rhythm)))
+        }
+        (None, Some((r, sets))) => Ok(Some(Guide::rhythm_only(
+            r,
+            sets,
+            args.minutes.unwrap_or(5.0),
+        ))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The session file a scene names, resolved against the scene's folder. A
+/// scene that cannot be read names none here; its own error is reported
+/// when it loads.
+pub fn session_named_by(scene: &Path) -> Option<PathBuf> {
+    let bytes = std::fs::read(scene).ok()?;
+    let folder = scene.parent().map(Path::to_path_buf).unwrap_or_default();
+    let file = parse_scene(&scene.display().to_string(), &bytes, &|p| {
+        folder.join(p).is_file()
+    })
+    .ok()?;
+    file.session.map(|name| folder.join(name))
+}
+
+/// The settings in force: the file's, with the command line on top.
+pub fn effective_settings(file: Settings, args: &ComfortArgs) -> Settings {
+    Settings {
+        volume: args.volume.unwrap_or(file.volume),
+        nature_volume: args.nature_volume.unwrap_or(file.nature_volume),
+        pacer_volume: args.pacer_volume.unwrap_or(file.pacer_volume),
+        mono: args.mono || file.mono,
+        reduced_motion: args.reduced_motion || file.reduced_motion,
+        output_latency_ms: args.latency_ms.unwrap_or(file.output_latency_ms),
+        swell: args.swell.or(file.swell),
+        tone: args.tone.or(file.tone),
+        chime: args.chime.or(file.chime),
+    }
+}
+
+/// The mix's settings: the person's choices, else the session's.
+pub fn mix_settings(settings: &Settings, guide: Option<&Guide>) -> MixSettings {
+    let session = guide.map(|g| g.sounds).unwrap_or_default();
+    MixSettings {
+        master: settings.volume,
+        nature: settings.nature_volume,
+        pacer: settings.pacer_volume,
+        mono: settings.mono,
+        swell: settings.swell.unwrap_or(session.swell),
+        tone: settings.tone.unwrap_or(session.tone),
+        chime: settings.chime.unwrap_or(session.chime),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_person_overrides_the_session_and_the_command_line_the_file() {
+        let file = Settings {
+            volume: 0.5,
+            chime: Some(false),
+            ..Settings::default()
+        };
+        let args = ComfortArgs {
+            volume: Some(0.8),
+            tone: Some(true),
+            ..ComfortArgs::default()
+        };
+        let settings = effective_settings(file, &args);
+        assert_eq!(settings.volume, 0.8);
+        let guide = Guide::rhythm_only(Rhythm::resonance(), None, 5.0);
+        let mix = mix_settings(&settings, Some(&guide));
+        assert!(!mix.chime && mix.tone && mix.swell);
+    }
+}

@@ -1,0 +1,277 @@
+//! The breathing pacer you see: an orb (or a ring, or the scene's light)
+//! that follows the lungs, and a caption with the phase and the seconds
+//! left.
+//!
+//! **Invariant:** the pacer is drawn from [`SessionClock::shown`], the mix's
+//! sample count shifted by the output latency, through the same
+//! [`Schedule::at`] the mix plays from. It has no timer of its own.
+
+use bevy::camera::Exposure;
+use bevy::prelude::*;
+
+use crate::AppSet;
+use crate::breath::{BreathState, Guide, Phase, Schedule};
+use crate::clock::SessionClock;
+use crate::scene::CurrentScene;
+use crate::scene::format::{Pacer, PacerStyle};
+use crate::scene::spawn::SceneView;
+use crate::view::{Look, ViewCamera, view_rotation};
+
+/// The pacer's angular size at empty lungs, as radius over distance (about
+/// 1.4 degrees): a small light that is still easy to find.
+pub const EMPTY_RADIUS_PER_M: f32 = 0.025;
+/// The pacer's angular size at full lungs (about 3.4 degrees): plainly
+/// grown, without filling the view.
+pub const FULL_RADIUS_PER_M: f32 = 0.06;
+/// The halo around the orb, as a multiple of its radius.
+const HALO_SCALE: f32 = 1.7;
+/// The halo's strength relative to the orb's colour: a faint glow, added.
+const HALO_STRENGTH: f32 = 0.2;
+/// How much the light brightens at full lungs in the light style and in
+/// reduced motion, EV: about 10 %, gentle enough never to read as a flash.
+pub const LIGHT_EV_AT_FULL: f32 = 0.14;
+/// The pacer's glow at empty lungs, relative to full: it dims as it shrinks.
+const EMPTY_GLOW: f32 = 0.6;
+
+/// The session being guided, if any.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct ActiveGuide(pub Option<Guide>);
+
+/// The person's choice of pacer.
+#[derive(Resource, Debug, Clone, Copy, Default)]
+pub struct PacerOptions {
+    /// Only the caption and a gentle brightening; no moving object.
+    pub reduced_motion: bool,
+}
+
+/// What the pacer shows this frame (for the caption, and for tests).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct PacerNow {
+    /// The session time shown.
+    pub shown: crate::breath::Micros,
+    /// Where that time falls in the session.
+    pub state: Option<BreathState>,
+}
+
+/// The orb or ring.
+#[derive(Component, Debug)]
+pub struct PacerBody {
+    /// Distance from the seat, metres.
+    pub distance_m: f32,
+    /// Its base colour times its glow.
+    color: LinearRgba,
+}
+
+/// The caption under the pacer.
+#[derive(Component, Debug)]
+pub struct PacerCaption;
+
+pub fn plugin(app: &mut App) {
+    app.init_resource::<ActiveGuide>()
+        .init_resource::<PacerOptions>()
+        .init_resource::<PacerNow>()
+        .add_systems(Startup, spawn_caption)
+        .add_systems(
+            Update,
+            (
+                read_schedule.in_set(AppSet::Animate),
+                place_pacer.in_set(AppSet::Animate).after(read_schedule),
+                (move_pacer, write_caption, brighten_light).in_set(AppSet::Ui),
+            ),
+        );
+}
+
+/// Radius of the orb (or the ring) at `fill`, `distance_m` from the eye.
+pub fn body_radius_m(fill: f32, distance_m: f32) -> f32 {
+    distance_m
+        * (EMPTY_RADIUS_PER_M + (FULL_RADIUS_PER_M - EMPTY_RADIUS_PER_M) * fill.clamp(0.0, 1.0))
+}
+
+/// The caption for a moment: the phase's words and, while a phase is paced,
+/// the whole seconds left ("Breathe in   3").
+pub fn caption_text(schedule: &Schedule, state: &BreathState) -> String {
+    let words = schedule.caption(state.caption);
+    if state.phase.is_paced() {
+        format!("{words}   {}", state.seconds_left())
+    } else {
+        words.to_owned()
+    }
+}
+
+fn read_schedule(guide: Res<ActiveGuide>, clock: Res<SessionClock>, mut now: ResMut<PacerNow>) {
+    let shown = clock.shown();
+    now.shown = shown;
+    now.state = guide.0.as_ref().map(|g| g.schedule.at(shown));
+}
+
+/// Spawns the pacer in front of each scene's seat, in the scene's style.
+fn place_pacer(
+    mut commands: Commands,
+    current: Res<CurrentScene>,
+    view: Option<Res<SceneView>>,
+    guide: Res<ActiveGuide>,
+    options: Res<PacerOptions>,
+    bodies: Query<Entity, With<PacerBody>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut placed: Local<Option<u32>>,
+) {
+    let Some(view) = view else { return };
+    if *placed == Some(current.generation) && !options.is_changed() {
+        return;
+    }
+    *placed = Some(current.generation);
+    for body in &bodies {
+        commands.entity(body).despawn();
+    }
+    let Some(scene) = current.shown.as_ref() else {
+        return;
+    };
+    let style: &Pacer = &scene.pacer;
+    if guide.0.is_none() || options.reduced_motion || style.style == PacerStyle::Light {
+        return;
+    }
+    let facing = view_rotation(view.heading_deg, 0.0, &Look::default());
+    let at = view.eye + facing * Vec3::NEG_Z * style.distance_m - Vec3::Y * style.below_eye_m;
+    let (r, g, b) = style.color;
+    let color = LinearRgba::rgb(r * style.glow, g * style.glow, b * style.glow);
+    let mesh = match style.style {
+        PacerStyle::Ring => meshes.add(Torus::new(0.94, 1.0)),
+        _ => meshes.add(
+            Sphere::new(1.0)
+                .mesh()
+                .ico(4)
+                .unwrap_or_else(|_| Sphere::new(1.0).mesh().uv(32, 18)),
+        ),
+    };
+    let material = materials.add(StandardMaterial {
+        base_color: Color::from(color),
+        unlit: true,
+        fog_enabled: false,
+        ..default()
+    });
+    // The ring stands upright, facing the seat.
+    let rotation = match style.style {
+        PacerStyle::Ring => facing * Quat::from_rotation_x(std::f32::consts::FRAC_PI_2),
+        _ => Quat::IDENTITY,
+    };
+    let halo = (style.style == PacerStyle::Orb).then(|| {
+        materials.add(StandardMaterial {
+            base_color: Color::from(color * HALO_STRENGTH),
+            unlit: true,
+            fog_enabled: false,
+            alpha_mode: AlphaMode::Add,
+            ..default()
+        })
+    });
+    let mut body = commands.spawn((
+        PacerBody {
+            distance_m: style.distance_m,
+            color,
+        },
+        Mesh3d(mesh.clone()),
+        MeshMaterial3d(material),
+        Transform::from_translation(at)
+            .with_rotation(rotation)
+            .with_scale(Vec3::splat(body_radius_m(0.0, style.distance_m))),
+        bevy::light::NotShadowCaster,
+        Name::new("pacer"),
+    ));
+    if let Some(halo) = halo {
+        // A soft glow around the orb, growing with it.
+        body.with_child((
+            Mesh3d(mesh),
+            MeshMaterial3d(halo),
+            Transform::from_scale(Vec3::splat(HALO_SCALE)),
+            bevy::light::NotShadowCaster,
+            Name::new("pacer halo"),
+        ));
+    }
+}
+
+fn move_pacer(
+    now: Res<PacerNow>,
+    mut bodies: Query<(
+        &PacerBody,
+        &mut Transform,
+        &MeshMaterial3d<StandardMaterial>,
+    )>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    let fill = now.state.map_or(0.0, |s| s.fill);
+    for (body, mut transform, material) in &mut bodies {
+        transform.scale = Vec3::splat(body_radius_m(fill, body.distance_m));
+        if let Some(mut material) = materials.get_mut(&material.0) {
+            let glow = EMPTY_GLOW + (1.0 - EMPTY_GLOW) * fill;
+            material.base_color = Color::from(body.color * glow);
+        }
+    }
+}
+
+fn spawn_caption(mut commands: Commands) {
+    commands
+        .spawn((
+            Node {
+                position_type: PositionType::Absolute,
+                bottom: percent(9),
+                width: percent(100),
+                justify_content: JustifyContent::Center,
+                ..default()
+            },
+            GlobalZIndex(10),
+        ))
+        .with_children(|parent| {
+            parent.spawn((
+                PacerCaption,
+                Text::new(""),
+                TextFont::from_font_size(30.0),
+                TextColor(Color::srgba(0.97, 0.95, 0.9, 0.92)),
+                TextShadow::default(),
+                TextLayout::justify(Justify::Center),
+            ));
+        });
+}
+
+fn write_caption(
+    guide: Res<ActiveGuide>,
+    now: Res<PacerNow>,
+    mut captions: Query<&mut Text, With<PacerCaption>>,
+) {
+    let text = match (guide.0.as_ref(), now.state.as_ref()) {
+        (Some(guide), Some(state)) => caption_text(&guide.schedule, state),
+        _ => String::new(),
+    };
+    for mut caption in &mut captions {
+        // Only a real change touches the text, so its layout is not redone
+        // every frame.
+        if caption.0 != text {
+            caption.0.clone_from(&text);
+        }
+    }
+}
+
+/// In the light style and in reduced motion, the scene's light brightens a
+/// little as the lungs fill.
+fn brighten_light(
+    current: Res<CurrentScene>,
+    guide: Res<ActiveGuide>,
+    options: Res<PacerOptions>,
+    view: Option<Res<SceneView>>,
+    now: Res<PacerNow>,
+    mut cameras: Query<&mut Exposure, With<ViewCamera>>,
+) {
+    let (Some(view), Some(scene)) = (view, current.shown.as_ref()) else {
+        return;
+    };
+    let light = options.reduced_motion || scene.pacer.style == PacerStyle::Light;
+    if !light || guide.0.is_none() {
+        return;
+    }
+    let fill = now
+        .state
+        .filter(|s| s.phase != Phase::Done)
+        .map_or(0.0, |s| s.fill);
+    for mut exposure in &mut cameras {
+        exposure.ev100 = view.exposure_ev100 - LIGHT_EV_AT_FULL * fill;
+    }
+}
