@@ -18,8 +18,18 @@ fn help_names_every_subcommand() {
         "validate",
         "screenshot",
         "profile",
+        "sessions",
+        "render-audio",
         "--scene",
         "--quit-after",
+        "--session",
+        "--rhythm",
+        "--volume",
+        "--nature-volume",
+        "--pacer-volume",
+        "--mono",
+        "--latency-ms",
+        "--reduced-motion",
     ] {
         assert!(
             text.contains(word),
@@ -99,4 +109,108 @@ fn a_missing_scene_file_is_an_error_not_a_crash() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/scene.ron"));
+}
+
+#[test]
+fn sessions_lists_and_validate_checks_every_shipped_session() {
+    let out = stillpoint().arg("sessions").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for title in [
+        "Resonance breathing",
+        "Box breathing",
+        "4-7-8",
+        "Cyclic sighing",
+    ] {
+        assert!(text.contains(title), "{title} missing from:\n{text}");
+    }
+    let sessions: Vec<_> = std::fs::read_dir(scenes_dir().join("sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+        .collect();
+    let out = stillpoint()
+        .arg("validate")
+        .args(&sessions)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_broken_session_is_reported_at_its_line_and_the_app_does_not_start() {
+    let dir = scratch("broken-session");
+    std::fs::create_dir_all(dir.join("sessions")).unwrap();
+    let session = dir.join("sessions").join("mine.ron");
+    std::fs::write(
+        &session,
+        "(\n    title: \"Mine\",\n    rhythm: Custom(inhale_s: 4, exhale_s: 90),\n)\n",
+    )
+    .unwrap();
+    let out = stillpoint().arg("validate").arg(&session).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("mine.ron:3:") && err.contains("exhale_s: 90 s is out of range"),
+        "{err}"
+    );
+    // Asked for on the command line, it stops the run before a window opens.
+    let out = stillpoint()
+        .args(["screenshot", "--out"])
+        .arg(dir.join("x.png"))
+        .arg("--scene")
+        .arg(scenes_dir().join("lake_dusk.ron"))
+        .arg("--session")
+        .arg(&session)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mine.ron:3:"));
+    let out = stillpoint().args(["--rhythm", "4,0,6"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("3 numbers"));
+}
+
+#[test]
+fn render_audio_is_deterministic_and_follows_the_rhythm() {
+    let dir = scratch("render-audio");
+    let render = |name: &str, extra: &[&str]| {
+        let out_path = dir.join(name);
+        let out = stillpoint()
+            .arg("render-audio")
+            .arg("--scene")
+            .arg(scenes_dir().join("beach_sunset.ron"))
+            .args(["--seconds", "8", "--out"])
+            .arg(&out_path)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read(out_path).unwrap()
+    };
+    let a = render("a.wav", &[]);
+    let b = render("b.wav", &[]);
+    assert!(a == b, "two renders of the same inputs differ");
+    let (rate, channels, samples) = stillpoint::audio::wav::read_wav_f32(&a).unwrap();
+    assert_eq!((rate, channels, samples.len()), (48_000, 2, 8 * 48_000 * 2));
+    // A rhythm from the first breath changes the pacer's sound; the scene's
+    // session starts with 30 s of settling in, so its first 8 s differ.
+    let paced = render("paced.wav", &["--rhythm", "box"]);
+    assert!(paced != a);
+    // Silence when every volume is 0.
+    let silent = render("silent.wav", &["--volume", "0"]);
+    let (_, _, samples) = stillpoint::audio::wav::read_wav_f32(&silent).unwrap();
+    assert!(samples.iter().all(|&s| s == 0.0));
 }

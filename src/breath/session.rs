@@ -142,7 +142,7 @@ pub fn validate_session(session: &SessionFile) -> Vec<Problem> {
         "minutes",
     );
     if let RhythmSpec::Custom(custom) = &session.rhythm {
-        c.within("rhythm", |c| c.item(0, |c| custom_rhythm(c, custom)));
+        c.within("rhythm", |c| custom_rhythm(c, custom));
     }
     c.within("captions", |c| {
         let w = &session.captions;
@@ -163,10 +163,8 @@ pub fn validate_session(session: &SessionFile) -> Vec<Problem> {
         for (i, segment) in session.segments.iter().enumerate() {
             c.item(i, |c| match segment {
                 Segment::Settle { seconds, captions } | Segment::Close { seconds, captions } => {
-                    c.item(0, |c| {
-                        c.range("seconds", *seconds, 5.0, 600.0, "s");
-                        lines(c, captions);
-                    });
+                    c.range("seconds", *seconds, 5.0, 600.0, "s");
+                    lines(c, captions);
                 }
                 Segment::Ramp {
                     from_per_min,
@@ -387,6 +385,24 @@ mod tests {
             lines.iter().any(|l| l.contains("after the `Hold`")),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn a_custom_rhythm_is_written_with_one_pair_of_brackets() {
+        let text = "(title: \"Mine\",\n rhythm: Custom(inhale_s: 4, hold_in_s: 2, exhale_s: 90))";
+        let errors = parse_session("mine.ron", text.as_bytes()).unwrap_err();
+        assert_eq!(errors.0.len(), 1, "{errors}");
+        assert!(
+            errors
+                .to_string()
+                .starts_with("mine.ron:2:54: rhythm.exhale_s: 90 s is out of range"),
+            "{errors}"
+        );
+        let ok = parse_session(
+            "ok.ron",
+            b"(title: \"x\", rhythm: Custom(inhale_s: 4, exhale_s: 6))",
+        );
+        assert!(ok.is_ok(), "{ok:?}");
     }
 
     #[test]

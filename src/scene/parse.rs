@@ -41,10 +41,14 @@ impl fmt::Display for SceneErrors {
     }
 }
 
-/// The RON options every scene is read with: `Some(..)` may be left out
-/// around optional sections, so `water: (..)` and `water: Some((..))` both work.
+/// The RON options every scene and session is read with: `Some(..)` may be
+/// left out around optional sections, so `water: (..)` and `water: Some((..))`
+/// both work, and a variant holding a struct is written with one pair of
+/// brackets: `Custom(inhale_s: 4, exhale_s: 6)`.
 pub fn ron_options() -> ron::Options {
-    ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .with_default_extension(ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES)
 }
 
 /// Parses and checks a scene. `file` names it in errors; `file_exists`
