@@ -28,11 +28,15 @@ fn mix(c: &mut Criterion) {
         let bytes = std::fs::read(&path).expect("scene");
         let scene = parse_scene(name, &bytes, &|p| dir.join(p).is_file()).expect("valid scene");
         let session = session_named_by(&path).expect("a session");
-        let guide = Guide::from_file(&load_session(&session).expect("valid session"), None);
+        let guide = Guide::from_file(&load_session(&session).expect("valid session"), None)
+            .expect("room to hold");
         let sounds = scene_sounds(&scene);
         let listener = seated_listener(&scene);
+        // The sounds each scene's session asks for.
         let settings = MixSettings {
-            tone: true,
+            swell: guide.sounds.swell,
+            tone: guide.sounds.tone,
+            chime: guide.sounds.chime,
             ..MixSettings::default()
         };
         let mut buffer = vec![0.0f32; SECONDS * SAMPLE_RATE_HZ as usize * 2];
@@ -49,5 +53,89 @@ fn mix(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, mix);
+/// The parts of the mix, one second each: every voice kind alone, and one
+/// spatialised emitter, to see where the time goes.
+fn parts(c: &mut Criterion) {
+    use stillpoint::audio::spatial::{Emitter, Spatializer};
+    use stillpoint::audio::voices::{SoundKind, voice};
+    let frames = SAMPLE_RATE_HZ as usize;
+    let mut group = c.benchmark_group("parts_1s");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(frames as u64));
+    let mut mono = vec![0.0f32; frames];
+    for kind in [
+        SoundKind::LappingWater,
+        SoundKind::Surf,
+        SoundKind::LeafWind,
+        SoundKind::Stream,
+        SoundKind::Rain,
+        SoundKind::Crickets,
+        SoundKind::Birdsong,
+    ] {
+        let mut v = voice(kind, 1);
+        group.bench_function(format!("{kind:?}"), |b| {
+            b.iter(|| {
+                for block in mono.chunks_mut(64) {
+                    v.render(block);
+                }
+                std::hint::black_box(&mono);
+            });
+        });
+    }
+    let emitter = Emitter {
+        position: [-5.0, 1.0, -3.0],
+        gain_db: 0.0,
+        size_m: 2.0,
+    };
+    let listener = stillpoint::audio::spatial::Listener::from_yaw([0.0, 1.2, 0.0], 0.3);
+    let mut spatializer = Spatializer::new();
+    let (mut left, mut right) = (vec![0.0f32; frames], vec![0.0f32; frames]);
+    group.bench_function("spatializer", |b| {
+        b.iter(|| {
+            for ((m, l), r) in mono
+                .chunks(64)
+                .zip(left.chunks_mut(64))
+                .zip(right.chunks_mut(64))
+            {
+                spatializer.process(&emitter, &listener, m, l, r, false);
+            }
+            std::hint::black_box(&left);
+        });
+    });
+    let mut limiter = stillpoint::audio::limiter::Limiter::new(-1.0);
+    let mut stereo: Vec<f32> = (0..frames * 2)
+        .map(|i| ((i as f32) * 0.01).sin() * 0.5)
+        .collect();
+    group.bench_function("limiter", |b| {
+        b.iter(|| {
+            for block in stereo.chunks_mut(128) {
+                limiter.process(block);
+            }
+            std::hint::black_box(&stereo);
+        });
+    });
+    let mut swell = stillpoint::audio::pacer_sounds::Swell::new(3);
+    group.bench_function("swell", |b| {
+        b.iter(|| {
+            for (k, block) in mono.chunks_mut(64).enumerate() {
+                let f = (k as f32 * 0.001).sin().abs();
+                swell.render(block, f, f + 0.0005);
+            }
+            std::hint::black_box(&mono);
+        });
+    });
+    let mut chime = stillpoint::audio::pacer_sounds::Chime::new();
+    group.bench_function("chime", |b| {
+        b.iter(|| {
+            chime.trigger(10);
+            for block in mono.chunks_mut(64) {
+                chime.render(block);
+            }
+            std::hint::black_box(&mono);
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, mix, parts);
 criterion_main!(benches);

@@ -67,15 +67,27 @@ pub fn plugin(app: &mut App) {
         .add_systems(Update, advance.in_set(AppSet::Clock));
 }
 
+/// A playing mix that has not published for this long has lost its output
+/// (headphones gone to sleep, a device unplugged).
+const STALLED: Duration = Duration::from_secs(1);
+
 fn advance(
     time: Res<Time>,
     link: Option<Res<AudioLink>>,
     mut scene: ResMut<SceneClock>,
     mut session: ResMut<SessionClock>,
+    mut stalled: Local<bool>,
 ) {
     match link {
         Some(link) if !session.manual => {
             let reading = link.clock.read();
+            let now_stalled = reading.advancing && reading.age > STALLED;
+            if now_stalled && !*stalled {
+                warn!(
+                    "the sound output has stopped taking sound; the session holds its place until it does again"
+                );
+            }
+            *stalled = now_stalled;
             // Never backwards, even if a reading lands between bursts.
             session.heard = session.heard.max(reading.session_micros(MAX_CARRY));
             if !scene.frozen {

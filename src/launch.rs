@@ -46,7 +46,9 @@ pub fn choose_guide(scene: &Path, args: &GuideArgs) -> Result<Option<Guide>, Gui
     match (file, rhythm) {
         (Some(path), rhythm) => {
             let session = load_session(&path).map_err(GuideError::Session)?;
-            Ok(Some(Guide::from_file(&session, rhythm)))
+            Guide::from_file(&session, rhythm)
+                .map(Some)
+                .map_err(GuideError::Rhythm)
         }
         (None, Some((r, sets))) => Ok(Some(Guide::rhythm_only(
             r,

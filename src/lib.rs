@@ -211,8 +211,10 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
         });
     }
     if let Some(seconds) = launch.quit_after {
+        // In `Update`, so that every `Last` system (the sound's fade-out
+        // among them) sees the exit in the same frame.
         app.insert_resource(QuitAfter(seconds))
-            .add_systems(Last, quit_after);
+            .add_systems(Update, quit_after.in_set(AppSet::Input));
     }
     Ok(app)
 }

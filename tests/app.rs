@@ -471,3 +471,71 @@ fn the_pacer_shows_the_model_at_the_audio_clock_less_the_output_latency() {
     // Larger at full lungs than at empty ones.
     assert!(body_radius_m(1.0, 1.5) > 2.0 * body_radius_m(0.0, 1.5));
 }
+
+#[test]
+fn reduced_motion_shows_no_moving_pacer_only_the_caption_and_a_gentle_brightening() {
+    use bevy::camera::Exposure;
+    use stillpoint::breath::schedule::micros_from_s;
+    use stillpoint::breath::{Guide, Rhythm};
+    use stillpoint::clock::SessionClock;
+    use stillpoint::pacer::{ActiveGuide, LIGHT_EV_AT_FULL, PacerBody, PacerCaption, PacerOptions};
+    use stillpoint::scene::parse::parse_scene;
+
+    let text = std::fs::read(scenes_dir().join("lake_dusk.ron")).unwrap();
+    let lake = parse_scene("lake", &text, &|_| true).unwrap();
+    let mut app = view_app();
+    app.init_asset::<Mesh>()
+        .init_asset::<StandardMaterial>()
+        .insert_resource(CurrentScene {
+            generation: 1,
+            shown: Some(lake),
+            ..CurrentScene::new("scene.ron")
+        })
+        .insert_resource(ActiveGuide(Some(Guide::rhythm_only(
+            Rhythm::resonance(),
+            None,
+            5.0,
+        ))))
+        .insert_resource(PacerOptions {
+            reduced_motion: true,
+        })
+        .insert_resource(SessionClock {
+            heard: 0,
+            latency: 0,
+            manual: true,
+        })
+        .add_plugins((stillpoint::clock::plugin, stillpoint::pacer::plugin));
+    let exposure = |app: &mut App| {
+        app.world_mut()
+            .query_filtered::<&Exposure, With<ViewCamera>>()
+            .single(app.world())
+            .unwrap()
+            .ev100
+    };
+    app.update();
+    app.update();
+    let empty = exposure(&mut app);
+    // Full lungs at the end of the first 4 s breath in.
+    app.world_mut().resource_mut::<SessionClock>().heard = micros_from_s(4.0);
+    app.update();
+    let full = exposure(&mut app);
+    assert!((empty - 10.0).abs() < 1e-4, "{empty}");
+    assert!(
+        (empty - full - LIGHT_EV_AT_FULL).abs() < 1e-4,
+        "{empty} then {full}"
+    );
+    let bodies = app
+        .world_mut()
+        .query::<&PacerBody>()
+        .iter(app.world())
+        .count();
+    assert_eq!(bodies, 0, "no moving pacer in reduced motion");
+    let caption = app
+        .world_mut()
+        .query_filtered::<&Text, With<PacerCaption>>()
+        .single(app.world())
+        .unwrap()
+        .0
+        .clone();
+    assert_eq!(caption, "Breathe out   6");
+}

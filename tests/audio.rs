@@ -29,7 +29,7 @@ fn load_scene(path: &Path) -> SceneFile {
 
 fn guide_of(path: &Path) -> Guide {
     let session = session_named_by(path).expect("every shipped scene names a session");
-    Guide::from_file(&load_session(&session).expect("valid session"), None)
+    Guide::from_file(&load_session(&session).expect("valid session"), None).expect("room to hold")
 }
 
 fn split(interleaved: &[f32]) -> (Vec<f32>, Vec<f32>) {
@@ -238,7 +238,7 @@ struct Detector {
 fn the_chimes_heard_fall_where_the_model_says_for_half_an_hour() {
     let mut session = load_session(&scenes_dir().join("sessions/resonance.ron")).expect("valid");
     session.minutes = 30.0;
-    let guide = Guide::from_file(&session, None);
+    let guide = Guide::from_file(&session, None).expect("room to hold");
     let schedule = guide.schedule.clone();
     // Only the chime, so its onsets can be found in the sound itself.
     let settings = MixSettings {

@@ -177,6 +177,15 @@ fn a_broken_session_is_reported_at_its_line_and_the_app_does_not_start() {
     let out = stillpoint().args(["--rhythm", "4,0,6"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("3 numbers"));
+    // A rhythm so slow that the session's ramp would fill its whole length.
+    let out = stillpoint()
+        .arg("--session")
+        .arg(scenes_dir().join("sessions/resonance.ron"))
+        .args(["--rhythm", "20,20,20,20"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no time to hold"));
 }
 
 #[test]

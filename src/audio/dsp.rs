@@ -144,6 +144,16 @@ impl OnePole {
         self.coeff = coeff.clamp(0.0, 1.0);
     }
 
+    /// The filter's memory (its last output).
+    pub fn state(&self) -> f32 {
+        self.state
+    }
+
+    /// Sets the filter's memory, for loops that keep it in a local.
+    pub fn set_state(&mut self, state: f32) {
+        self.state = state;
+    }
+
     /// Returns the current smoothing coefficient.
     pub fn coeff(&self) -> f32 {
         self.coeff
@@ -445,6 +455,11 @@ impl Smoothed {
     pub fn target(&self) -> f32 {
         self.target
     }
+
+    /// Whether the glide has arrived: the value no longer moves.
+    pub fn is_settled(&self) -> bool {
+        self.value == self.target
+    }
 }
 
 /// A delay line with a fixed maximum length and linearly interpolated fractional reads.
@@ -488,6 +503,46 @@ impl DelayLine {
         let a = self.buffer[newest.wrapping_sub(whole) & self.mask];
         let b = self.buffer[newest.wrapping_sub(whole + 1) & self.mask];
         a + frac * (b - a)
+    }
+
+    /// Reads at a delay already split into whole samples (at most the
+    /// maximum) and a fraction in [0, 1): for a delay that holds still over
+    /// a block, so the split is done once.
+    #[inline]
+    pub fn read_split(&self, whole: usize, frac: f32) -> f32 {
+        let newest = self.write.wrapping_sub(1);
+        let a = self.buffer[newest.wrapping_sub(whole) & self.mask];
+        let b = self.buffer[newest.wrapping_sub(whole + 1) & self.mask];
+        a + frac * (b - a)
+    }
+
+    /// Pushes every sample of `input` and, after each push, reads two taps
+    /// (each a delay split into whole samples, at most the maximum, and a
+    /// fraction) and hands them to `each`. The write position stays in a
+    /// register for the whole block, which matters in the mix's hottest loop.
+    #[inline]
+    pub fn run_two_taps(
+        &mut self,
+        input: &[f32],
+        taps: [(usize, f32); 2],
+        mut each: impl FnMut(usize, f32, f32),
+    ) {
+        let mask = self.mask;
+        let buffer = &mut self.buffer[..];
+        let mut write = self.write;
+        let [(whole_a, frac_a), (whole_b, frac_b)] = taps;
+        for (i, &x) in input.iter().enumerate() {
+            buffer[write & mask] = x;
+            let newest = write;
+            write = (write + 1) & mask;
+            let tap = |whole: usize, frac: f32| {
+                let a = buffer[newest.wrapping_sub(whole) & mask];
+                let b = buffer[newest.wrapping_sub(whole + 1) & mask];
+                a + frac * (b - a)
+            };
+            each(i, tap(whole_a, frac_a), tap(whole_b, frac_b));
+        }
+        self.write = write;
     }
 
     /// Returns the longest supported delay in samples.

@@ -44,6 +44,10 @@ pub const NATURE_TRIM_DB: f32 = -11.0;
 pub const PACER_TRIM_DB: f32 = -10.0;
 /// Glide of volume changes and sound switches, seconds: no zipper noise.
 const VOLUME_GLIDE_S: f32 = 0.05;
+/// Most scenes' sounds mixed at once: the new one and two fading out.
+const MAX_BEDS: usize = 3;
+/// Fade of a scene's sounds overtaken by two newer scenes, seconds.
+const QUICK_FADE_S: f32 = 0.05;
 /// Most voices one scene may bring; matches the scene format's limit.
 pub const MAX_VOICES: usize = 16;
 
@@ -282,7 +286,8 @@ impl Mixer {
             })
             .unwrap_or_default();
         let on = |b: bool| Smoothed::new(if b { 1.0 } else { 0.0 }, VOLUME_GLIDE_S);
-        let mut beds = vec![Bed::new(sounds)];
+        let mut beds = Vec::with_capacity(MAX_BEDS + 1);
+        beds.push(Bed::new(sounds));
         // The first scene fades in with the session, not on its own.
         beds[0].gain = 1.0;
         Self {
@@ -347,12 +352,17 @@ impl Mixer {
         match command {
             Command::Listener(listener) => self.listener = listener,
             Command::Nature(bed) => {
-                // Keep at most the bed fading out and the new one.
-                if self.beds.len() >= 2 {
-                    self.beds.remove(0);
-                }
-                for old in &mut self.beds {
+                // The scene on until now crossfades out; any older one still
+                // fading goes quickly (but not in one step: no click).
+                let count = self.beds.len();
+                for (i, old) in self.beds.iter_mut().enumerate() {
                     old.target = 0.0;
+                    if i + 1 < count {
+                        old.step = old.step.max(1.0 / (QUICK_FADE_S * SAMPLE_RATE_HZ as f32));
+                    }
+                }
+                if self.beds.len() >= MAX_BEDS {
+                    self.beds.remove(0);
                 }
                 self.beds.push(bed);
             }
@@ -460,6 +470,21 @@ impl Mixer {
         self.left[..n].fill(0.0);
         self.right[..n].fill(0.0);
         for bed in &mut self.beds {
+            if bed.gain == 1.0 && bed.target == 1.0 {
+                // A scene fully faded in goes straight into the mix.
+                for (voice, spatializer, emitter) in &mut bed.voices {
+                    voice.render(&mut self.mono[..n]);
+                    spatializer.process(
+                        emitter,
+                        &self.listener,
+                        &self.mono[..n],
+                        &mut self.left[..n],
+                        &mut self.right[..n],
+                        self.settings.mono,
+                    );
+                }
+                continue;
+            }
             self.bed_l[..n].fill(0.0);
             self.bed_r[..n].fill(0.0);
             for (voice, spatializer, emitter) in &mut bed.voices {
@@ -523,7 +548,21 @@ impl Mixer {
         }
 
         // Buses, fade and master into the interleaved block, then the limiter.
-        for i in 0..n {
+        let steady = self.nature.is_settled()
+            && self.pacer.is_settled()
+            && self.master.is_settled()
+            && self.fade == self.fade_target;
+        if steady {
+            // Nothing is gliding: one gain for the block.
+            let gain = self.master.value() * self.fade * self.fade;
+            let (nature, pacer) = (self.nature.value() * gain, self.pacer.value() * gain);
+            for i in 0..n {
+                let p = pacer * self.pace[i];
+                self.block[2 * i] = self.left[i] * nature + p;
+                self.block[2 * i + 1] = self.right[i] * nature + p;
+            }
+        }
+        for i in 0..if steady { 0 } else { n } {
             let nature = self.nature.next();
             let pacer = self.pacer.next() * self.pace[i];
             self.fade = if self.fade < self.fade_target {

@@ -71,6 +71,20 @@ impl Limiter {
 
     /// Limits interleaved stereo in place (a trailing odd sample is left untouched).
     pub fn process(&mut self, interleaved: &mut [f32]) {
+        let whole = interleaved.len() / 2 * 2;
+        let quiet = |s: &f32| s.abs() <= self.threshold;
+        if self.lookahead > 0 && self.is_transparent() && interleaved[..whole].iter().all(quiet) {
+            // The usual case at Stillpoint's levels: no gain reduction in the
+            // window and nothing loud arriving. The gain is exactly 1 for
+            // every frame, so the block only passes through the delay.
+            self.pass_through(&mut interleaved[..whole]);
+            return;
+        }
+        self.process_general(interleaved);
+    }
+
+    /// The gain computer, frame by frame.
+    fn process_general(&mut self, interleaved: &mut [f32]) {
         for frame in interleaved.chunks_exact_mut(2) {
             let (l, r) = (frame[0], frame[1]);
             let peak = l.abs().max(r.abs());
@@ -113,12 +127,43 @@ impl Limiter {
             } else {
                 let delayed = self.delay[self.delay_pos];
                 self.delay[self.delay_pos] = [l, r];
-                self.delay_pos = (self.delay_pos + 1) % self.delay.len();
+                // A compare instead of a remainder: this runs for every frame.
+                self.delay_pos += 1;
+                if self.delay_pos == self.delay.len() {
+                    self.delay_pos = 0;
+                }
                 delayed
             };
             frame[0] = self.clamp(out[0] * gain);
             frame[1] = self.clamp(out[1] * gain);
         }
+    }
+
+    /// Whether the limiter is at rest: no reduction held anywhere in its
+    /// window, its release at 1 and every gain in its ramp exactly 1.
+    fn is_transparent(&self) -> bool {
+        self.released == 1.0
+            && self.ramp_sum == self.ramp.len() as f64
+            && self.min_window.minimum() == 1.0
+    }
+
+    /// What the general loop does for a quiet block while at rest, without
+    /// the gain computer: every needed gain is 1, so the window holds only
+    /// 1, the release stays at 1, the ramp stays all 1.
+    fn pass_through(&mut self, interleaved: &mut [f32]) {
+        let frames = interleaved.len() / 2;
+        for frame in interleaved.chunks_exact_mut(2) {
+            let delayed = self.delay[self.delay_pos];
+            self.delay[self.delay_pos] = [frame[0], frame[1]];
+            self.delay_pos += 1;
+            if self.delay_pos == self.delay.len() {
+                self.delay_pos = 0;
+            }
+            frame[0] = self.clamp(delayed[0]);
+            frame[1] = self.clamp(delayed[1]);
+        }
+        self.min_window.push_ones(frames);
+        self.ramp_pos = (self.ramp_pos + frames) % self.ramp.len();
     }
 
     fn clamp(&mut self, x: f32) -> f32 {
@@ -145,6 +190,9 @@ const RELEASE_SNAP: f32 = 1.0e-6;
 #[derive(Clone, Debug)]
 struct SlidingMin {
     window: usize,
+    /// The ring's length less one: the ring is a power of two long, so
+    /// indices wrap with a mask rather than a division.
+    mask: usize,
     values: Vec<f32>,
     stamps: Vec<u64>,
     head: usize,
@@ -154,33 +202,57 @@ struct SlidingMin {
 
 impl SlidingMin {
     fn new(window: usize) -> Self {
+        let cap = window.max(1).next_power_of_two();
         Self {
             window,
-            values: vec![0.0; window],
-            stamps: vec![0; window],
+            mask: cap - 1,
+            values: vec![0.0; cap],
+            stamps: vec![0; cap],
             head: 0,
             len: 0,
             now: 0,
         }
     }
 
+    /// The minimum of the window (1 when empty). It may include an entry
+    /// that is just past the window, which only ever makes it smaller.
+    fn minimum(&self) -> f32 {
+        if self.len == 0 {
+            1.0
+        } else {
+            self.values[self.head]
+        }
+    }
+
+    /// The same as pushing 1.0 `n` times when no entry is below 1: the
+    /// queue keeps only the newest.
+    fn push_ones(&mut self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        self.values[self.head] = 1.0;
+        self.stamps[self.head] = self.now + n as u64 - 1;
+        self.len = 1;
+        self.now += n as u64;
+    }
+
     fn push(&mut self, x: f32) -> f32 {
-        let cap = self.values.len();
+        let mask = self.mask;
         // Drop the front entry once it has left the window.
         if self.len > 0 && self.now - self.stamps[self.head] >= self.window as u64 {
-            self.head = (self.head + 1) % cap;
+            self.head = (self.head + 1) & mask;
             self.len -= 1;
         }
         // Entries larger than the newcomer can never be the minimum again.
         while self.len > 0 {
-            let back = (self.head + self.len - 1) % cap;
+            let back = (self.head + self.len - 1) & mask;
             if self.values[back] >= x {
                 self.len -= 1;
             } else {
                 break;
             }
         }
-        let slot = (self.head + self.len) % cap;
+        let slot = (self.head + self.len) & mask;
         self.values[slot] = x;
         self.stamps[slot] = self.now;
         self.len += 1;
@@ -245,6 +317,25 @@ mod tests {
         assert_eq!(lim.latency_frames(), 240);
         assert!(out[..lat].iter().all(|&s| s == 0.0));
         assert_eq!(&out[lat..], &input[..input.len() - lat]);
+    }
+
+    #[test]
+    fn the_quiet_shortcut_gives_exactly_what_the_gain_computer_gives() {
+        // Quiet stretches with loud bursts now and then, in 64-frame blocks.
+        let mut rng = Rng::new(11);
+        let signal: Vec<f32> = (0..48_000 * 2)
+            .map(|i| {
+                let loud = (i / 9_000) % 3 == 1;
+                rng.next_f32() * if loud { 2.5 } else { 0.3 }
+            })
+            .collect();
+        let (mut fast, mut general) = (Limiter::new(-1.0), Limiter::new(-1.0));
+        let (mut a, mut b) = (signal.clone(), signal);
+        for (x, y) in a.chunks_mut(128).zip(b.chunks_mut(128)) {
+            fast.process(x);
+            general.process_general(y);
+        }
+        assert!(a == b, "the shortcut changed the output");
     }
 
     #[test]

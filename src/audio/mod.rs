@@ -182,6 +182,12 @@ fn start_audio(world: &mut World) {
     if let Some(why) = why_silent {
         warn!("{why}: Stillpoint runs silently, on the same clock");
     }
+    // Samples wait in the device's buffer after the mix counts them; the
+    // picture waits as long.
+    let buffered = output.buffer_latency().as_micros() as u64;
+    if let Some(mut clock) = world.get_resource_mut::<crate::clock::SessionClock>() {
+        clock.latency += buffered;
+    }
     world.insert_resource(AudioLink::new(tx, clock, output.is_audible()));
     world.insert_non_send(output);
 }

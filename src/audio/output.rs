@@ -12,10 +12,15 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::dsp::SAMPLE_RATE_HZ;
-use super::engine::{BLOCK_FRAMES, Mixer};
+use super::engine::Mixer;
 
 /// Frames the silent output renders between sleeps: 10 ms.
 const SILENT_CHUNK_FRAMES: usize = 480;
+/// The buffer rodio aims for when the device does not say: 50 ms.
+const DEFAULT_BUFFER_LATENCY: Duration = Duration::from_millis(50);
+/// Behind real time by more than this (the machine stalled), the silent
+/// output carries on from now instead of rushing to catch up.
+const SILENT_MAX_LAG: Duration = Duration::from_millis(100);
 
 /// A running output. Dropping it stops the sound.
 pub enum Output {
@@ -29,6 +34,23 @@ impl Output {
     /// Whether sound reaches a device.
     pub fn is_audible(&self) -> bool {
         matches!(self, Output::Device(_))
+    }
+
+    /// How long a sample waits in the device's buffer after the mix has
+    /// counted it: the picture waits as long.
+    pub fn buffer_latency(&self) -> Duration {
+        match self {
+            Output::Device(sink) => {
+                let config = sink.config();
+                match config.buffer_size() {
+                    rodio::cpal::BufferSize::Fixed(frames) => Duration::from_secs_f64(
+                        f64::from(*frames) / f64::from(config.sample_rate().get()),
+                    ),
+                    rodio::cpal::BufferSize::Default => DEFAULT_BUFFER_LATENCY,
+                }
+            }
+            Output::Silent(_) => Duration::ZERO,
+        }
     }
 }
 
@@ -83,14 +105,19 @@ pub fn run_silently(mut mixer: Mixer) -> SilentOutput {
         .name("stillpoint-audio".into())
         .spawn(move || {
             let mut buffer = vec![0.0f32; SILENT_CHUNK_FRAMES * 2];
-            let start = Instant::now();
+            let mut start = Instant::now();
             let mut frames: u64 = 0;
             while !flag.load(Ordering::Acquire) && !mixer.is_stopped() {
                 mixer.render(&mut buffer);
                 frames += SILENT_CHUNK_FRAMES as u64;
                 let due = Duration::from_micros(frames * 1_000_000 / u64::from(SAMPLE_RATE_HZ));
-                if let Some(wait) = due.checked_sub(start.elapsed()) {
+                let elapsed = start.elapsed();
+                if let Some(wait) = due.checked_sub(elapsed) {
                     std::thread::sleep(wait);
+                } else if elapsed - due > SILENT_MAX_LAG {
+                    // The session does not jump ahead after a stall.
+                    start = Instant::now();
+                    frames = 0;
                 }
             }
         })
@@ -117,9 +144,10 @@ impl Iterator for MixSource {
 
 impl rodio::Source for MixSource {
     fn current_span_len(&self) -> Option<usize> {
-        // The format never changes; a span of one block keeps rodio's
-        // checks cheap.
-        Some(BLOCK_FRAMES * 2)
+        // The format never changes. (A finite span would make rodio start a
+        // new sample-rate converter at each one, which on a 44.1 kHz card
+        // buzzes and slows the clock.)
+        None
     }
 
     fn channels(&self) -> rodio::ChannelCount {

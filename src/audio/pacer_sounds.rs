@@ -56,6 +56,11 @@ impl Swell {
             SWELL_GAIN * (speed / SWELL_REFERENCE_SPEED_PER_S).min(SWELL_MAX_SPEED_RATIO),
         );
         self.inhale.set_target(if delta > 0.0 { 1.0 } else { 0.0 });
+        if self.gain.is_settled() && self.gain.value() == 0.0 {
+            // The lungs hold still and the swell has faded: silence, for free.
+            out.fill(0.0);
+            return;
+        }
         let per_sample = delta / out.len() as f32;
         for (i, s) in out.iter_mut().enumerate() {
             if self.countdown == 0 {

@@ -63,6 +63,7 @@ pub struct Spatializer {
     ears: [Ear; 2],
     mono_mix: Smoothed,
     primed: bool,
+    last_geometry: Option<(Emitter, Listener, bool)>,
 }
 
 impl Default for Spatializer {
@@ -80,6 +81,7 @@ impl Spatializer {
             ears: [Ear::new(), Ear::new()],
             mono_mix: Smoothed::new(0.0, PARAMETER_GLIDE_S),
             primed: false,
+            last_geometry: None,
         }
     }
 
@@ -99,9 +101,15 @@ impl Spatializer {
         out_right: &mut [f32],
         mono_mode: bool,
     ) {
-        let targets = ear_targets(emitter, listener, mono_mode);
-        for (ear, t) in self.ears.iter_mut().zip(&targets) {
-            ear.set_targets(t);
+        // The geometry rarely changes between blocks (the head is mostly
+        // still); its trigonometry is worked out only when it does.
+        let geometry = (*emitter, *listener, mono_mode);
+        if self.last_geometry != Some(geometry) {
+            self.last_geometry = Some(geometry);
+            let targets = ear_targets(emitter, listener, mono_mode);
+            for (ear, t) in self.ears.iter_mut().zip(&targets) {
+                ear.set_targets(t);
+            }
         }
         self.mono_mix.set_target(if mono_mode { 1.0 } else { 0.0 });
         if !self.primed {
@@ -114,6 +122,12 @@ impl Spatializer {
         }
 
         let n = mono.len().min(out_left.len()).min(out_right.len());
+        if self.ears.iter().all(Ear::is_settled) && self.mono_mix.is_settled() {
+            // Nothing is gliding (the usual case: the head is still), so the
+            // parameters are constants for the whole block.
+            self.process_settled(&mono[..n], &mut out_left[..n], &mut out_right[..n]);
+            return;
+        }
         for i in 0..n {
             self.delay.push(mono[i]);
             let yl = self.ears[0].tick(&self.delay);
@@ -126,6 +140,46 @@ impl Spatializer {
         }
     }
 
+    /// The block loop with every parameter held: each ear's delay split
+    /// once, its filter coefficient set once.
+    fn process_settled(&mut self, mono: &[f32], out_left: &mut [f32], out_right: &mut [f32]) {
+        let max = self.delay.max_delay_samples() as f32;
+        let split = |ear: &Ear| {
+            let d = ear.delay_samples.value().clamp(0.0, max);
+            (d as usize, d - d.trunc())
+        };
+        let (whole_l, frac_l) = split(&self.ears[0]);
+        let (whole_r, frac_r) = split(&self.ears[1]);
+        let (gain_l, gain_r) = (self.ears[0].gain.value(), self.ears[1].gain.value());
+        let (coeff_l, coeff_r) = (
+            self.ears[0].filter_coeff.value(),
+            self.ears[1].filter_coeff.value(),
+        );
+        self.ears[0].filter.set_coeff(coeff_l);
+        self.ears[1].filter.set_coeff(coeff_r);
+        let (coeff_l, coeff_r) = (self.ears[0].filter.coeff(), self.ears[1].filter.coeff());
+        let mix = self.mono_mix.value();
+        // Filter memories live in locals for the block, so the loop is not
+        // held up by stores and reloads.
+        let (mut state_l, mut state_r) = (self.ears[0].filter.state(), self.ears[1].filter.state());
+        let taps = [(whole_l, frac_l), (whole_r, frac_r)];
+        self.delay.run_two_taps(mono, taps, |i, tap_l, tap_r| {
+            state_l += coeff_l * (tap_l - state_l);
+            state_r += coeff_r * (tap_r - state_r);
+            let (yl, yr) = (gain_l * state_l, gain_r * state_r);
+            if mix == 0.0 {
+                out_left[i] += yl;
+                out_right[i] += yr;
+            } else {
+                let mid = 0.5 * (yl + yr);
+                out_left[i] += (1.0 - mix) * yl + mix * mid;
+                out_right[i] += (1.0 - mix) * yr + mix * mid;
+            }
+        });
+        self.ears[0].filter.set_state(state_l);
+        self.ears[1].filter.set_state(state_r);
+    }
+
     /// Forgets all history, so the next call starts fresh at its targets.
     pub fn reset(&mut self) {
         self.delay.reset();
@@ -133,6 +187,7 @@ impl Spatializer {
             ear.filter.reset();
         }
         self.primed = false;
+        self.last_geometry = None;
     }
 }
 
@@ -189,6 +244,10 @@ impl Ear {
         // Gliding the coefficient rather than the cutoff avoids an exponential per sample; the
         // one-pole stays stable for any coefficient in (0, 1], so the glide is always safe.
         self.filter_coeff.set_target(t.filter_coeff);
+    }
+
+    fn is_settled(&self) -> bool {
+        self.delay_samples.is_settled() && self.gain.is_settled() && self.filter_coeff.is_settled()
     }
 
     fn snap(&mut self) {

@@ -38,18 +38,25 @@ pub struct Guide {
 
 impl Guide {
     /// A guide from a checked session file; `rhythm` (from `--rhythm`)
-    /// replaces the file's rhythm when given.
-    pub fn from_file(file: &SessionFile, rhythm: Option<(Rhythm, Option<Sets>)>) -> Self {
+    /// replaces the file's rhythm when given, as long as the session still
+    /// has room to hold it (a much slower rhythm makes a longer ramp).
+    pub fn from_file(
+        file: &SessionFile,
+        rhythm: Option<(Rhythm, Option<Sets>)>,
+    ) -> Result<Self, String> {
         let mut plan = plan_of(file);
         if let Some((r, sets)) = rhythm {
             plan.rhythm = r;
             plan.sets = sets;
         }
-        Self {
+        if let Some(problem) = room_to_hold(&plan) {
+            return Err(format!("{}: {problem}", file.title));
+        }
+        Ok(Self {
             title: file.title.clone(),
             schedule: Arc::new(Schedule::build(&plan)),
             sounds: file.sounds,
-        }
+        })
     }
 
     /// `--rhythm` on its own: that rhythm from the first breath, 5 minutes
@@ -207,36 +214,38 @@ pub fn validate_session(session: &SessionFile) -> Vec<Problem> {
         );
     }
     // The fixed parts must leave room for at least one breath of the hold.
-    if c.problems.is_empty() {
-        let plan = plan_of(session);
-        let fixed: Micros = plan
-            .segments
-            .iter()
-            .map(|s| match s {
-                SegmentPlan::Settle { duration, .. } | SegmentPlan::Close { duration, .. } => {
-                    *duration
-                }
-                SegmentPlan::Ramp {
-                    from_per_min,
-                    step_per_min,
-                } => ramp_periods(*from_per_min, *step_per_min, plan.rhythm)
-                    .iter()
-                    .sum(),
-                SegmentPlan::Hold => 0,
-            })
-            .sum();
-        if fixed + plan.rhythm.period() > plan.length {
-            c.problem(
-                "minutes",
-                format!(
-                    "{} minutes leaves no time to hold the rhythm: the settle, ramp and close take {:.0} s; expected a longer session or shorter parts",
-                    session.minutes,
-                    fixed as f64 / 1e6
-                ),
-            );
-        }
+    if c.problems.is_empty()
+        && let Some(problem) = room_to_hold(&plan_of(session))
+    {
+        c.problem("minutes", problem);
     }
     c.problems
+}
+
+/// Whether the settle, ramp and close leave room for at least one breath of
+/// the rhythm; if not, what is wrong.
+pub fn room_to_hold(plan: &Plan) -> Option<String> {
+    let fixed: Micros = plan
+        .segments
+        .iter()
+        .map(|s| match s {
+            SegmentPlan::Settle { duration, .. } | SegmentPlan::Close { duration, .. } => *duration,
+            SegmentPlan::Ramp {
+                from_per_min,
+                step_per_min,
+            } => ramp_periods(*from_per_min, *step_per_min, plan.rhythm)
+                .iter()
+                .sum(),
+            SegmentPlan::Hold => 0,
+        })
+        .sum();
+    (fixed + plan.rhythm.period() > plan.length).then(|| {
+        format!(
+            "{:.1} minutes leaves no time to hold the rhythm: the settle, ramp and close take {:.0} s; expected a longer session or shorter parts",
+            plan.length as f64 / 60e6,
+            fixed as f64 / 1e6
+        )
+    })
 }
 
 /// The plan a checked session file describes.
