@@ -136,7 +136,9 @@ fn place_pacer(
     let (r, g, b) = style.color;
     let color = LinearRgba::rgb(r * style.glow, g * style.glow, b * style.glow);
     let mesh = match style.style {
-        PacerStyle::Ring => meshes.add(Torus::new(0.94, 1.0)),
+        // A ring reads smaller than a disc of the same radius: it is drawn
+        // a little wider, with a band thick enough to see at a glance.
+        PacerStyle::Ring => meshes.add(Torus::new(1.22, 1.4)),
         _ => meshes.add(
             Sphere::new(1.0)
                 .mesh()
