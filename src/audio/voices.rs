@@ -1413,21 +1413,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "calibration report; run with --release -- --ignored --nocapture"]
-    fn report_levels() {
-        for kind in SoundKind::ALL {
-            let levels: Vec<String> = (1..=4)
-                .map(|seed| {
-                    let x = render_seconds(kind, seed, SECONDS);
-                    let peak = x.iter().fold(0.0f32, |m, s| m.max(s.abs()));
-                    format!("{:.2} (peak {peak:.2})", integrated_lufs(&x, &x))
-                })
-                .collect();
-            println!("{kind:?}: {}", levels.join(", "));
-        }
-    }
-
-    #[test]
     fn voices_do_not_click() {
         for kind in SoundKind::ALL {
             let x = render_seconds(kind, 4, 30);
@@ -1446,31 +1431,5 @@ mod tests {
             *s += step;
         }
         assert!(worst_click_ratio(&x) > click_bound(SoundKind::Stream));
-    }
-
-    #[test]
-    #[ignore = "timing report; run with --release -- --ignored --nocapture"]
-    fn bench_voices() {
-        // The best of several short runs: interference from other processes only ever adds time,
-        // so the minimum is the most faithful figure on a shared machine.
-        for kind in SoundKind::ALL {
-            let mut v = voice(kind, 1);
-            let mut block = [0.0f32; 512];
-            let blocks = 2 * SAMPLE_RATE_F32_HZ as usize / block.len();
-            let mut best = f64::INFINITY;
-            let mut sink = 0.0f32;
-            for _ in 0..8 {
-                let start = std::time::Instant::now();
-                for _ in 0..blocks {
-                    v.render(&mut block);
-                    sink += block[7];
-                }
-                best = best.min(start.elapsed().as_nanos() as f64 / (blocks * block.len()) as f64);
-            }
-            println!(
-                "{kind:?}: {best:.2} ns/sample ({:.0}x real time) [{sink}]",
-                1.0e9 / (best * 48_000.0)
-            );
-        }
     }
 }
