@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
 use super::dsp::{SAMPLE_RATE_HZ, Smoothed, db_to_gain};
@@ -226,6 +226,9 @@ enum Transport {
 /// the same samples.
 pub struct Mixer {
     commands: Option<Receiver<Command>>,
+    /// Where scene sounds that have faded out go to be freed, off the audio
+    /// thread.
+    graveyard: Option<SyncSender<Bed>>,
     clock: Arc<ClockShared>,
     schedule: Option<Arc<Schedule>>,
     /// Session frames at which a chime starts, in order.
@@ -292,6 +295,7 @@ impl Mixer {
         beds[0].gain = 1.0;
         Self {
             commands: None,
+            graveyard: None,
             clock: ClockShared::new(),
             schedule,
             cues,
@@ -335,6 +339,14 @@ impl Mixer {
         self
     }
 
+    /// Hands scene sounds that have faded out to `graveyard`, so that their
+    /// memory is freed on the app's thread, not the audio thread. The channel
+    /// is bounded, so sending never allocates either.
+    pub fn with_graveyard(mut self, graveyard: SyncSender<Bed>) -> Self {
+        self.graveyard = Some(graveyard);
+        self
+    }
+
     /// Publishes the clock to `clock` as it plays.
     pub fn with_clock(mut self, clock: Arc<ClockShared>) -> Self {
         self.clock = clock;
@@ -362,7 +374,8 @@ impl Mixer {
                     }
                 }
                 if self.beds.len() >= MAX_BEDS {
-                    self.beds.remove(0);
+                    let oldest = self.beds.remove(0);
+                    self.bury(oldest);
                 }
                 self.beds.push(bed);
             }
@@ -432,6 +445,16 @@ impl Mixer {
         let sample = self.block[self.block_pos];
         self.block_pos += 1;
         sample
+    }
+
+    fn bury(&mut self, bed: Bed) {
+        if let Some(graveyard) = &self.graveyard
+            && let Err(TrySendError::Full(bed) | TrySendError::Disconnected(bed)) =
+                graveyard.try_send(bed)
+        {
+            // Only if the app has not collected the last few: free it here.
+            drop(bed);
+        }
     }
 
     fn fade_to(&mut self, target: f32, seconds: f32) {
@@ -508,7 +531,15 @@ impl Mixer {
                 self.right[i] += self.bed_r[i] * bed.gain;
             }
         }
-        self.beds.retain(|bed| bed.target > 0.0 || bed.gain > 0.0);
+        let mut i = 0;
+        while i < self.beds.len() {
+            if self.beds[i].target == 0.0 && self.beds[i].gain == 0.0 {
+                let done = self.beds.remove(i);
+                self.bury(done);
+            } else {
+                i += 1;
+            }
+        }
 
         // The pacer, from the schedule at this block's session time.
         self.pace[..n].fill(0.0);
@@ -604,4 +635,48 @@ pub fn render_offline(
     let mut out = vec![0.0; frames * 2];
     mixer.render(&mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sound(kind: SoundKind) -> PlacedSound {
+        PlacedSound {
+            kind,
+            emitter: Emitter {
+                position: [0.0, 1.0, -5.0],
+                gain_db: 0.0,
+                size_m: 2.0,
+            },
+            seed: 3,
+        }
+    }
+
+    #[test]
+    fn a_scene_switch_crossfades_and_frees_the_old_sounds_off_the_audio_thread() {
+        let (graves, graveyard) = std::sync::mpsc::sync_channel(4);
+        let listener = Listener::from_yaw([0.0, 1.2, 0.0], 0.0);
+        let mut mixer = Mixer::new(
+            &[sound(SoundKind::Surf)],
+            None,
+            MixSettings::default(),
+            listener,
+        )
+        .with_graveyard(graves);
+        let mut out = vec![0.0f32; SAMPLE_RATE_HZ as usize * 2 * 4];
+        mixer.render(&mut out);
+        mixer.apply(Command::Nature(Bed::new(&[sound(SoundKind::Rain)])));
+        // Mid-crossfade both scenes sound; nothing is freed yet.
+        mixer.render(&mut out[..SAMPLE_RATE_HZ as usize * 2]);
+        assert!(graveyard.try_recv().is_err());
+        assert_eq!(mixer.beds.len(), 2);
+        // After the crossfade the old scene's sounds come back to be freed.
+        mixer.render(&mut out);
+        assert_eq!(mixer.beds.len(), 1);
+        assert!(graveyard.try_recv().is_ok());
+        // And the new scene sounds without a gap.
+        let tail = &out[out.len() - 96_000..];
+        assert!(tail.iter().any(|&s| s.abs() > 1e-4));
+    }
 }

@@ -19,7 +19,8 @@ pub mod voices;
 pub mod wav;
 
 use std::sync::Arc;
-use std::sync::mpsc::{Sender, channel};
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
 use std::time::Duration;
 
 use bevy::prelude::*;
@@ -57,6 +58,7 @@ pub struct AudioLink {
     pub audible: bool,
     last_listener: Option<Listener>,
     scene_generation: u32,
+    graveyard: Option<Mutex<Receiver<Bed>>>,
 }
 
 impl AudioLink {
@@ -68,6 +70,7 @@ impl AudioLink {
             audible,
             last_listener: None,
             scene_generation: 0,
+            graveyard: None,
         }
     }
 
@@ -176,7 +179,11 @@ fn start_audio(world: &mut World) {
     };
     let (tx, rx) = channel();
     let listener = Listener::from_yaw([0.0, 1.2, 0.0], 0.0);
-    let mixer = Mixer::new(&[], start.schedule.clone(), start.settings, listener).with_commands(rx);
+    // Room for a few faded scenes between two frames of the app.
+    let (graves, graveyard) = sync_channel(4);
+    let mixer = Mixer::new(&[], start.schedule.clone(), start.settings, listener)
+        .with_commands(rx)
+        .with_graveyard(graves);
     let clock = mixer.clock();
     let (output, why_silent) = output::start(mixer, start.force_silent);
     if let Some(why) = why_silent {
@@ -188,13 +195,19 @@ fn start_audio(world: &mut World) {
     if let Some(mut clock) = world.get_resource_mut::<crate::clock::SessionClock>() {
         clock.latency += buffered;
     }
-    world.insert_resource(AudioLink::new(tx, clock, output.is_audible()));
+    let mut link = AudioLink::new(tx, clock, output.is_audible());
+    link.graveyard = Some(Mutex::new(graveyard));
+    world.insert_resource(link);
     world.insert_non_send(output);
 }
 
 /// A newly shown scene brings its sounds, crossfaded in.
 fn follow_scene(link: Option<ResMut<AudioLink>>, current: Res<CurrentScene>) {
     let Some(mut link) = link else { return };
+    // Scene sounds the mix has finished with are freed here.
+    if let Some(graveyard) = link.graveyard.as_ref().and_then(|g| g.lock().ok()) {
+        while graveyard.try_recv().is_ok() {}
+    }
     if current.generation == link.scene_generation {
         return;
     }

@@ -49,7 +49,7 @@ impl Guide {
             plan.rhythm = r;
             plan.sets = sets;
         }
-        if let Some(problem) = room_to_hold(&plan) {
+        if let Some(problem) = room_to_hold(&plan).or(ramp_too_fast(&plan).map(|(_, p)| p)) {
             return Err(format!("{}: {problem}", file.title));
         }
         Ok(Self {
@@ -214,10 +214,15 @@ pub fn validate_session(session: &SessionFile) -> Vec<Problem> {
         );
     }
     // The fixed parts must leave room for at least one breath of the hold.
-    if c.problems.is_empty()
-        && let Some(problem) = room_to_hold(&plan_of(session))
-    {
-        c.problem("minutes", problem);
+    if c.problems.is_empty() {
+        let plan = plan_of(session);
+        if let Some((index, problem)) = ramp_too_fast(&plan) {
+            c.within("segments", |c| {
+                c.item(index, |c| c.problem("from_per_min", problem))
+            });
+        } else if let Some(problem) = room_to_hold(&plan) {
+            c.problem("minutes", problem);
+        }
     }
     c.problems
 }
@@ -246,6 +251,37 @@ pub fn room_to_hold(plan: &Plan) -> Option<String> {
             fixed as f64 / 1e6
         )
     })
+}
+
+/// A ramp that starts so fast that a phase of the rhythm, shrunk with it,
+/// is under [`MIN_PHASE_S`] (too short to follow, and it would chime in a
+/// flurry): the segment's index and what is wrong.
+pub fn ramp_too_fast(plan: &Plan) -> Option<(usize, String)> {
+    for (index, segment) in plan.segments.iter().enumerate() {
+        if let SegmentPlan::Ramp {
+            from_per_min,
+            step_per_min,
+        } = segment
+            && let Some(&first) = ramp_periods(*from_per_min, *step_per_min, plan.rhythm).first()
+        {
+            let r = plan.rhythm.scaled_to(first);
+            let shortest = [r.inhale, r.top_up, r.hold_in, r.exhale, r.hold_out]
+                .into_iter()
+                .filter(|&d| d > 0)
+                .min()
+                .unwrap_or(0);
+            if shortest < micros_from_s(f64::from(MIN_PHASE_S)) {
+                return Some((
+                    index,
+                    format!(
+                        "a ramp from {from_per_min} breaths a minute shortens a phase of this rhythm to {:.2} s; expected every phase at least {MIN_PHASE_S} s (start the ramp slower)",
+                        shortest as f64 / 1e6
+                    ),
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// The plan a checked session file describes.
@@ -412,6 +448,20 @@ mod tests {
             b"(title: \"x\", rhythm: Custom(inhale_s: 4, exhale_s: 6))",
         );
         assert!(ok.is_ok(), "{ok:?}");
+    }
+
+    #[test]
+    fn a_ramp_too_fast_for_the_rhythm_is_refused() {
+        // Box breathing at 20 a minute would be 0.75 s a phase: fine. With a
+        // top-up of a tenth of the breath, 20 a minute makes it 0.3 s.
+        let text = "(title: \"x\", rhythm: Custom(inhale_s: 3, top_up_s: 1, exhale_s: 6), segments: [Ramp(from_per_min: 20, step_per_min: 1), Hold])";
+        let errors = parse_session("x.ron", text.as_bytes()).unwrap_err();
+        assert!(
+            errors.to_string().contains("start the ramp slower"),
+            "{errors}"
+        );
+        let box_ok = "(title: \"x\", rhythm: Box, segments: [Ramp(from_per_min: 20, step_per_min: 1), Hold])";
+        assert!(parse_session("x.ron", box_ok.as_bytes()).is_ok());
     }
 
     #[test]
