@@ -142,6 +142,8 @@ fn spawn_overlay(mut commands: Commands, hints: Option<Res<ShowHints>>) {
                 "Esc  resume",
                 "S  go to your safe place",
                 "F  fullscreen",
+                "-  /  +  quieter, louder",
+                "M  mono sound (both ears the same)",
                 "Q  quit",
                 "Drag with the mouse to look around",
             ] {

@@ -539,3 +539,48 @@ fn reduced_motion_shows_no_moving_pacer_only_the_caption_and_a_gentle_brightenin
         .clone();
     assert_eq!(caption, "Breathe out   6");
 }
+
+#[test]
+fn minus_and_plus_change_the_volume_within_its_range_and_m_switches_mono() {
+    use std::sync::mpsc::channel;
+    use stillpoint::audio::AudioLink;
+    use stillpoint::audio::engine::{ClockShared, Command};
+
+    let mut app = App::new();
+    // Keys are pressed by hand below; no input plugin clears them first.
+    app.add_plugins((MinimalPlugins, bevy::state::app::StatesPlugin))
+        .init_resource::<ButtonInput<KeyCode>>()
+        .init_state::<stillpoint::view::Flow>()
+        .insert_resource(CurrentScene::new("scene.ron"));
+    stillpoint::configure_sets(&mut app);
+    let (commands, mix) = channel();
+    app.insert_resource(AudioLink::new(commands, ClockShared::new(), false))
+        .add_plugins(stillpoint::audio::plugin);
+    let press = |app: &mut App, key: KeyCode| {
+        app.world_mut()
+            .resource_mut::<ButtonInput<KeyCode>>()
+            .press(key);
+        app.update();
+        let mut input = app.world_mut().resource_mut::<ButtonInput<KeyCode>>();
+        input.release(key);
+        input.clear();
+        app.update();
+    };
+    let master = |app: &App| app.world().resource::<AudioLink>().settings.master;
+    press(&mut app, KeyCode::Minus);
+    assert!((master(&app) - 0.9).abs() < 1e-6, "{}", master(&app));
+    for _ in 0..15 {
+        press(&mut app, KeyCode::Equal);
+    }
+    assert_eq!(master(&app), 2.0, "never above 2");
+    for _ in 0..25 {
+        press(&mut app, KeyCode::Minus);
+    }
+    assert_eq!(master(&app), 0.0, "never below 0");
+    press(&mut app, KeyCode::KeyM);
+    assert!(app.world().resource::<AudioLink>().settings.mono);
+    // Every change reached the mix, the last one with mono on.
+    let sent: Vec<Command> = mix.try_iter().collect();
+    assert!(sent.len() >= 20, "{} commands", sent.len());
+    assert!(matches!(sent.last(), Some(Command::Settings(s)) if s.mono && s.master == 0.0));
+}

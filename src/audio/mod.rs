@@ -59,12 +59,15 @@ pub struct AudioLink {
     last_listener: Option<Listener>,
     scene_generation: u32,
     graveyard: Option<Mutex<Receiver<Bed>>>,
+    /// The volumes and choices the mix has now.
+    pub settings: MixSettings,
 }
 
 impl AudioLink {
     /// A link that sends to `commands` and reads `clock`.
     pub fn new(commands: Sender<Command>, clock: Arc<ClockShared>, audible: bool) -> Self {
         Self {
+            settings: MixSettings::default(),
             commands,
             clock,
             audible,
@@ -104,7 +107,7 @@ impl std::fmt::Debug for ClockShared {
 pub fn plugin(app: &mut App) {
     app.add_systems(Startup, start_audio)
         .add_systems(Update, follow_scene.in_set(AppSet::Animate))
-        .add_systems(Update, follow_flow.in_set(AppSet::Input))
+        .add_systems(Update, (follow_flow, volume_keys).in_set(AppSet::Input))
         .add_systems(PostUpdate, follow_head)
         .add_systems(Last, fade_out_on_exit);
 }
@@ -196,6 +199,7 @@ fn start_audio(world: &mut World) {
         clock.latency += buffered;
     }
     let mut link = AudioLink::new(tx, clock, output.is_audible());
+    link.settings = start.settings;
     link.graveyard = Some(Mutex::new(graveyard));
     world.insert_resource(link);
     world.insert_non_send(output);
@@ -240,6 +244,38 @@ pub fn listener_from(camera: &GlobalTransform) -> Listener {
         position: camera.translation().to_array(),
         forward: forward.to_array(),
         up: up.to_array(),
+    }
+}
+
+/// One press of `-` or `+`: a tenth of the default volume.
+pub const VOLUME_STEP: f32 = 0.1;
+
+/// `-` and `+` (or `=`) make everything quieter or louder, within 0 to 2;
+/// `M` switches mono sound. Each change glides in the mix.
+fn volume_keys(keys: Option<Res<ButtonInput<KeyCode>>>, link: Option<ResMut<AudioLink>>) {
+    let (Some(keys), Some(mut link)) = (keys, link) else {
+        return;
+    };
+    let mut settings = link.settings;
+    if keys.just_pressed(KeyCode::Minus) || keys.just_pressed(KeyCode::NumpadSubtract) {
+        settings.master = (settings.master - VOLUME_STEP).max(0.0);
+    }
+    if keys.just_pressed(KeyCode::Equal) || keys.just_pressed(KeyCode::NumpadAdd) {
+        settings.master = (settings.master + VOLUME_STEP).min(crate::settings::MAX_VOLUME);
+    }
+    if keys.just_pressed(KeyCode::KeyM) {
+        settings.mono = !settings.mono;
+    }
+    if settings != link.settings {
+        // Rounded to the step, so repeated presses land on round numbers.
+        settings.master = (settings.master / VOLUME_STEP).round() * VOLUME_STEP;
+        info!(
+            "volume {:.1}, {}",
+            settings.master,
+            if settings.mono { "mono" } else { "stereo" }
+        );
+        link.settings = settings;
+        link.send(Command::Settings(settings));
     }
 }
 
