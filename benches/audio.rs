@@ -63,15 +63,7 @@ fn parts(c: &mut Criterion) {
     group.sample_size(20);
     group.throughput(Throughput::Elements(frames as u64));
     let mut mono = vec![0.0f32; frames];
-    for kind in [
-        SoundKind::LappingWater,
-        SoundKind::Surf,
-        SoundKind::LeafWind,
-        SoundKind::Stream,
-        SoundKind::Rain,
-        SoundKind::Crickets,
-        SoundKind::Birdsong,
-    ] {
+    for kind in SoundKind::ALL {
         let mut v = voice(kind, 1);
         group.bench_function(format!("{kind:?}"), |b| {
             b.iter(|| {

@@ -190,23 +190,15 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
 }
 
 fn list_sessions(dir: &Path) -> ExitCode {
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "ron"))
-            .collect(),
+    let files = match ron_files(dir) {
+        Ok(files) => files,
         Err(e) => {
             eprintln!("{}: cannot list sessions: {e}", dir.display());
             return ExitCode::FAILURE;
         }
     };
-    files.sort();
     let mut status = ExitCode::SUCCESS;
-    for path in files {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for (path, name) in files {
         match load_session(&path) {
             Ok(session) => println!(
                 "{name:<22} {} ({} min): {}",
@@ -263,24 +255,15 @@ fn render_audio(
 }
 
 fn list_scenes(dir: &Path) -> ExitCode {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
+    let files = match ron_files(dir) {
+        Ok(files) => files,
         Err(e) => {
             eprintln!("{}: cannot list scenes: {e}", dir.display());
             return ExitCode::FAILURE;
         }
     };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "ron"))
-        .collect();
-    files.sort();
     let mut status = ExitCode::SUCCESS;
-    for path in files {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for (path, name) in files {
         match check(&path) {
             Ok(scene) => println!("{name:<20} {}: {}", scene.title, scene.description),
             Err(errors) => {
@@ -294,4 +277,23 @@ fn list_scenes(dir: &Path) -> ExitCode {
         }
     }
     status
+}
+
+/// The `.ron` files directly in `dir`, sorted, with their file names.
+fn ron_files(dir: &Path) -> std::io::Result<Vec<(PathBuf, String)>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "ron"))
+        .collect();
+    files.sort();
+    Ok(files
+        .into_iter()
+        .map(|path| {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (path, name)
+        })
+        .collect())
 }

@@ -238,17 +238,26 @@ fn write_caption(
     guide: Res<ActiveGuide>,
     now: Res<PacerNow>,
     mut captions: Query<&mut Text, With<PacerCaption>>,
+    mut shown: Local<Option<(u16, u64, bool)>>,
 ) {
+    // What the caption says changes a few times a second at most: the text
+    // is built (and laid out again) only then, not every frame.
+    let key = match (guide.0.as_ref(), now.state.as_ref()) {
+        (Some(_), Some(state)) => {
+            Some((state.caption, state.seconds_left(), state.phase.is_paced()))
+        }
+        _ => None,
+    };
+    if key == *shown && !guide.is_changed() {
+        return;
+    }
+    *shown = key;
     let text = match (guide.0.as_ref(), now.state.as_ref()) {
         (Some(guide), Some(state)) => caption_text(&guide.schedule, state),
         _ => String::new(),
     };
     for mut caption in &mut captions {
-        // Only a real change touches the text, so its layout is not redone
-        // every frame.
-        if caption.0 != text {
-            caption.0.clone_from(&text);
-        }
+        caption.0.clone_from(&text);
     }
 }
 

@@ -121,6 +121,33 @@ impl Bed {
     }
 }
 
+impl Bed {
+    /// Renders every voice, placed around `listener`, adding into `left`
+    /// and `right`; `mono` is scratch space of the same length.
+    fn render(
+        &mut self,
+        listener: &Listener,
+        mono_mode: bool,
+        mono: &mut [f32],
+        left: &mut [f32],
+        right: &mut [f32],
+    ) {
+        for (voice, spatializer, emitter) in &mut self.voices {
+            voice.render(mono);
+            spatializer.process(emitter, listener, mono, left, right, mono_mode);
+        }
+    }
+}
+
+/// One step of a linear ramp from `value` towards `target`.
+fn approach(value: f32, target: f32, step: f32) -> f32 {
+    if value < target {
+        (value + step).min(target)
+    } else {
+        (value - step).max(target)
+    }
+}
+
 /// Messages from the app to the mix. Each takes effect at the next block.
 pub enum Command {
     /// Where the listener's head is now.
@@ -234,6 +261,8 @@ pub struct Mixer {
     /// Session frames at which a chime starts, in order.
     cues: Vec<u64>,
     next_cue: usize,
+    /// The session frame and lung fill at the end of the last block.
+    last_fill: Option<(u64, f32)>,
     settings: MixSettings,
     listener: Listener,
     beds: Vec<Bed>,
@@ -300,6 +329,7 @@ impl Mixer {
             schedule,
             cues,
             next_cue: 0,
+            last_fill: None,
             settings,
             listener,
             beds,
@@ -495,38 +525,26 @@ impl Mixer {
         for bed in &mut self.beds {
             if bed.gain == 1.0 && bed.target == 1.0 {
                 // A scene fully faded in goes straight into the mix.
-                for (voice, spatializer, emitter) in &mut bed.voices {
-                    voice.render(&mut self.mono[..n]);
-                    spatializer.process(
-                        emitter,
-                        &self.listener,
-                        &self.mono[..n],
-                        &mut self.left[..n],
-                        &mut self.right[..n],
-                        self.settings.mono,
-                    );
-                }
+                bed.render(
+                    &self.listener,
+                    self.settings.mono,
+                    &mut self.mono[..n],
+                    &mut self.left[..n],
+                    &mut self.right[..n],
+                );
                 continue;
             }
             self.bed_l[..n].fill(0.0);
             self.bed_r[..n].fill(0.0);
-            for (voice, spatializer, emitter) in &mut bed.voices {
-                voice.render(&mut self.mono[..n]);
-                spatializer.process(
-                    emitter,
-                    &self.listener,
-                    &self.mono[..n],
-                    &mut self.bed_l[..n],
-                    &mut self.bed_r[..n],
-                    self.settings.mono,
-                );
-            }
+            bed.render(
+                &self.listener,
+                self.settings.mono,
+                &mut self.mono[..n],
+                &mut self.bed_l[..n],
+                &mut self.bed_r[..n],
+            );
             for i in 0..n {
-                bed.gain = if bed.gain < bed.target {
-                    (bed.gain + bed.step).min(bed.target)
-                } else {
-                    (bed.gain - bed.step).max(bed.target)
-                };
+                bed.gain = approach(bed.gain, bed.target, bed.step);
                 self.left[i] += self.bed_l[i] * bed.gain;
                 self.right[i] += self.bed_r[i] * bed.gain;
             }
@@ -546,21 +564,23 @@ impl Mixer {
         if let Some(schedule) = self.schedule.as_deref() {
             let start = self.synth_frame;
             let end = start + n as u64;
-            let fill_start = schedule.at(micros_from_frames(start, SAMPLE_RATE_HZ)).fill;
+            // A block starts where the one before ended (unless a pause
+            // came between): its fill is already known.
+            let fill_start = match self.last_fill {
+                Some((frame, fill)) if frame == start => fill,
+                _ => schedule.at(micros_from_frames(start, SAMPLE_RATE_HZ)).fill,
+            };
             let fill_end = schedule.at(micros_from_frames(end, SAMPLE_RATE_HZ)).fill;
+            self.last_fill = Some((end, fill_end));
             // A sound that is off (and has finished gliding out) costs nothing.
             if audible(&self.swell_on) {
                 self.swell
                     .render(&mut self.extra[..n], fill_start, fill_end);
-                for i in 0..n {
-                    self.pace[i] += self.extra[i] * self.swell_on.next();
-                }
+                add_switched(&mut self.pace[..n], &self.extra[..n], &mut self.swell_on);
             }
             if audible(&self.tone_on) {
                 self.tone.render(&mut self.extra[..n], fill_start, fill_end);
-                for i in 0..n {
-                    self.pace[i] += self.extra[i] * self.tone_on.next();
-                }
+                add_switched(&mut self.pace[..n], &self.extra[..n], &mut self.tone_on);
             }
             while let Some(&cue) = self.cues.get(self.next_cue) {
                 if cue >= end {
@@ -573,9 +593,7 @@ impl Mixer {
             }
             self.extra[..n].fill(0.0);
             self.chime.render(&mut self.extra[..n]);
-            for i in 0..n {
-                self.pace[i] += self.extra[i] * self.chime_on.next();
-            }
+            add_switched(&mut self.pace[..n], &self.extra[..n], &mut self.chime_on);
         }
 
         // Buses, fade and master into the interleaved block, then the limiter.
@@ -596,11 +614,7 @@ impl Mixer {
         for i in 0..if steady { 0 } else { n } {
             let nature = self.nature.next();
             let pacer = self.pacer.next() * self.pace[i];
-            self.fade = if self.fade < self.fade_target {
-                (self.fade + self.fade_step).min(self.fade_target)
-            } else {
-                (self.fade - self.fade_step).max(self.fade_target)
-            };
+            self.fade = approach(self.fade, self.fade_target, self.fade_step);
             // A squared ramp: it starts and ends gently to the ear.
             let gain = self.master.next() * self.fade * self.fade;
             self.block[2 * i] = (self.left[i] * nature + pacer) * gain;
@@ -614,6 +628,13 @@ impl Mixer {
                 other => other,
             };
         }
+    }
+}
+
+/// Adds `sound` into `bus` through its on/off glide.
+fn add_switched(bus: &mut [f32], sound: &[f32], on: &mut Smoothed) {
+    for (b, &x) in bus.iter_mut().zip(sound) {
+        *b += x * on.next();
     }
 }
 
