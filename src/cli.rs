@@ -24,6 +24,18 @@ pub struct Cli {
     /// Close cleanly after this many seconds (kiosks, demos, scripted runs).
     #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
     pub quit_after: Option<f64>,
+    /// Run in an OpenXR headset, or exit with the reason when none answers.
+    /// Without --xr or --desktop, the headset is used when one answers and
+    /// the window otherwise.
+    #[arg(long, conflicts_with = "desktop")]
+    pub xr: bool,
+    /// Run in a desktop window; OpenXR is never touched.
+    #[arg(long)]
+    pub desktop: bool,
+    /// Each eye's image in the headset, WIDTHxHEIGHT pixels. Default: the
+    /// runtime's recommendation.
+    #[arg(long, value_name = "WxH", value_parser = eye_size)]
+    pub eye_size: Option<(u32, u32)>,
     /// The guided session.
     #[command(flatten)]
     pub guide: GuideArgs,
@@ -86,6 +98,9 @@ pub struct ComfortArgs {
     /// Never open a sound device; the session keeps the same clock.
     #[arg(long, global = true)]
     pub silent: bool,
+    /// Controller pulses per breathing phase in the headset: on or off.
+    #[arg(long, value_name = "on|off", global = true, value_parser = on_off)]
+    pub haptics: Option<bool>,
 }
 
 /// The subcommands.
@@ -250,6 +265,19 @@ fn non_negative_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
+fn eye_size(text: &str) -> Result<(u32, u32), String> {
+    let bad = || {
+        format!("expected WIDTHxHEIGHT in pixels, 64 to 8192 each, like 1440x1600; got {text:?}")
+    };
+    let (w, h) = text.split_once(['x', 'X']).ok_or_else(bad)?;
+    let w: u32 = w.trim().parse().map_err(|_| bad())?;
+    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    if !(64..=8192).contains(&w) || !(64..=8192).contains(&h) {
+        return Err(bad());
+    }
+    Ok((w, h))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,6 +286,20 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_headset_flags_conflict_and_eye_sizes_are_checked() {
+        assert!(Cli::try_parse_from(["stillpoint", "--xr", "--desktop"]).is_err());
+        let cli = Cli::try_parse_from(["stillpoint", "--xr", "--eye-size", "320x288"]).unwrap();
+        assert!(cli.xr && !cli.desktop);
+        assert_eq!(cli.eye_size, Some((320, 288)));
+        for bad in ["320", "0x100", "100x", "99999x100", "axb"] {
+            assert!(
+                Cli::try_parse_from(["stillpoint", "--eye-size", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -84,6 +84,7 @@ pub fn effective_settings(file: Settings, args: &ComfortArgs) -> Settings {
         swell: args.swell.or(file.swell),
         tone: args.tone.or(file.tone),
         chime: args.chime.or(file.chime),
+        haptics: args.haptics.unwrap_or(file.haptics),
     }
 }
 

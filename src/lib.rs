@@ -4,7 +4,8 @@
 //! each capability lives in its own module. Pure logic (scene format and
 //! checks, procedural generation) has no Bevy types and is tested alone.
 
-#![forbid(unsafe_code)]
+// The one exception, `xr::probe`, loads the OpenXR loader library.
+#![deny(unsafe_code)]
 
 pub mod audio;
 pub mod breath;
@@ -20,6 +21,7 @@ pub mod render;
 pub mod scene;
 pub mod settings;
 pub mod view;
+pub mod xr;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -86,6 +88,19 @@ pub struct Launch {
     pub settings: settings::Settings,
     /// Never open a sound device.
     pub silent: bool,
+    /// Show the scene in a headset (a runtime answered the probe), with the
+    /// window as its mirror.
+    pub headset: Option<HeadsetOptions>,
+}
+
+/// How the headset runs.
+#[derive(Debug, Clone, Default)]
+pub struct HeadsetOptions {
+    /// Each eye's image size in pixels; the runtime's recommendation when
+    /// not given.
+    pub eye_size: Option<(u32, u32)>,
+    /// Controller pulses per breathing phase.
+    pub haptics: bool,
 }
 
 /// Why the app could not start.
@@ -161,6 +176,8 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
             plugins.disable::<WinitPlugin>(),
             ScheduleRunnerPlugin::run_loop(Duration::ZERO),
         ));
+    } else if launch.headset.is_some() {
+        app.add_plugins(xr_plugins(plugins, &launch.output));
     } else {
         app.add_plugins(plugins);
     }
@@ -210,6 +227,16 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
             force_silent: launch.silent,
         });
     }
+    if let Some(headset) = &launch.headset {
+        app.insert_resource(xr::controls::HapticsOn(headset.haptics));
+        if let Some((w, h)) = headset.eye_size {
+            app.insert_resource(bevy_mod_openxr::resources::OxrSessionConfig {
+                resolutions: Some(vec![UVec2::new(w, h)]),
+                ..default()
+            });
+        }
+        xr::plugin(&mut app);
+    }
     if let Some(seconds) = launch.quit_after {
         // In `Update`, so that every `Last` system (the sound's fade-out
         // among them) sees the exit in the same frame.
@@ -217,6 +244,55 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
             .add_systems(Update, quit_after.in_set(AppSet::Input));
     }
     Ok(app)
+}
+
+/// Bevy's plugins with OpenXR's: the runtime makes the graphics device,
+/// the session is seated (local space), and the window stays as the mirror.
+fn xr_plugins(
+    plugins: bevy::app::PluginGroupBuilder,
+    output: &Output,
+) -> bevy::app::PluginGroupBuilder {
+    use bevy_mod_openxr::features::handtracking::HandTrackingPlugin;
+    use bevy_mod_openxr::features::overlay::OxrOverlayPlugin;
+    use bevy_mod_openxr::init::OxrInitPlugin;
+    use bevy_mod_openxr::reference_space::OxrReferenceSpacePlugin;
+    use bevy_mod_openxr::render::OxrRenderPlugin;
+    use bevy_mod_openxr::types::AppInfo;
+    let size = match *output {
+        Output::Window { size, .. } => size,
+        Output::Offscreen { width, height } => (width, height),
+    };
+    bevy_mod_openxr::add_xr_plugins(plugins)
+        .set(OxrInitPlugin {
+            app_info: AppInfo {
+                name: "Stillpoint".into(),
+                version: bevy_mod_openxr::types::Version(0, 1, 0),
+            },
+            exts: default(),
+            backends: None,
+            synchronous_pipeline_compilation: false,
+            render_debug_flags: default(),
+        })
+        .set(OxrReferenceSpacePlugin {
+            default_primary_ref_space: openxr::ReferenceSpaceType::LOCAL,
+        })
+        // Our own frame wait, which outlives a runtime that goes away.
+        .set(OxrRenderPlugin {
+            spawn_cameras: true,
+            default_wait_frame: false,
+        })
+        .disable::<HandTrackingPlugin>()
+        .disable::<OxrOverlayPlugin>()
+        // The mirror never waits for the monitor: the headset paces frames.
+        .set(WindowPlugin {
+            primary_window: Some(Window {
+                title: "Stillpoint (headset mirror)".into(),
+                resolution: WindowResolution::new(size.0, size.1),
+                present_mode: PresentMode::AutoNoVsync,
+                ..default()
+            }),
+            ..default()
+        })
 }
 
 /// Orders the frame: input, clock, scene, animation, view, overlays.

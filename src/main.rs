@@ -14,7 +14,8 @@ use stillpoint::launch::{choose_guide, effective_settings, mix_settings};
 use stillpoint::scene::parse::{MAX_SCENE_BYTES, SceneErrors, parse_scene};
 use stillpoint::scene::{display_path, format::SceneFile};
 use stillpoint::settings::{Settings, load_settings};
-use stillpoint::{Launch, Output, audio, build_app, capture};
+use stillpoint::xr::probe::{Decision, Mode, decide, probe};
+use stillpoint::{HeadsetOptions, Launch, Output, audio, build_app, capture};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
             hints,
             settings: settings.clone(),
             silent: cli.comfort.silent,
+            headset: None,
         })
     };
     match cli.command {
@@ -52,10 +54,36 @@ fn main() -> ExitCode {
                 vsync: true,
                 size: (1280, 720),
             };
-            match launch(scene, output, None, true) {
-                Ok(launch) => run(launch, |_| {}),
-                Err(code) => code,
+            let mut launch = match launch(scene, output, None, true) {
+                Ok(launch) => launch,
+                Err(code) => return code,
+            };
+            let mode = if cli.xr {
+                Mode::Xr
+            } else if cli.desktop {
+                Mode::Desktop
+            } else {
+                Mode::Auto
+            };
+            match decide(mode, probe) {
+                Decision::Headset(headset) => {
+                    eprintln!(
+                        "stillpoint: in the headset: {} on {}",
+                        headset.system, headset.runtime
+                    );
+                    launch.headset = Some(HeadsetOptions {
+                        eye_size: cli.eye_size,
+                        haptics: settings.haptics,
+                    });
+                }
+                Decision::Desktop { why: Some(why) } => eprintln!("stillpoint: {why}"),
+                Decision::Desktop { why: None } => {}
+                Decision::Refuse(why) => {
+                    eprintln!("stillpoint: {why}");
+                    return ExitCode::from(3);
+                }
             }
+            run(launch, |_| {})
         }
         Some(Command::Sessions { dir }) => {
             list_sessions(&dir.unwrap_or_else(|| scenes_dir().join("sessions")))

@@ -17,7 +17,7 @@ pub const FADE_S: f32 = 0.4;
 /// (on a slow renderer the app's own clock runs slower than the wall).
 const HINT_S: f32 = 10.0;
 /// Colour of the veil: a deep blue-grey, softer than black.
-const VEIL: (f32, f32, f32) = (0.035, 0.04, 0.055);
+pub(crate) const VEIL: (f32, f32, f32) = (0.035, 0.04, 0.055);
 
 /// Whether to show the controls hint (off for screenshots).
 #[derive(Resource, Debug, Clone, Copy)]

@@ -15,7 +15,7 @@ use crate::clock::SessionClock;
 use crate::scene::CurrentScene;
 use crate::scene::format::{Pacer, PacerStyle};
 use crate::scene::spawn::SceneView;
-use crate::view::{Look, ViewCamera, view_rotation};
+use crate::view::{Look, Presentation, SceneLook, view_rotation};
 
 /// The pacer's angular size at empty lungs, as radius over distance (about
 /// 1.4 degrees): a small light that is still easy to find.
@@ -111,13 +111,14 @@ fn place_pacer(
     view: Option<Res<SceneView>>,
     guide: Res<ActiveGuide>,
     options: Res<PacerOptions>,
+    presentation: Res<Presentation>,
     bodies: Query<Entity, With<PacerBody>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
     mut placed: Local<Option<u32>>,
 ) {
     let Some(view) = view else { return };
-    if *placed == Some(current.generation) && !options.is_changed() {
+    if *placed == Some(current.generation) && !options.is_changed() && !presentation.is_changed() {
         return;
     }
     *placed = Some(current.generation);
@@ -132,7 +133,21 @@ fn place_pacer(
         return;
     }
     let facing = view_rotation(view.heading_deg, 0.0, &Look::default());
-    let at = view.eye + facing * Vec3::NEG_Z * style.distance_m - Vec3::Y * style.below_eye_m;
+    let (at, distance_m) = match *presentation {
+        Presentation::Desktop => (
+            view.eye + facing * Vec3::NEG_Z * style.distance_m - Vec3::Y * style.below_eye_m,
+            style.distance_m,
+        ),
+        // In the headset the pacer is world-locked within the comfortable
+        // band, whatever the scene asks for the desktop.
+        Presentation::Headset => {
+            let offset = crate::xr::seat::pacer_offset(style.distance_m, style.below_eye_m);
+            (
+                crate::xr::seat::seat(view.eye, view.heading_deg) * offset,
+                offset.length(),
+            )
+        }
+    };
     let (r, g, b) = style.color;
     let color = LinearRgba::rgb(r * style.glow, g * style.glow, b * style.glow);
     let mesh = match style.style {
@@ -167,15 +182,12 @@ fn place_pacer(
         })
     });
     let mut body = commands.spawn((
-        PacerBody {
-            distance_m: style.distance_m,
-            color,
-        },
+        PacerBody { distance_m, color },
         Mesh3d(mesh.clone()),
         MeshMaterial3d(material),
         Transform::from_translation(at)
             .with_rotation(rotation)
-            .with_scale(Vec3::splat(body_radius_m(0.0, style.distance_m))),
+            .with_scale(Vec3::splat(body_radius_m(0.0, distance_m))),
         bevy::light::NotShadowCaster,
         Name::new("pacer"),
     ));
@@ -234,7 +246,7 @@ fn spawn_caption(mut commands: Commands) {
         });
 }
 
-fn write_caption(
+pub(crate) fn write_caption(
     guide: Res<ActiveGuide>,
     now: Res<PacerNow>,
     mut captions: Query<&mut Text, With<PacerCaption>>,
@@ -269,7 +281,7 @@ fn brighten_light(
     options: Res<PacerOptions>,
     view: Option<Res<SceneView>>,
     now: Res<PacerNow>,
-    mut cameras: Query<&mut Exposure, With<ViewCamera>>,
+    mut cameras: Query<&mut Exposure, With<SceneLook>>,
 ) {
     let (Some(view), Some(scene)) = (view, current.shown.as_ref()) else {
         return;

@@ -43,6 +43,9 @@ pub struct Settings {
     pub tone: Option<bool>,
     /// The chime before each phase change; default as the session says.
     pub chime: Option<bool>,
+    /// Controller pulses per breathing phase in the headset; default on,
+    /// with the patterns the session sets.
+    pub haptics: bool,
 }
 
 impl Default for Settings {
@@ -57,6 +60,7 @@ impl Default for Settings {
             swell: None,
             tone: None,
             chime: None,
+            haptics: true,
         }
     }
 }

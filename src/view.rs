@@ -49,12 +49,34 @@ pub enum Flow {
     Paused,
 }
 
+/// Where the person's eyes are: the window, or a headset (where the runtime
+/// places the eye cameras and the window mirrors them).
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Presentation {
+    /// The desktop camera is the person's view; the mouse turns it.
+    #[default]
+    Desktop,
+    /// The headset's eyes are the view; the desktop camera follows the head.
+    Headset,
+}
+
+/// A camera that takes the scene's exposure and fog: the desktop camera
+/// and the headset's eyes.
+#[derive(Component, Debug, Default)]
+pub struct SceneLook;
+
+/// Ask to go to the scene's safe place: the `S` key, or both grips.
+#[derive(Message, Debug, Clone, Copy, Default)]
+pub struct SafePlace;
+
 /// Where the camera renders: the window, or an offscreen image.
 #[derive(Resource, Debug, Clone)]
 pub struct CameraTarget(pub RenderTarget);
 
 pub fn plugin(app: &mut App) {
     app.init_resource::<Look>()
+        .init_resource::<Presentation>()
+        .add_message::<SafePlace>()
         .init_state::<Flow>()
         .add_systems(Startup, spawn_camera)
         .add_systems(PostStartup, lighten_for_software_renderers)
@@ -62,7 +84,8 @@ pub fn plugin(app: &mut App) {
             Update,
             (
                 (mouse_look, pause_keys, fullscreen_key, safe_place_key).in_set(AppSet::Input),
-                (apply_view, window_title).in_set(AppSet::View),
+                (apply_view, apply_look, window_title).in_set(AppSet::View),
+                go_to_safe_place.in_set(AppSet::Scene),
             ),
         );
 }
@@ -81,6 +104,7 @@ pub fn view_rotation(heading_deg: f32, pitch_deg: f32, look: &Look) -> Quat {
 fn spawn_camera(mut commands: Commands, target: Option<Res<CameraTarget>>) {
     let mut camera = commands.spawn((
         ViewCamera,
+        SceneLook,
         Camera3d::default(),
         Hdr,
         // Keeps the hues of dusk skies: TonyMcMapface and AgX wash the
@@ -101,8 +125,11 @@ fn spawn_camera(mut commands: Commands, target: Option<Res<CameraTarget>>) {
         Transform::default(),
         Name::new("view"),
     ));
+    // The overlays and the caption belong to this camera's picture, whatever
+    // other cameras (a headset's eyes) draw.
+    camera.insert(IsDefaultUiCamera);
     if let Some(target) = target {
-        camera.insert((target.0.clone(), IsDefaultUiCamera));
+        camera.insert(target.0.clone());
     }
 }
 
@@ -128,9 +155,14 @@ fn lighten_for_software_renderers(
 fn mouse_look(
     buttons: Res<ButtonInput<MouseButton>>,
     motion: Res<AccumulatedMouseMotion>,
+    presentation: Res<Presentation>,
     mut look: ResMut<Look>,
 ) {
-    if !buttons.pressed(MouseButton::Left) || motion.delta == Vec2::ZERO {
+    // In the headset only the head turns the view.
+    if *presentation == Presentation::Headset
+        || !buttons.pressed(MouseButton::Left)
+        || motion.delta == Vec2::ZERO
+    {
         return;
     }
     // Drag the world: moving the mouse right turns the view left, like
@@ -171,15 +203,22 @@ fn fullscreen_key(
     }
 }
 
-/// `S`: fade to the scene's safe place, if it names one.
-fn safe_place_key(
-    keys: Res<ButtonInput<KeyCode>>,
+/// `S` asks for the scene's safe place.
+fn safe_place_key(keys: Res<ButtonInput<KeyCode>>, mut safe: MessageWriter<SafePlace>) {
+    if keys.just_pressed(KeyCode::KeyS) {
+        safe.write(SafePlace);
+    }
+}
+
+/// Fades to the scene's safe place, if it names one.
+fn go_to_safe_place(
+    mut asks: MessageReader<SafePlace>,
     mut next: ResMut<NextState<Flow>>,
     mut fade: ResMut<Fade>,
     current: Res<CurrentScene>,
     scenes: Res<Assets<SceneAsset>>,
 ) {
-    if !keys.just_pressed(KeyCode::KeyS) || fade.busy() {
+    if asks.read().count() == 0 || fade.busy() {
         return;
     }
     let Some(safe) = scenes
@@ -197,28 +236,39 @@ fn safe_place_key(
     next.set(Flow::Running);
 }
 
+/// On the desktop, the camera sits at the scene's eye, turned by the
+/// person's look.
 fn apply_view(
     view: Option<Res<SceneView>>,
     look: Res<Look>,
-    mut cameras: Query<
-        (
-            &mut Transform,
-            &mut Projection,
-            &mut Exposure,
-            &mut DistanceFog,
-        ),
-        With<ViewCamera>,
-    >,
+    presentation: Res<Presentation>,
+    mut cameras: Query<(&mut Transform, &mut Projection), With<ViewCamera>>,
 ) {
     let Some(view) = view else { return };
-    if !view.is_changed() && !look.is_changed() {
+    if *presentation == Presentation::Headset
+        || (!view.is_changed() && !look.is_changed() && !presentation.is_changed())
+    {
         return;
     }
-    for (mut transform, mut projection, mut exposure, mut fog) in &mut cameras {
+    for (mut transform, mut projection) in &mut cameras {
         transform.translation = view.eye;
         transform.rotation = view_rotation(view.heading_deg, view.pitch_deg, &look);
         if let Projection::Perspective(perspective) = projection.as_mut() {
             perspective.fov = view.fov_deg.to_radians();
+        }
+    }
+}
+
+/// Every camera that shows the scene takes its exposure and fog, when the
+/// scene changes and when the camera is new.
+fn apply_look(
+    view: Option<Res<SceneView>>,
+    mut cameras: Query<(Ref<SceneLook>, &mut Exposure, &mut DistanceFog), With<SceneLook>>,
+) {
+    let Some(view) = view else { return };
+    for (added, mut exposure, mut fog) in &mut cameras {
+        if !view.is_changed() && !added.is_added() {
+            continue;
         }
         exposure.ev100 = view.exposure_ev100;
         let c = view.fog_color;

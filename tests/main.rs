@@ -6,6 +6,7 @@
 //! - `app`: headless app tests of each plugin.
 //! - `audio`: the mix rendered offline: loudness, peaks, spatial cues, and
 //!   sound in step with the breathing model.
+//! - `headset`: the app in Monado's simulated headset, end to end.
 //! - `render`: real frames of every shipped scene, rendered offscreen on
 //!   the CPU (lavapipe) and checked pixel by pixel.
 
@@ -13,5 +14,6 @@ mod app;
 mod audio;
 mod cli;
 mod common;
+mod headset;
 mod render;
 mod scenes;

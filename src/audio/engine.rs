@@ -9,7 +9,7 @@
 //! sample leaving the mix, not one still inside it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
@@ -171,6 +171,8 @@ pub struct ClockShared {
     stamp_ns: AtomicU64,
     advancing: AtomicBool,
     epoch: Instant,
+    /// The listener the mix last took: position, then forward, as f32 bits.
+    heard_from: [AtomicU32; 6],
 }
 
 /// One reading of the mix's clock.
@@ -195,6 +197,7 @@ impl ClockShared {
             stamp_ns: AtomicU64::new(0),
             advancing: AtomicBool::new(false),
             epoch: Instant::now(),
+            heard_from: Default::default(),
         })
     }
 
@@ -206,6 +209,20 @@ impl ClockShared {
             total_frames: self.total_frames.load(Ordering::Acquire),
             advancing: self.advancing.load(Ordering::Acquire),
             age: self.epoch.elapsed().saturating_sub(stamp),
+        }
+    }
+
+    /// The position and facing of the listener the mix is rendering for,
+    /// as the mix itself took it: proof that a head pose reached the sound.
+    pub fn heard_from(&self) -> ([f32; 3], [f32; 3]) {
+        let v = |i: usize| f32::from_bits(self.heard_from[i].load(Ordering::Relaxed));
+        ([v(0), v(1), v(2)], [v(3), v(4), v(5)])
+    }
+
+    fn publish_listener(&self, listener: &Listener) {
+        let values = listener.position.iter().chain(listener.forward.iter());
+        for (slot, value) in self.heard_from.iter().zip(values) {
+            slot.store(value.to_bits(), Ordering::Relaxed);
         }
     }
 
@@ -322,10 +339,12 @@ impl Mixer {
         beds.push(Bed::new(sounds));
         // The first scene fades in with the session, not on its own.
         beds[0].gain = 1.0;
+        let clock = ClockShared::new();
+        clock.publish_listener(&listener);
         Self {
             commands: None,
             graveyard: None,
-            clock: ClockShared::new(),
+            clock,
             schedule,
             cues,
             next_cue: 0,
@@ -392,7 +411,10 @@ impl Mixer {
     /// app sends them through the channel).
     pub fn apply(&mut self, command: Command) {
         match command {
-            Command::Listener(listener) => self.listener = listener,
+            Command::Listener(listener) => {
+                self.clock.publish_listener(&listener);
+                self.listener = listener;
+            }
             Command::Nature(bed) => {
                 // The scene on until now crossfades out; any older one still
                 // fading goes quickly (but not in one step: no click).

@@ -108,7 +108,12 @@ pub fn plugin(app: &mut App) {
     app.add_systems(Startup, start_audio)
         .add_systems(Update, follow_scene.in_set(AppSet::Animate))
         .add_systems(Update, (follow_flow, volume_keys).in_set(AppSet::Input))
-        .add_systems(PostUpdate, follow_head)
+        // After the camera's final pose of the frame is propagated, so the
+        // sound is placed for the head the picture is drawn from.
+        .add_systems(
+            PostUpdate,
+            follow_head.after(bevy::transform::TransformSystems::Propagate),
+        )
         .add_systems(Last, fade_out_on_exit);
 }
 

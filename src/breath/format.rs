@@ -31,6 +31,9 @@ pub struct SessionFile {
     /// Which pacer sounds play. The person can turn each off too.
     #[serde(default)]
     pub sounds: PacerSounds,
+    /// The pulses a headset's controllers give at the start of each phase.
+    #[serde(default)]
+    pub haptics: Haptics,
 }
 
 /// A breathing rhythm: a preset, or phases in seconds.
@@ -169,6 +172,68 @@ impl Default for PacerSounds {
             chime: true,
         }
     }
+}
+
+/// Controller pulses in the headset, one pattern for each kind of phase, so
+/// the hands feel the rhythm with the eyes closed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Haptics {
+    /// At the start of each breath in (and a sigh's top-up). Default: one
+    /// soft pulse of 120 ms.
+    pub inhale: Buzz,
+    /// At the start of each hold. Default: two light taps.
+    pub hold: Buzz,
+    /// At the start of each breath out. Default: one long, faint pulse.
+    pub exhale: Buzz,
+}
+
+impl Default for Haptics {
+    fn default() -> Self {
+        Self {
+            inhale: Buzz::Pulses(Pulses {
+                count: 1,
+                length_ms: 120,
+                gap_ms: 0,
+                strength: 0.25,
+            }),
+            hold: Buzz::Pulses(Pulses {
+                count: 2,
+                length_ms: 40,
+                gap_ms: 140,
+                strength: 0.15,
+            }),
+            exhale: Buzz::Pulses(Pulses {
+                count: 1,
+                length_ms: 300,
+                gap_ms: 0,
+                strength: 0.12,
+            }),
+        }
+    }
+}
+
+/// One phase's controller pulses.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Buzz {
+    /// No pulse.
+    Off,
+    /// A few equal pulses.
+    Pulses(Pulses),
+}
+
+/// Equal pulses in a row.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pulses {
+    /// How many, 1 to 4.
+    pub count: u8,
+    /// Each pulse's length, 10 to 500 ms.
+    pub length_ms: u16,
+    /// The pause between pulses, 0 to 500 ms.
+    pub gap_ms: u16,
+    /// How strong, 0.05 to 0.5 of the controller's strongest: always gentle.
+    pub strength: f32,
 }
 
 /// Defaults that are not the type's own.

@@ -34,6 +34,8 @@ pub struct Guide {
     pub schedule: Arc<Schedule>,
     /// The pacer sounds the session asks for.
     pub sounds: PacerSounds,
+    /// The controller pulses the session asks for, in the headset.
+    pub haptics: Haptics,
 }
 
 impl Guide {
@@ -56,6 +58,7 @@ impl Guide {
             title: file.title.clone(),
             schedule: Arc::new(Schedule::build(&plan)),
             sounds: file.sounds,
+            haptics: file.haptics,
         })
     }
 
@@ -67,6 +70,7 @@ impl Guide {
             title: "Breathing rhythm".into(),
             schedule: Arc::new(Schedule::build(&Plan::rhythm_only(rhythm, sets, length))),
             sounds: PacerSounds::default(),
+            haptics: Haptics::default(),
         }
     }
 }
@@ -162,6 +166,23 @@ pub fn validate_session(session: &SessionFile) -> Vec<Problem> {
             ("done", &w.done),
         ] {
             c.text(field, text, MAX_CAPTION_CHARS);
+        }
+    });
+    c.within("haptics", |c| {
+        let h = &session.haptics;
+        for (field, buzz) in [
+            ("inhale", &h.inhale),
+            ("hold", &h.hold),
+            ("exhale", &h.exhale),
+        ] {
+            if let Buzz::Pulses(p) = buzz {
+                c.within(field, |c| {
+                    c.range("count", f32::from(p.count), 1.0, 4.0, "pulses");
+                    c.range("length_ms", f32::from(p.length_ms), 10.0, 500.0, "ms");
+                    c.range("gap_ms", f32::from(p.gap_ms), 0.0, 500.0, "ms");
+                    c.range("strength", p.strength, 0.05, 0.5, "");
+                });
+            }
         }
     });
     let mut holds = 0;

@@ -1,0 +1,409 @@
+//! The controllers: a button to pause and go on, a button to recentre,
+//! both grips squeezed for the safe place, and gentle pulses that mark each
+//! breathing phase.
+//!
+//! Bindings are suggested for the common controllers; a runtime maps them
+//! to whatever the person holds. Nothing here is needed: without
+//! controllers the keyboard on the mirror window does the same.
+
+use std::borrow::Cow;
+
+use bevy::prelude::*;
+use bevy_mod_openxr::action_binding::{OxrSendActionBindings, OxrSuggestActionBinding};
+use bevy_mod_openxr::action_set_attaching::OxrAttachActionSet;
+use bevy_mod_openxr::action_set_syncing::{OxrActionSetSyncSet, OxrSyncActionSet};
+use bevy_mod_openxr::openxr_session_running;
+use bevy_mod_openxr::resources::OxrInstance;
+use bevy_mod_openxr::session::OxrSession;
+use bevy_mod_xr::session::{XrSessionCreated, session_available};
+
+use super::haptics::{Pulse, pulses_between};
+use super::{HeadsetStatus, Recentre};
+use crate::AppSet;
+use crate::breath::Micros;
+use crate::pacer::{ActiveGuide, PacerNow};
+use crate::view::{Flow, SafePlace};
+
+/// How hard both grips must be squeezed to ask for the safe place.
+pub const GRIP_SQUEEZED: f32 = 0.8;
+
+/// What the person's hands ask for this frame.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Hands {
+    /// The pause button is down.
+    pub pause: bool,
+    /// The recentre button is down.
+    pub recentre: bool,
+    /// Each grip's squeeze, 0 to 1: left, right.
+    pub grips: [f32; 2],
+}
+
+/// What a change of the hands asks the app to do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Asks {
+    /// Pause, or go on.
+    pub toggle_pause: bool,
+    /// Recentre.
+    pub recentre: bool,
+    /// Go to the safe place.
+    pub safe_place: bool,
+}
+
+/// Reads a press on its way down only, so holding a button asks once; the
+/// safe place needs both grips squeezed together.
+pub fn asks(before: Hands, now: Hands) -> Asks {
+    let both = |h: Hands| h.grips.iter().all(|&g| g >= GRIP_SQUEEZED);
+    Asks {
+        toggle_pause: now.pause && !before.pause,
+        recentre: now.recentre && !before.recentre,
+        safe_place: both(now) && !both(before),
+    }
+}
+
+/// The runtime's handles for our actions.
+#[derive(Resource)]
+struct Actions {
+    set: openxr::ActionSet,
+    pause: openxr::Action<bool>,
+    recentre: openxr::Action<bool>,
+    grip: openxr::Action<f32>,
+    buzz: openxr::Action<openxr::Haptic>,
+    hands: [openxr::Path; 2],
+}
+
+/// The bindings suggested for one controller: (action, paths).
+type Profile = (&'static str, [(Which, &'static [&'static str]); 4]);
+
+#[derive(Clone, Copy)]
+enum Which {
+    Pause,
+    Recentre,
+    Grip,
+    Buzz,
+}
+
+const BOTH_HAPTIC: &[&str] = &[
+    "/user/hand/left/output/haptic",
+    "/user/hand/right/output/haptic",
+];
+const BOTH_SQUEEZE: &[&str] = &[
+    "/user/hand/left/input/squeeze/value",
+    "/user/hand/right/input/squeeze/value",
+];
+
+const PROFILES: &[Profile] = &[
+    (
+        "/interaction_profiles/khr/simple_controller",
+        [
+            (
+                Which::Pause,
+                &[
+                    "/user/hand/left/input/menu/click",
+                    "/user/hand/right/input/menu/click",
+                ],
+            ),
+            (Which::Recentre, &[]),
+            (Which::Grip, &[]),
+            (Which::Buzz, BOTH_HAPTIC),
+        ],
+    ),
+    (
+        "/interaction_profiles/oculus/touch_controller",
+        [
+            (
+                Which::Pause,
+                &[
+                    "/user/hand/left/input/menu/click",
+                    "/user/hand/left/input/y/click",
+                    "/user/hand/right/input/b/click",
+                ],
+            ),
+            (
+                Which::Recentre,
+                &[
+                    "/user/hand/left/input/x/click",
+                    "/user/hand/right/input/a/click",
+                ],
+            ),
+            (Which::Grip, BOTH_SQUEEZE),
+            (Which::Buzz, BOTH_HAPTIC),
+        ],
+    ),
+    (
+        "/interaction_profiles/valve/index_controller",
+        [
+            (
+                Which::Pause,
+                &[
+                    "/user/hand/left/input/b/click",
+                    "/user/hand/right/input/b/click",
+                ],
+            ),
+            (
+                Which::Recentre,
+                &[
+                    "/user/hand/left/input/a/click",
+                    "/user/hand/right/input/a/click",
+                ],
+            ),
+            (Which::Grip, BOTH_SQUEEZE),
+            (Which::Buzz, BOTH_HAPTIC),
+        ],
+    ),
+    (
+        "/interaction_profiles/htc/vive_controller",
+        [
+            (
+                Which::Pause,
+                &[
+                    "/user/hand/left/input/menu/click",
+                    "/user/hand/right/input/menu/click",
+                ],
+            ),
+            (
+                Which::Recentre,
+                &[
+                    "/user/hand/left/input/trackpad/click",
+                    "/user/hand/right/input/trackpad/click",
+                ],
+            ),
+            (
+                Which::Grip,
+                &[
+                    "/user/hand/left/input/squeeze/click",
+                    "/user/hand/right/input/squeeze/click",
+                ],
+            ),
+            (Which::Buzz, BOTH_HAPTIC),
+        ],
+    ),
+];
+
+pub fn plugin(app: &mut App) {
+    app.add_systems(Startup, create_actions.run_if(session_available))
+        .add_systems(OxrSendActionBindings, suggest_bindings)
+        .add_systems(XrSessionCreated, attach)
+        .add_systems(
+            PreUpdate,
+            sync.before(OxrActionSetSyncSet)
+                .run_if(openxr_session_running),
+        )
+        .add_systems(
+            Update,
+            (
+                read_hands.in_set(AppSet::Input),
+                give_pulses.in_set(AppSet::Ui),
+            )
+                .run_if(openxr_session_running),
+        );
+}
+
+fn create_actions(instance: Res<OxrInstance>, mut commands: Commands) {
+    let made = (|| -> openxr::Result<Actions> {
+        let hands = [
+            instance.string_to_path("/user/hand/left")?,
+            instance.string_to_path("/user/hand/right")?,
+        ];
+        let set = instance.create_action_set("stillpoint", "Stillpoint", 0)?;
+        Ok(Actions {
+            pause: set.create_action("pause", "Pause or go on", &[])?,
+            recentre: set.create_action("recentre", "Recentre the view", &[])?,
+            grip: set.create_action("grip", "Grip (both for the safe place)", &hands)?,
+            buzz: set.create_action("breath_pulse", "Breathing pulses", &hands)?,
+            hands,
+            set,
+        })
+    })();
+    match made {
+        Ok(actions) => {
+            commands.insert_resource(actions);
+        }
+        Err(e) => warn!("headset: controllers are not available ({e}); the keyboard still works"),
+    }
+}
+
+fn suggest_bindings(
+    actions: Option<Res<Actions>>,
+    mut bindings: MessageWriter<OxrSuggestActionBinding>,
+) {
+    let Some(actions) = actions else { return };
+    for (profile, entries) in PROFILES {
+        for (which, paths) in entries {
+            if paths.is_empty() {
+                continue;
+            }
+            let action = match which {
+                Which::Pause => actions.pause.as_raw(),
+                Which::Recentre => actions.recentre.as_raw(),
+                Which::Grip => actions.grip.as_raw(),
+                Which::Buzz => actions.buzz.as_raw(),
+            };
+            bindings.write(OxrSuggestActionBinding {
+                action,
+                interaction_profile: Cow::Borrowed(profile),
+                bindings: paths.iter().map(|p| Cow::Borrowed(*p)).collect(),
+            });
+        }
+    }
+}
+
+fn attach(actions: Option<Res<Actions>>, mut attach: MessageWriter<OxrAttachActionSet>) {
+    if let Some(actions) = actions {
+        attach.write(OxrAttachActionSet(actions.set.clone()));
+    }
+}
+
+fn sync(actions: Option<Res<Actions>>, mut sync: MessageWriter<OxrSyncActionSet>) {
+    if let Some(actions) = actions {
+        sync.write(OxrSyncActionSet(actions.set.clone()));
+    }
+}
+
+fn read_hands(
+    actions: Option<Res<Actions>>,
+    session: Res<OxrSession>,
+    status: Res<HeadsetStatus>,
+    flow: Res<State<Flow>>,
+    mut next: ResMut<NextState<Flow>>,
+    mut recentre: MessageWriter<Recentre>,
+    mut safe: MessageWriter<SafePlace>,
+    mut before: Local<Hands>,
+) {
+    let Some(actions) = actions else { return };
+    if status.broken || !status.focused() {
+        return;
+    }
+    let pressed = |a: &openxr::Action<bool>| {
+        a.state(&session, openxr::Path::NULL)
+            .is_ok_and(|s| s.is_active && s.current_state)
+    };
+    let squeeze = |hand: openxr::Path| {
+        actions
+            .grip
+            .state(&session, hand)
+            .ok()
+            .filter(|s| s.is_active)
+            .map_or(0.0, |s| s.current_state)
+    };
+    let now = Hands {
+        pause: pressed(&actions.pause),
+        recentre: pressed(&actions.recentre),
+        grips: [squeeze(actions.hands[0]), squeeze(actions.hands[1])],
+    };
+    let asked = asks(*before, now);
+    *before = now;
+    if asked.toggle_pause {
+        next.set(match flow.get() {
+            Flow::Running => Flow::Paused,
+            Flow::Paused => Flow::Running,
+        });
+    }
+    if asked.recentre {
+        recentre.write(Recentre);
+    }
+    if asked.safe_place {
+        safe.write(SafePlace);
+    }
+}
+
+/// Gives the pulses of each phase that starts, as the pacer shows it.
+fn give_pulses(
+    actions: Option<Res<Actions>>,
+    session: Res<OxrSession>,
+    status: Res<HeadsetStatus>,
+    guide: Res<ActiveGuide>,
+    now: Res<PacerNow>,
+    flow: Res<State<Flow>>,
+    enabled: Res<HapticsOn>,
+    mut shown_before: Local<Option<Micros>>,
+) {
+    let (Some(actions), Some(guide)) = (actions, guide.0.as_ref()) else {
+        return;
+    };
+    let before = shown_before.replace(now.shown).unwrap_or(now.shown);
+    if status.broken || !enabled.0 || *flow.get() == Flow::Paused {
+        return;
+    }
+    pulses_between(
+        &guide.schedule,
+        &guide.haptics,
+        before,
+        now.shown,
+        |pulse: Pulse| {
+            let vibration = openxr::HapticVibration::new()
+                .amplitude(pulse.strength)
+                .duration(openxr::Duration::from_nanos(
+                    i64::from(pulse.length_ms) * 1_000_000,
+                ))
+                .frequency(openxr::FREQUENCY_UNSPECIFIED);
+            for hand in actions.hands {
+                if let Err(e) = actions.buzz.apply_feedback(&session, hand, &vibration) {
+                    debug!("headset: a pulse was not given ({e})");
+                }
+            }
+        },
+    );
+}
+
+/// Whether the person wants controller pulses at all.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct HapticsOn(pub bool);
+
+impl Default for HapticsOn {
+    fn default() -> Self {
+        Self(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_button_asks_once() {
+        let down = Hands {
+            pause: true,
+            ..Hands::default()
+        };
+        assert!(asks(Hands::default(), down).toggle_pause);
+        assert!(!asks(down, down).toggle_pause);
+        assert!(!asks(down, Hands::default()).toggle_pause);
+    }
+
+    #[test]
+    fn the_safe_place_needs_both_grips_squeezed_together() {
+        let grips = |l, r| Hands {
+            grips: [l, r],
+            ..Hands::default()
+        };
+        assert!(!asks(grips(0.0, 0.0), grips(1.0, 0.0)).safe_place);
+        assert!(!asks(grips(0.0, 0.0), grips(0.5, 0.9)).safe_place);
+        assert!(asks(grips(1.0, 0.0), grips(1.0, 0.85)).safe_place);
+        // Held, it does not ask again; let go and squeezed, it does.
+        assert!(!asks(grips(1.0, 1.0), grips(0.9, 0.95)).safe_place);
+        assert!(asks(grips(1.0, 0.2), grips(1.0, 1.0)).safe_place);
+    }
+
+    #[test]
+    fn every_profile_binds_pause_and_pulses_to_both_hands() {
+        for (profile, entries) in PROFILES {
+            let paths = |w: fn(&Which) -> bool| -> Vec<&str> {
+                entries
+                    .iter()
+                    .filter(|(which, _)| w(which))
+                    .flat_map(|(_, p)| p.iter().copied())
+                    .collect()
+            };
+            let pause = paths(|w| matches!(w, Which::Pause));
+            let buzz = paths(|w| matches!(w, Which::Buzz));
+            assert!(!pause.is_empty(), "{profile}: no pause");
+            assert!(
+                buzz.iter().any(|p| p.contains("left")) && buzz.iter().any(|p| p.contains("right")),
+                "{profile}"
+            );
+            for p in pause.iter().chain(&buzz) {
+                assert!(p.starts_with("/user/hand/"), "{p}");
+            }
+        }
+    }
+}
