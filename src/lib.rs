@@ -237,6 +237,9 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
         }
         xr::plugin(&mut app);
     }
+    if launch.headset.is_some() {
+        xr::single_threaded(&mut app);
+    }
     if let Some(seconds) = launch.quit_after {
         // In `Update`, so that every `Last` system (the sound's fade-out
         // among them) sees the exit in the same frame.

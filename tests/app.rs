@@ -584,3 +584,158 @@ fn minus_and_plus_change_the_volume_within_its_range_and_m_switches_mono() {
     assert!(sent.len() >= 20, "{} commands", sent.len());
     assert!(matches!(sent.last(), Some(Command::Settings(s)) if s.mono && s.master == 0.0));
 }
+
+/// The headset's systems on a bare app, with eyes moved by hand as a
+/// runtime would: the seat, recentring, the comfort limits of what is
+/// placed, the head as the listener, focus pauses and the fall back.
+#[test]
+fn in_the_headset_the_seat_follows_only_the_head_and_recentring_and_the_pacer_stays_comfortable() {
+    use bevy::input::ButtonState;
+    use bevy::input::keyboard::{Key, KeyboardInput};
+    use bevy_mod_xr::camera::XrCamera;
+    use bevy_mod_xr::session::XrTrackingRoot;
+    use stillpoint::pacer::PacerBody;
+    use stillpoint::view::{Flow, Presentation};
+    use stillpoint::xr::harness::Harness;
+    use stillpoint::xr::seat::{self, MIN_DISTANCE_M, MIN_TEXT_DEG, PACER_DISTANCE_M};
+    use stillpoint::xr::{HeadsetStatus, SeatState};
+
+    let mut h = Harness::new(&scenes_dir(), "lake_dusk.ron");
+    // The person sits turned 50 degrees left of where the runtime's space
+    // began, 30 cm aside.
+    let sitting = Transform::from_xyz(0.3, -0.1, 0.2).with_rotation(Quat::from_rotation_y(0.87));
+    h.set_head(sitting);
+    assert!(h.until_shown(3_000), "the lake did not load");
+    for _ in 0..3 {
+        h.step();
+    }
+    let world = h.app.world_mut();
+    let view = world.resource::<SceneView>().clone();
+    let root = |world: &mut World| {
+        *world
+            .query_filtered::<&Transform, With<XrTrackingRoot>>()
+            .single(world)
+            .unwrap()
+    };
+    let head_in_scene = |world: &mut World, head: Transform| root(world) * head;
+    let seat_yaw = seat::yaw_of(seat::seat(view.eye, view.heading_deg).rotation);
+
+    // Seated at the first pose: eyes at the scene's eye, facing its view.
+    let seated = head_in_scene(world, sitting);
+    assert!(
+        seated.translation.abs_diff_eq(view.eye, 1e-3),
+        "{seated:?} vs {}",
+        view.eye
+    );
+    assert!((seat::yaw_of(seated.rotation) - seat_yaw).abs() < 1e-3);
+
+    // Turning the head turns the view, and nothing else moves it.
+    let before = root(world);
+    let turned = sitting.with_rotation(Quat::from_rotation_y(0.87 + 0.6));
+    h.set_head(turned);
+    for _ in 0..10 {
+        h.step();
+    }
+    let world = h.app.world_mut();
+    assert_eq!(root(world), before, "the world moved without being asked");
+    let in_scene = head_in_scene(world, turned);
+    assert!((seat::yaw_of(in_scene.rotation) - (seat_yaw + 0.6)).abs() < 1e-3);
+
+    // The listener is the head, between the eyes.
+    let listener = h.listener.expect("the head reached the mix");
+    let at = Vec3::from_array(listener.position);
+    assert!(
+        at.abs_diff_eq(in_scene.translation, 1e-3),
+        "{at} vs {}",
+        in_scene.translation
+    );
+    let facing = Vec3::from_array(listener.forward);
+    assert!(facing.abs_diff_eq(in_scene.forward().as_vec3(), 1e-3));
+
+    // `R` on the mirror window recentres: the turned head faces the view.
+    h.app.world_mut().write_message(KeyboardInput {
+        key_code: KeyCode::KeyR,
+        logical_key: Key::Character("r".into()),
+        state: ButtonState::Pressed,
+        text: None,
+        repeat: false,
+        window: Entity::PLACEHOLDER,
+    });
+    h.step();
+    h.step();
+    let world = h.app.world_mut();
+    let recentred = head_in_scene(world, turned);
+    assert!(recentred.translation.abs_diff_eq(view.eye, 1e-3));
+    assert!((seat::yaw_of(recentred.rotation) - seat_yaw).abs() < 1e-3);
+    assert_eq!(world.resource::<SeatState>().recentred_on, Some(turned));
+
+    // The pacer hangs world-locked in the comfortable band ahead of the
+    // seat, below the eye.
+    let pacer = world
+        .query_filtered::<&Transform, With<PacerBody>>()
+        .single(world)
+        .expect("one pacer")
+        .translation;
+    let to_pacer = pacer - view.eye;
+    let distance = to_pacer.length();
+    assert!(
+        (PACER_DISTANCE_M.0..=PACER_DISTANCE_M.1 + 0.25).contains(&distance)
+            && distance >= MIN_DISTANCE_M,
+        "{distance} m"
+    );
+    assert!(to_pacer.y < 0.0, "the pacer is above the eye");
+    let ahead = seat::seat(view.eye, view.heading_deg).forward().as_vec3();
+    assert!(to_pacer.normalize().dot(ahead) > 0.95);
+    // The caption panel under it: far enough, and its letters big enough
+    // at the distance it actually hangs.
+    let mut panels = world.query::<(&Transform, &Mesh3d, &Name)>();
+    let panel = panels
+        .iter(world)
+        .find(|(_, _, name)| name.as_str() == "caption panel")
+        .map(|(t, _, _)| t.translation)
+        .expect("a caption panel");
+    let panel_distance = (panel - view.eye).length();
+    assert!(panel_distance >= MIN_DISTANCE_M);
+    assert!(
+        seat::text_angle_deg(panel_distance) >= MIN_TEXT_DEG,
+        "panel at {panel} from the eye at {}: {panel_distance} m",
+        view.eye
+    );
+
+    // Losing focus pauses; regaining it goes on.
+    let set_state = |h: &mut Harness, state| {
+        h.app.world_mut().resource_mut::<HeadsetStatus>().state = Some(state);
+        h.step();
+        h.step();
+        *h.app.world().resource::<State<Flow>>().get()
+    };
+    assert_eq!(
+        set_state(&mut h, openxr::SessionState::FOCUSED),
+        Flow::Running
+    );
+    assert_eq!(
+        set_state(&mut h, openxr::SessionState::VISIBLE),
+        Flow::Paused
+    );
+    assert_eq!(
+        set_state(&mut h, openxr::SessionState::FOCUSED),
+        Flow::Running
+    );
+
+    // The headset gone: the window is the view again, paused, the eyes gone.
+    h.app.world_mut().resource_mut::<HeadsetStatus>().lost = Some("test".into());
+    h.step();
+    h.step();
+    let world = h.app.world_mut();
+    assert_eq!(*world.resource::<Presentation>(), Presentation::Desktop);
+    assert_eq!(*world.resource::<State<Flow>>().get(), Flow::Paused);
+    assert_eq!(world.query::<&XrCamera>().iter(world).count(), 0);
+    let camera = world
+        .query_filtered::<&Transform, With<ViewCamera>>()
+        .single(world)
+        .unwrap();
+    assert!(
+        camera.translation.abs_diff_eq(view.eye, 1e-3),
+        "the window's view is not at the seat"
+    );
+}

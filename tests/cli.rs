@@ -223,3 +223,22 @@ fn render_audio_is_deterministic_and_follows_the_rhythm() {
     let (_, _, samples) = stillpoint::audio::wav::read_wav_f32(&silent).unwrap();
     assert!(samples.iter().all(|&s| s == 0.0));
 }
+
+#[test]
+fn asked_for_the_headset_when_none_answers_it_says_why_and_exits_3() {
+    // A runtime file that does not exist: no headset can answer, whether or
+    // not an OpenXR loader is installed.
+    let output = stillpoint()
+        .args(["--xr", "--quit-after", "2"])
+        .env("XR_RUNTIME_JSON", "/nonexistent/openxr_runtime.json")
+        .output()
+        .expect("stillpoint runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line, not {}:\n{stderr}", lines.len());
+    assert!(
+        lines[0].starts_with("stillpoint: no headset: ") && lines[0].contains("no OpenXR runtime"),
+        "{stderr}"
+    );
+}

@@ -406,12 +406,15 @@ fn the_orb_is_larger_at_full_inhale_than_at_full_exhale() {
 }
 
 #[test]
-fn without_a_sound_card_the_app_runs_in_a_window_and_says_once_that_it_is_silent() {
+fn without_a_sound_card_or_a_headset_the_app_runs_in_a_window_and_says_each_once() {
     let no_sound_card = std::fs::read_to_string("/proc/asound/cards")
         .map_or(true, |cards| cards.contains("no soundcards"));
+    // No headset answers: a runtime file that does not exist means none,
+    // even where an OpenXR loader is installed.
     let output = Command::new(env!("CARGO_BIN_EXE_stillpoint"))
         .args(["--quit-after", "6"])
         .env("RUST_LOG", "warn")
+        .env("XR_RUNTIME_JSON", "/nonexistent/openxr_runtime.json")
         .output()
         .expect("stillpoint runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -422,4 +425,24 @@ fn without_a_sound_card_the_app_runs_in_a_window_and_says_once_that_it_is_silent
     } else {
         assert!(said <= 1, "said {said} times:\n{stderr}");
     }
+    let why = stderr.matches("stillpoint: running in a window: ").count();
+    assert_eq!(why, 1, "the window's reason said {why} times:\n{stderr}");
+    assert!(
+        stderr.contains("no OpenXR runtime"),
+        "the reason does not name the missing runtime:\n{stderr}"
+    );
+
+    // Asked for the desktop, it never asks for a headset, so has nothing
+    // to say about one.
+    let output = Command::new(env!("CARGO_BIN_EXE_stillpoint"))
+        .args(["--desktop", "--quit-after", "3"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("stillpoint runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{}\n{stderr}", output.status);
+    assert!(
+        !stderr.contains("OpenXR") && !stderr.contains("headset"),
+        "--desktop spoke of the headset:\n{stderr}"
+    );
 }

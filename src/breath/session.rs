@@ -472,6 +472,33 @@ mod tests {
     }
 
     #[test]
+    fn haptics_are_set_or_turned_off_per_phase_and_checked_where_written() {
+        let text = "(title: \"Felt\",\n haptics: (\n  hold: Off,\n  exhale: Pulses(count: 2, length_ms: 60, gap_ms: 60, strength: 0.3),\n ),\n)";
+        let session = parse_session("felt.ron", text.as_bytes()).expect("valid");
+        let guide = Guide::from_file(&session, None).expect("a guide");
+        assert_eq!(guide.haptics.hold, Buzz::Off);
+        assert_eq!(guide.haptics.inhale, Haptics::default().inhale);
+        assert_eq!(
+            guide.haptics.exhale,
+            Buzz::Pulses(Pulses {
+                count: 2,
+                length_ms: 60,
+                gap_ms: 60,
+                strength: 0.3
+            })
+        );
+        let strong = text.replace("strength: 0.3", "strength: 0.9");
+        let errors = parse_session("felt.ron", strong.as_bytes()).unwrap_err();
+        assert_eq!(errors.0.len(), 1, "{errors}");
+        assert!(
+            errors
+                .to_string()
+                .starts_with("felt.ron:4:65: haptics.exhale.strength: 0.9"),
+            "{errors}"
+        );
+    }
+
+    #[test]
     fn a_ramp_too_fast_for_the_rhythm_is_refused() {
         // Box breathing at 20 a minute would be 0.75 s a phase: fine. With a
         // top-up of a tenth of the breath, 20 a minute makes it 0.3 s.

@@ -40,6 +40,12 @@ pub fn plugin(app: &mut App) {
             Shader::from_wgsl(include_str!("sway.wgsl"), "stillpoint/sway.wgsl"),
         )
         .expect("the sway shader's fixed id is valid");
+    animate(app);
+}
+
+/// The water's and the plants' clocks, every frame: the part of this
+/// plugin that needs no GPU.
+pub fn animate(app: &mut App) {
     app.add_systems(Update, (tick_water, tick_sway).in_set(AppSet::Animate));
 }
 

@@ -14,6 +14,7 @@
 
 pub mod controls;
 pub mod haptics;
+pub mod harness;
 pub mod probe;
 pub mod seat;
 
@@ -138,69 +139,97 @@ const VEIL_RADIUS_M: f32 = seat::MIN_DISTANCE_M + 0.1;
 /// Everything the headset adds to the app. Added only when the app is built
 /// for the headset, after `bevy_mod_openxr`'s plugins.
 pub fn plugin(app: &mut App) {
-    let submitted = Arc::new(AtomicU64::new(0));
+    frame_plugin(app);
     let handlers = vec![
         app.register_system(bevy_mod_openxr::init::handle_events),
         app.register_system(track_session),
     ];
-    app.insert_resource(HeadsetStatus {
-        submitted: submitted.clone(),
-        ..default()
-    })
-    .insert_resource(Presentation::Headset)
-    .insert_resource(EventHandlers(handlers))
-    .init_resource::<SeatState>()
-    .add_message::<Recentre>()
-    // The runtime's events and frame waits go through our own systems,
-    // which treat a runtime that stops answering as the end of the headset
-    // session rather than a reason to stop the app.
-    .configure_sets(XrFirst, XrHandleEvents::Poll.run_if(never))
-    .add_systems(
-        XrFirst,
-        (
-            poll_events
-                .before(XrHandleEvents::ExitEvents)
-                .run_if(bevy_mod_openxr::openxr_session_available),
-            wait_frame
-                .run_if(should_run_frame_loop)
-                .in_set(OxrWaitFrameSystem)
-                .in_set(XrHandleEvents::FrameLoop),
-        ),
-    )
-    .add_systems(
-        Update,
-        (
-            (recentre_key, follow_focus).in_set(AppSet::Input),
-            (place_root, dress_eye_cameras, hang_caption_panel).in_set(AppSet::View),
-            fall_back_to_desktop.in_set(AppSet::Ui),
-            (spare_renderer, draw_panel_on_change)
-                .after(AppSet::Ui)
-                .after(crate::pacer::write_caption),
-            report,
-        ),
-    )
-    .add_systems(Startup, (spawn_caption_panel, spawn_veil))
-    .add_systems(PostStartup, choose_spare)
-    .add_systems(
-        PostUpdate,
-        (track_head, mirror_head, veil_head)
-            .chain()
-            .after(bevy_mod_openxr::render::update_views)
-            .before(TransformSystems::Propagate),
-    )
-    .add_systems(Last, note_closing);
-    controls::plugin(app);
-
-    let render = app.sub_app_mut(RenderApp);
-    render
-        .insert_resource(SubmittedFrames(submitted))
+    app.insert_resource(EventHandlers(handlers))
+        // The runtime's events and frame waits go through our own systems,
+        // which treat a runtime that stops answering as the end of the
+        // headset session rather than a reason to stop the app.
+        .configure_sets(XrFirst, XrHandleEvents::Poll.run_if(never))
         .add_systems(
-            Render,
-            count_submitted
-                .in_set(XrRenderSystems::PostRender)
-                .after(bevy_mod_openxr::render::end_frame)
-                .run_if(should_run_frame_loop),
+            XrFirst,
+            (
+                poll_events
+                    .before(XrHandleEvents::ExitEvents)
+                    .run_if(bevy_mod_openxr::openxr_session_available),
+                wait_frame
+                    .run_if(should_run_frame_loop)
+                    .in_set(OxrWaitFrameSystem)
+                    .in_set(XrHandleEvents::FrameLoop),
+            ),
+        )
+        .configure_sets(
+            PostUpdate,
+            HeadSystems.after(bevy_mod_openxr::render::update_views),
         );
+    controls::plugin(app);
+    let submitted = app.world().resource::<HeadsetStatus>().submitted.clone();
+    if let Some(render) = app.get_sub_app_mut(RenderApp) {
+        render
+            .insert_resource(SubmittedFrames(submitted))
+            .add_systems(
+                Render,
+                count_submitted
+                    .in_set(XrRenderSystems::PostRender)
+                    .after(bevy_mod_openxr::render::end_frame)
+                    .run_if(should_run_frame_loop),
+            );
+    }
+}
+
+/// Runs every schedule of `app`'s main world on the calling thread, one
+/// system after another. Our work per frame is small (about 0.3 ms, see the
+/// headset benchmark); spread over threads, the hand-offs cost more than the
+/// work (about 2 ms a frame on two cores), which a 90 Hz frame cannot spare.
+/// Rendering keeps its own threads.
+pub fn single_threaded(app: &mut App) {
+    let mut schedules = app
+        .world_mut()
+        .resource_mut::<bevy::ecs::schedule::Schedules>();
+    for (_, schedule) in schedules.iter_mut() {
+        schedule.set_executor(bevy::ecs::schedule::SingleThreadedExecutor::new());
+    }
+}
+
+/// Where the head is read from the eyes and everything placed from it.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HeadSystems;
+
+/// The headset's part of every frame that needs no runtime: seating,
+/// mirroring, the caption panel and veil, focus pauses, the fall back to the
+/// window, and the report. The benchmark and the headless tests run this
+/// with eye cameras of their own.
+pub fn frame_plugin(app: &mut App) {
+    app.insert_resource(HeadsetStatus::default())
+        .insert_resource(Presentation::Headset)
+        .init_resource::<SeatState>()
+        .add_message::<Recentre>()
+        .add_systems(
+            Update,
+            (
+                (recentre_key, follow_focus).in_set(AppSet::Input),
+                (place_root, dress_eye_cameras, hang_caption_panel).in_set(AppSet::View),
+                fall_back_to_desktop.in_set(AppSet::Ui),
+                (spare_renderer, draw_panel_on_change)
+                    .after(AppSet::Ui)
+                    .after(crate::pacer::write_caption),
+                report,
+            ),
+        )
+        .add_systems(Startup, (spawn_caption_panel, spawn_veil))
+        .add_systems(PostStartup, choose_spare)
+        .add_systems(
+            PostUpdate,
+            (
+                track_head_from_eyes.in_set(HeadSystems),
+                (mirror_head, veil_head).chain().after(HeadSystems),
+            )
+                .before(TransformSystems::Propagate),
+        )
+        .add_systems(Last, note_closing);
 }
 
 fn never() -> bool {
@@ -354,7 +383,7 @@ fn head_from_eyes(eyes: &Query<(&XrCamera, &Transform)>) -> Option<Transform> {
 }
 
 /// Reads the head from the eye cameras the runtime just placed.
-fn track_head(eyes: Query<(&XrCamera, &Transform)>, mut seat: ResMut<SeatState>) {
+fn track_head_from_eyes(eyes: Query<(&XrCamera, &Transform)>, mut seat: ResMut<SeatState>) {
     let head = head_from_eyes(&eyes);
     if head.is_some() && seat.head.is_none() {
         // The first tracked pose seats the person, wherever they sit.
@@ -640,6 +669,8 @@ fn spawn_caption_panel(
             ..default()
         })),
         Transform::default(),
+        // Hung, and shown, once a scene and its session are there.
+        Visibility::Hidden,
         bevy::light::NotShadowCaster,
         Name::new("caption panel"),
     ));
@@ -652,13 +683,15 @@ fn hang_caption_panel(
     current: Res<crate::scene::CurrentScene>,
     guide: Res<ActiveGuide>,
     mut panels: Query<(&mut Transform, &mut Visibility), With<PanelBoard>>,
+    mut hung_for: Local<Option<u32>>,
 ) {
     let (Some(view), Some(scene)) = (view, current.shown.as_ref()) else {
         return;
     };
-    if !view.is_changed() && !guide.is_changed() {
+    if *hung_for == Some(current.generation) && !guide.is_changed() {
         return;
     }
+    *hung_for = Some(current.generation);
     let seat = seat::seat(view.eye, view.heading_deg);
     let pacer = seat::pacer_offset(scene.pacer.distance_m, scene.pacer.below_eye_m);
     let at = seat * seat::panel_offset(pacer);

@@ -142,6 +142,18 @@ pub fn system_error(result: openxr::sys::Result, runtime: &str) -> Unavailable {
     }
 }
 
+/// An error and the errors under it, as one line.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        line.push_str(": ");
+        line.push_str(&e.to_string());
+        cause = e.source();
+    }
+    line
+}
+
 /// Asks the OpenXR loader for a runtime and a headset, the way the headset
 /// mode will, and lets go of everything again.
 #[allow(unsafe_code)]
@@ -157,7 +169,7 @@ pub fn probe() -> Result<Headset, Unavailable> {
                 unsafe { openxr::Entry::load_from(std::path::Path::new("libopenxr_loader.so.1")) };
             return Err(match versioned {
                 Ok(_) => Unavailable::LoaderNeedsDevLink,
-                Err(_) => Unavailable::NoLoader(why.to_string()),
+                Err(_) => Unavailable::NoLoader(with_causes(&why)),
             });
         }
     };
