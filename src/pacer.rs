@@ -111,14 +111,15 @@ fn place_pacer(
     view: Option<Res<SceneView>>,
     guide: Res<ActiveGuide>,
     options: Res<PacerOptions>,
-    presentation: Res<Presentation>,
+    presentation: Option<Res<Presentation>>,
     bodies: Query<Entity, With<PacerBody>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
     mut placed: Local<Option<u32>>,
 ) {
     let Some(view) = view else { return };
-    if *placed == Some(current.generation) && !options.is_changed() && !presentation.is_changed() {
+    let presented_anew = presentation.as_ref().is_some_and(|p| p.is_changed());
+    if *placed == Some(current.generation) && !options.is_changed() && !presented_anew {
         return;
     }
     *placed = Some(current.generation);
@@ -133,7 +134,8 @@ fn place_pacer(
         return;
     }
     let facing = view_rotation(view.heading_deg, 0.0, &Look::default());
-    let (at, distance_m) = match *presentation {
+    let presentation = presentation.map_or(Presentation::Desktop, |p| *p);
+    let (at, distance_m) = match presentation {
         Presentation::Desktop => (
             view.eye + facing * Vec3::NEG_Z * style.distance_m - Vec3::Y * style.below_eye_m,
             style.distance_m,

@@ -17,6 +17,21 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// runtime's 20 frames a second.
 const EYE_SIZE: &str = "256x256";
 
+/// The lake with a resonance rhythm in the headset, closing after `seconds`.
+fn lake_in_the_headset(seconds: &str) -> [&str; 9] {
+    [
+        "--xr",
+        "--scene",
+        "scenes/lake_dusk.ron",
+        "--rhythm",
+        "resonance",
+        "--eye-size",
+        EYE_SIZE,
+        "--quit-after",
+        seconds,
+    ]
+}
+
 struct Run {
     status: i32,
     output: String,
@@ -96,20 +111,7 @@ fn angle_between(a: f32, b: f32) -> f32 {
 
 #[test]
 fn in_the_simulated_headset_the_session_runs_focused_follows_the_head_and_exits_cleanly() {
-    let run = xr_run(
-        &[],
-        &[
-            "--xr",
-            "--scene",
-            "scenes/lake_dusk.ron",
-            "--rhythm",
-            "resonance",
-            "--eye-size",
-            EYE_SIZE,
-            "--quit-after",
-            "90",
-        ],
-    );
+    let run = xr_run(&[], &lake_in_the_headset("90"));
     let out = &run.output;
     let tail: String = out.lines().rev().take(40).collect::<Vec<_>>().join("\n");
     assert_eq!(run.status, 0, "the app failed:\n{tail}");
@@ -189,17 +191,7 @@ fn losing_focus_pauses_and_a_stopped_runtime_falls_back_to_the_window() {
     // stopped at 50 s.
     let run = xr_run(
         &["15:second", "50:stop-runtime"],
-        &[
-            "--xr",
-            "--scene",
-            "scenes/lake_dusk.ron",
-            "--rhythm",
-            "resonance",
-            "--eye-size",
-            EYE_SIZE,
-            "--quit-after",
-            "64",
-        ],
+        &lake_in_the_headset("64"),
     );
     let out = &run.output;
     let tail: String = out.lines().rev().take(60).collect::<Vec<_>>().join("\n");

@@ -33,11 +33,15 @@ use bevy::render::Render;
 use bevy::render::RenderApp;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages};
 use bevy::render::renderer::RenderAdapterInfo;
+use bevy::render::texture::ManualTextureViews;
 use bevy::transform::TransformSystems;
 use bevy_mod_openxr::init::should_run_frame_loop;
 use bevy_mod_openxr::poll_events::OxrEventIn;
 use bevy_mod_openxr::render::OxrWaitFrameSystem;
-use bevy_mod_openxr::resources::{OxrFrameState, OxrFrameWaiter, OxrInstance, OxrSessionStarted};
+use bevy_mod_openxr::resources::{
+    OxrCurrentSessionConfig, OxrFrameState, OxrFrameStream, OxrFrameWaiter, OxrInstance,
+    OxrSessionStarted, OxrSwapchain, OxrSwapchainImages,
+};
 use bevy_mod_xr::camera::XrCamera;
 use bevy_mod_xr::session::{XrFirst, XrHandleEvents, XrRenderSystems, XrState, XrTrackingRoot};
 
@@ -112,6 +116,26 @@ pub struct Recentre;
 #[derive(Resource, Clone)]
 struct EventHandlers(Vec<SystemId<OxrEventIn<'static>>>);
 
+/// Whether the runtime still answers, shared by the app's world and the
+/// render world: whichever sees it fail first tells the other.
+#[derive(Resource, Clone, Default)]
+pub struct RuntimeAlive(Arc<std::sync::atomic::AtomicBool>);
+
+impl RuntimeAlive {
+    fn new() -> Self {
+        Self(Arc::new(std::sync::atomic::AtomicBool::new(true)))
+    }
+
+    /// Whether no failure has been seen.
+    pub fn answers(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn gone(&self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 /// The frames handed to the runtime, in the render world.
 #[derive(Resource, Clone)]
 struct SubmittedFrames(Arc<AtomicU64>);
@@ -166,17 +190,143 @@ pub fn plugin(app: &mut App) {
             HeadSystems.after(bevy_mod_openxr::render::update_views),
         );
     controls::plugin(app);
+    let alive = RuntimeAlive::new();
+    app.insert_resource(alive.clone());
     let submitted = app.world().resource::<HeadsetStatus>().submitted.clone();
     if let Some(render) = app.get_sub_app_mut(RenderApp) {
         render
             .insert_resource(SubmittedFrames(submitted))
+            .insert_resource(alive)
+            // The runtime's plugin unwraps the results of beginning a frame
+            // and of taking and giving back its image, which stops the app
+            // when the runtime goes away mid-frame. Those steps are ours,
+            // the same steps, treating a failure as the runtime gone; its
+            // own view placing and frame ending (which only log) are kept.
+            .configure_sets(
+                Render,
+                (XrRenderSystems::PreRender, XrRenderSystems::PostRender).run_if(never),
+            )
+            .configure_sets(
+                Render,
+                (
+                    FrameSteps::Begin
+                        .after(XrRenderSystems::HandleEvents)
+                        .before(bevy::render::RenderSystems::PrepareViews)
+                        .before(bevy::render::RenderSystems::PrepareAssets),
+                    FrameSteps::End
+                        .after(bevy::render::RenderSystems::Render)
+                        .before(bevy::render::RenderSystems::Cleanup),
+                ),
+            )
             .add_systems(
                 Render,
-                count_submitted
-                    .in_set(XrRenderSystems::PostRender)
-                    .after(bevy_mod_openxr::render::end_frame)
-                    .run_if(should_run_frame_loop),
+                (
+                    (
+                        begin_frame,
+                        take_image,
+                        bevy_mod_openxr::render::locate_views,
+                        bevy_mod_openxr::render::update_views_render_world,
+                        wait_image,
+                    )
+                        .chain()
+                        .in_set(FrameSteps::Begin),
+                    (
+                        give_image,
+                        bevy_mod_openxr::render::end_frame,
+                        count_submitted,
+                    )
+                        .chain()
+                        .in_set(FrameSteps::End),
+                )
+                    .run_if(should_run_frame_loop)
+                    .run_if(runtime_answers),
             );
+    }
+}
+
+/// The render world's frame steps, in place of the runtime plugin's.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum FrameSteps {
+    /// Begin the frame, take the swapchain image, place the views.
+    Begin,
+    /// Give the image back and end the frame.
+    End,
+}
+
+fn runtime_answers(alive: Res<RuntimeAlive>) -> bool {
+    alive.answers()
+}
+
+/// What a failed step means: a lost instance or session, or a failed
+/// runtime, is the runtime gone; anything else is said and the frame goes on.
+fn step_failed(alive: &RuntimeAlive, step: &str, error: &dyn std::fmt::Display, lost: bool) {
+    if lost {
+        alive.gone();
+        warn!("headset: the runtime failed to {step} ({error})");
+    } else {
+        error!("headset: could not {step} ({error})");
+    }
+}
+
+fn is_loss(result: openxr::sys::Result) -> bool {
+    use openxr::sys::Result as R;
+    matches!(
+        result,
+        R::ERROR_INSTANCE_LOST | R::ERROR_SESSION_LOST | R::ERROR_RUNTIME_FAILURE
+    )
+}
+
+fn begin_frame(mut stream: ResMut<OxrFrameStream>, alive: Res<RuntimeAlive>) {
+    if let Err(e) = stream.begin() {
+        step_failed(&alive, "begin a frame", &e, is_loss(e));
+    }
+}
+
+fn take_image(
+    images: Res<OxrSwapchainImages>,
+    mut swapchain: ResMut<OxrSwapchain>,
+    mut views: ResMut<ManualTextureViews>,
+    config: Res<OxrCurrentSessionConfig>,
+    frame: Res<OxrFrameState>,
+    alive: Res<RuntimeAlive>,
+) {
+    if !frame.should_render || !alive.answers() {
+        return;
+    }
+    match swapchain.acquire_image() {
+        Ok(index) => {
+            let image = &images[index as usize];
+            for eye in 0..2 {
+                bevy_mod_openxr::render::add_texture_view(&mut views, image, &config, eye);
+            }
+        }
+        Err(e) => step_failed(&alive, "give an image to draw", &e, true),
+    }
+}
+
+fn wait_image(
+    mut swapchain: ResMut<OxrSwapchain>,
+    frame: Res<OxrFrameState>,
+    alive: Res<RuntimeAlive>,
+) {
+    if frame.should_render
+        && alive.answers()
+        && let Err(e) = swapchain.wait_image(openxr::Duration::INFINITE)
+    {
+        step_failed(&alive, "let the image be drawn", &e, true);
+    }
+}
+
+fn give_image(
+    mut swapchain: ResMut<OxrSwapchain>,
+    frame: Res<OxrFrameState>,
+    alive: Res<RuntimeAlive>,
+) {
+    if frame.should_render
+        && alive.answers()
+        && let Err(e) = swapchain.release_image()
+    {
+        step_failed(&alive, "take the drawn image", &e, true);
     }
 }
 
@@ -258,6 +408,7 @@ fn poll_events(world: &mut World) {
             }
             Ok(None) => break,
             Err(e) => {
+                world.resource::<RuntimeAlive>().gone();
                 world
                     .resource_mut::<HeadsetStatus>()
                     .lose(format!("the runtime stopped answering ({e})"), true);
@@ -271,9 +422,10 @@ fn poll_events(world: &mut World) {
 fn wait_frame(
     mut waiter: ResMut<OxrFrameWaiter>,
     mut status: ResMut<HeadsetStatus>,
+    alive: Res<RuntimeAlive>,
     mut commands: Commands,
 ) {
-    if status.broken {
+    if status.broken || !alive.answers() {
         return;
     }
     match waiter.wait() {
@@ -281,7 +433,10 @@ fn wait_frame(
             status.frames_waited += 1;
             commands.insert_resource(OxrFrameState(state));
         }
-        Err(e) => status.lose(format!("the runtime stopped giving frames ({e})"), true),
+        Err(e) => {
+            alive.gone();
+            status.lose(format!("the runtime stopped giving frames ({e})"), true);
+        }
     }
 }
 
@@ -715,7 +870,11 @@ fn fall_back_to_desktop(
     mut look: ResMut<crate::view::Look>,
     eyes: Query<Entity, With<XrCamera>>,
     clock: Res<SessionClock>,
+    alive: Option<Res<RuntimeAlive>>,
 ) {
+    if alive.is_some_and(|a| !a.answers()) {
+        status.lose("the runtime stopped answering".to_owned(), true);
+    }
     let Some(why) = status.lost.clone() else {
         return;
     };
