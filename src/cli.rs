@@ -36,6 +36,10 @@ pub struct Cli {
     /// runtime's recommendation.
     #[arg(long, value_name = "WxH", value_parser = eye_size)]
     pub eye_size: Option<(u32, u32)>,
+    /// In the headset, save what the left eye sees as a PNG, once it has
+    /// shown 60 frames (for checking a scene's framing in the headset).
+    #[arg(long, value_name = "FILE.png")]
+    pub eye_screenshot: Option<PathBuf>,
     /// The guided session.
     #[command(flatten)]
     pub guide: GuideArgs,

@@ -101,6 +101,8 @@ pub struct HeadsetOptions {
     pub eye_size: Option<(u32, u32)>,
     /// Controller pulses per breathing phase.
     pub haptics: bool,
+    /// Save what the left eye sees, once the headset has shown 60 frames.
+    pub eye_screenshot: Option<PathBuf>,
 }
 
 /// Why the app could not start.
@@ -229,6 +231,9 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
     }
     if let Some(headset) = &launch.headset {
         app.insert_resource(xr::controls::HapticsOn(headset.haptics));
+        if let Some(path) = &headset.eye_screenshot {
+            app.insert_resource(xr::EyeScreenshot::new(path.clone()));
+        }
         if let Some((w, h)) = headset.eye_size {
             app.insert_resource(bevy_mod_openxr::resources::OxrSessionConfig {
                 resolutions: Some(vec![UVec2::new(w, h)]),

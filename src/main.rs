@@ -74,6 +74,7 @@ fn main() -> ExitCode {
                     launch.headset = Some(HeadsetOptions {
                         eye_size: cli.eye_size,
                         haptics: settings.haptics,
+                        eye_screenshot: cli.eye_screenshot.clone(),
                     });
                 }
                 Decision::Desktop { why: Some(why) } => eprintln!("stillpoint: {why}"),

@@ -111,7 +111,12 @@ fn angle_between(a: f32, b: f32) -> f32 {
 
 #[test]
 fn in_the_simulated_headset_the_session_runs_focused_follows_the_head_and_exits_cleanly() {
-    let run = xr_run(&[], &lake_in_the_headset("90"));
+    let eye = crate::common::output_dir("headset").join("left-eye.png");
+    let _ = std::fs::remove_file(&eye);
+    let picture = "target/test-output/headset/left-eye.png";
+    let mut args = lake_in_the_headset("90").to_vec();
+    args.extend(["--eye-screenshot", picture]);
+    let run = xr_run(&[], &args);
     let out = &run.output;
     let tail: String = out.lines().rev().take(40).collect::<Vec<_>>().join("\n");
     assert_eq!(run.status, 0, "the app failed:\n{tail}");
@@ -181,6 +186,42 @@ fn in_the_simulated_headset_the_session_runs_focused_follows_the_head_and_exits_
     assert!(
         out.contains("closing after 90 s, as asked") && out.contains("headset: closing after"),
         "did not close as asked:\n{tail}"
+    );
+
+    // What the left eye saw: the scene, not an empty or washed-out frame.
+    let image = image::open(&eye)
+        .unwrap_or_else(|e| {
+            panic!(
+                "no picture of the left eye at {}: {e}\n{tail}",
+                eye.display()
+            )
+        })
+        .to_rgb8();
+    assert_eq!(image.dimensions(), (256, 256));
+    let luma = |p: &image::Rgb<u8>| {
+        (0.2126 * f32::from(p[0]) + 0.7152 * f32::from(p[1]) + 0.0722 * f32::from(p[2])) / 255.0
+    };
+    let band = |from: u32, to: u32| {
+        let (mut sum, mut n) = (0.0, 0.0);
+        for y in from..to {
+            for x in 0..256 {
+                sum += luma(image.get_pixel(x, y));
+                n += 1.0;
+            }
+        }
+        sum / n
+    };
+    let mean = band(0, 256);
+    let colours: std::collections::HashSet<[u8; 3]> = image.pixels().map(|p| p.0).collect();
+    assert!(
+        (0.03..0.9).contains(&mean) && colours.len() > 300,
+        "the left eye's picture is empty or washed out: mean {mean}, {} colours",
+        colours.len()
+    );
+    let (top, bottom) = (band(0, 64), band(192, 256));
+    assert!(
+        (top - bottom).abs() > 0.01,
+        "no sky above and ground below: top {top}, bottom {bottom}"
     );
 }
 

@@ -190,6 +190,10 @@ pub fn plugin(app: &mut App) {
             HeadSystems.after(bevy_mod_openxr::render::update_views),
         );
     controls::plugin(app);
+    app.add_systems(
+        Update,
+        take_eye_screenshot.run_if(resource_exists::<EyeScreenshot>),
+    );
     let alive = RuntimeAlive::new();
     app.insert_resource(alive.clone());
     let submitted = app.world().resource::<HeadsetStatus>().submitted.clone();
@@ -242,6 +246,46 @@ pub fn plugin(app: &mut App) {
                     .run_if(runtime_answers),
             );
     }
+}
+
+/// Saves what the left eye sees, once.
+#[derive(Resource, Debug)]
+pub struct EyeScreenshot {
+    path: Option<std::path::PathBuf>,
+}
+
+impl EyeScreenshot {
+    /// Frames the headset shows before the picture is taken.
+    pub const AFTER_FRAMES: u64 = 60;
+
+    /// A picture to save at `path`.
+    pub fn new(path: std::path::PathBuf) -> Self {
+        Self { path: Some(path) }
+    }
+}
+
+fn take_eye_screenshot(
+    mut shot: ResMut<EyeScreenshot>,
+    status: Res<HeadsetStatus>,
+    presentation: Res<Presentation>,
+    mut commands: Commands,
+) {
+    if *presentation != Presentation::Headset
+        || status.submitted.load(Ordering::Relaxed) < EyeScreenshot::AFTER_FRAMES
+    {
+        return;
+    }
+    let Some(path) = shot.path.take() else { return };
+    info!(
+        "headset: saving the left eye's picture to {}",
+        path.display()
+    );
+    let left = bevy::camera::ManualTextureViewHandle(bevy_mod_openxr::render::XR_TEXTURE_INDEX);
+    commands
+        .spawn(bevy::render::view::screenshot::Screenshot::texture_view(
+            left,
+        ))
+        .observe(bevy::render::view::screenshot::save_to_disk(path));
 }
 
 /// The render world's frame steps, in place of the runtime plugin's.
@@ -363,7 +407,8 @@ pub fn frame_plugin(app: &mut App) {
                 (recentre_key, follow_focus).in_set(AppSet::Input),
                 (place_root, dress_eye_cameras, hang_caption_panel).in_set(AppSet::View),
                 fall_back_to_desktop.in_set(AppSet::Ui),
-                (spare_renderer, draw_panel_on_change)
+                (panel_says_paused, (spare_renderer, draw_panel_on_change))
+                    .chain()
                     .after(AppSet::Ui)
                     .after(crate::pacer::write_caption),
                 report,
@@ -713,6 +758,42 @@ fn spare_renderer(
         if camera.is_active != draw {
             camera.is_active = draw;
         }
+    }
+}
+
+/// What the panel says while the session is paused, in the headset.
+pub const PAUSED_WORDS: &str = "Paused  \u{b7}  the menu button goes on";
+
+/// While paused, the panel in the headset says so (the window has its pause
+/// panel); going on, it shows the pacer's caption again.
+fn panel_says_paused(
+    flow: Res<State<Flow>>,
+    guide: Res<ActiveGuide>,
+    now: Res<PacerNow>,
+    mut texts: Query<&mut Text, With<PanelCaption>>,
+) {
+    match flow.get() {
+        // Every frame, as the caption's countdown may still tick while the
+        // pause fades in; compared first, so nothing is written or built
+        // once it says so.
+        Flow::Paused => {
+            for mut text in &mut texts {
+                if text.0 != PAUSED_WORDS {
+                    text.0.clear();
+                    text.0.push_str(PAUSED_WORDS);
+                }
+            }
+        }
+        Flow::Running if flow.is_changed() => {
+            let words = match (guide.0.as_ref(), now.state.as_ref()) {
+                (Some(guide), Some(state)) => crate::pacer::caption_text(&guide.schedule, state),
+                _ => String::new(),
+            };
+            for mut text in &mut texts {
+                text.0.clone_from(&words);
+            }
+        }
+        Flow::Running => {}
     }
 }
 
