@@ -145,7 +145,9 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
             primary_window: Some(Window {
                 title: "Stillpoint".into(),
                 resolution: WindowResolution::new(size.0, size.1),
-                present_mode: if vsync {
+                // A headset's mirror never waits for the monitor: the
+                // headset paces frames.
+                present_mode: if vsync && launch.headset.is_none() {
                     PresentMode::AutoVsync
                 } else {
                     PresentMode::AutoNoVsync
@@ -161,7 +163,6 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
         },
     };
     let plugins = DefaultPlugins
-        .set(window)
         .set(AssetPlugin {
             file_path: folder.to_string_lossy().into_owned(),
             // Scene authors see their edits within a second in a window;
@@ -175,13 +176,13 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
         });
     if offscreen {
         app.add_plugins((
-            plugins.disable::<WinitPlugin>(),
+            plugins.set(window).disable::<WinitPlugin>(),
             ScheduleRunnerPlugin::run_loop(Duration::ZERO),
         ));
     } else if launch.headset.is_some() {
-        app.add_plugins(xr_plugins(plugins, &launch.output));
+        app.add_plugins(xr_plugins(plugins, window));
     } else {
-        app.add_plugins(plugins);
+        app.add_plugins(plugins.set(window));
     }
 
     configure_sets(&mut app);
@@ -258,7 +259,7 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
 /// the session is seated (local space), and the window stays as the mirror.
 fn xr_plugins(
     plugins: bevy::app::PluginGroupBuilder,
-    output: &Output,
+    window: WindowPlugin,
 ) -> bevy::app::PluginGroupBuilder {
     use bevy_mod_openxr::features::handtracking::HandTrackingPlugin;
     use bevy_mod_openxr::features::overlay::OxrOverlayPlugin;
@@ -266,10 +267,6 @@ fn xr_plugins(
     use bevy_mod_openxr::reference_space::OxrReferenceSpacePlugin;
     use bevy_mod_openxr::render::OxrRenderPlugin;
     use bevy_mod_openxr::types::AppInfo;
-    let size = match *output {
-        Output::Window { size, .. } => size,
-        Output::Offscreen { width, height } => (width, height),
-    };
     bevy_mod_openxr::add_xr_plugins(plugins)
         .set(OxrInitPlugin {
             app_info: AppInfo {
@@ -291,16 +288,8 @@ fn xr_plugins(
         })
         .disable::<HandTrackingPlugin>()
         .disable::<OxrOverlayPlugin>()
-        // The mirror never waits for the monitor: the headset paces frames.
-        .set(WindowPlugin {
-            primary_window: Some(Window {
-                title: "Stillpoint (headset mirror)".into(),
-                resolution: WindowResolution::new(size.0, size.1),
-                present_mode: PresentMode::AutoNoVsync,
-                ..default()
-            }),
-            ..default()
-        })
+        // Ours, in place of the runtime plugin's transparent window.
+        .set(window)
 }
 
 /// Orders the frame: input, clock, scene, animation, view, overlays.

@@ -133,6 +133,11 @@ fn spawn_camera(mut commands: Commands, target: Option<Res<CameraTarget>>) {
     }
 }
 
+/// Whether frames are drawn by a renderer on the CPU (no GPU).
+pub fn renders_on_cpu(adapter: &RenderAdapterInfo) -> bool {
+    adapter.device_type == wgpu_types::DeviceType::Cpu
+}
+
 /// On a renderer that runs on the CPU (Mesa's lavapipe, on machines with no
 /// GPU), multisampling makes a frame about three times slower; it is turned
 /// off there, and the person is told once.
@@ -141,7 +146,7 @@ fn lighten_for_software_renderers(
     mut cameras: Query<&mut Msaa, With<ViewCamera>>,
 ) {
     let Some(adapter) = adapter else { return };
-    if adapter.device_type == wgpu_types::DeviceType::Cpu {
+    if renders_on_cpu(&adapter) {
         info!(
             "rendering on the CPU ({}): anti-aliasing is off to keep the frame rate",
             adapter.name
@@ -263,7 +268,7 @@ fn apply_view(
 /// scene changes and when the camera is new.
 fn apply_look(
     view: Option<Res<SceneView>>,
-    mut cameras: Query<(Ref<SceneLook>, &mut Exposure, &mut DistanceFog), With<SceneLook>>,
+    mut cameras: Query<(Ref<SceneLook>, &mut Exposure, &mut DistanceFog)>,
 ) {
     let Some(view) = view else { return };
     for (added, mut exposure, mut fog) in &mut cameras {

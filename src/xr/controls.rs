@@ -270,7 +270,7 @@ fn read_hands(
     mut before: Local<Hands>,
 ) {
     let Some(actions) = actions else { return };
-    if status.broken || !status.focused() {
+    if status.broken() || !status.focused() {
         return;
     }
     let pressed = |a: &openxr::Action<bool>| {
@@ -321,7 +321,7 @@ fn give_pulses(
         return;
     };
     let before = shown_before.replace(now.shown).unwrap_or(now.shown);
-    if status.broken || !enabled.0 || *flow.get() == Flow::Paused {
+    if status.broken() || !enabled.0 || *flow.get() == Flow::Paused {
         return;
     }
     pulses_between(

@@ -61,17 +61,14 @@ const REPORT_EVERY: Duration = Duration::from_secs(2);
 pub struct HeadsetStatus {
     /// The runtime's last session state.
     pub state: Option<openxr::SessionState>,
-    /// Whether the session has been focused at least once.
-    pub was_focused: bool,
     /// Frames the runtime let us start.
     pub frames_waited: u64,
     /// Frames handed to the runtime, counted on the render thread.
     pub submitted: Arc<AtomicU64>,
     /// Why the headset is gone, once it is.
     pub lost: Option<String>,
-    /// Whether the runtime itself failed (as opposed to ending the session
-    /// in order): then nothing more is asked of it.
-    pub broken: bool,
+    /// Whether the runtime still answers; shared with the render world.
+    pub alive: RuntimeAlive,
     /// Whether the pause in force came from losing focus (so regaining it
     /// resumes), rather than from the person.
     pub paused_for_focus: bool,
@@ -85,13 +82,19 @@ impl HeadsetStatus {
         self.state == Some(openxr::SessionState::FOCUSED)
     }
 
+    /// Whether the runtime itself failed (as opposed to ending the session
+    /// in order): then nothing more is asked of it.
+    pub fn broken(&self) -> bool {
+        !self.alive.answers()
+    }
+
     fn lose(&mut self, why: String, broken: bool) {
         if self.lost.is_none() {
             self.lost = Some(why);
         }
         if broken {
             // A runtime that stopped answering has no session state left.
-            self.broken = true;
+            self.alive.gone();
             self.state = None;
         }
     }
@@ -112,20 +115,23 @@ pub struct SeatState {
 #[derive(Message, Debug, Clone, Copy, Default)]
 pub struct Recentre;
 
-/// The event handlers our poll hands each runtime event to.
-#[derive(Resource, Clone)]
-struct EventHandlers(Vec<SystemId<OxrEventIn<'static>>>);
+/// The event handlers our poll hands each runtime event to: the runtime
+/// plugin's state tracking, then ours.
+#[derive(Resource, Clone, Copy)]
+struct EventHandlers([SystemId<OxrEventIn<'static>>; 2]);
 
 /// Whether the runtime still answers, shared by the app's world and the
 /// render world: whichever sees it fail first tells the other.
-#[derive(Resource, Clone, Default)]
+#[derive(Resource, Debug, Clone)]
 pub struct RuntimeAlive(Arc<std::sync::atomic::AtomicBool>);
 
-impl RuntimeAlive {
-    fn new() -> Self {
+impl Default for RuntimeAlive {
+    fn default() -> Self {
         Self(Arc::new(std::sync::atomic::AtomicBool::new(true)))
     }
+}
 
+impl RuntimeAlive {
     /// Whether no failure has been seen.
     pub fn answers(&self) -> bool {
         self.0.load(Ordering::Acquire)
@@ -164,7 +170,7 @@ const VEIL_RADIUS_M: f32 = seat::MIN_DISTANCE_M + 0.1;
 /// for the headset, after `bevy_mod_openxr`'s plugins.
 pub fn plugin(app: &mut App) {
     frame_plugin(app);
-    let handlers = vec![
+    let handlers = [
         app.register_system(bevy_mod_openxr::init::handle_events),
         app.register_system(track_session),
     ];
@@ -194,9 +200,8 @@ pub fn plugin(app: &mut App) {
         Update,
         take_eye_screenshot.run_if(resource_exists::<EyeScreenshot>),
     );
-    let alive = RuntimeAlive::new();
-    app.insert_resource(alive.clone());
-    let submitted = app.world().resource::<HeadsetStatus>().submitted.clone();
+    let status = app.world().resource::<HeadsetStatus>();
+    let (submitted, alive) = (status.submitted.clone(), status.alive.clone());
     if let Some(render) = app.get_sub_app_mut(RenderApp) {
         render
             .insert_resource(SubmittedFrames(submitted))
@@ -437,10 +442,10 @@ fn poll_events(world: &mut World) {
     let Some(instance) = world.get_resource::<OxrInstance>().cloned() else {
         return;
     };
-    if world.resource::<HeadsetStatus>().broken {
+    if world.resource::<HeadsetStatus>().broken() {
         return;
     }
-    let handlers = world.resource::<EventHandlers>().clone();
+    let handlers = *world.resource::<EventHandlers>();
     let mut buffer = openxr::EventDataBuffer::default();
     loop {
         match instance.poll_event(&mut buffer) {
@@ -453,7 +458,6 @@ fn poll_events(world: &mut World) {
             }
             Ok(None) => break,
             Err(e) => {
-                world.resource::<RuntimeAlive>().gone();
                 world
                     .resource_mut::<HeadsetStatus>()
                     .lose(format!("the runtime stopped answering ({e})"), true);
@@ -467,10 +471,9 @@ fn poll_events(world: &mut World) {
 fn wait_frame(
     mut waiter: ResMut<OxrFrameWaiter>,
     mut status: ResMut<HeadsetStatus>,
-    alive: Res<RuntimeAlive>,
     mut commands: Commands,
 ) {
-    if status.broken || !alive.answers() {
+    if status.broken() {
         return;
     }
     match waiter.wait() {
@@ -478,10 +481,7 @@ fn wait_frame(
             status.frames_waited += 1;
             commands.insert_resource(OxrFrameState(state));
         }
-        Err(e) => {
-            alive.gone();
-            status.lose(format!("the runtime stopped giving frames ({e})"), true);
-        }
+        Err(e) => status.lose(format!("the runtime stopped giving frames ({e})"), true),
     }
 }
 
@@ -508,9 +508,6 @@ fn track_session(event: OxrEventIn, mut status: ResMut<HeadsetStatus>) {
                 _ => "in an unknown state",
             };
             info!("headset session: {said}");
-            if state == S::FOCUSED {
-                status.was_focused = true;
-            }
             let ending = matches!(state, S::STOPPING | S::EXITING | S::LOSS_PENDING);
             if ending && !status.closing && before.is_some() {
                 let why = if state == S::LOSS_PENDING {
@@ -723,9 +720,7 @@ impl Spare {
 }
 
 fn choose_spare(adapter: Option<Res<RenderAdapterInfo>>, mut commands: Commands) {
-    let on_cpu = adapter
-        .as_ref()
-        .is_some_and(|a| a.device_type == wgpu_types::DeviceType::Cpu);
+    let on_cpu = adapter.is_some_and(|a| crate::view::renders_on_cpu(&a));
     let spare = Spare::for_renderer(on_cpu);
     if on_cpu {
         info!(
@@ -823,7 +818,7 @@ fn dress_eye_cameras(
     eyes: Query<Entity, (With<XrCamera>, Without<SceneLook>)>,
     adapter: Option<Res<RenderAdapterInfo>>,
 ) {
-    let on_cpu = adapter.is_some_and(|a| a.device_type == wgpu_types::DeviceType::Cpu);
+    let on_cpu = adapter.is_some_and(|a| crate::view::renders_on_cpu(&a));
     for eye in &eyes {
         commands.entity(eye).insert((
             SceneLook,
@@ -951,19 +946,23 @@ fn fall_back_to_desktop(
     mut look: ResMut<crate::view::Look>,
     eyes: Query<Entity, With<XrCamera>>,
     clock: Res<SessionClock>,
-    alive: Option<Res<RuntimeAlive>>,
 ) {
-    if alive.is_some_and(|a| !a.answers()) {
-        status.lose("the runtime stopped answering".to_owned(), true);
-    }
-    let Some(why) = status.lost.clone() else {
-        return;
-    };
     if *presentation == Presentation::Desktop || status.closing {
         return;
     }
+    // The render world may be the one that saw the runtime go.
+    if status.broken() && status.lost.is_none() {
+        status.lose("the runtime stopped answering".to_owned(), true);
+    }
+    let Some(why) = status.lost.as_deref() else {
+        return;
+    };
+    warn!(
+        "the headset session ended ({why}): going on in the window from {:.1} s into the session, paused; press Esc to continue",
+        clock.shown() as f64 / 1e6
+    );
     *presentation = Presentation::Desktop;
-    if status.broken {
+    if status.broken() {
         // Nothing more is asked of a runtime that stopped answering.
         commands.insert_resource(OxrSessionStarted(false));
         commands.insert_resource(XrState::Unavailable);
@@ -975,10 +974,6 @@ fn fall_back_to_desktop(
     next.set(Flow::Paused);
     // The desktop view is placed afresh from the scene.
     look.set_changed();
-    warn!(
-        "the headset session ended ({why}): going on in the window from {:.1} s into the session, paused; press Esc to continue",
-        clock.shown() as f64 / 1e6
-    );
 }
 
 fn note_closing(mut exits: MessageReader<AppExit>, mut status: ResMut<HeadsetStatus>) {
@@ -1019,8 +1014,7 @@ fn report(
         .as_ref()
         .map(|l| l.clock.heard_from())
         .unwrap_or_default();
-    let facing = Vec3::from_array(heard_facing);
-    let listener_yaw = (-facing.x).atan2(-facing.z).to_degrees();
+    let listener_yaw = seat::yaw_of_forward(Vec3::from_array(heard_facing)).to_degrees();
     let p = head.translation;
     info!(
         "headset report: frames {} submitted {} focused {} head {:.3} {:.3} {:.3} yaw {:.2} listener {:.3} {:.3} {:.3} yaw {:.2} pacer {:.3} audio {:.3}",

@@ -62,16 +62,20 @@ pub fn panel_offset(pacer: Vec3) -> Vec3 {
 /// yaw alone, with pitch and roll dropped.
 pub fn yaw_of(rotation: Quat) -> f32 {
     let forward = rotation * Vec3::NEG_Z;
-    let flat = Vec3::new(forward.x, 0.0, forward.z);
-    if flat.length_squared() > 1e-6 {
-        (-flat.x).atan2(-flat.z)
+    if forward.x * forward.x + forward.z * forward.z > 1e-6 {
+        yaw_of_forward(forward)
     } else {
         // Looking straight up or down: the top of the head points the way
         // the face would.
         let up = rotation * Vec3::Y;
-        let flat = if forward.y > 0.0 { -up } else { up };
-        (-flat.x).atan2(-flat.z)
+        yaw_of_forward(if forward.y > 0.0 { -up } else { up })
     }
+}
+
+/// The turn about the vertical of a facing direction, radians: 0 facing
+/// -Z, positive turning left (towards -X).
+pub fn yaw_of_forward(forward: Vec3) -> f32 {
+    (-forward.x).atan2(-forward.z)
 }
 
 /// The scene's seat: at `eye`, facing `heading_deg` (clockwise from north,
