@@ -12,7 +12,7 @@ use stillpoint::audio::{SAMPLE_RATE_HZ, scene_sounds, seated_listener};
 use stillpoint::breath::Guide;
 use stillpoint::breath::session::load_session;
 use stillpoint::launch::session_named_by;
-use stillpoint::scene::parse::parse_scene;
+use stillpoint::scene::load_scene;
 
 const SECONDS: usize = 10;
 
@@ -25,8 +25,7 @@ fn mix(c: &mut Criterion) {
     ));
     for name in ["lake_dusk", "forest_clearing", "beach_sunset"] {
         let path = dir.join(format!("{name}.ron"));
-        let bytes = std::fs::read(&path).expect("scene");
-        let scene = parse_scene(name, &bytes, &|p| dir.join(p).is_file()).expect("valid scene");
+        let scene = load_scene(&path).expect("valid scene");
         let session = session_named_by(&path).expect("a session");
         let guide = Guide::from_file(&load_session(&session).expect("valid session"), None)
             .expect("room to hold");

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bevy::prelude::*;
 use criterion::{Criterion, criterion_group, criterion_main};
-use stillpoint::xr::harness::{Harness, bare_app, single_threaded};
+use stillpoint::xr::harness::{FRAME, Harness, bare_app, single_threaded};
 
 /// Counts allocations, for the figures printed after the timings.
 struct Counting;
@@ -80,7 +80,7 @@ fn frame_time(c: &mut Criterion) {
                 })
             });
         }
-        let mut bare = bare_app(&scenes());
+        let mut bare = bare_app(&scenes(), FRAME, false);
         bare.update();
         if one_thread {
             single_threaded(&mut bare);
@@ -106,7 +106,7 @@ fn count_allocations(one_thread: bool) {
         harness.step();
     }
     let app = (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / frames as f64;
-    let mut bare = bare_app(&scenes());
+    let mut bare = bare_app(&scenes(), FRAME, false);
     bare.update();
     if one_thread {
         single_threaded(&mut bare);

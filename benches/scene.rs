@@ -1,18 +1,21 @@
 //! Load + validate + spawn of each shipped scene, and of a stress scene
 //! with 10,000 scattered instances.
 //!
-//! "Spawn" is everything up to the GPU: generating the terrain, water, sky
-//! and plant meshes, placing every instance, and creating the entities and
-//! assets in a Bevy world.
+//! Everything up to the GPU: checking the file, generating the terrain,
+//! water, sky and plant meshes and placing every instance (which the app's
+//! loader does off the main thread), then creating the entities and assets
+//! in a Bevy world (which a frame does).
 
 use std::hint::black_box;
 use std::path::Path;
 
 use bevy::prelude::*;
 use criterion::{Criterion, criterion_group, criterion_main};
+use stillpoint::diagnostics::ron_options;
 use stillpoint::render::{PlantMaterial, WaterMaterial};
 use stillpoint::scene::format::{Area, Scatter, ScatterKind};
-use stillpoint::scene::parse::{parse_scene, ron_options};
+use stillpoint::scene::model::Scene;
+use stillpoint::scene::parse::parse_scene;
 use stillpoint::scene::spawn::spawn_scene;
 
 fn world() -> World {
@@ -25,7 +28,8 @@ fn world() -> World {
 }
 
 fn load_validate_spawn(name: &str, bytes: &[u8]) {
-    let scene = parse_scene(name, bytes, &|_| true).expect("a valid scene");
+    let file = parse_scene(name, bytes, &|_| true).expect("a valid scene");
+    let scene = Scene::from_checked(&file, bytes);
     let mut world = world();
     black_box(spawn_scene(&mut world, &scene));
 }

@@ -9,8 +9,9 @@ use bevy::prelude::*;
 use bevy::render::render_resource::{TextureFormat, TextureUsages};
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 
-use crate::clock::{SceneClock, SessionClock};
+use crate::clock::SceneClock;
 use crate::scene::CurrentScene;
+use crate::state::SessionClock;
 use crate::view::CameraTarget;
 
 /// Frames rendered after the scene appears and before the capture, so that

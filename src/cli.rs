@@ -105,6 +105,10 @@ pub struct ComfortArgs {
     /// Controller pulses per breathing phase in the headset: on or off.
     #[arg(long, value_name = "on|off", global = true, value_parser = on_off)]
     pub haptics: Option<bool>,
+    /// Suggest a break after this many minutes of continuous use (5 to 240;
+    /// default 30); 0 never suggests one.
+    #[arg(long = "break-after", value_name = "MINUTES", global = true, value_parser = break_minutes)]
+    pub break_after_min: Option<f32>,
 }
 
 /// The subcommands.
@@ -246,6 +250,16 @@ fn latency_ms(text: &str) -> Result<f32, String> {
         _ => Err(format!(
             "{text}: expected 0 to {} milliseconds",
             crate::settings::MAX_LATENCY_MS
+        )),
+    }
+}
+
+fn break_minutes(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(v) if v == 0.0 || (5.0..=crate::settings::MAX_BREAK_AFTER_MIN).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "{text}: expected 5 to {} minutes, or 0 for never",
+            crate::settings::MAX_BREAK_AFTER_MIN
         )),
     }
 }

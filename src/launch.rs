@@ -10,7 +10,8 @@ use crate::breath::Rhythm;
 use crate::breath::schedule::Sets;
 use crate::breath::session::{load_session, parse_rhythm};
 use crate::cli::{ComfortArgs, GuideArgs};
-use crate::scene::parse::{SceneErrors, parse_scene};
+use crate::diagnostics::FileErrors;
+use crate::scene::parse::read_scene;
 use crate::settings::Settings;
 
 /// Why a session could not be chosen.
@@ -18,7 +19,7 @@ use crate::settings::Settings;
 pub enum GuideError {
     /// The session file has problems.
     #[error("{0}")]
-    Session(SceneErrors),
+    Session(FileErrors),
     /// `--rhythm` is not a rhythm.
     #[error("--rhythm {0}")]
     Rhythm(String),
@@ -63,12 +64,8 @@ pub fn choose_guide(scene: &Path, args: &GuideArgs) -> Result<Option<Guide>, Gui
 /// scene that cannot be read names none here; its own error is reported
 /// when it loads.
 pub fn session_named_by(scene: &Path) -> Option<PathBuf> {
-    let bytes = std::fs::read(scene).ok()?;
+    let file = read_scene(scene, &scene.display().to_string()).ok()?;
     let folder = scene.parent().map(Path::to_path_buf).unwrap_or_default();
-    let file = parse_scene(&scene.display().to_string(), &bytes, &|p| {
-        folder.join(p).is_file()
-    })
-    .ok()?;
     file.session.map(|name| folder.join(name))
 }
 
@@ -85,6 +82,7 @@ pub fn effective_settings(file: Settings, args: &ComfortArgs) -> Settings {
         tone: args.tone.or(file.tone),
         chime: args.chime.or(file.chime),
         haptics: args.haptics.unwrap_or(file.haptics),
+        break_after_min: args.break_after_min.unwrap_or(file.break_after_min),
     }
 }
 

@@ -12,14 +12,17 @@ pub mod breath;
 pub mod capture;
 pub mod cli;
 pub mod clock;
+pub mod diagnostics;
+pub mod keys;
 pub mod launch;
 pub mod overlay;
 pub mod pacer;
 pub mod photosensitivity;
-pub mod procgen;
 pub mod render;
 pub mod scene;
+pub mod seat;
 pub mod settings;
+pub mod state;
 pub mod view;
 pub mod xr;
 
@@ -36,18 +39,24 @@ use bevy::winit::WinitPlugin;
 /// The order of work in a frame. Each set runs after the one before it.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AppSet {
-    /// Keyboard and mouse.
+    /// Inputs (keys, mouse, controllers) send their intents.
     Input,
-    /// The scene clock advances.
+    /// The intents take effect on the app's state; followers of the state
+    /// (the sound) pick the changes up.
+    Intents,
+    /// The clocks advance.
     Clock,
-    /// Scene loading, hot reload and switching.
+    /// Scene loading, switching through the veil, hot reload.
     Scene,
-    /// Everything that moves with the clock: water, wind, particles, clouds.
+    /// Everything that moves with the clock: water, wind, particles,
+    /// clouds, the pacer.
     Animate,
     /// The camera follows the seated view and the person's look.
     View,
-    /// Overlays: errors, pause, hints, fades.
+    /// Overlays: errors, pause, hints, notices, the caption.
     Ui,
+    /// The snapshot of the frame, for watchers.
+    Report,
 }
 
 /// Where frames go.
@@ -162,7 +171,7 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
             ..default()
         },
     };
-    let plugins = DefaultPlugins
+    let bevy = DefaultPlugins
         .set(AssetPlugin {
             file_path: folder.to_string_lossy().into_owned(),
             // Scene authors see their edits within a second in a window;
@@ -176,48 +185,52 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
         });
     if offscreen {
         app.add_plugins((
-            plugins.set(window).disable::<WinitPlugin>(),
+            bevy.set(window).disable::<WinitPlugin>(),
             ScheduleRunnerPlugin::run_loop(Duration::ZERO),
         ));
     } else if launch.headset.is_some() {
-        app.add_plugins(xr_plugins(plugins, window));
+        app.add_plugins(xr_plugins(bevy, window));
     } else {
-        app.add_plugins(plugins.set(window));
+        app.add_plugins(bevy.set(window));
     }
 
-    configure_sets(&mut app);
+    let presentation = if launch.headset.is_some() {
+        state::Presentation::Headset
+    } else {
+        state::Presentation::Desktop
+    };
     app.insert_resource(scene::SceneFolder { root: folder })
-        .insert_resource(scene::CurrentScene::new(file))
-        .insert_resource(overlay::ShowHints(launch.hints));
-    if let Output::Offscreen { width, height } = launch.output {
-        capture::add_offscreen_target(&mut app, width, height);
-    }
-    app.add_plugins((
-        clock::plugin,
-        scene::plugin,
-        render::plugin,
-        view::plugin,
-        overlay::plugin,
-        audio::plugin,
-        pacer::plugin,
-    ));
-    app.insert_resource(pacer::ActiveGuide(launch.guide.clone()))
+        .insert_resource(scene::CurrentScene::new(file.clone()))
+        .insert_resource(state::AppState::new(
+            file,
+            launch.guide.clone(),
+            state::Listening {
+                volume: launch.settings.volume,
+                mono: launch.settings.mono,
+            },
+            presentation,
+        ))
+        .insert_resource(state::BreakAdvice::new(launch.settings.break_after()))
+        .insert_resource(overlay::ShowHints(launch.hints))
         .insert_resource(pacer::PacerOptions {
             reduced_motion: launch.settings.reduced_motion,
         });
+    if let Output::Offscreen { width, height } = launch.output {
+        capture::add_offscreen_target(&mut app, width, height);
+    }
     if let Some(at) = launch.frozen_at {
         // A still frame: both clocks held at `at`, no sound.
         app.insert_resource(clock::SceneClock {
             seconds: at,
             frozen: true,
         })
-        .insert_resource(clock::SessionClock {
+        .insert_resource(state::SessionClock {
             heard: breath::schedule::micros_from_s(at),
             latency: 0,
             manual: true,
         });
     } else {
-        app.insert_resource(clock::SessionClock {
+        app.insert_resource(state::SessionClock {
             heard: 0,
             latency: breath::schedule::micros_from_s(
                 f64::from(launch.settings.output_latency_ms) / 1000.0,
@@ -225,11 +238,11 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
             manual: false,
         })
         .insert_resource(audio::AudioStart {
-            schedule: launch.guide.as_ref().map(|g| g.schedule.clone()),
             settings: launch::mix_settings(&launch.settings, launch.guide.as_ref()),
             force_silent: launch.silent,
         });
     }
+    plugins(&mut app);
     if let Some(headset) = &launch.headset {
         app.insert_resource(xr::controls::HapticsOn(headset.haptics));
         if let Some(path) = &headset.eye_screenshot {
@@ -242,8 +255,6 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
             });
         }
         xr::plugin(&mut app);
-    }
-    if launch.headset.is_some() {
         xr::single_threaded(&mut app);
     }
     if let Some(seconds) = launch.quit_after {
@@ -292,20 +303,71 @@ fn xr_plugins(
         .set(window)
 }
 
-/// Orders the frame: input, clock, scene, animation, view, overlays.
+/// Orders the frame: inputs, intents, clocks, scene, animation, view,
+/// overlays, the snapshot.
 pub fn configure_sets(app: &mut App) {
     app.configure_sets(
         Update,
         (
             AppSet::Input,
+            AppSet::Intents,
             AppSet::Clock,
             AppSet::Scene,
             AppSet::Animate,
             AppSet::View,
             AppSet::Ui,
+            AppSet::Report,
         )
             .chain(),
     );
+}
+
+/// Every Stillpoint plugin, in one list: the app, the headset's harness and
+/// the tests all add these, on whatever Bevy they run on (the headset adds
+/// [`xr::plugin`] on top). Needs the resources [`build_app`] inserts: a
+/// [`scene::SceneFolder`] and the first scene's [`scene::CurrentScene`]
+/// (and, to begin somewhere, a [`state::AppState`]).
+pub fn plugins(app: &mut App) {
+    configure_sets(app);
+    app.add_plugins((
+        state::plugin,
+        keys::plugin,
+        clock::plugin,
+        scene::plugin,
+        render::plugin,
+        view::plugin,
+        overlay::plugin,
+        audio::plugin,
+        pacer::plugin,
+    ));
+}
+
+/// Bevy with no window and no GPU, stepped by `frame` of time each update,
+/// reading assets from `folder` (and, with `watch`, seeing edits to them):
+/// how the benchmarks and the headless tests run the app's plugins.
+pub fn bare_app(folder: &Path, frame: Duration, watch: bool) -> App {
+    use bevy::time::TimeUpdateStrategy;
+    let mut app = App::new();
+    app.add_plugins((
+        MinimalPlugins,
+        AssetPlugin {
+            file_path: folder.to_string_lossy().into_owned(),
+            watch_for_changes_override: Some(watch),
+            ..default()
+        },
+        bevy::transform::TransformPlugin,
+        bevy::input::InputPlugin,
+        bevy::state::app::StatesPlugin,
+    ))
+    .init_asset::<Mesh>()
+    .init_asset::<StandardMaterial>()
+    .init_asset::<Image>()
+    .init_asset::<Shader>()
+    .insert_resource(scene::SceneFolder {
+        root: folder.to_path_buf(),
+    })
+    .insert_resource(TimeUpdateStrategy::ManualDuration(frame));
+    app
 }
 
 fn quit_after(limit: Res<QuitAfter>, time: Res<Time<Real>>, mut exit: MessageWriter<AppExit>) {

@@ -10,9 +10,10 @@ use clap::Parser;
 use stillpoint::breath::Guide;
 use stillpoint::breath::session::load_session;
 use stillpoint::cli::{Cli, Command, DEFAULT_SCENE, scenes_dir};
+use stillpoint::diagnostics::FileErrors;
 use stillpoint::launch::{choose_guide, effective_settings, mix_settings};
-use stillpoint::scene::parse::{MAX_SCENE_BYTES, SceneErrors, parse_scene};
-use stillpoint::scene::{display_path, format::SceneFile};
+use stillpoint::scene::parse::read_scene;
+use stillpoint::scene::{display_path, format::SceneFile, load_scene};
 use stillpoint::settings::{Settings, load_settings};
 use stillpoint::xr::probe::{Decision, Mode, decide, probe};
 use stillpoint::{HeadsetOptions, Launch, Output, audio, build_app, capture};
@@ -157,27 +158,8 @@ fn run(launch: Launch, extra: impl FnOnce(&mut bevy::prelude::App)) -> ExitCode 
 }
 
 /// Reads and checks one scene file.
-fn check(path: &Path) -> Result<SceneFile, SceneErrors> {
-    let shown = display_path(path);
-    let fail = |message: String| {
-        SceneErrors(vec![stillpoint::scene::parse::SceneError {
-            file: shown.clone(),
-            line: 1,
-            column: 1,
-            message,
-        }])
-    };
-    let size = std::fs::metadata(path)
-        .map_err(|e| fail(format!("cannot read the file: {e}")))?
-        .len();
-    if size > MAX_SCENE_BYTES as u64 {
-        return Err(fail(format!(
-            "the file is {size} bytes; expected a scene of at most {MAX_SCENE_BYTES} bytes"
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
-    let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    parse_scene(&shown, &bytes, &|p| folder.join(p).is_file())
+fn check(path: &Path) -> Result<SceneFile, FileErrors> {
+    read_scene(path, &display_path(path))
 }
 
 /// Whether a path names a session file: one in a `sessions` folder.
@@ -254,7 +236,7 @@ fn render_audio(
     seconds: f64,
     out: &Path,
 ) -> ExitCode {
-    let scene = match check(scene_path) {
+    let scene = match load_scene(scene_path) {
         Ok(scene) => scene,
         Err(errors) => {
             eprintln!("{errors}");
@@ -262,13 +244,14 @@ fn render_audio(
         }
     };
     let mix = mix_settings(settings, guide.as_ref());
-    let samples = audio::render_scene(&scene, guide.as_ref(), mix, seconds);
+    // Written as it is rendered: an hour of sound never sits in memory.
     let written = std::fs::File::create(out).and_then(|file| {
-        audio::wav::write_wav_f32(
+        audio::render_scene_to(
             std::io::BufWriter::new(file),
-            audio::SAMPLE_RATE_HZ,
-            2,
-            &samples,
+            &scene,
+            guide.as_ref(),
+            mix,
+            seconds,
         )
     });
     match written {

@@ -4,18 +4,20 @@
 //!
 //! **Invariant:** the pacer is drawn from [`SessionClock::shown`], the mix's
 //! sample count shifted by the output latency, through the same
-//! [`Schedule::at`] the mix plays from. It has no timer of its own.
+//! [`Schedule::at`] the mix plays from, for the guided session in force at
+//! that moment. It has no timer of its own.
 
 use bevy::camera::Exposure;
 use bevy::prelude::*;
 
 use crate::AppSet;
-use crate::breath::{BreathState, Guide, Phase, Schedule};
-use crate::clock::SessionClock;
+use crate::breath::{BreathState, Micros, Phase, Schedule};
 use crate::scene::CurrentScene;
-use crate::scene::format::{Pacer, PacerStyle};
+use crate::scene::format::PacerStyle;
+use crate::scene::model::PacerLook;
 use crate::scene::spawn::SceneView;
-use crate::view::{Look, Presentation, SceneLook, view_rotation};
+use crate::state::{AppState, Presentation, SessionClock};
+use crate::view::{Look, SceneLook, view_rotation};
 
 /// The pacer's angular size at empty lungs, as radius over distance (about
 /// 1.4 degrees): a small light that is still easy to find.
@@ -33,10 +35,6 @@ pub const LIGHT_EV_AT_FULL: f32 = 0.14;
 /// The pacer's glow at empty lungs, relative to full: it dims as it shrinks.
 const EMPTY_GLOW: f32 = 0.6;
 
-/// The session being guided, if any.
-#[derive(Resource, Debug, Clone, Default)]
-pub struct ActiveGuide(pub Option<Guide>);
-
 /// The person's choice of pacer.
 #[derive(Resource, Debug, Clone, Copy, Default)]
 pub struct PacerOptions {
@@ -48,9 +46,11 @@ pub struct PacerOptions {
 #[derive(Resource, Debug, Clone, Default)]
 pub struct PacerNow {
     /// The session time shown.
-    pub shown: crate::breath::Micros,
-    /// Where that time falls in the session.
+    pub shown: Micros,
+    /// Where that time falls in the guided session in force, if any.
     pub state: Option<BreathState>,
+    /// That session's start, to tell one session from the next.
+    pub origin: Option<Micros>,
 }
 
 /// The orb or ring.
@@ -62,13 +62,17 @@ pub struct PacerBody {
     color: LinearRgba,
 }
 
-/// The caption under the pacer.
+/// A caption of the pacer: the one in the window, and the one on the
+/// headset's panel. [`write_caption`] fills every one.
 #[derive(Component, Debug)]
 pub struct PacerCaption;
 
+/// The window's caption, under the view.
+#[derive(Component, Debug)]
+struct WindowCaption;
+
 pub fn plugin(app: &mut App) {
-    app.init_resource::<ActiveGuide>()
-        .init_resource::<PacerOptions>()
+    app.init_resource::<PacerOptions>()
         .init_resource::<PacerNow>()
         .add_systems(Startup, spawn_caption)
         .add_systems(
@@ -76,7 +80,13 @@ pub fn plugin(app: &mut App) {
             (
                 read_schedule.in_set(AppSet::Animate),
                 place_pacer.in_set(AppSet::Animate).after(read_schedule),
-                (move_pacer, write_caption, brighten_light).in_set(AppSet::Ui),
+                (
+                    move_pacer,
+                    write_caption,
+                    brighten_light,
+                    caption_where_seen,
+                )
+                    .in_set(AppSet::Ui),
             ),
         );
 }
@@ -98,10 +108,12 @@ pub fn caption_text(schedule: &Schedule, state: &BreathState) -> String {
     }
 }
 
-fn read_schedule(guide: Res<ActiveGuide>, clock: Res<SessionClock>, mut now: ResMut<PacerNow>) {
+fn read_schedule(state: Res<AppState>, clock: Res<SessionClock>, mut now: ResMut<PacerNow>) {
     let shown = clock.shown();
+    let run = state.guided().at(shown);
     now.shown = shown;
-    now.state = guide.0.as_ref().map(|g| g.schedule.at(shown));
+    now.state = run.map(|run| run.at(shown));
+    now.origin = run.map(|run| run.origin);
 }
 
 /// Spawns the pacer in front of each scene's seat, in the scene's style.
@@ -109,32 +121,33 @@ fn place_pacer(
     mut commands: Commands,
     current: Res<CurrentScene>,
     view: Option<Res<SceneView>>,
-    guide: Res<ActiveGuide>,
+    now: Res<PacerNow>,
     options: Res<PacerOptions>,
-    presentation: Option<Res<Presentation>>,
+    state: Res<AppState>,
     bodies: Query<Entity, With<PacerBody>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
-    mut placed: Local<Option<u32>>,
+    mut placed: Local<Option<(u32, Presentation, bool)>>,
 ) {
     let Some(view) = view else { return };
-    let presented_anew = presentation.as_ref().is_some_and(|p| p.is_changed());
-    if *placed == Some(current.generation) && !options.is_changed() && !presented_anew {
+    let presentation = state.presentation();
+    let guided = now.state.is_some();
+    let key = (current.generation, presentation, guided);
+    if *placed == Some(key) && !options.is_changed() {
         return;
     }
-    *placed = Some(current.generation);
+    *placed = Some(key);
     for body in &bodies {
         commands.entity(body).despawn();
     }
     let Some(scene) = current.shown.as_ref() else {
         return;
     };
-    let style: &Pacer = &scene.pacer;
-    if guide.0.is_none() || options.reduced_motion || style.style == PacerStyle::Light {
+    let style: &PacerLook = &scene.pacer;
+    if !guided || options.reduced_motion || style.style == PacerStyle::Light {
         return;
     }
     let facing = view_rotation(view.heading_deg, 0.0, &Look::default());
-    let presentation = presentation.map_or(Presentation::Desktop, |p| *p);
     let (at, distance_m) = match presentation {
         Presentation::Desktop => (
             view.eye + facing * Vec3::NEG_Z * style.distance_m - Vec3::Y * style.below_eye_m,
@@ -143,9 +156,9 @@ fn place_pacer(
         // In the headset the pacer is world-locked within the comfortable
         // band, whatever the scene asks for the desktop.
         Presentation::Headset => {
-            let offset = crate::xr::seat::pacer_offset(style.distance_m, style.below_eye_m);
+            let offset = crate::seat::pacer_offset(style.distance_m, style.below_eye_m);
             (
-                crate::xr::seat::seat(view.eye, view.heading_deg) * offset,
+                crate::seat::seat(view.eye, view.heading_deg) * offset,
                 offset.length(),
             )
         }
@@ -239,6 +252,7 @@ fn spawn_caption(mut commands: Commands) {
         .with_children(|parent| {
             parent.spawn((
                 PacerCaption,
+                WindowCaption,
                 Text::new(""),
                 TextFont::from_font_size(30.0),
                 TextColor(Color::srgba(0.97, 0.95, 0.9, 0.92)),
@@ -248,30 +262,54 @@ fn spawn_caption(mut commands: Commands) {
         });
 }
 
-pub(crate) fn write_caption(
-    guide: Res<ActiveGuide>,
+/// The words the pacer says now, if a guided session is in force.
+pub fn caption_now(state: &AppState, now: &PacerNow) -> String {
+    match (state.guided().at(now.shown), now.state.as_ref()) {
+        (Some(run), Some(breath)) => caption_text(&run.guide.schedule, breath),
+        _ => String::new(),
+    }
+}
+
+pub fn write_caption(
+    state: Res<AppState>,
     now: Res<PacerNow>,
     mut captions: Query<&mut Text, With<PacerCaption>>,
-    mut shown: Local<Option<(u16, u64, bool)>>,
+    mut shown: Local<Option<(Micros, u16, u64, bool)>>,
 ) {
     // What the caption says changes a few times a second at most: the text
     // is built (and laid out again) only then, not every frame.
-    let key = match (guide.0.as_ref(), now.state.as_ref()) {
-        (Some(_), Some(state)) => {
-            Some((state.caption, state.seconds_left(), state.phase.is_paced()))
-        }
+    let key = match (now.origin, now.state.as_ref()) {
+        (Some(origin), Some(breath)) => Some((
+            origin,
+            breath.caption,
+            breath.seconds_left(),
+            breath.phase.is_paced(),
+        )),
         _ => None,
     };
-    if key == *shown && !guide.is_changed() {
+    if key == *shown {
         return;
     }
     *shown = key;
-    let text = match (guide.0.as_ref(), now.state.as_ref()) {
-        (Some(guide), Some(state)) => caption_text(&guide.schedule, state),
-        _ => String::new(),
-    };
+    let text = caption_now(&state, &now);
     for mut caption in &mut captions {
         caption.0.clone_from(&text);
+    }
+}
+
+/// In the headset the caption is on the panel under the pacer, which the
+/// window mirrors: the window's own caption is hidden, so it is not read
+/// twice.
+fn caption_where_seen(
+    state: Res<AppState>,
+    mut captions: Query<&mut Visibility, With<WindowCaption>>,
+) {
+    let wanted = match state.presentation() {
+        Presentation::Desktop => Visibility::Inherited,
+        Presentation::Headset => Visibility::Hidden,
+    };
+    for mut visibility in &mut captions {
+        visibility.set_if_neq(wanted);
     }
 }
 
@@ -279,7 +317,6 @@ pub(crate) fn write_caption(
 /// little as the lungs fill.
 fn brighten_light(
     current: Res<CurrentScene>,
-    guide: Res<ActiveGuide>,
     options: Res<PacerOptions>,
     view: Option<Res<SceneView>>,
     now: Res<PacerNow>,
@@ -289,7 +326,7 @@ fn brighten_light(
         return;
     };
     let light = options.reduced_motion || scene.pacer.style == PacerStyle::Light;
-    if !light || guide.0.is_none() {
+    if !light || now.state.is_none() {
         return;
     }
     let fill = now

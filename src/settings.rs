@@ -9,11 +9,11 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::scene::parse::{SceneErrors, parse_ron_file};
-use crate::scene::validate::{Checker, Problem};
+use crate::diagnostics::{Checker, FileErrors, Problem, parse_ron_file, read_limited};
 
-/// Loudest a volume may be set: twice the calibrated default (+6 dB).
-pub const MAX_VOLUME: f32 = 2.0;
+pub use crate::state::MAX_VOLUME;
+/// Longest continuous use a break can be suggested after, minutes.
+pub const MAX_BREAK_AFTER_MIN: f32 = 240.0;
 /// Longest output latency that can be compensated, milliseconds: Bluetooth
 /// headphones add 100 to 250 ms.
 pub const MAX_LATENCY_MS: f32 = 500.0;
@@ -46,6 +46,10 @@ pub struct Settings {
     /// Controller pulses per breathing phase in the headset; default on,
     /// with the patterns the session sets.
     pub haptics: bool,
+    /// Minutes of continuous use after which a break is suggested (gently;
+    /// nothing pauses by itself). 0 turns the suggestion off; 5 to 240;
+    /// default 30.
+    pub break_after_min: f32,
 }
 
 impl Default for Settings {
@@ -61,7 +65,16 @@ impl Default for Settings {
             tone: None,
             chime: None,
             haptics: true,
+            break_after_min: 30.0,
         }
+    }
+}
+
+impl Settings {
+    /// How long before a break is suggested; `None`: never.
+    pub fn break_after(&self) -> Option<std::time::Duration> {
+        (self.break_after_min > 0.0)
+            .then(|| std::time::Duration::from_secs_f32(self.break_after_min * 60.0))
     }
 }
 
@@ -80,21 +93,24 @@ pub fn settings_path() -> Option<PathBuf> {
 
 /// Reads the settings file if there is one. No file: the defaults. A broken
 /// file: the defaults and its errors.
-pub fn load_settings() -> (Settings, Option<SceneErrors>) {
+pub fn load_settings() -> (Settings, Option<FileErrors>) {
     let Some(path) = settings_path() else {
         return (Settings::default(), None);
     };
-    match std::fs::read(&path) {
-        Ok(bytes) => match parse_settings(&path.display().to_string(), &bytes) {
-            Ok(settings) => (settings, None),
-            Err(errors) => (Settings::default(), Some(errors)),
-        },
-        Err(_) => (Settings::default(), None),
+    if !path.exists() {
+        return (Settings::default(), None);
+    }
+    let shown = path.display().to_string();
+    match read_limited(&path, &shown, "settings file")
+        .and_then(|bytes| parse_settings(&shown, &bytes))
+    {
+        Ok(settings) => (settings, None),
+        Err(errors) => (Settings::default(), Some(errors)),
     }
 }
 
 /// Parses and checks settings; errors name `file`, a line and a column.
-pub fn parse_settings(file: &str, bytes: &[u8]) -> Result<Settings, SceneErrors> {
+pub fn parse_settings(file: &str, bytes: &[u8]) -> Result<Settings, FileErrors> {
     parse_ron_file(file, bytes, "settings file", check)
 }
 
@@ -111,6 +127,15 @@ pub fn check(settings: &Settings) -> Vec<Problem> {
         MAX_LATENCY_MS,
         "ms",
     );
+    if settings.break_after_min != 0.0 {
+        c.range(
+            "break_after_min",
+            settings.break_after_min,
+            5.0,
+            MAX_BREAK_AFTER_MIN,
+            "minutes (or 0 for never)",
+        );
+    }
     c.problems
 }
 

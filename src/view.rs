@@ -1,5 +1,5 @@
-//! The seated view on the desktop: the camera, mouse look, fullscreen, the
-//! window title, pause and the safe-place action.
+//! The seated view on the desktop: the camera, mouse look, fullscreen and
+//! the window title.
 //!
 //! **Invariant:** nothing moves the camera but the person. Mouse drags turn
 //! the head; the horizon stays level (no roll) and the eye stays where the
@@ -15,9 +15,8 @@ use bevy::render::renderer::RenderAdapterInfo;
 use bevy::window::{PrimaryWindow, WindowMode};
 
 use crate::AppSet;
-use crate::overlay::Fade;
 use crate::scene::spawn::SceneView;
-use crate::scene::{CurrentScene, SceneAsset};
+use crate::state::{AppState, Place, Presentation};
 
 /// Far clipping distance, metres: past the sky dome.
 const FAR_M: f32 = 20_000.0;
@@ -39,35 +38,16 @@ pub struct Look {
     pub pitch_deg: f32,
 }
 
-/// Whether the experience is running or paused (pause overlay shown).
-#[derive(States, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Flow {
-    /// The scene is running.
-    #[default]
-    Running,
-    /// Paused: the overlay is up.
-    Paused,
-}
-
-/// Where the person's eyes are: the window, or a headset (where the runtime
-/// places the eye cameras and the window mirrors them).
-#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Presentation {
-    /// The desktop camera is the person's view; the mouse turns it.
-    #[default]
-    Desktop,
-    /// The headset's eyes are the view; the desktop camera follows the head.
-    Headset,
-}
-
 /// A camera that takes the scene's exposure and fog: the desktop camera
 /// and the headset's eyes.
 #[derive(Component, Debug, Default)]
 pub struct SceneLook;
 
-/// Ask to go to the scene's safe place: the `S` key, or both grips.
-#[derive(Message, Debug, Clone, Copy, Default)]
-pub struct SafePlace;
+/// In `PostUpdate`, before transforms propagate: where the window's camera
+/// takes its final pose of the frame (the headset moves it to the head
+/// here). What follows the head is placed after it.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CameraPlaced;
 
 /// Where the camera renders: the window, or an offscreen image.
 #[derive(Resource, Debug, Clone)]
@@ -75,17 +55,19 @@ pub struct CameraTarget(pub RenderTarget);
 
 pub fn plugin(app: &mut App) {
     app.init_resource::<Look>()
-        .init_resource::<Presentation>()
-        .add_message::<SafePlace>()
-        .init_state::<Flow>()
+        .configure_sets(
+            PostUpdate,
+            CameraPlaced.before(bevy::transform::TransformSystems::Propagate),
+        )
         .add_systems(Startup, spawn_camera)
         .add_systems(PostStartup, lighten_for_software_renderers)
         .add_systems(
             Update,
             (
-                (mouse_look, pause_keys, fullscreen_key, safe_place_key).in_set(AppSet::Input),
-                (apply_view, apply_look, window_title).in_set(AppSet::View),
-                go_to_safe_place.in_set(AppSet::Scene),
+                (mouse_look, fullscreen_key).in_set(AppSet::Input),
+                (look_per_place, apply_view, apply_look, window_title)
+                    .chain()
+                    .in_set(AppSet::View),
             ),
         );
 }
@@ -160,11 +142,11 @@ fn lighten_for_software_renderers(
 fn mouse_look(
     buttons: Res<ButtonInput<MouseButton>>,
     motion: Res<AccumulatedMouseMotion>,
-    presentation: Res<Presentation>,
+    state: Res<AppState>,
     mut look: ResMut<Look>,
 ) {
     // In the headset only the head turns the view.
-    if *presentation == Presentation::Headset
+    if state.presentation() == Presentation::Headset
         || !buttons.pressed(MouseButton::Left)
         || motion.delta == Vec2::ZERO
     {
@@ -175,23 +157,6 @@ fn mouse_look(
     look.yaw_deg -= motion.delta.x * LOOK_DEG_PER_PIXEL;
     look.pitch_deg =
         (look.pitch_deg + motion.delta.y * LOOK_DEG_PER_PIXEL).clamp(-MAX_PITCH_DEG, MAX_PITCH_DEG);
-}
-
-fn pause_keys(
-    keys: Res<ButtonInput<KeyCode>>,
-    flow: Res<State<Flow>>,
-    mut next: ResMut<NextState<Flow>>,
-    mut exit: MessageWriter<AppExit>,
-) {
-    if keys.just_pressed(KeyCode::Escape) {
-        next.set(match flow.get() {
-            Flow::Running => Flow::Paused,
-            Flow::Paused => Flow::Running,
-        });
-    }
-    if *flow.get() == Flow::Paused && keys.just_pressed(KeyCode::KeyQ) {
-        exit.write(AppExit::Success);
-    }
 }
 
 fn fullscreen_key(
@@ -208,37 +173,36 @@ fn fullscreen_key(
     }
 }
 
-/// `S` asks for the scene's safe place.
-fn safe_place_key(keys: Res<ButtonInput<KeyCode>>, mut safe: MessageWriter<SafePlace>) {
-    if keys.just_pressed(KeyCode::KeyS) {
-        safe.write(SafePlace);
-    }
-}
-
-/// Fades to the scene's safe place, if it names one.
-fn go_to_safe_place(
-    mut asks: MessageReader<SafePlace>,
-    mut next: ResMut<NextState<Flow>>,
-    mut fade: ResMut<Fade>,
-    current: Res<CurrentScene>,
-    scenes: Res<Assets<SceneAsset>>,
+/// The person keeps their look in each place: the safe place opens facing
+/// its own view, and going back restores where they were looking. The look
+/// changes when the new scene appears, behind the veil, never before.
+fn look_per_place(
+    state: Res<AppState>,
+    view: Option<Res<SceneView>>,
+    mut look: ResMut<Look>,
+    mut kept: Local<Option<Look>>,
+    mut coming: Local<Option<Look>>,
+    mut place: Local<Option<Place>>,
 ) {
-    if asks.read().count() == 0 || fade.busy() {
-        return;
+    let now = state.place();
+    if place.as_ref() != Some(now) {
+        match (place.as_ref(), now) {
+            (Some(Place::Scene { .. }), Place::SafePlace { .. }) => {
+                *kept = Some(look.clone());
+                *coming = Some(Look::default());
+            }
+            (Some(Place::SafePlace { .. }), Place::Scene { .. }) => {
+                *coming = Some(kept.take().unwrap_or_default());
+            }
+            _ => {}
+        }
+        *place = Some(now.clone());
     }
-    let Some(safe) = scenes
-        .get(&current.handle)
-        .and_then(|asset| asset.scene.safe_scene.clone())
-    else {
-        info!("this scene is itself a safe place");
-        return;
-    };
-    let path = std::path::Path::new(&current.path)
-        .parent()
-        .map(|folder| folder.join(&safe).to_string_lossy().into_owned())
-        .unwrap_or(safe);
-    fade.to_scene(path);
-    next.set(Flow::Running);
+    if view.is_some_and(|v| v.is_changed())
+        && let Some(next) = coming.take()
+    {
+        *look = next;
+    }
 }
 
 /// On the desktop, the camera sits at the scene's eye, turned by the
@@ -246,12 +210,16 @@ fn go_to_safe_place(
 fn apply_view(
     view: Option<Res<SceneView>>,
     look: Res<Look>,
-    presentation: Res<Presentation>,
+    state: Res<AppState>,
     mut cameras: Query<(&mut Transform, &mut Projection), With<ViewCamera>>,
+    mut presented: Local<Presentation>,
 ) {
     let Some(view) = view else { return };
-    if *presentation == Presentation::Headset
-        || (!view.is_changed() && !look.is_changed() && !presentation.is_changed())
+    let presentation = state.presentation();
+    let presented_anew = presentation != *presented;
+    *presented = presentation;
+    if presentation == Presentation::Headset
+        || (!view.is_changed() && !look.is_changed() && !presented_anew)
     {
         return;
     }

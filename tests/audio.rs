@@ -1,30 +1,47 @@
 //! The mix, rendered offline: loudness and peaks of every shipped scene,
-//! spatial cues through the whole mix, and sound in step with the breathing
-//! model over half an hour.
+//! spatial cues through the whole mix, pause, resume and stop, a guided
+//! session started mid-way, and a mix that never allocates while it plays.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use stillpoint::audio::engine::{CHIME_LEAD, MixSettings, Mixer, PlacedSound, render_offline};
+use stillpoint::audio::engine::{
+    Bed, CHIME_LEAD, Command, Garbage, GuideChange, MixSettings, Mixer, PlacedSound, ends,
+    render_offline,
+};
 use stillpoint::audio::loudness::integrated_lufs;
 use stillpoint::audio::spatial::{Emitter, Listener};
 use stillpoint::audio::voices::SoundKind;
-use stillpoint::audio::{SAMPLE_RATE_HZ, render_scene, scene_sounds, seated_listener};
-use stillpoint::breath::Guide;
-use stillpoint::breath::schedule::micros_from_frames;
+use stillpoint::audio::{SAMPLE_RATE_HZ, scene_sounds, seated_listener};
+use stillpoint::breath::schedule::{micros_from_frames, micros_from_s};
 use stillpoint::breath::session::load_session;
+use stillpoint::breath::{Guide, Rhythm};
 use stillpoint::launch::session_named_by;
-use stillpoint::scene::format::SceneFile;
-use stillpoint::scene::parse::parse_scene;
+use stillpoint::scene::model::Scene;
 
-use crate::common::{scenes_dir, shipped_scenes};
+use crate::common::{Onsets, chime_onsets, shipped_scenes};
 
 /// -1 dBFS as a sample value.
 const CEILING: f32 = 0.891_250_9;
 
-fn load_scene(path: &Path) -> SceneFile {
-    let bytes = std::fs::read(path).expect("readable scene");
-    let folder = path.parent().expect("scene folder").to_path_buf();
-    parse_scene("scene", &bytes, &|p| folder.join(p).is_file()).expect("valid scene")
+fn load_scene(path: &Path) -> Scene {
+    stillpoint::scene::load_scene(path).expect("valid scene")
+}
+
+/// The mix of `scene` and `guide` over `seconds`, heard from the seat.
+fn render_scene(
+    scene: &Scene,
+    guide: Option<&Guide>,
+    settings: MixSettings,
+    seconds: f64,
+) -> Vec<f32> {
+    render_offline(
+        &scene_sounds(scene),
+        guide.map(|g| g.schedule.clone()),
+        settings,
+        seated_listener(scene),
+        (seconds * f64::from(SAMPLE_RATE_HZ)) as usize,
+    )
 }
 
 fn guide_of(path: &Path) -> Guide {
@@ -203,110 +220,220 @@ fn a_sound_on_the_left_is_louder_and_earlier_on_the_left_until_the_head_turns() 
     );
 }
 
-/// Finds chime onsets: the first sample of each sharp rise, where the
-/// signal jumps above twice the largest value of the 10 ms before it (the
-/// tail of the previous chime) and above an absolute floor.
-fn onsets(samples: &[f32], first_frame: u64, found: &mut Vec<u64>, state: &mut Detector) {
-    for (i, &x) in samples.iter().enumerate() {
-        let frame = first_frame + i as u64;
-        let level = x.abs();
-        state.history[state.at] = level;
-        state.at = (state.at + 1) % state.history.len();
-        if frame < state.quiet_until {
-            continue;
-        }
-        // The largest value between 12 ms and 2 ms ago.
-        let len = state.history.len();
-        let before = (0..len - 96)
-            .map(|k| state.history[(state.at + k) % len])
-            .fold(0.0f32, f32::max);
-        if level > 1e-4 && level > 2.0 * before {
-            found.push(frame);
-            // One chime per rise: ignore the next 500 ms.
-            state.quiet_until = frame + u64::from(SAMPLE_RATE_HZ) / 2;
-        }
-    }
-}
-
-struct Detector {
-    history: Vec<f32>,
-    at: usize,
-    quiet_until: u64,
-}
-
-#[test]
-fn the_chimes_heard_fall_where_the_model_says_for_half_an_hour() {
-    let mut session = load_session(&scenes_dir().join("sessions/resonance.ron")).expect("valid");
-    session.minutes = 30.0;
-    let guide = Guide::from_file(&session, None).expect("room to hold");
-    let schedule = guide.schedule.clone();
-    // Only the chime, so its onsets can be found in the sound itself.
-    let settings = MixSettings {
+/// Only the chime, so its onsets can be found in the sound itself.
+fn chime_only() -> MixSettings {
+    MixSettings {
         nature: 0.0,
         swell: false,
         tone: false,
         chime: true,
         ..MixSettings::default()
-    };
+    }
+}
+
+fn frames(seconds: f64) -> usize {
+    (seconds * f64::from(SAMPLE_RATE_HZ)) as usize
+}
+
+#[test]
+fn pausing_holds_the_mix_in_place_silently_resuming_goes_on_from_there_and_stop_is_for_good() {
+    let lake = load_scene(&crate::common::scenes_dir().join("lake_dusk.ron"));
+    let guide = Guide::rhythm_only(Rhythm::resonance(), None, 5.0);
+    let mut mixer = Mixer::new(
+        &scene_sounds(&lake),
+        Some(guide.schedule.clone()),
+        MixSettings::default(),
+        seated_listener(&lake),
+    );
+    let clock = mixer.clock();
+    let mut out = vec![0.0f32; frames(1.0) * 2];
+    for _ in 0..5 {
+        mixer.render(&mut out);
+    }
+    assert!(
+        out.iter().any(|s| s.abs() > 1e-3),
+        "no sound before the pause"
+    );
+    mixer.apply(Command::Pause);
+    // The fade out (1.5 s), then held.
+    mixer.render(&mut out);
+    mixer.render(&mut out);
+    let held = mixer.session_frames();
+    for _ in 0..5 {
+        mixer.render(&mut out);
+        assert!(out.iter().all(|&s| s == 0.0), "sound while paused");
+        assert_eq!(
+            mixer.session_frames(),
+            held,
+            "the session moved while paused"
+        );
+    }
+    assert!(!clock.read().advancing);
+    assert_eq!(clock.read().session_frames, held);
+    mixer.apply(Command::Resume);
+    mixer.render(&mut out);
+    assert_eq!(
+        mixer.session_frames(),
+        held + frames(1.0) as u64,
+        "resumed elsewhere"
+    );
+    mixer.render(&mut out);
+    assert!(
+        out[frames(0.5)..].iter().any(|s| s.abs() > 1e-3),
+        "silent after resuming"
+    );
+    mixer.apply(Command::Stop);
+    mixer.render(&mut out);
+    assert!(mixer.is_stopped());
+    mixer.render(&mut out);
+    assert!(out.iter().all(|&s| s == 0.0));
+    // Stopped is for good: resuming does not bring it back.
+    mixer.apply(Command::Resume);
+    mixer.render(&mut out);
+    assert!(mixer.is_stopped() && out.iter().all(|&s| s == 0.0));
+}
+
+#[test]
+fn a_session_started_mid_way_chimes_to_its_own_rhythm_from_its_sample_and_the_clock_never_jumps() {
+    // Resonance (4 s in, 6 s out) from the start; at 25 s, box breathing
+    // (4 s each of in, hold, out, hold) from its own first breath. The
+    // chimes expected come from those numbers: 150 ms before each change.
+    let resonance = Guide::rhythm_only(Rhythm::from_seconds(4.0, 0.0, 6.0, 0.0), None, 5.0);
+    let boxed = Guide::rhythm_only(Rhythm::from_seconds(4.0, 4.0, 4.0, 4.0), None, 5.0);
+    let switch_s = 25.0;
+    let mut expected: Vec<f64> = (0..3)
+        .flat_map(|breath| [4.0, 10.0].map(|t| f64::from(breath) * 10.0 + t))
+        .filter(|&t| t < switch_s)
+        .collect();
+    expected.extend((1..=6).map(|k| switch_s + 4.0 * f64::from(k)));
+    let lead = CHIME_LEAD as f64 / 1e6;
+
     let mut mixer = Mixer::new(
         &[],
-        Some(schedule.clone()),
-        settings,
+        Some(resonance.schedule.clone()),
+        chime_only(),
         Listener::from_yaw([0.0; 3], 0.0),
     );
-    let total_frames = schedule.length() * u64::from(SAMPLE_RATE_HZ) / 1_000_000 + 4800;
-    let mut chunk = vec![0.0f32; 48_000 * 2];
-    let mut mono = vec![0.0f32; 48_000];
-    let mut found = Vec::new();
-    let mut detector = Detector {
-        history: vec![0.0; 576],
-        at: 0,
-        quiet_until: 0,
-    };
+    let mut found = vec![];
+    let mut detector = Onsets::default();
+    let mut block = vec![0.0f32; 64 * 2];
     let mut frame = 0u64;
-    while frame < total_frames {
-        mixer.render(&mut chunk);
-        for (m, pair) in mono.iter_mut().zip(chunk.chunks_exact(2)) {
-            *m = pair[0];
+    let mut last_session = mixer.session_frames();
+    let end = frames(switch_s + 24.5) as u64;
+    while frame < end {
+        if frame == frames(20.0) as u64 {
+            mixer.apply(Command::Guide(GuideChange {
+                schedule: Some(boxed.schedule.clone()),
+                origin: micros_from_s(switch_s),
+            }));
         }
-        onsets(&mono, frame, &mut found, &mut detector);
-        frame += 48_000;
+        mixer.render(&mut block);
+        let left: Vec<f32> = block.chunks_exact(2).map(|f| f[0]).collect();
+        chime_onsets(&left, frame, &mut detector, &mut found);
+        frame += 64;
+        // The clock moves on by exactly the samples played: no jump.
+        let now = mixer.session_frames();
+        assert_eq!(now, last_session + 64, "the clock jumped at frame {frame}");
+        last_session = now;
     }
-
-    let expected: Vec<i64> = schedule
-        .changes()
-        .filter(|&t| t >= CHIME_LEAD)
-        .map(|t| (t - CHIME_LEAD) as i64)
+    // The n-th sample out is session time n: the limiter's look-ahead is
+    // taken out of the clock.
+    let heard: Vec<f64> = found
+        .iter()
+        .map(|&f| micros_from_frames(f, SAMPLE_RATE_HZ) as f64 / 1e6)
         .collect();
     assert_eq!(
-        found.len(),
+        heard.len(),
         expected.len(),
-        "one chime heard per phase change"
+        "chimes at {heard:?}, expected before {expected:?}"
     );
-    let errors_ms: Vec<f64> = found
-        .iter()
-        .zip(&expected)
-        .map(|(&frame, &want)| {
-            (micros_from_frames(frame, SAMPLE_RATE_HZ) as i64 - want) as f64 / 1000.0
-        })
-        .collect();
-    let mean = |e: &[f64]| e.iter().map(|x| x.abs()).sum::<f64>() / e.len() as f64;
-    let worst = errors_ms.iter().fold(0.0f64, |m, e| m.max(e.abs()));
-    let tenth = errors_ms.len() / 10;
-    let (early, late) = (
-        mean(&errors_ms[..tenth]),
-        mean(&errors_ms[errors_ms.len() - tenth..]),
+    for (got, want) in heard.iter().zip(&expected) {
+        assert!(
+            (got - (want - lead)).abs() < 0.003,
+            "a chime at {got:.4} s; expected {:.4} s (before the change at {want} s)",
+            want - lead
+        );
+    }
+}
+
+/// Counts heap allocations and frees made on the current thread.
+pub fn counted<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let before = crate::allocations_here();
+    let value = f();
+    (value, crate::allocations_here() - before)
+}
+
+#[test]
+fn the_mix_never_allocates_or_frees_while_it_plays_whatever_it_is_sent() {
+    let lake = load_scene(&crate::common::scenes_dir().join("lake_dusk.ron"));
+    let forest = load_scene(&crate::common::scenes_dir().join("forest_clearing.ron"));
+    let resonance = Guide::rhythm_only(Rhythm::resonance(), None, 5.0);
+    let boxed = Guide::rhythm_only(Rhythm::box_breathing(), None, 5.0);
+    let (app, mix) = ends();
+    let mut mixer = Mixer::new(
+        &scene_sounds(&lake),
+        Some(resonance.schedule.clone()),
+        MixSettings::default(),
+        seated_listener(&lake),
+    )
+    .with_ends(mix);
+    let mut out = vec![0.0f32; frames(0.01) * 2];
+    // Ten seconds at a time, 10 ms per call as an output asks.
+    let mut play = |mixer: &mut Mixer, seconds: f64| {
+        let calls = (seconds / 0.01) as usize;
+        let ((), touched) = counted(|| {
+            for _ in 0..calls {
+                mixer.render(&mut out);
+            }
+        });
+        touched
+    };
+    // The first blocks may set up what they need; after that, nothing.
+    play(&mut mixer, 1.0);
+    let mut touched = play(&mut mixer, 5.0);
+    let turning = seated_listener(&lake);
+    for step in 0..50 {
+        let mut listener = turning;
+        listener.forward = [(step as f32 * 0.1).sin(), 0.0, -(step as f32 * 0.1).cos()];
+        app.listener.put(listener);
+        touched += play(&mut mixer, 0.1);
+    }
+    let sent = [
+        Command::Nature(Bed::new(&scene_sounds(&forest))),
+        Command::Guide(GuideChange {
+            schedule: Some(Arc::clone(&boxed.schedule)),
+            origin: micros_from_s(12.0),
+        }),
+        Command::Settings(MixSettings {
+            master: 0.5,
+            mono: true,
+            tone: true,
+            ..MixSettings::default()
+        }),
+        Command::Pause,
+        Command::Resume,
+        Command::Nature(Bed::new(&scene_sounds(&lake))),
+        Command::Guide(GuideChange {
+            schedule: None,
+            origin: micros_from_s(30.0),
+        }),
+        Command::Stop,
+    ];
+    let mut freed = 0;
+    for command in sent {
+        app.commands.try_send(command).expect("room in the queue");
+        touched += play(&mut mixer, 4.0);
+        // What the mix is done with comes back, and is freed here.
+        while let Ok(garbage) = app.garbage.try_recv() {
+            assert!(matches!(garbage, Garbage::Bed(_) | Garbage::Schedule(_)));
+            freed += 1;
+        }
+    }
+    assert_eq!(
+        touched, 0,
+        "the mix allocated or freed {touched} times while playing"
     );
-    println!(
-        "{} chimes over {:.0} min: mean error {:.3} ms, worst {worst:.3} ms; first tenth {early:.3} ms, last tenth {late:.3} ms",
-        found.len(),
-        schedule.length() as f64 / 60e6,
-        mean(&errors_ms)
-    );
-    assert!(mean(&errors_ms) < 2.0, "mean error {} ms", mean(&errors_ms));
-    assert!(worst < 5.0, "worst error {worst} ms");
-    assert!(
-        (late - early).abs() < 0.5,
-        "the error grew from {early} ms to {late} ms"
-    );
+    assert!(mixer.is_stopped());
+    // Two scenes' sounds and two schedules came back to be freed.
+    assert_eq!(freed, 4, "{freed} things came back");
 }

@@ -1,12 +1,6 @@
 //! The command line, run as a user runs it.
 
-use std::process::Command;
-
-use crate::common::{scenes_dir, scratch, shipped_scenes};
-
-fn stillpoint() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_stillpoint"))
-}
+use crate::common::{scenes_dir, scratch, shipped_scenes, stillpoint};
 
 #[test]
 fn help_names_every_subcommand() {
@@ -241,4 +235,105 @@ fn asked_for_the_headset_when_none_answers_it_says_why_and_exits_3() {
         lines[0].starts_with("stillpoint: no headset: ") && lines[0].contains("no OpenXR runtime"),
         "{stderr}"
     );
+}
+
+/// Runs `command` and returns its exit status and the most memory it held
+/// at once (its peak resident set), in bytes.
+fn peak_memory(mut command: std::process::Command) -> (i32, u64) {
+    let child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("stillpoint runs");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data that `wait4` fills in, and the child is
+    // waited for here only (its `Child` is never waited on).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4 failed");
+    std::mem::forget(child);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    // Linux gives the peak in kilobytes.
+    (code, usage.ru_maxrss as u64 * 1024)
+}
+
+#[test]
+fn render_audio_streams_so_a_long_render_takes_no_more_memory_than_a_short_one() {
+    let dir = scratch("render-audio-memory");
+    let render = |seconds: &str| {
+        let mut command = stillpoint();
+        command
+            .arg("render-audio")
+            .arg("--scene")
+            .arg(scenes_dir().join("beach_sunset.ron"))
+            .args(["--seconds", seconds, "--out"])
+            .arg(dir.join(format!("{seconds}.wav")));
+        let (code, peak) = peak_memory(command);
+        assert_eq!(code, 0, "render-audio of {seconds} s failed");
+        peak
+    };
+    let short = render("20");
+    // Ten minutes of stereo float sound is 230 MB: held whole, it would
+    // show in the peak.
+    let long = render("600");
+    println!(
+        "render-audio peak memory: 20 s {:.1} MB, 600 s {:.1} MB",
+        short as f64 / 1e6,
+        long as f64 / 1e6
+    );
+    assert!(
+        long < short + 16_000_000,
+        "600 s took {long} bytes at its peak, 20 s took {short}"
+    );
+    let written = std::fs::metadata(dir.join("600.wav")).unwrap().len();
+    assert_eq!(
+        written,
+        600 * 48_000 * 2 * 4 + 58,
+        "the whole render was written"
+    );
+}
+
+#[test]
+fn endless_or_oversized_files_are_refused_before_they_are_parsed() {
+    // `/dev/zero` never ends: read whole, it would fill the memory.
+    let dir = scratch("endless");
+    std::fs::create_dir_all(dir.join("sessions")).unwrap();
+    let session = dir.join("sessions").join("endless.ron");
+    std::os::unix::fs::symlink("/dev/zero", &session).unwrap();
+    let out = stillpoint()
+        .arg("validate")
+        .arg("/dev/zero")
+        .arg(&session)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("/dev/zero:1:1: the file is larger than 1048576 bytes"),
+        "{err}"
+    );
+    assert!(
+        err.contains("endless.ron:1:1: the file is larger than"),
+        "{err}"
+    );
+    // A settings file that never ends: the defaults are used, and why is
+    // said.
+    let out = stillpoint()
+        .arg("scenes")
+        .env("STILLPOINT_SETTINGS", "/dev/zero")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("/dev/zero:1:1: the file is larger than"),
+        "{err}"
+    );
+    assert!(err.contains("using the default settings"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Lake at dusk"));
 }

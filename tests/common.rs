@@ -1,6 +1,17 @@
 //! Helpers shared by the test modules.
+//!
+//! Tests are hermetic: every command they start runs with its own empty
+//! config and data folders (never the person's settings), and in-process
+//! apps read no settings at all.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use stillpoint::breath::Guide;
+use stillpoint::scene::CurrentScene;
+use stillpoint::state::{AppState, Intent, Lifecycle, Listening, Presentation};
 
 /// The shipped scenes folder.
 pub fn scenes_dir() -> PathBuf {
@@ -42,4 +53,179 @@ pub fn fixture(name: &str) -> PathBuf {
         .join("tests")
         .join("fixtures")
         .join(name)
+}
+
+/// The `stillpoint` command, with a home of its own: empty config and data
+/// folders, no settings file, no headset runtime.
+pub fn stillpoint() -> Command {
+    let home = std::env::temp_dir().join(format!("stillpoint-test-home-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(home.join("config"));
+    let _ = std::fs::create_dir_all(home.join("data"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_stillpoint"));
+    command
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("STILLPOINT_SETTINGS", home.join("config").join("none.ron"))
+        .env("XR_RUNTIME_JSON", "/nonexistent/openxr_runtime.json")
+        .env_remove("STILLPOINT_SCENES");
+    command
+}
+
+/// A scratch folder holding the shipped scene `shipped` under the name
+/// `as_name`, with the lake beside it (the other scenes name it as their
+/// safe place) and the sessions. Returns the folder and the scene's text.
+pub fn scene_folder(test: &str, shipped: &str, as_name: &str) -> (PathBuf, String) {
+    let dir = scratch(test);
+    std::fs::copy(
+        scenes_dir().join("lake_dusk.ron"),
+        dir.join("lake_dusk.ron"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("sessions")).unwrap();
+    for entry in std::fs::read_dir(scenes_dir().join("sessions")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join("sessions").join(path.file_name().unwrap())).unwrap();
+    }
+    let text = std::fs::read_to_string(scenes_dir().join(shipped)).unwrap();
+    std::fs::write(dir.join(as_name), &text).unwrap();
+    (dir, text)
+}
+
+/// Everything that happened, as the app said it.
+#[derive(Resource, Default, Debug)]
+pub struct Heard(pub Vec<Lifecycle>);
+
+fn listen(mut heard: MessageReader<Lifecycle>, mut all: ResMut<Heard>) {
+    all.0.extend(heard.read().cloned());
+}
+
+/// The whole app (every plugin, the same list the app uses) on a bare Bevy
+/// with no window, GPU or sound, in the scene `file` of `folder`, each
+/// update `frame` of time; `guide` runs from the start.
+pub fn app_on(folder: &Path, file: &str, frame: Duration, guide: Option<Guide>) -> App {
+    app_with(folder, file, frame, guide, Presentation::Desktop, false)
+}
+
+/// [`app_on`] with a choice of presentation, and of watching the files.
+pub fn app_with(
+    folder: &Path,
+    file: &str,
+    frame: Duration,
+    guide: Option<Guide>,
+    presentation: Presentation,
+    watch: bool,
+) -> App {
+    let mut app = stillpoint::bare_app(folder, frame, watch);
+    app.insert_resource(AppState::new(
+        file,
+        guide,
+        Listening::default(),
+        presentation,
+    ))
+    .insert_resource(CurrentScene::new(file));
+    stillpoint::plugins(&mut app);
+    listen_to(&mut app);
+    app
+}
+
+/// Keeps everything `app` says, for [`heard`].
+pub fn listen_to(app: &mut App) {
+    app.init_resource::<Heard>().add_systems(Last, listen);
+}
+
+/// Updates until `done` holds, for at most `limit` of real time.
+pub fn update_until(app: &mut App, limit: Duration, done: impl Fn(&World) -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        app.update();
+        if done(app.world()) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    false
+}
+
+/// How many scenes have been shown.
+pub fn generation(world: &World) -> u32 {
+    world.resource::<CurrentScene>().generation
+}
+
+/// Sends an intent, as any input would.
+pub fn ask(app: &mut App, intent: Intent) {
+    app.world_mut().write_message(intent);
+}
+
+/// What the app has said so far.
+pub fn heard(app: &App) -> &[Lifecycle] {
+    &app.world().resource::<Heard>().0
+}
+
+/// Presses and releases a key over two frames, as a person does.
+pub fn press(app: &mut App, key: KeyCode) {
+    use bevy::input::ButtonState;
+    use bevy::input::keyboard::{Key, KeyboardInput};
+    for state in [ButtonState::Pressed, ButtonState::Released] {
+        app.world_mut().write_message(KeyboardInput {
+            key_code: key,
+            logical_key: Key::Unidentified(bevy::input::keyboard::NativeKey::Unidentified),
+            state,
+            text: None,
+            repeat: false,
+            window: Entity::PLACEHOLDER,
+        });
+        app.update();
+    }
+}
+
+/// Finds chime onsets in one channel of sound starting at frame
+/// `first_frame`: the first sample of each sharp rise, where the signal
+/// climbs above twice the loudest of the 10 ms before it (2 to 12 ms back:
+/// the tail of the last chime) and above an absolute floor; one per half
+/// second. Keeps its memory in `detector`, so a long sound can be fed in
+/// pieces.
+pub fn chime_onsets(
+    samples: &[f32],
+    first_frame: u64,
+    detector: &mut Onsets,
+    found: &mut Vec<u64>,
+) {
+    const BLOCK: usize = 48;
+    for (i, &x) in samples.iter().enumerate() {
+        let frame = first_frame + i as u64;
+        let level = x.abs();
+        if frame >= detector.quiet_until {
+            // The loudest of the 1 ms blocks from 12 ms to 2 ms ago.
+            let before = detector
+                .peaks
+                .iter()
+                .rev()
+                .skip(2)
+                .take(10)
+                .fold(0.0f32, |m, &p| m.max(p));
+            if level > 1e-4 && level > 2.0 * before {
+                found.push(frame);
+                detector.quiet_until = frame + 24_000;
+            }
+        }
+        detector.block_peak = detector.block_peak.max(level);
+        detector.in_block += 1;
+        if detector.in_block == BLOCK {
+            if detector.peaks.len() == 12 {
+                detector.peaks.remove(0);
+            }
+            detector.peaks.push(detector.block_peak);
+            detector.block_peak = 0.0;
+            detector.in_block = 0;
+        }
+    }
+}
+
+/// The memory of [`chime_onsets`].
+#[derive(Default)]
+pub struct Onsets {
+    peaks: Vec<f32>,
+    block_peak: f32,
+    in_block: usize,
+    quiet_until: u64,
 }

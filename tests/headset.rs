@@ -66,24 +66,47 @@ fn xr_run(actions: &[&str], args: &[&str]) -> Run {
     }
 }
 
-/// One `headset report:` line.
-#[derive(Debug, Clone, Copy)]
+/// One `headset report:` line, written from the app's snapshot.
+#[derive(Debug, Clone)]
 struct Report {
+    /// When it was written, seconds since midnight (the log's own clock).
+    wall: f64,
     submitted: u64,
     focused: bool,
+    /// "window" or "headset".
+    view: String,
+    flow: String,
+    paused: String,
+    /// The session's time, seconds (pauses not counted).
+    session: f64,
+    /// Time into the guided session, seconds.
+    guide: f64,
+    phase: String,
     head: [f32; 3],
     head_yaw: f32,
     listener: [f32; 3],
     listener_yaw: f32,
-    pacer: f64,
-    audio: f64,
+}
+
+/// The time of a log line, seconds since midnight, from its timestamp
+/// (`2026-12-02T18:27:26.417613Z`).
+fn wall_clock(line: &str) -> Option<f64> {
+    let at = line.find('T')?;
+    let clock = line.get(at + 1..at + 16)?;
+    let h: f64 = clock.get(0..2)?.parse().ok()?;
+    let m: f64 = clock.get(3..5)?.parse().ok()?;
+    let s: f64 = clock.get(6..15)?.parse().ok()?;
+    Some(h * 3600.0 + m * 60.0 + s)
 }
 
 fn reports(output: &str) -> Vec<Report> {
     output
         .lines()
-        .filter_map(|line| line.split_once("headset report: ").map(|(_, r)| r))
-        .map(|r| {
+        .filter_map(|line| {
+            let (head, report) = line.split_once("headset report: ")?;
+            Some((wall_clock(head)?, report))
+        })
+        .map(|(wall, r)| {
             let w: Vec<&str> = r.split_whitespace().collect();
             let after = |key: &str, n: usize| -> &str {
                 let i = w.iter().position(|x| *x == key).expect(key);
@@ -91,14 +114,19 @@ fn reports(output: &str) -> Vec<Report> {
             };
             let f = |key: &str, n: usize| after(key, n).parse::<f32>().expect(key);
             Report {
+                wall,
                 submitted: after("submitted", 1).parse().expect("submitted"),
                 focused: after("focused", 1) == "true",
+                view: after("view", 1).to_owned(),
+                flow: after("flow", 1).to_owned(),
+                paused: after("paused", 1).to_owned(),
+                session: f64::from(f("session", 1)),
+                guide: f64::from(f("guide", 1)),
+                phase: after("phase", 1).to_owned(),
                 head: [f("head", 1), f("head", 2), f("head", 3)],
                 head_yaw: f("head", 5),
                 listener: [f("listener", 1), f("listener", 2), f("listener", 3)],
                 listener_yaw: f("listener", 5),
-                pacer: f64::from(f("pacer", 1)),
-                audio: f64::from(f("audio", 1)),
             }
         })
         .collect()
@@ -168,21 +196,38 @@ fn in_the_simulated_headset_the_session_runs_focused_follows_the_head_and_exits_
         );
     }
 
-    // The pacer advances with the audio clock, behind it by the output's
-    // delay only.
-    let first = focused[0];
-    let end = focused[focused.len() - 1];
+    // The session's clock keeps real time while the headset is focused and
+    // running (the silent output plays in real time), as the log's own
+    // clock measures it.
+    let running: Vec<&Report> = focused
+        .iter()
+        .copied()
+        .filter(|r| r.flow == "Running" && r.view == "headset")
+        .collect();
+    let (first, end) = (running[0], running[running.len() - 1]);
+    let wall = end.wall - first.wall;
+    let moved = end.session - first.session;
+    assert!(wall > 20.0, "only {wall} s of focused reports");
     assert!(
-        end.pacer - first.pacer > 10.0,
-        "the pacer stood still: {first:?} {end:?}"
+        (moved / wall - 1.0).abs() < 0.05,
+        "the session moved {moved:.2} s in {wall:.2} s of wall time"
     );
-    for r in &focused {
-        let behind = r.audio - r.pacer;
-        assert!(
-            (0.0..0.3).contains(&behind),
-            "pacer {behind} s behind: {r:?}"
-        );
+    // The pacer's phase is the rhythm's: resonance, 4 s in and 6 s out
+    // from the first breath. Reports within 50 ms of a change are left out.
+    let mut checked = 0;
+    for r in &running {
+        let into = r.guide % 10.0;
+        if into.min((into - 4.0).abs()).min(10.0 - into) < 0.05 {
+            continue;
+        }
+        let want = if into < 4.0 { "inhale" } else { "exhale" };
+        assert_eq!(r.phase, want, "at {:.3} s into the rhythm: {r:?}", r.guide);
+        checked += 1;
     }
+    assert!(
+        checked >= 10,
+        "only {checked} reports checked against the rhythm"
+    );
     assert!(
         out.contains("closing after 90 s, as asked") && out.contains("headset: closing after"),
         "did not close as asked:\n{tail}"
@@ -256,31 +301,64 @@ fn losing_focus_pauses_and_a_stopped_runtime_falls_back_to_the_window() {
     assert!(!out.contains("panicked"), "{tail}");
 
     let reports = reports(out);
-    let index_at = |byte: usize| out[..byte].matches("headset report:").count();
-    // While another app has the focus, the session stands still.
-    let unfocused = &reports[index_at(paused)..index_at(resumed)];
-    let still: Vec<f64> = unfocused.iter().skip(1).map(|r| r.pacer).collect();
+    let line_clock = |byte: usize| {
+        let start = out[..byte].rfind('\n').map_or(0, |i| i + 1);
+        wall_clock(&out[start..byte]).expect("a timestamped line")
+    };
+    let (paused_at, resumed_at, fell_back_at) = (
+        line_clock(paused),
+        line_clock(resumed),
+        line_clock(fell_back),
+    );
+    // While another app has the focus, the session stands still, paused
+    // for the headset (after the sound's 1.5 s fade out).
+    let still: Vec<&Report> = reports
+        .iter()
+        .filter(|r| r.wall > paused_at + 2.5 && r.wall < resumed_at)
+        .collect();
     assert!(still.len() >= 2, "too few reports while paused: {still:?}");
     assert!(
-        still.windows(2).all(|w| w[0] == w[1]),
+        still
+            .iter()
+            .all(|r| r.session == still[0].session && r.flow == "Paused"),
         "the session moved while another app had the focus: {still:?}"
     );
-    // In the window, the session keeps its place: it stands where the
-    // headset left it (after the pause's fade), and stays there.
-    let in_headset = &reports[..index_at(fell_back)];
-    let last_in_headset = in_headset.last().expect("reports in the headset");
-    let after = &reports[index_at(fell_back)..];
-    assert!(after.len() >= 3, "too few reports from the window:\n{tail}");
-    let held = after[after.len() - 1].pacer;
+    assert!(still.iter().all(|r| r.paused == "headset"), "{still:?}");
+    // Focused again, it runs on.
+    let again: Vec<&Report> = reports
+        .iter()
+        .filter(|r| r.wall > resumed_at + 0.5 && r.wall < fell_back_at)
+        .collect();
     assert!(
-        after[1..].iter().all(|r| r.pacer == held),
+        again
+            .iter()
+            .any(|r| r.flow == "Running" && r.session > still[0].session + 1.0),
+        "the session did not go on after the focus came back: {again:?}"
+    );
+    // In the window, the session keeps its place: it stands where the
+    // headset left it (after the pause's fade), paused for the person, and
+    // stays there.
+    let last_in_headset = reports
+        .iter()
+        .rfind(|r| r.wall < fell_back_at)
+        .expect("reports in the headset");
+    let after: Vec<&Report> = reports
+        .iter()
+        .filter(|r| r.wall > fell_back_at + 2.5)
+        .collect();
+    assert!(after.len() >= 3, "too few reports from the window:\n{tail}");
+    let held = after[0].session;
+    assert!(
+        after
+            .iter()
+            .all(|r| r.session == held && r.view == "window" && r.paused == "person"),
         "the paused session moved in the window: {after:?}"
     );
-    let moved = held - last_in_headset.pacer;
+    let moved = held - last_in_headset.session;
     assert!(
         (0.0..4.0).contains(&moved),
         "the session lost its place: {} in the headset, {held} in the window",
-        last_in_headset.pacer
+        last_in_headset.session
     );
     assert!(!after[after.len() - 1].focused);
 }

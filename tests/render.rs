@@ -1,20 +1,20 @@
 //! Real frames: every shipped scene rendered offscreen by `stillpoint
 //! screenshot` (on the CPU with lavapipe where there is no GPU), saved under
 //! `target/test-output/render/` for people to look at, and checked pixel by
-//! pixel.
+//! pixel; and the picture's phase changes, found frame by frame through the
+//! same offscreen path, against the chimes heard in the sound over an hour.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use image::RgbImage;
 
-use crate::common::{output_dir, scenes_dir};
+use crate::common::{output_dir, scenes_dir, stillpoint};
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 360;
 
 fn screenshot(scene: &Path, out: &Path, at: f64) -> RgbImage {
-    let status = Command::new(env!("CARGO_BIN_EXE_stillpoint"))
+    let status = stillpoint()
         .args([
             "screenshot",
             "--width",
@@ -287,7 +287,7 @@ fn frame_sequence(scene: &Path, name: &str, at: f64, frames: u32, every: f64) ->
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("frame.png");
-    let status = Command::new(env!("CARGO_BIN_EXE_stillpoint"))
+    let status = stillpoint()
         .args(["screenshot", "--width", "256", "--height", "144"])
         .args(["--at", &at.to_string(), "--every", &every.to_string()])
         .args(["--frames", &frames.to_string()])
@@ -360,7 +360,7 @@ fn the_orb_is_larger_at_full_inhale_than_at_full_exhale() {
     let lake = scenes_dir().join("lake_dusk.ron");
     let shot = |at: f64, name: &str| {
         let out = dir.join(name);
-        let status = Command::new(env!("CARGO_BIN_EXE_stillpoint"))
+        let status = stillpoint()
             .args(["screenshot", "--width", "640", "--height", "360"])
             .args(["--rhythm", "4,0,6,0", "--at", &at.to_string()])
             .arg("--scene")
@@ -411,7 +411,7 @@ fn without_a_sound_card_or_a_headset_the_app_runs_in_a_window_and_says_each_once
         .map_or(true, |cards| cards.contains("no soundcards"));
     // No headset answers: a runtime file that does not exist means none,
     // even where an OpenXR loader is installed.
-    let output = Command::new(env!("CARGO_BIN_EXE_stillpoint"))
+    let output = stillpoint()
         .args(["--quit-after", "6"])
         .env("RUST_LOG", "warn")
         .env("XR_RUNTIME_JSON", "/nonexistent/openxr_runtime.json")
@@ -434,7 +434,7 @@ fn without_a_sound_card_or_a_headset_the_app_runs_in_a_window_and_says_each_once
 
     // Asked for the desktop, it never asks for a headset, so has nothing
     // to say about one.
-    let output = Command::new(env!("CARGO_BIN_EXE_stillpoint"))
+    let output = stillpoint()
         .args(["--desktop", "--quit-after", "3"])
         .env("RUST_LOG", "warn")
         .output()
@@ -444,5 +444,362 @@ fn without_a_sound_card_or_a_headset_the_app_runs_in_a_window_and_says_each_once
     assert!(
         !stderr.contains("OpenXR") && !stderr.contains("headset"),
         "--desktop spoke of the headset:\n{stderr}"
+    );
+}
+
+/// The rhythm of the sync test, in seconds: in, hold, out. Each breath is
+/// 12 s, so an hour is 300 breaths and 900 changes.
+const SYNC_RHYTHM: (f64, f64, f64) = (4.0, 2.0, 6.0);
+
+/// The session file of the sync test: that rhythm, held for an hour.
+fn sync_session(dir: &Path) -> PathBuf {
+    let (inhale, hold, exhale) = SYNC_RHYTHM;
+    let path = dir.join("sessions").join("hour.ron");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "(\n    title: \"An hour\",\n    minutes: 60,\n    rhythm: Custom(inhale_s: {inhale}, hold_in_s: {hold}, exhale_s: {exhale}),\n)\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Every moment the rhythm's numbers say the phase changes, microseconds:
+/// the end of each breath in, hold and breath out, for an hour.
+fn sync_changes() -> Vec<u64> {
+    let (inhale, hold, exhale) = SYNC_RHYTHM;
+    let breath = inhale + hold + exhale;
+    let breaths = (3600.0 / breath) as u64;
+    (0..breaths)
+        .flat_map(|n| {
+            let start = n as f64 * breath;
+            [start + inhale, start + inhale + hold, start + breath]
+        })
+        .map(|t| (t * 1e6).round() as u64)
+        .collect()
+}
+
+/// The app as `stillpoint screenshot` builds it, in this process: the sync
+/// meadow, offscreen at 640x360, the clocks set by hand.
+fn offscreen_app(session: &Path) -> bevy::prelude::App {
+    use stillpoint::breath::Guide;
+    use stillpoint::breath::session::load_session;
+    let guide = Guide::from_file(&load_session(session).expect("valid session"), None)
+        .expect("room to hold");
+    let launch = stillpoint::Launch {
+        scene: crate::common::fixture("sync_meadow.ron"),
+        output: stillpoint::Output::Offscreen {
+            width: WIDTH,
+            height: HEIGHT,
+        },
+        quit_after: None,
+        frozen_at: Some(0.0),
+        hints: false,
+        guide: Some(guide),
+        settings: stillpoint::settings::Settings::default(),
+        silent: true,
+        headset: None,
+    };
+    let mut app = stillpoint::build_app(&launch).expect("the app builds");
+    app.finish();
+    app.cleanup();
+    let start = std::time::Instant::now();
+    while app
+        .world()
+        .resource::<stillpoint::scene::CurrentScene>()
+        .generation
+        == 0
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(120),
+            "the meadow never appeared"
+        );
+        app.update();
+    }
+    // Shaders and the first frames' one-off work settle.
+    for _ in 0..6 {
+        app.update();
+    }
+    app
+}
+
+/// Frames asked for at set clocks and read back through the offscreen
+/// target, as `stillpoint screenshot` does. A frame comes back a few updates
+/// after it is drawn, so several are kept in flight: each update draws one.
+struct Prober {
+    back: std::sync::Arc<std::sync::Mutex<Vec<(usize, RgbImage)>>>,
+    asked: usize,
+}
+
+impl Prober {
+    fn new() -> Self {
+        Self {
+            back: Default::default(),
+            asked: 0,
+        }
+    }
+
+    /// Draws the frame the picture shows when the sound leaving the app is
+    /// at `heard` (microseconds), with `latency` still on its way to the
+    /// ears; its number, to find it among [`Prober::update`]'s results.
+    fn ask(&mut self, app: &mut bevy::prelude::App, heard: u64, latency: u64) -> usize {
+        use bevy::prelude::*;
+        use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+        {
+            let mut clock = app
+                .world_mut()
+                .resource_mut::<stillpoint::state::SessionClock>();
+            clock.heard = heard;
+            clock.latency = latency;
+        }
+        let target = app
+            .world()
+            .resource::<stillpoint::capture::OffscreenImage>()
+            .0
+            .clone();
+        let id = self.asked;
+        self.asked += 1;
+        let back = std::sync::Arc::clone(&self.back);
+        app.world_mut().spawn(Screenshot::image(target)).observe(
+            move |captured: On<ScreenshotCaptured>| {
+                let image = captured
+                    .image
+                    .clone()
+                    .try_into_dynamic()
+                    .expect("a readable frame")
+                    .to_rgb8();
+                back.lock().unwrap().push((id, image));
+            },
+        );
+        self.update(app);
+        id
+    }
+
+    fn update(&mut self, app: &mut bevy::prelude::App) {
+        app.update();
+    }
+
+    /// The frames that have come back since the last call.
+    fn take(&mut self) -> Vec<(usize, RgbImage)> {
+        std::mem::take(&mut *self.back.lock().unwrap())
+    }
+}
+
+/// Finding one change in the picture by halving an interval of the clock.
+struct Bisection {
+    index: usize,
+    latency: u64,
+    lo: u64,
+    hi: u64,
+    before: Option<RgbImage>,
+    after: Option<RgbImage>,
+    waiting: Option<(usize, u64)>,
+}
+
+impl Bisection {
+    fn done(&self) -> bool {
+        self.before.is_some() && self.after.is_some() && self.hi - self.lo <= 100
+    }
+
+    /// The next clock to look at, if this one is not waiting or done.
+    fn next(&self) -> Option<u64> {
+        if self.waiting.is_some() {
+            return None;
+        }
+        match (&self.before, &self.after) {
+            (None, _) => Some(self.lo),
+            (_, None) => Some(self.hi),
+            _ if self.done() => None,
+            _ => Some((self.lo + self.hi) / 2),
+        }
+    }
+
+    fn seen(&mut self, at: u64, frame: RgbImage) {
+        self.waiting = None;
+        match (&self.before, &self.after) {
+            (None, _) => self.before = Some(frame),
+            (_, None) => self.after = Some(frame),
+            (Some(before), Some(after)) => {
+                if caption_difference(&frame, before) < caption_difference(&frame, after) {
+                    self.lo = at;
+                } else {
+                    self.hi = at;
+                }
+            }
+        }
+    }
+}
+
+/// How different two frames are in the caption's band (under the pacer).
+fn caption_difference(a: &RgbImage, b: &RgbImage) -> u64 {
+    let (y0, y1) = (HEIGHT * 3 / 4, HEIGHT - 8);
+    let mut total = 0;
+    for y in y0..y1 {
+        for x in WIDTH / 6..WIDTH * 5 / 6 {
+            let (p, q) = (a.get_pixel(x, y), b.get_pixel(x, y));
+            total += (0..3).map(|c| u64::from(p[c].abs_diff(q[c]))).sum::<u64>();
+        }
+    }
+    total
+}
+
+#[test]
+fn over_an_hour_the_picture_changes_phase_where_the_sound_chimes() {
+    use stillpoint::audio::engine::{CHIME_LEAD, MixSettings, Mixer};
+    use stillpoint::audio::spatial::Listener;
+    use stillpoint::breath::Guide;
+    use stillpoint::breath::schedule::micros_from_frames;
+    use stillpoint::breath::session::load_session;
+    use stillpoint::clock::SAMPLE_RATE_HZ;
+
+    let dir = crate::common::scratch("sync");
+    let session = sync_session(&dir);
+    let changes = sync_changes();
+    assert_eq!(changes.len(), 900);
+
+    // The sound: the session rendered offline, the chime alone, and every
+    // onset found in it.
+    let guide = Guide::from_file(&load_session(&session).unwrap(), None).unwrap();
+    let settings = MixSettings {
+        nature: 0.0,
+        swell: false,
+        tone: false,
+        ..MixSettings::default()
+    };
+    let mut mixer = Mixer::new(
+        &[],
+        Some(guide.schedule.clone()),
+        settings,
+        Listener::from_yaw([0.0; 3], 0.0),
+    );
+    let mut chunk = vec![0.0f32; 48_000 * 2];
+    let mut left = vec![0.0f32; 48_000];
+    let mut onsets = vec![];
+    let mut detector = crate::common::Onsets::default();
+    let mut frame = 0u64;
+    while frame < 3_601 * u64::from(SAMPLE_RATE_HZ) {
+        mixer.render(&mut chunk);
+        for (l, pair) in left.iter_mut().zip(chunk.chunks_exact(2)) {
+            *l = pair[0];
+        }
+        crate::common::chime_onsets(&left, frame, &mut detector, &mut onsets);
+        frame += 48_000;
+    }
+    let heard_at: Vec<u64> = onsets
+        .iter()
+        .map(|&f| micros_from_frames(f, SAMPLE_RATE_HZ))
+        .collect();
+    assert_eq!(heard_at.len(), changes.len(), "one chime per change");
+    let sound_errors_ms: Vec<f64> = heard_at
+        .iter()
+        .zip(&changes)
+        .map(|(&at, &change)| (at as f64 - (change - CHIME_LEAD) as f64) / 1000.0)
+        .collect();
+
+    // The picture: for changes spread through the hour, the moment the
+    // caption's pixels change, found by halving the interval between a
+    // frame half a second before and one half a second after. Half of
+    // them with an output latency set: the picture then waits for the sound
+    // on its way to the ears.
+    let mut app = offscreen_app(&session);
+    let out = output_dir("sync");
+    let mut searches: Vec<Bisection> = (0..changes.len())
+        .step_by(75)
+        .enumerate()
+        .map(|(n, index)| {
+            let latency = if n % 2 == 0 { 0 } else { 180_000 };
+            Bisection {
+                index,
+                latency,
+                lo: changes[index] + latency - 500_000,
+                hi: changes[index] + latency + 500_000,
+                before: None,
+                after: None,
+                waiting: None,
+            }
+        })
+        .collect();
+    let mut prober = Prober::new();
+    let mut updates = 0;
+    while !searches.iter().all(Bisection::done) {
+        assert!(updates < 2_000, "the search does not end");
+        updates += 1;
+        // One frame asked for per update, taking turns.
+        let turn = searches.iter().position(|s| s.next().is_some());
+        match turn {
+            Some(k) => {
+                let at = searches[k].next().unwrap();
+                let id = prober.ask(&mut app, at, searches[k].latency);
+                searches[k].waiting = Some((id, at));
+            }
+            None => prober.update(&mut app),
+        }
+        for (id, frame) in prober.take() {
+            let search = searches
+                .iter_mut()
+                .find(|s| s.waiting.is_some_and(|(w, _)| w == id))
+                .expect("a frame that was asked for");
+            let at = search.waiting.unwrap().1;
+            search.seen(at, frame);
+        }
+    }
+    println!("found {} changes in {updates} frames", searches.len());
+    let mut picture_vs_sound_ms = vec![];
+    for search in &searches {
+        let (before, after) = (
+            search.before.as_ref().unwrap(),
+            search.after.as_ref().unwrap(),
+        );
+        let apart = caption_difference(before, after);
+        assert!(
+            apart > 1_000,
+            "the caption did not change at change {} ({apart})",
+            search.index
+        );
+        if search.index == 0 {
+            before.save(out.join("before-change.png")).unwrap();
+            after.save(out.join("after-change.png")).unwrap();
+        }
+        // Where the picture changed, as the ears hear it, against where the
+        // sound's chime says the change is (its onset plus its lead).
+        let seen = search.hi - search.latency;
+        let heard = heard_at[search.index] + CHIME_LEAD;
+        picture_vs_sound_ms.push((seen as f64 - heard as f64) / 1000.0);
+        let change = changes[search.index];
+        assert!(
+            seen.abs_diff(change) <= 200,
+            "change {}: the picture changed at {seen} µs, the rhythm says {change} µs",
+            search.index
+        );
+    }
+    let mean = |e: &[f64]| e.iter().map(|x| x.abs()).sum::<f64>() / e.len() as f64;
+    let worst = |e: &[f64]| e.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    println!(
+        "sound against the rhythm: {} chimes over an hour, mean error {:.3} ms, worst {:.3} ms",
+        sound_errors_ms.len(),
+        mean(&sound_errors_ms),
+        worst(&sound_errors_ms)
+    );
+    println!(
+        "picture against sound: {} changes, mean {:.3} ms, worst {:.3} ms",
+        picture_vs_sound_ms.len(),
+        mean(&picture_vs_sound_ms),
+        worst(&picture_vs_sound_ms)
+    );
+    assert!(mean(&sound_errors_ms) < 2.0 && worst(&sound_errors_ms) < 5.0);
+    let tenth = sound_errors_ms.len() / 10;
+    let (early, late) = (
+        mean(&sound_errors_ms[..tenth]),
+        mean(&sound_errors_ms[sound_errors_ms.len() - tenth..]),
+    );
+    assert!(
+        (late - early).abs() < 0.5,
+        "the error grew from {early} to {late} ms"
+    );
+    assert!(
+        mean(&picture_vs_sound_ms) < 2.0 && worst(&picture_vs_sound_ms) < 5.0,
+        "{picture_vs_sound_ms:?}"
     );
 }

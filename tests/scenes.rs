@@ -2,8 +2,9 @@
 //! right place, and nothing panics on any input.
 
 use proptest::prelude::*;
+use stillpoint::diagnostics::FileErrors;
 use stillpoint::scene::blueprint::Blueprint;
-use stillpoint::scene::parse::{SceneErrors, parse_scene};
+use stillpoint::scene::parse::parse_scene;
 
 use crate::common::shipped_scenes;
 
@@ -32,6 +33,7 @@ fn every_shipped_scene_validates_and_builds() {
         })
         .unwrap_or_else(|e| panic!("{e}"));
         let blueprint = Blueprint::new(&scene);
+        assert!(blueprint.particle_count() <= 10_000);
         assert!(
             blueprint.instance_count() > 100,
             "{}: only {} plants and stones",
@@ -170,7 +172,7 @@ fn broken_scenes_report_the_line_and_column() {
             case.from
         );
         let text = original.replacen(case.from, case.to, 1);
-        let errors: SceneErrors = parse_scene("lake.ron", text.as_bytes(), &no_files)
+        let errors: FileErrors = parse_scene("lake.ron", text.as_bytes(), &no_files)
             .err()
             .unwrap_or_else(|| panic!("{}: accepted", case.name));
         let first = &errors.0[0];
@@ -194,6 +196,56 @@ fn broken_scenes_report_the_line_and_column() {
             first.column
         );
     }
+}
+
+/// The lake's text with `entries` copies of `entry` in place of its list
+/// `field` (`particles` or `scatter`).
+fn with_entries(field: &str, entry: &str, entries: usize) -> String {
+    let text = lake_text();
+    let start = text
+        .find(&format!("{field}: ["))
+        .unwrap_or_else(|| panic!("the fixture has a {field} list"));
+    let end = start + text[start..].find("\n    ],").expect("the list ends") + "\n    ],".len();
+    let list = format!("{field}: [{}\n    ],", entry.repeat(entries));
+    format!("{}{list}{}", &text[..start], &text[end..])
+}
+
+#[test]
+fn no_file_can_ask_for_entities_without_limit() {
+    let particle = "\n        (kind: Motes, count: 5000, color: (1.0, 1.0, 1.0)),";
+    // Within each entry's limit, but a hundred of them: half a million
+    // particles, each an entity moved every frame.
+    let text = with_entries("particles", particle, 100);
+    let errors = parse_scene("many.ron", text.as_bytes(), &no_files).unwrap_err();
+    let all = errors.to_string();
+    assert!(
+        all.contains("particles: 100 particle entries is too many; expected at most 16"),
+        "{all}"
+    );
+    assert!(
+        all.contains("particles: 500000 particles in all is too many; expected at most 10000"),
+        "{all}"
+    );
+    let line = text
+        .lines()
+        .position(|l| l.contains("particles: ["))
+        .unwrap()
+        + 1;
+    assert!(all.contains(&format!("many.ron:{line}:")), "{all}");
+    // Two entries of 5000 are fine.
+    let text = with_entries("particles", particle, 2);
+    assert!(parse_scene("two.ron", text.as_bytes(), &no_files).is_ok());
+
+    // Empty scatter entries still bring meshes and materials each.
+    let scatter = "\n        (kind: Rock, count: 0, color: (0.3, 0.3, 0.3)),";
+    let text = with_entries("scatter", scatter, 65);
+    let errors = parse_scene("rocks.ron", text.as_bytes(), &no_files).unwrap_err();
+    assert!(
+        errors
+            .to_string()
+            .contains("scatter: 65 scatter entries is too many; expected at most 64"),
+        "{errors}"
+    );
 }
 
 #[test]

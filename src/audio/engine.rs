@@ -7,11 +7,14 @@
 //! through [`ClockShared`], so what is heard and what is seen cannot drift
 //! apart. The count is taken after the limiter's look-ahead, so it names the
 //! sample leaving the mix, not one still inside it.
+//!
+//! **Invariant:** rendering never allocates, frees or waits. Commands come
+//! through a bounded queue, the listener through a slot the mix only tries
+//! to lock, and what the mix has finished with (a scene's sounds, a
+//! session's schedule) goes back to the app to be freed there.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
 
 use super::dsp::{SAMPLE_RATE_HZ, Smoothed, db_to_gain};
 use super::limiter::Limiter;
@@ -19,6 +22,7 @@ use super::pacer_sounds::{Chime, Swell, Tone};
 use super::spatial::{Emitter, Listener, Spatializer};
 use super::voices::{SoundKind, Voice, voice};
 use crate::breath::schedule::{Micros, Schedule, frames_from_micros, micros_from_frames};
+use crate::clock::ClockShared;
 
 /// Frames mixed at a time: 1.3 ms at 48 kHz, so commands and the published
 /// clock are never more than that behind.
@@ -50,6 +54,17 @@ const MAX_BEDS: usize = 3;
 const QUICK_FADE_S: f32 = 0.05;
 /// Most voices one scene may bring; matches the scene format's limit.
 pub const MAX_VOICES: usize = 16;
+/// Commands that can wait for the mix at once. The app sends a handful a
+/// minute; a stalled output that takes no sound fills this, and the app
+/// then keeps the rest itself.
+pub const COMMAND_QUEUE: usize = 64;
+/// Most scene sound sets and schedules the mix may hold or have queued at
+/// once; the app counts what it has sent and not had back, so the mix's
+/// way back (of this capacity) always has room.
+pub const MAX_IN_MIX: usize = 8;
+/// How fast the pacer's swell empties when a session stops: the speed of a
+/// calm 4-second breath, so it sounds like a last breath out.
+const STOP_EMPTY_PER_S: f32 = 0.25;
 
 /// What the person hears, and how loud. Volumes are linear gains from 0
 /// (silent) to 2; 1 is the calibrated default.
@@ -150,10 +165,10 @@ fn approach(value: f32, target: f32, step: f32) -> f32 {
 
 /// Messages from the app to the mix. Each takes effect at the next block.
 pub enum Command {
-    /// Where the listener's head is now.
-    Listener(Listener),
     /// Crossfade to another scene's sounds.
     Nature(Bed),
+    /// Follow another guided session (or none) from a session time on.
+    Guide(GuideChange),
     /// New volumes or sound choices; changes glide.
     Settings(MixSettings),
     /// Fade out and hold the session's place.
@@ -164,96 +179,116 @@ pub enum Command {
     Stop,
 }
 
-/// The clock the mix keeps, readable from any thread without locks.
-pub struct ClockShared {
-    session_frames: AtomicU64,
-    total_frames: AtomicU64,
-    stamp_ns: AtomicU64,
-    advancing: AtomicBool,
-    epoch: Instant,
-    /// The listener the mix last took: position, then forward, as f32 bits.
-    heard_from: [AtomicU32; 6],
+/// A new guided session for the pacer's sounds, or none.
+pub struct GuideChange {
+    /// The schedule to follow from its start; `None` stops the pacer.
+    pub schedule: Option<Arc<Schedule>>,
+    /// The session time the change takes effect, and where the schedule's
+    /// time 0 falls.
+    pub origin: Micros,
 }
 
-/// One reading of the mix's clock.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ClockReading {
-    /// Session samples that have left the mix (paused time not counted).
-    pub session_frames: u64,
-    /// All samples that have left the mix since it started.
-    pub total_frames: u64,
-    /// Whether the session is moving (not paused).
-    pub advancing: bool,
-    /// How long ago the mix last published, for smoothing between blocks.
-    pub age: Duration,
+/// What the mix has finished with, sent back to be freed off the audio
+/// thread.
+pub enum Garbage {
+    /// A scene's sounds that have faded out.
+    Bed(Bed),
+    /// A schedule no longer followed.
+    Schedule(Arc<Schedule>),
 }
 
-impl ClockShared {
-    /// A clock at zero.
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self {
-            session_frames: AtomicU64::new(0),
-            total_frames: AtomicU64::new(0),
-            stamp_ns: AtomicU64::new(0),
-            advancing: AtomicBool::new(false),
-            epoch: Instant::now(),
-            heard_from: Default::default(),
-        })
-    }
+/// The latest listener pose, handed from the app to the mix without a
+/// queue: the app overwrites it each frame, the mix takes it at its next
+/// block if the slot is free at that instant (it never waits for it).
+#[derive(Default)]
+pub struct ListenerSlot(Mutex<Option<Listener>>);
 
-    /// The latest counts.
-    pub fn read(&self) -> ClockReading {
-        let stamp = Duration::from_nanos(self.stamp_ns.load(Ordering::Acquire));
-        ClockReading {
-            session_frames: self.session_frames.load(Ordering::Acquire),
-            total_frames: self.total_frames.load(Ordering::Acquire),
-            advancing: self.advancing.load(Ordering::Acquire),
-            age: self.epoch.elapsed().saturating_sub(stamp),
+impl ListenerSlot {
+    /// Leaves `listener` for the mix, replacing any it has not taken.
+    pub fn put(&self, listener: Listener) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(listener);
         }
     }
 
-    /// The position and facing of the listener the mix is rendering for,
-    /// as the mix itself took it: proof that a head pose reached the sound.
-    pub fn heard_from(&self) -> ([f32; 3], [f32; 3]) {
-        let v = |i: usize| f32::from_bits(self.heard_from[i].load(Ordering::Relaxed));
-        ([v(0), v(1), v(2)], [v(3), v(4), v(5)])
-    }
-
-    fn publish_listener(&self, listener: &Listener) {
-        let values = listener.position.iter().chain(listener.forward.iter());
-        for (slot, value) in self.heard_from.iter().zip(values) {
-            slot.store(value.to_bits(), Ordering::Relaxed);
-        }
-    }
-
-    /// Publishes new counts. The mix calls this after every block; tests
-    /// call it by hand to drive the clock.
-    pub fn publish(&self, session: u64, total: u64, advancing: bool) {
-        self.session_frames.store(session, Ordering::Release);
-        self.total_frames.store(total, Ordering::Release);
-        self.advancing.store(advancing, Ordering::Release);
-        let now = self.epoch.elapsed().as_nanos() as u64;
-        self.stamp_ns.store(now, Ordering::Release);
+    /// The pose left since the last take, if the slot is free now.
+    pub fn take(&self) -> Option<Listener> {
+        self.0.try_lock().ok().and_then(|mut slot| slot.take())
     }
 }
 
-impl ClockReading {
-    /// Session time, microseconds, carried forward by up to `max_ahead` of
-    /// real time since the last block so that the picture moves smoothly
-    /// between the output's bursts of blocks.
-    pub fn session_micros(&self, max_ahead: Duration) -> Micros {
-        let base = micros_from_frames(self.session_frames, SAMPLE_RATE_HZ);
-        if self.advancing {
-            base + self.age.min(max_ahead).as_micros() as Micros
-        } else {
-            base
-        }
+/// The mix's ends of its links with the app.
+pub struct MixEnds {
+    /// Commands from the app.
+    pub commands: Receiver<Command>,
+    /// The way back for what the mix has finished with.
+    pub garbage: SyncSender<Garbage>,
+    /// The listener's pose.
+    pub listener: Arc<ListenerSlot>,
+}
+
+/// The app's ends of its links with the mix.
+pub struct AppEnds {
+    /// Commands to the mix (bounded: see [`COMMAND_QUEUE`]).
+    pub commands: SyncSender<Command>,
+    /// What the mix has finished with, to be freed.
+    pub garbage: Receiver<Garbage>,
+    /// The listener's pose.
+    pub listener: Arc<ListenerSlot>,
+}
+
+/// A new pair of links between the app and a mix.
+pub fn ends() -> (AppEnds, MixEnds) {
+    let (commands, from_app) = std::sync::mpsc::sync_channel(COMMAND_QUEUE);
+    let (garbage, to_app) = std::sync::mpsc::sync_channel(MAX_IN_MIX);
+    let listener = Arc::new(ListenerSlot::default());
+    (
+        AppEnds {
+            commands,
+            garbage: to_app,
+            listener: Arc::clone(&listener),
+        },
+        MixEnds {
+            commands: from_app,
+            garbage,
+            listener,
+        },
+    )
+}
+
+/// A guided session as the mix follows it.
+struct MixGuide {
+    schedule: Arc<Schedule>,
+    origin: Micros,
+    /// Synth frame of its next chime.
+    next_cue: Option<u64>,
+}
+
+impl MixGuide {
+    fn new(schedule: Arc<Schedule>, origin: Micros, frame: u64) -> Self {
+        let mut guide = Self {
+            schedule,
+            origin,
+            next_cue: None,
+        };
+        guide.next_cue = guide.cue_from(frame);
+        guide
     }
 
-    /// All time since the mix started, microseconds, carried forward likewise.
-    pub fn total_micros(&self, max_ahead: Duration) -> Micros {
-        micros_from_frames(self.total_frames, SAMPLE_RATE_HZ)
-            + self.age.min(max_ahead).as_micros() as Micros
+    /// The first chime at or after synth frame `frame`: [`CHIME_LEAD`]
+    /// before a change (a change earlier than that has none).
+    fn cue_from(&self, frame: u64) -> Option<u64> {
+        let t = micros_from_frames(frame, SAMPLE_RATE_HZ).saturating_sub(self.origin);
+        let change = self.schedule.next_change(t + CHIME_LEAD)?;
+        Some(frames_from_micros(
+            self.origin + change - CHIME_LEAD,
+            SAMPLE_RATE_HZ,
+        ))
+    }
+
+    fn fill_at(&self, frame: u64) -> f32 {
+        let t = micros_from_frames(frame, SAMPLE_RATE_HZ).saturating_sub(self.origin);
+        self.schedule.at(t).fill
     }
 }
 
@@ -269,17 +304,20 @@ enum Transport {
 /// The whole mix. Deterministic: the same commands at the same blocks give
 /// the same samples.
 pub struct Mixer {
-    commands: Option<Receiver<Command>>,
-    /// Where scene sounds that have faded out go to be freed, off the audio
-    /// thread.
-    graveyard: Option<SyncSender<Bed>>,
+    ends: Option<MixEnds>,
+    /// What could not be sent back at once (the way back was full): sent
+    /// at a later block. Its room is reserved up front.
+    unsent: Vec<Garbage>,
     clock: Arc<ClockShared>,
-    schedule: Option<Arc<Schedule>>,
-    /// Session frames at which a chime starts, in order.
-    cues: Vec<u64>,
-    next_cue: usize,
-    /// The session frame and lung fill at the end of the last block.
-    last_fill: Option<(u64, f32)>,
+    /// The guided session followed now, if any.
+    guide: Option<MixGuide>,
+    /// A change of session to come at a synth frame.
+    change: Option<(Option<MixGuide>, u64)>,
+    /// The lung fill at the end of the last block.
+    last_fill: f32,
+    /// Whether the pacer's sounds are still sounding (a session runs, or
+    /// one just stopped and its swell is emptying).
+    pacing: bool,
     settings: MixSettings,
     listener: Listener,
     beds: Vec<Bed>,
@@ -315,8 +353,8 @@ pub struct Mixer {
 }
 
 impl Mixer {
-    /// A mix of `sounds` heard by `listener`, pacing `schedule` if there is
-    /// one. It starts playing, fading in.
+    /// A mix of `sounds` heard by `listener`, pacing `schedule` from the
+    /// session's start if there is one. It starts playing, fading in.
     pub fn new(
         sounds: &[PlacedSound],
         schedule: Option<Arc<Schedule>>,
@@ -325,30 +363,22 @@ impl Mixer {
     ) -> Self {
         let limiter = Limiter::new(CEILING_DBFS);
         let lookahead = limiter.latency_frames() as u64;
-        let cues = schedule
-            .as_deref()
-            .map(|s| {
-                s.changes()
-                    .filter(|&t| t >= CHIME_LEAD)
-                    .map(|t| frames_from_micros(t - CHIME_LEAD, SAMPLE_RATE_HZ))
-                    .collect()
-            })
-            .unwrap_or_default();
         let on = |b: bool| Smoothed::new(if b { 1.0 } else { 0.0 }, VOLUME_GLIDE_S);
         let mut beds = Vec::with_capacity(MAX_BEDS + 1);
         beds.push(Bed::new(sounds));
         // The first scene fades in with the session, not on its own.
         beds[0].gain = 1.0;
         let clock = ClockShared::new();
-        clock.publish_listener(&listener);
+        clock.publish_listener(listener.position, listener.forward);
+        let guide = schedule.map(|s| MixGuide::new(s, 0, lookahead));
         Self {
-            commands: None,
-            graveyard: None,
+            ends: None,
+            unsent: Vec::with_capacity(MAX_IN_MIX),
             clock,
-            schedule,
-            cues,
-            next_cue: 0,
-            last_fill: None,
+            pacing: guide.is_some(),
+            guide,
+            change: None,
+            last_fill: 0.0,
             settings,
             listener,
             beds,
@@ -382,17 +412,10 @@ impl Mixer {
         }
     }
 
-    /// Takes commands from `commands` at each block.
-    pub fn with_commands(mut self, commands: Receiver<Command>) -> Self {
-        self.commands = Some(commands);
-        self
-    }
-
-    /// Hands scene sounds that have faded out to `graveyard`, so that their
-    /// memory is freed on the app's thread, not the audio thread. The channel
-    /// is bounded, so sending never allocates either.
-    pub fn with_graveyard(mut self, graveyard: SyncSender<Bed>) -> Self {
-        self.graveyard = Some(graveyard);
+    /// Takes commands, the listener and the way back from the app's
+    /// [`MixEnds`], at each block.
+    pub fn with_ends(mut self, ends: MixEnds) -> Self {
+        self.ends = Some(ends);
         self
     }
 
@@ -407,14 +430,18 @@ impl Mixer {
         Arc::clone(&self.clock)
     }
 
+    /// Places the listener's head (the offline renderer and tests; the app
+    /// uses the [`ListenerSlot`]).
+    pub fn set_listener(&mut self, listener: Listener) {
+        self.clock
+            .publish_listener(listener.position, listener.forward);
+        self.listener = listener;
+    }
+
     /// Applies a command now (the offline renderer and tests use this; the
-    /// app sends them through the channel).
+    /// app sends them through the queue).
     pub fn apply(&mut self, command: Command) {
         match command {
-            Command::Listener(listener) => {
-                self.clock.publish_listener(&listener);
-                self.listener = listener;
-            }
             Command::Nature(bed) => {
                 // The scene on until now crossfades out; any older one still
                 // fading goes quickly (but not in one step: no click).
@@ -427,9 +454,20 @@ impl Mixer {
                 }
                 if self.beds.len() >= MAX_BEDS {
                     let oldest = self.beds.remove(0);
-                    self.bury(oldest);
+                    self.bury(Garbage::Bed(oldest));
                 }
                 self.beds.push(bed);
+            }
+            Command::Guide(change) => {
+                let at = frames_from_micros(change.origin, SAMPLE_RATE_HZ);
+                let next = change
+                    .schedule
+                    .map(|s| MixGuide::new(s, change.origin, self.synth_frame.max(at)));
+                // A change still to come is overtaken by this one.
+                if let Some((Some(overtaken), _)) = self.change.take() {
+                    self.bury(Garbage::Schedule(overtaken.schedule));
+                }
+                self.change = Some((next, at));
             }
             Command::Settings(settings) => {
                 self.settings = settings;
@@ -469,6 +507,11 @@ impl Mixer {
         self.transport == Transport::Stopped
     }
 
+    /// Whether the session is held in place (paused, or stopped).
+    pub fn is_holding(&self) -> bool {
+        matches!(self.transport, Transport::Paused | Transport::Stopped)
+    }
+
     /// Session samples that have left the mix.
     pub fn session_frames(&self) -> u64 {
         self.synth_frame.saturating_sub(self.lookahead)
@@ -499,13 +542,27 @@ impl Mixer {
         sample
     }
 
-    fn bury(&mut self, bed: Bed) {
-        if let Some(graveyard) = &self.graveyard
-            && let Err(TrySendError::Full(bed) | TrySendError::Disconnected(bed)) =
-                graveyard.try_send(bed)
-        {
-            // Only if the app has not collected the last few: free it here.
-            drop(bed);
+    /// Sends what the mix has finished with back to the app. Offline, with
+    /// no app to send to, it is freed here.
+    fn bury(&mut self, garbage: Garbage) {
+        let Some(ends) = &self.ends else {
+            drop(garbage);
+            return;
+        };
+        match ends.garbage.try_send(garbage) {
+            Ok(()) => {}
+            Err(TrySendError::Full(garbage)) => {
+                if self.unsent.len() < self.unsent.capacity() {
+                    self.unsent.push(garbage);
+                } else {
+                    // Cannot happen while the app keeps its count (it never
+                    // has more than MAX_IN_MIX things in the mix); if it
+                    // did, leaking is better than freeing on this thread.
+                    std::mem::forget(garbage);
+                }
+            }
+            // The app has gone: nothing is listening any more.
+            Err(TrySendError::Disconnected(garbage)) => std::mem::forget(garbage),
         }
     }
 
@@ -514,13 +571,29 @@ impl Mixer {
         self.fade_step = 1.0 / (seconds * SAMPLE_RATE_HZ as f32);
     }
 
-    fn render_block(&mut self) {
-        if let Some(rx) = self.commands.take() {
-            while let Ok(command) = rx.try_recv() {
-                self.apply(command);
+    /// Takes what the app has left: its commands, the listener, and room on
+    /// the way back for anything not yet sent.
+    fn take_from_app(&mut self) {
+        let Some(ends) = self.ends.take() else { return };
+        while let Some(garbage) = self.unsent.pop() {
+            if let Err(TrySendError::Full(garbage) | TrySendError::Disconnected(garbage)) =
+                ends.garbage.try_send(garbage)
+            {
+                self.unsent.push(garbage);
+                break;
             }
-            self.commands = Some(rx);
         }
+        if let Some(listener) = ends.listener.take() {
+            self.set_listener(listener);
+        }
+        self.ends = Some(ends);
+        while let Some(command) = self.ends.as_ref().and_then(|e| e.commands.try_recv().ok()) {
+            self.apply(command);
+        }
+    }
+
+    fn render_block(&mut self) {
+        self.take_from_app();
         let n = BLOCK_FRAMES;
         let silent = matches!(self.transport, Transport::Paused | Transport::Stopped);
         if silent {
@@ -538,6 +611,93 @@ impl Mixer {
         let advancing = !silent;
         self.clock
             .publish(self.session_frames(), self.total_frames, advancing);
+    }
+
+    /// Makes a change of session that has come the session followed.
+    fn take_change(&mut self) {
+        if let Some((next, _)) = self.change.take() {
+            if let Some(old) = std::mem::replace(&mut self.guide, next) {
+                self.bury(Garbage::Schedule(old.schedule));
+            }
+            if self.guide.is_some() {
+                self.pacing = true;
+            }
+        }
+    }
+
+    /// Chimes due in `from..to` of the session followed now.
+    fn trigger_cues(&mut self, start: u64, from: u64, to: u64) {
+        let Some(guide) = self.guide.as_mut() else {
+            return;
+        };
+        while let Some(cue) = guide.next_cue {
+            if cue >= to {
+                break;
+            }
+            if cue >= from {
+                self.chime.trigger((cue - start) as usize);
+            }
+            guide.next_cue = guide.cue_from(cue + 1);
+        }
+    }
+
+    /// The pacer's sounds for the block `start..end`, into `self.pace`.
+    fn pace_block(&mut self, n: usize) {
+        self.pace[..n].fill(0.0);
+        let start = self.synth_frame;
+        let end = start + n as u64;
+        if self.change.as_ref().is_some_and(|(_, at)| *at <= start) {
+            self.take_change();
+        }
+        // A change inside the block: the chimes of the session before it,
+        // then those of the new one.
+        let split = self
+            .change
+            .as_ref()
+            .map(|(_, at)| *at)
+            .filter(|at| *at < end);
+        let mut fill_start = self.last_fill;
+        match split {
+            Some(at) => {
+                self.trigger_cues(start, start, at);
+                self.take_change();
+                self.trigger_cues(start, at, end);
+                // A new session starts from its own first breath: the
+                // swell picks up there rather than sweeping across.
+                fill_start = self.guide.as_ref().map_or(fill_start, |g| g.fill_at(at));
+            }
+            None => self.trigger_cues(start, start, end),
+        }
+        if !self.pacing {
+            return;
+        }
+        let fill_end = match &self.guide {
+            Some(guide) => guide.fill_at(end),
+            // Stopped: the swell empties like a last breath out, then the
+            // pacer falls silent.
+            None => {
+                let fill =
+                    (fill_start - STOP_EMPTY_PER_S * n as f32 / SAMPLE_RATE_HZ as f32).max(0.0);
+                if fill == 0.0 && fill_start == 0.0 {
+                    self.pacing = false;
+                }
+                fill
+            }
+        };
+        self.last_fill = fill_end;
+        // A sound that is off (and has finished gliding out) costs nothing.
+        if audible(&self.swell_on) {
+            self.swell
+                .render(&mut self.extra[..n], fill_start, fill_end);
+            add_switched(&mut self.pace[..n], &self.extra[..n], &mut self.swell_on);
+        }
+        if audible(&self.tone_on) {
+            self.tone.render(&mut self.extra[..n], fill_start, fill_end);
+            add_switched(&mut self.pace[..n], &self.extra[..n], &mut self.tone_on);
+        }
+        self.extra[..n].fill(0.0);
+        self.chime.render(&mut self.extra[..n]);
+        add_switched(&mut self.pace[..n], &self.extra[..n], &mut self.chime_on);
     }
 
     fn mix_block(&mut self, n: usize) {
@@ -575,48 +735,14 @@ impl Mixer {
         while i < self.beds.len() {
             if self.beds[i].target == 0.0 && self.beds[i].gain == 0.0 {
                 let done = self.beds.remove(i);
-                self.bury(done);
+                self.bury(Garbage::Bed(done));
             } else {
                 i += 1;
             }
         }
 
         // The pacer, from the schedule at this block's session time.
-        self.pace[..n].fill(0.0);
-        if let Some(schedule) = self.schedule.as_deref() {
-            let start = self.synth_frame;
-            let end = start + n as u64;
-            // A block starts where the one before ended (unless a pause
-            // came between): its fill is already known.
-            let fill_start = match self.last_fill {
-                Some((frame, fill)) if frame == start => fill,
-                _ => schedule.at(micros_from_frames(start, SAMPLE_RATE_HZ)).fill,
-            };
-            let fill_end = schedule.at(micros_from_frames(end, SAMPLE_RATE_HZ)).fill;
-            self.last_fill = Some((end, fill_end));
-            // A sound that is off (and has finished gliding out) costs nothing.
-            if audible(&self.swell_on) {
-                self.swell
-                    .render(&mut self.extra[..n], fill_start, fill_end);
-                add_switched(&mut self.pace[..n], &self.extra[..n], &mut self.swell_on);
-            }
-            if audible(&self.tone_on) {
-                self.tone.render(&mut self.extra[..n], fill_start, fill_end);
-                add_switched(&mut self.pace[..n], &self.extra[..n], &mut self.tone_on);
-            }
-            while let Some(&cue) = self.cues.get(self.next_cue) {
-                if cue >= end {
-                    break;
-                }
-                if cue >= start {
-                    self.chime.trigger((cue - start) as usize);
-                }
-                self.next_cue += 1;
-            }
-            self.extra[..n].fill(0.0);
-            self.chime.render(&mut self.extra[..n]);
-            add_switched(&mut self.pace[..n], &self.extra[..n], &mut self.chime_on);
-        }
+        self.pace_block(n);
 
         // Buses, fade and master into the interleaved block, then the limiter.
         let steady = self.nature.is_settled()
@@ -698,7 +824,8 @@ mod tests {
 
     #[test]
     fn a_scene_switch_crossfades_and_frees_the_old_sounds_off_the_audio_thread() {
-        let (graves, graveyard) = std::sync::mpsc::sync_channel(4);
+        let (app, mix) = ends();
+        let graveyard = app.garbage;
         let listener = Listener::from_yaw([0.0, 1.2, 0.0], 0.0);
         let mut mixer = Mixer::new(
             &[sound(SoundKind::Surf)],
@@ -706,7 +833,7 @@ mod tests {
             MixSettings::default(),
             listener,
         )
-        .with_graveyard(graves);
+        .with_ends(mix);
         let mut out = vec![0.0f32; SAMPLE_RATE_HZ as usize * 2 * 4];
         mixer.render(&mut out);
         mixer.apply(Command::Nature(Bed::new(&[sound(SoundKind::Rain)])));
@@ -717,7 +844,7 @@ mod tests {
         // After the crossfade the old scene's sounds come back to be freed.
         mixer.render(&mut out);
         assert_eq!(mixer.beds.len(), 1);
-        assert!(graveyard.try_recv().is_ok());
+        assert!(matches!(graveyard.try_recv(), Ok(Garbage::Bed(_))));
         // And the new scene sounds without a gap.
         let tail = &out[out.len() - 96_000..];
         assert!(tail.iter().any(|&s| s.abs() > 1e-4));

@@ -4,9 +4,9 @@
 //!
 //! The pure parts ([`dsp`], [`voices`], [`pacer_sounds`], [`spatial`],
 //! [`limiter`], [`loudness`], [`wav`], [`engine`]) have no Bevy types; the
-//! plugin here is a thin adapter that tells the mix where the head is, which
-//! scene is on screen and whether the session is paused, and publishes the
-//! mix's sample count as the app's clock.
+//! plugin here is a thin adapter that follows the app's state (the scene on
+//! screen, pause, volume, the guided session) and tells the mix, places the
+//! listener at the head, and hands the mix's clock to [`crate::clock`].
 
 pub mod dsp;
 pub mod engine;
@@ -18,153 +18,286 @@ pub mod spatial;
 pub mod voices;
 pub mod wav;
 
-use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
+use std::collections::VecDeque;
+use std::sync::mpsc::TrySendError;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bevy::prelude::*;
 
 pub use dsp::SAMPLE_RATE_HZ;
-use engine::{Bed, ClockShared, Command, MixSettings, Mixer, PlacedSound, STOP_FADE_S};
+use engine::{AppEnds, Bed, Command, GuideChange, MAX_IN_MIX, MixSettings, Mixer, PlacedSound};
 use spatial::{Emitter, Listener};
 use voices::SoundKind;
 
 use crate::AppSet;
-use crate::breath::Schedule;
-use crate::procgen::terrain::TerrainShape;
+use crate::breath::{Guide, Schedule};
+use crate::clock::{ClockShared, MixClock};
 use crate::scene::CurrentScene;
-use crate::scene::format::{self, SceneFile};
-use crate::view::{Flow, ViewCamera};
+use crate::scene::format;
+use crate::scene::model::Scene;
+use crate::state::{AppState, Flow, Lifecycle, Sound};
+use crate::view::ViewCamera;
 
-/// What the audio starts with.
+/// How the sound starts.
 #[derive(Resource, Debug, Clone)]
 pub struct AudioStart {
-    /// The session the pacer sounds follow, if any.
-    pub schedule: Option<Arc<Schedule>>,
-    /// Volumes and sound choices.
+    /// Volumes and sound choices at the start.
     pub settings: MixSettings,
     /// Never open a sound device (the app stays silent on the same clock).
     pub force_silent: bool,
 }
 
-/// The app's link to the running mix.
-#[derive(Resource, Debug)]
+/// A playing mix that has not taken sound for this long has lost its output
+/// (headphones gone to sleep, a device unplugged).
+const STALLED: Duration = Duration::from_secs(1);
+
+/// The app's link to the running mix. Commands wait here, in order, when
+/// the mix's queue is full (an output that has stopped taking sound); what
+/// the mix sends back is freed here.
+#[derive(Resource)]
 pub struct AudioLink {
-    commands: Sender<Command>,
+    /// Behind a lock only to be shared between Bevy's threads; only ever
+    /// reached through `&mut` (`get_mut`), so never waited on.
+    ends: Mutex<AppEnds>,
+    backlog: Mutex<VecDeque<Command>>,
+    /// Scene sound sets and schedules sent to the mix and not yet back.
+    in_mix: usize,
     /// The mix's clock.
     pub clock: Arc<ClockShared>,
     /// Whether sound reaches a device.
     pub audible: bool,
     last_listener: Option<Listener>,
     scene_generation: u32,
-    graveyard: Option<Mutex<Receiver<Bed>>>,
-    /// The volumes and choices the mix has now.
-    pub settings: MixSettings,
+    guide_generation: u32,
+    settings: MixSettings,
 }
 
-impl AudioLink {
-    /// A link that sends to `commands` and reads `clock`.
-    pub fn new(commands: Sender<Command>, clock: Arc<ClockShared>, audible: bool) -> Self {
-        Self {
-            settings: MixSettings::default(),
-            commands,
-            clock,
-            audible,
-            last_listener: None,
-            scene_generation: 0,
-            graveyard: None,
-        }
-    }
-
-    /// Sends a command to the mix; a mix that has gone away is ignored.
-    pub fn send(&self, command: Command) {
-        let _ = self.commands.send(command);
-    }
-}
-
-impl std::fmt::Debug for Command {
+impl std::fmt::Debug for AudioLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Command::Listener(_) => "Listener",
-            Command::Nature(_) => "Nature",
-            Command::Settings(_) => "Settings",
-            Command::Pause => "Pause",
-            Command::Resume => "Resume",
-            Command::Stop => "Stop",
-        })
-    }
-}
-
-impl std::fmt::Debug for ClockShared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClockShared")
-            .field("now", &self.read())
+        f.debug_struct("AudioLink")
+            .field("in_mix", &self.in_mix)
+            .field("audible", &self.audible)
             .finish()
     }
 }
 
+impl AudioLink {
+    /// A link over `ends` to a mix that already holds `in_mix` sound sets
+    /// and schedules, plays with `settings` and follows the guide of
+    /// `guide_generation`.
+    pub fn new(
+        ends: AppEnds,
+        clock: Arc<ClockShared>,
+        audible: bool,
+        settings: MixSettings,
+        in_mix: usize,
+        guide_generation: u32,
+    ) -> Self {
+        Self {
+            ends: Mutex::new(ends),
+            backlog: Mutex::new(VecDeque::new()),
+            in_mix,
+            clock,
+            audible,
+            last_listener: None,
+            scene_generation: 0,
+            guide_generation,
+            settings,
+        }
+    }
+
+    /// The volumes and choices the mix has been asked for.
+    pub fn settings(&self) -> MixSettings {
+        self.settings
+    }
+
+    /// Commands still waiting for room in the mix's queue.
+    pub fn waiting(&mut self) -> usize {
+        backlog(&mut self.backlog).len()
+    }
+
+    /// Sends a command to the mix, or keeps it until there is room; a new
+    /// choice of settings replaces one still waiting.
+    pub fn send(&mut self, command: Command) {
+        if let Command::Settings(settings) = &command {
+            self.settings = *settings;
+            if let Some(waiting) = backlog(&mut self.backlog)
+                .iter_mut()
+                .find(|c| matches!(c, Command::Settings(_)))
+            {
+                *waiting = command;
+                return self.flush();
+            }
+        }
+        backlog(&mut self.backlog).push_back(command);
+        self.flush();
+    }
+
+    /// Sends what waits, in order, while the mix has room; a sound set or a
+    /// schedule waits until the mix has given enough back.
+    pub fn flush(&mut self) {
+        let waiting = backlog(&mut self.backlog);
+        let ends = ends(&mut self.ends);
+        while let Some(command) = waiting.pop_front() {
+            let carries = matches!(
+                command,
+                Command::Nature(_)
+                    | Command::Guide(GuideChange {
+                        schedule: Some(_),
+                        ..
+                    })
+            );
+            if carries && self.in_mix >= MAX_IN_MIX {
+                waiting.push_front(command);
+                return;
+            }
+            match ends.commands.try_send(command) {
+                Ok(()) => self.in_mix += usize::from(carries),
+                Err(TrySendError::Full(command)) => {
+                    waiting.push_front(command);
+                    return;
+                }
+                // The mix has gone (the app is closing).
+                Err(TrySendError::Disconnected(_)) => {
+                    waiting.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Frees what the mix has finished with.
+    pub fn collect(&mut self) {
+        while let Ok(garbage) = ends(&mut self.ends).garbage.try_recv() {
+            self.in_mix = self.in_mix.saturating_sub(1);
+            drop(garbage);
+        }
+    }
+
+    /// Leaves the listener's pose for the mix, if it moved.
+    pub fn place_listener(&mut self, listener: Listener) {
+        if self.last_listener != Some(listener) {
+            self.last_listener = Some(listener);
+            ends(&mut self.ends).listener.put(listener);
+        }
+    }
+}
+
+fn backlog(waiting: &mut Mutex<VecDeque<Command>>) -> &mut VecDeque<Command> {
+    waiting
+        .get_mut()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn ends(ends: &mut Mutex<AppEnds>) -> &mut AppEnds {
+    ends.get_mut()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A mix for `schedule` (from the session's start) with `settings`, and the
+/// app's link to it.
+pub fn connect(
+    schedule: Option<Arc<Schedule>>,
+    settings: MixSettings,
+    guide_generation: u32,
+) -> (AudioLink, Mixer) {
+    let (app, mix) = engine::ends();
+    // The first scene's sounds arrive once it is on screen.
+    let in_mix = 1 + usize::from(schedule.is_some());
+    let mixer = Mixer::new(
+        &[],
+        schedule,
+        settings,
+        Listener::from_yaw([0.0, 1.2, 0.0], 0.0),
+    )
+    .with_ends(mix);
+    let link = AudioLink::new(
+        app,
+        mixer.clock(),
+        false,
+        settings,
+        in_mix,
+        guide_generation,
+    );
+    (link, mixer)
+}
+
 pub fn plugin(app: &mut App) {
     app.add_systems(Startup, start_audio)
-        .add_systems(Update, follow_scene.in_set(AppSet::Animate))
-        .add_systems(Update, (follow_flow, volume_keys).in_set(AppSet::Input))
+        .add_systems(
+            Update,
+            (
+                watch_output.in_set(AppSet::Clock),
+                (follow_flow, follow_listening, follow_guide).in_set(AppSet::Intents),
+                follow_scene.in_set(AppSet::Animate),
+            ),
+        )
         // After the camera's final pose of the frame is propagated, so the
         // sound is placed for the head the picture is drawn from.
         .add_systems(
             PostUpdate,
-            follow_head.after(bevy::transform::TransformSystems::Propagate),
+            (follow_head, send_waiting)
+                .chain()
+                .after(bevy::transform::TransformSystems::Propagate),
         )
         .add_systems(Last, fade_out_on_exit);
 }
 
-/// The sounds a scene places, with heights taken from its terrain.
-pub fn scene_sounds(scene: &SceneFile) -> Vec<PlacedSound> {
-    let shape = TerrainShape::new(&scene.terrain, scene.seed);
+/// The sounds a scene places.
+pub fn scene_sounds(scene: &Scene) -> Vec<PlacedSound> {
     scene
         .sounds
         .iter()
-        .enumerate()
-        .map(|(i, sound)| {
-            let (x, height, z) = sound.position_m;
-            PlacedSound {
-                kind: sound_kind(sound.kind),
-                emitter: Emitter {
-                    position: [x, shape.height_at(x, z) + height, z],
-                    gain_db: sound.gain_db,
-                    size_m: sound.size_m,
-                },
-                seed: scene.seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            }
+        .map(|sound| PlacedSound {
+            kind: sound_kind(sound.kind),
+            emitter: Emitter {
+                position: sound.position_m,
+                gain_db: sound.gain_db,
+                size_m: sound.size_m,
+            },
+            seed: sound.seed,
         })
         .collect()
 }
 
 /// The listener seated at the scene's viewpoint, facing its heading: the
 /// fixed pose of offline renders.
-pub fn seated_listener(scene: &SceneFile) -> Listener {
-    let shape = TerrainShape::new(&scene.terrain, scene.seed);
-    let (x, z) = scene.viewpoint.position_m;
-    let eye = shape.height_at(x, z) + scene.viewpoint.eye_height_m;
+pub fn seated_listener(scene: &Scene) -> Listener {
     // Headings are clockwise from north; yaw turns counter-clockwise.
-    Listener::from_yaw([x, eye, z], -scene.viewpoint.heading_deg.to_radians())
+    Listener::from_yaw(scene.seat.eye, -scene.seat.heading_deg.to_radians())
 }
 
+/// Frames rendered at a time when streaming to a file: a tenth of a second.
+const STREAM_FRAMES: usize = 4_800;
+
 /// The exact mix of `scene` and its session over `seconds`, offline, heard
-/// from the seat: interleaved stereo at [`SAMPLE_RATE_HZ`].
-pub fn render_scene(
-    scene: &SceneFile,
-    guide: Option<&crate::breath::Guide>,
+/// from the seat, written to `out` as a WAV (32-bit float, stereo) as it is
+/// rendered: an hour takes no more memory than a second.
+pub fn render_scene_to(
+    out: impl std::io::Write,
+    scene: &Scene,
+    guide: Option<&Guide>,
     settings: MixSettings,
     seconds: f64,
-) -> Vec<f32> {
+) -> std::io::Result<()> {
     let frames = (seconds * f64::from(SAMPLE_RATE_HZ)).round() as usize;
-    engine::render_offline(
+    let mut mixer = Mixer::new(
         &scene_sounds(scene),
         guide.map(|g| g.schedule.clone()),
         settings,
         seated_listener(scene),
-        frames,
-    )
+    );
+    let mut wav = wav::WavWriter::start(out, SAMPLE_RATE_HZ, 2, frames * 2)?;
+    let mut buffer = vec![0.0f32; STREAM_FRAMES * 2];
+    let mut left = frames;
+    while left > 0 {
+        let n = left.min(STREAM_FRAMES);
+        mixer.render(&mut buffer[..n * 2]);
+        wav.write(&buffer[..n * 2])?;
+        left -= n;
+    }
+    wav.finish()
 }
 
 fn sound_kind(kind: format::SoundKind) -> SoundKind {
@@ -180,43 +313,79 @@ fn sound_kind(kind: format::SoundKind) -> SoundKind {
 }
 
 /// Starts the mix on its own thread: on the sound card, or silently on the
-/// same clock when there is none (said once).
+/// same clock when there is none (said once). If not even the silent
+/// thread can start, that is said once too, and the clocks follow real
+/// time with no sound.
 fn start_audio(world: &mut World) {
     let Some(start) = world.get_resource::<AudioStart>().cloned() else {
         return;
     };
-    let (tx, rx) = channel();
-    let listener = Listener::from_yaw([0.0, 1.2, 0.0], 0.0);
-    // Room for a few faded scenes between two frames of the app.
-    let (graves, graveyard) = sync_channel(4);
-    let mixer = Mixer::new(&[], start.schedule.clone(), start.settings, listener)
-        .with_commands(rx)
-        .with_graveyard(graves);
-    let clock = mixer.clock();
-    let (output, why_silent) = output::start(mixer, start.force_silent);
-    if let Some(why) = why_silent {
-        warn!("{why}: Stillpoint runs silently, on the same clock");
-    }
-    // Samples wait in the device's buffer after the mix counts them; the
-    // picture waits as long.
-    let buffered = output.buffer_latency().as_micros() as u64;
-    if let Some(mut clock) = world.get_resource_mut::<crate::clock::SessionClock>() {
-        clock.latency += buffered;
-    }
-    let mut link = AudioLink::new(tx, clock, output.is_audible());
-    link.settings = start.settings;
-    link.graveyard = Some(Mutex::new(graveyard));
-    world.insert_resource(link);
-    world.insert_non_send(output);
+    let (schedule, generation) = {
+        let state = world.resource::<AppState>();
+        (
+            state.guided().at(0).map(|run| run.guide.schedule.clone()),
+            state.guided().generation(),
+        )
+    };
+    let (mut link, mixer) = connect(schedule, start.settings, generation);
+    let sound = match output::start(mixer, start.force_silent) {
+        Ok((output, why_silent)) => {
+            // Samples wait in the device's buffer after the mix counts
+            // them; the picture waits as long.
+            let buffered = output.buffer_latency().as_micros() as u64;
+            world.resource_mut::<crate::state::SessionClock>().latency += buffered;
+            link.audible = output.is_audible();
+            world.insert_resource(MixClock(link.clock.clone()));
+            world.insert_resource(link);
+            world.insert_non_send(output);
+            match why_silent {
+                Some(why) => {
+                    warn!("{why}: Stillpoint runs silently, on the same clock");
+                    Sound::Silent {
+                        why: why.to_string(),
+                    }
+                }
+                None => Sound::Audible,
+            }
+        }
+        Err(failed) => {
+            warn!("{failed}: Stillpoint runs without sound, on the frame clock");
+            Sound::Silent {
+                why: failed.to_string(),
+            }
+        }
+    };
+    world.write_message(Lifecycle::SoundStarted(sound));
 }
 
-/// A newly shown scene brings its sounds, crossfaded in.
+/// Says once when the output stops taking sound, and when it takes it again.
+fn watch_output(
+    link: Option<Res<AudioLink>>,
+    mut said: MessageWriter<Lifecycle>,
+    mut stalled: Local<bool>,
+) {
+    let Some(link) = link else { return };
+    let reading = link.clock.read();
+    let now_stalled = reading.advancing && reading.age > STALLED;
+    if now_stalled != *stalled {
+        *stalled = now_stalled;
+        if now_stalled {
+            warn!(
+                "the sound output has stopped taking sound; the session holds its place until it does again"
+            );
+            said.write(Lifecycle::OutputStalled);
+        } else {
+            info!("the sound output takes sound again");
+            said.write(Lifecycle::OutputResumed);
+        }
+    }
+}
+
+/// A newly shown scene brings its sounds, crossfaded in; sounds the mix has
+/// finished with are freed here.
 fn follow_scene(link: Option<ResMut<AudioLink>>, current: Res<CurrentScene>) {
     let Some(mut link) = link else { return };
-    // Scene sounds the mix has finished with are freed here.
-    if let Some(graveyard) = link.graveyard.as_ref().and_then(|g| g.lock().ok()) {
-        while graveyard.try_recv().is_ok() {}
-    }
+    link.collect();
     if current.generation == link.scene_generation {
         return;
     }
@@ -234,10 +403,15 @@ fn follow_head(
     let (Some(mut link), Ok(camera)) = (link, cameras.single()) else {
         return;
     };
-    let listener = listener_from(camera);
-    if link.last_listener != Some(listener) {
-        link.last_listener = Some(listener);
-        link.send(Command::Listener(listener));
+    link.place_listener(listener_from(camera));
+}
+
+/// Whatever waited for room in the mix's queue is tried again each frame.
+fn send_waiting(link: Option<ResMut<AudioLink>>) {
+    if let Some(mut link) = link
+        && link.bypass_change_detection().waiting() > 0
+    {
+        link.flush();
     }
 }
 
@@ -252,57 +426,61 @@ pub fn listener_from(camera: &GlobalTransform) -> Listener {
     }
 }
 
-/// One press of `-` or `+`: a tenth of the default volume.
-pub const VOLUME_STEP: f32 = 0.1;
-
-/// `-` and `+` (or `=`) make everything quieter or louder, within 0 to 2;
-/// `M` switches mono sound. Each change glides in the mix.
-fn volume_keys(keys: Option<Res<ButtonInput<KeyCode>>>, link: Option<ResMut<AudioLink>>) {
-    let (Some(keys), Some(mut link)) = (keys, link) else {
-        return;
-    };
-    let mut settings = link.settings;
-    if keys.just_pressed(KeyCode::Minus) || keys.just_pressed(KeyCode::NumpadSubtract) {
-        settings.master = (settings.master - VOLUME_STEP).max(0.0);
-    }
-    if keys.just_pressed(KeyCode::Equal) || keys.just_pressed(KeyCode::NumpadAdd) {
-        settings.master = (settings.master + VOLUME_STEP).min(crate::settings::MAX_VOLUME);
-    }
-    if keys.just_pressed(KeyCode::KeyM) {
-        settings.mono = !settings.mono;
-    }
-    if settings != link.settings {
-        // Rounded to the step, so repeated presses land on round numbers.
-        settings.master = (settings.master / VOLUME_STEP).round() * VOLUME_STEP;
+/// Volume and mono follow the person's choices, gliding in the mix.
+fn follow_listening(link: Option<ResMut<AudioLink>>, state: Res<AppState>) {
+    let Some(mut link) = link else { return };
+    let listening = state.listening();
+    let mut settings = link.settings();
+    settings.master = listening.volume;
+    settings.mono = listening.mono;
+    if settings != link.settings() {
         info!(
             "volume {:.1}, {}",
             settings.master,
             if settings.mono { "mono" } else { "stereo" }
         );
-        link.settings = settings;
         link.send(Command::Settings(settings));
     }
 }
 
-/// Pausing fades the sound out and holds the session's place; resuming
-/// fades back in.
-fn follow_flow(link: Option<Res<AudioLink>>, flow: Res<State<Flow>>) {
-    let Some(link) = link else { return };
+/// Pausing fades the sound out and holds the session's place; going on
+/// (running, or the session ended with the scene still there) fades back
+/// in.
+fn follow_flow(link: Option<ResMut<AudioLink>>, flow: Res<State<Flow>>) {
+    let Some(mut link) = link else { return };
     if flow.is_changed() && !flow.is_added() {
         link.send(match flow.get() {
             Flow::Paused => Command::Pause,
-            Flow::Running => Command::Resume,
+            Flow::Running | Flow::Ended => Command::Resume,
         });
     }
 }
 
+/// A guided session started, replaced or stopped reaches the mix with the
+/// session time it takes effect at, so the sound changes at the same sample
+/// as the picture.
+fn follow_guide(link: Option<ResMut<AudioLink>>, state: Res<AppState>) {
+    let Some(mut link) = link else { return };
+    let guided = state.guided();
+    if guided.generation() == link.guide_generation {
+        return;
+    }
+    link.guide_generation = guided.generation();
+    if let Some((run, from)) = guided.pending() {
+        link.send(Command::Guide(GuideChange {
+            schedule: run.map(|r| r.guide.schedule.clone()),
+            origin: from,
+        }));
+    }
+}
+
 /// Closing the app fades the sound out instead of cutting it.
-fn fade_out_on_exit(link: Option<Res<AudioLink>>, mut exits: MessageReader<AppExit>) {
-    let Some(link) = link else { return };
+fn fade_out_on_exit(link: Option<ResMut<AudioLink>>, mut exits: MessageReader<AppExit>) {
+    let Some(mut link) = link else { return };
     if exits.read().next().is_some() {
         link.send(Command::Stop);
         if link.audible {
-            std::thread::sleep(Duration::from_secs_f32(STOP_FADE_S + 0.05));
+            std::thread::sleep(Duration::from_secs_f32(engine::STOP_FADE_S + 0.05));
         }
     }
 }

@@ -74,55 +74,81 @@ impl Drop for SilentOutput {
 #[error("{0}")]
 pub struct NoDevice(String);
 
+/// Why the mix could not run at all: not even silently.
+#[derive(Debug, thiserror::Error)]
+#[error("the sound could not start: {why}")]
+pub struct NoMix {
+    why: String,
+}
+
 /// Plays `mixer` on the default sound card, or, failing that, runs it
-/// silently in real time; the error says why there is no sound.
-pub fn start(mixer: Mixer, force_silent: bool) -> (Output, Option<NoDevice>) {
+/// silently in real time; the second value says why there is no sound. An
+/// error: the mix could not run at all.
+pub fn start(mixer: Mixer, force_silent: bool) -> Result<(Output, Option<NoDevice>), NoMix> {
     if force_silent {
-        return (
-            Output::Silent(run_silently(mixer)),
+        return Ok((
+            Output::Silent(run_silently(mixer)?),
             Some(NoDevice("sound is turned off (--silent)".into())),
-        );
+        ));
     }
     match rodio::DeviceSinkBuilder::open_default_sink() {
         Ok(mut sink) => {
             sink.log_on_drop(false);
             sink.mixer().add(MixSource { mixer });
-            (Output::Device(sink), None)
+            Ok((Output::Device(sink), None))
         }
-        Err(e) => (
-            Output::Silent(run_silently(mixer)),
+        Err(e) => Ok((
+            Output::Silent(run_silently(mixer)?),
             Some(NoDevice(format!("no sound output could be opened ({e})"))),
-        ),
+        )),
     }
 }
 
 /// Runs the mix on a thread that renders into nothing at the pace of real
 /// time, so the session's clock advances exactly as it would on a device.
-pub fn run_silently(mut mixer: Mixer) -> SilentOutput {
+pub fn run_silently(mixer: Mixer) -> Result<SilentOutput, NoMix> {
+    run_silently_with(mixer, |work| {
+        std::thread::Builder::new()
+            .name("stillpoint-audio".into())
+            .spawn(work)
+    })
+}
+
+/// Work for a thread.
+type Work = Box<dyn FnOnce() + Send + 'static>;
+
+/// [`run_silently`] with the thread started by `spawn`.
+fn run_silently_with(
+    mut mixer: Mixer,
+    spawn: impl FnOnce(Work) -> std::io::Result<JoinHandle<()>>,
+) -> Result<SilentOutput, NoMix> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
-    let thread = std::thread::Builder::new()
-        .name("stillpoint-audio".into())
-        .spawn(move || {
-            let mut buffer = vec![0.0f32; SILENT_CHUNK_FRAMES * 2];
-            let mut start = Instant::now();
-            let mut frames: u64 = 0;
-            while !flag.load(Ordering::Acquire) && !mixer.is_stopped() {
-                mixer.render(&mut buffer);
-                frames += SILENT_CHUNK_FRAMES as u64;
-                let due = Duration::from_micros(frames * 1_000_000 / u64::from(SAMPLE_RATE_HZ));
-                let elapsed = start.elapsed();
-                if let Some(wait) = due.checked_sub(elapsed) {
-                    std::thread::sleep(wait);
-                } else if elapsed - due > SILENT_MAX_LAG {
-                    // The session does not jump ahead after a stall.
-                    start = Instant::now();
-                    frames = 0;
-                }
+    let thread = spawn(Box::new(move || {
+        let mut buffer = vec![0.0f32; SILENT_CHUNK_FRAMES * 2];
+        let mut start = Instant::now();
+        let mut frames: u64 = 0;
+        while !flag.load(Ordering::Acquire) && !mixer.is_stopped() {
+            mixer.render(&mut buffer);
+            frames += SILENT_CHUNK_FRAMES as u64;
+            let due = Duration::from_micros(frames * 1_000_000 / u64::from(SAMPLE_RATE_HZ));
+            let elapsed = start.elapsed();
+            if let Some(wait) = due.checked_sub(elapsed) {
+                std::thread::sleep(wait);
+            } else if elapsed - due > SILENT_MAX_LAG {
+                // The session does not jump ahead after a stall.
+                start = Instant::now();
+                frames = 0;
             }
-        })
-        .ok();
-    SilentOutput { stop, thread }
+        }
+    }))
+    .map_err(|e| NoMix {
+        why: format!("its thread did not start ({e})"),
+    })?;
+    Ok(SilentOutput {
+        stop,
+        thread: Some(thread),
+    })
 }
 
 /// The mix as a rodio source: interleaved stereo at 48 kHz, endless until
@@ -160,5 +186,28 @@ impl rodio::Source for MixSource {
 
     fn total_duration(&self) -> Option<Duration> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::engine::MixSettings;
+    use crate::audio::spatial::Listener;
+
+    #[test]
+    fn a_silent_thread_that_cannot_start_says_why() {
+        let mixer = Mixer::new(
+            &[],
+            None,
+            MixSettings::default(),
+            Listener::from_yaw([0.0; 3], 0.0),
+        );
+        let failed = run_silently_with(mixer, |_| Err(std::io::Error::other("no threads left")));
+        let why = failed.err().expect("the failure is reported").to_string();
+        assert_eq!(
+            why,
+            "the sound could not start: its thread did not start (no threads left)"
+        );
     }
 }

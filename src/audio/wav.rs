@@ -9,56 +9,101 @@ use std::io::Write;
 /// as is. Errors come from the writer, or are `InvalidInput` when the data exceeds the 4 GiB
 /// RIFF limit or `channels` is zero.
 pub fn write_wav_f32<W: Write>(
-    mut w: W,
+    w: W,
     sample_rate: u32,
     channels: u16,
     interleaved: &[f32],
 ) -> std::io::Result<()> {
-    if channels == 0 {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "zero channels",
-        ));
-    }
-    let data_bytes = u32::try_from(interleaved.len() * BYTES_PER_SAMPLE)
-        .ok()
-        .filter(|&b| b <= u32::MAX - HEADER_BYTES)
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "too long for WAV"))?;
-    let block_align = channels * BYTES_PER_SAMPLE as u16;
-    let frames = (interleaved.len() / usize::from(channels)) as u32;
+    let mut wav = WavWriter::start(w, sample_rate, channels, interleaved.len())?;
+    wav.write(interleaved)?;
+    wav.finish()
+}
 
-    let mut header = Vec::with_capacity(HEADER_BYTES as usize);
-    header.extend_from_slice(b"RIFF");
-    header.extend_from_slice(&(HEADER_BYTES - 8 + data_bytes).to_le_bytes());
-    header.extend_from_slice(b"WAVE");
-    header.extend_from_slice(b"fmt ");
-    header.extend_from_slice(&FMT_CHUNK_BYTES.to_le_bytes());
-    header.extend_from_slice(&FORMAT_IEEE_FLOAT.to_le_bytes());
-    header.extend_from_slice(&channels.to_le_bytes());
-    header.extend_from_slice(&sample_rate.to_le_bytes());
-    header.extend_from_slice(&(sample_rate * u32::from(block_align)).to_le_bytes());
-    header.extend_from_slice(&block_align.to_le_bytes());
-    header.extend_from_slice(&BITS_PER_SAMPLE.to_le_bytes());
-    // Non-PCM formats carry an extension size field, zero here.
-    header.extend_from_slice(&0u16.to_le_bytes());
-    // The fact chunk (frame count) is required by the spec for non-PCM data.
-    header.extend_from_slice(b"fact");
-    header.extend_from_slice(&4u32.to_le_bytes());
-    header.extend_from_slice(&frames.to_le_bytes());
-    header.extend_from_slice(b"data");
-    header.extend_from_slice(&data_bytes.to_le_bytes());
-    w.write_all(&header)?;
+/// A WAV file written as its samples come, so that a long render never holds them all: the
+/// length is given up front and written into the header first.
+pub struct WavWriter<W: Write> {
+    w: W,
+    samples_left: usize,
+}
 
-    // Converting through a stack buffer keeps the number of write calls low even when the
-    // caller passes an unbuffered writer.
-    let mut buf = [0u8; 4096];
-    for chunk in interleaved.chunks(buf.len() / BYTES_PER_SAMPLE) {
-        for (dst, s) in buf.chunks_exact_mut(BYTES_PER_SAMPLE).zip(chunk) {
-            dst.copy_from_slice(&s.to_le_bytes());
+impl<W: Write> WavWriter<W> {
+    /// Writes the header for `samples` interleaved samples of `channels` channels.
+    pub fn start(
+        mut w: W,
+        sample_rate: u32,
+        channels: u16,
+        samples: usize,
+    ) -> std::io::Result<Self> {
+        let invalid = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what);
+        if channels == 0 {
+            return Err(invalid("zero channels"));
         }
-        w.write_all(&buf[..chunk.len() * BYTES_PER_SAMPLE])?;
+        let data_bytes = samples
+            .checked_mul(BYTES_PER_SAMPLE)
+            .and_then(|b| u32::try_from(b).ok())
+            .filter(|&b| b <= u32::MAX - HEADER_BYTES)
+            .ok_or_else(|| invalid("too long for WAV"))?;
+        let block_align = channels * BYTES_PER_SAMPLE as u16;
+        let frames = (samples / usize::from(channels)) as u32;
+
+        let mut header = Vec::with_capacity(HEADER_BYTES as usize);
+        header.extend_from_slice(b"RIFF");
+        header.extend_from_slice(&(HEADER_BYTES - 8 + data_bytes).to_le_bytes());
+        header.extend_from_slice(b"WAVE");
+        header.extend_from_slice(b"fmt ");
+        header.extend_from_slice(&FMT_CHUNK_BYTES.to_le_bytes());
+        header.extend_from_slice(&FORMAT_IEEE_FLOAT.to_le_bytes());
+        header.extend_from_slice(&channels.to_le_bytes());
+        header.extend_from_slice(&sample_rate.to_le_bytes());
+        header.extend_from_slice(&(sample_rate * u32::from(block_align)).to_le_bytes());
+        header.extend_from_slice(&block_align.to_le_bytes());
+        header.extend_from_slice(&BITS_PER_SAMPLE.to_le_bytes());
+        // Non-PCM formats carry an extension size field, zero here.
+        header.extend_from_slice(&0u16.to_le_bytes());
+        // The fact chunk (frame count) is required by the spec for non-PCM data.
+        header.extend_from_slice(b"fact");
+        header.extend_from_slice(&4u32.to_le_bytes());
+        header.extend_from_slice(&frames.to_le_bytes());
+        header.extend_from_slice(b"data");
+        header.extend_from_slice(&data_bytes.to_le_bytes());
+        w.write_all(&header)?;
+        Ok(Self {
+            w,
+            samples_left: samples,
+        })
     }
-    w.flush()
+
+    /// Writes the next samples; more than the header announced is an error.
+    pub fn write(&mut self, interleaved: &[f32]) -> std::io::Result<()> {
+        if interleaved.len() > self.samples_left {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "more samples than the WAV header announced",
+            ));
+        }
+        self.samples_left -= interleaved.len();
+        // Converting through a stack buffer keeps the number of write calls low even when the
+        // caller passes an unbuffered writer.
+        let mut buf = [0u8; 4096];
+        for chunk in interleaved.chunks(buf.len() / BYTES_PER_SAMPLE) {
+            for (dst, s) in buf.chunks_exact_mut(BYTES_PER_SAMPLE).zip(chunk) {
+                dst.copy_from_slice(&s.to_le_bytes());
+            }
+            self.w.write_all(&buf[..chunk.len() * BYTES_PER_SAMPLE])?;
+        }
+        Ok(())
+    }
+
+    /// Checks that every announced sample was written, and flushes.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        if self.samples_left != 0 {
+            return Err(std::io::Error::other(format!(
+                "{} samples fewer than the WAV header announced",
+                self.samples_left
+            )));
+        }
+        self.w.flush()
+    }
 }
 
 /// Parses a 32-bit float WAV (as written by [`write_wav_f32`]) into

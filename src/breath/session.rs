@@ -8,9 +8,7 @@ use super::format::*;
 use super::schedule::{
     Micros, PhaseCaptions, Plan, Rhythm, Schedule, SegmentPlan, Sets, micros_from_s, ramp_periods,
 };
-use crate::scene::locate::PathStep;
-use crate::scene::parse::{SceneErrors, parse_ron_file};
-use crate::scene::validate::{Checker, Problem};
+use crate::diagnostics::{Checker, FileErrors, PathStep, Problem, parse_ron_file, read_limited};
 
 /// Longest session, minutes.
 pub const MAX_MINUTES: f32 = 60.0;
@@ -24,6 +22,9 @@ pub const MIN_PHASE_S: f32 = 0.5;
 pub const MAX_LINES: usize = 20;
 /// Longest caption, characters: one line under the pacer.
 pub const MAX_CAPTION_CHARS: usize = 60;
+/// Most parts in a session: settling in, a ramp, the hold and a close need
+/// four; a few more leave room for a session of several settles.
+pub const MAX_SEGMENTS: usize = 12;
 
 /// A session ready to run: its schedule and which pacer sounds it plays.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,22 +77,15 @@ impl Guide {
 }
 
 /// Reads and checks a session file.
-pub fn load_session(path: &Path) -> Result<SessionFile, SceneErrors> {
+pub fn load_session(path: &Path) -> Result<SessionFile, FileErrors> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
-        SceneErrors(vec![crate::scene::parse::SceneError {
-            file: name.clone(),
-            line: 1,
-            column: 1,
-            message: format!("cannot read the session file: {e}"),
-        }])
-    })?;
+    let bytes = read_limited(path, &name, "session file")?;
     parse_session(&name, &bytes)
 }
 
 /// Parses and checks a session file's bytes; errors name `file`, a line and
 /// a column.
-pub fn parse_session(file: &str, bytes: &[u8]) -> Result<SessionFile, SceneErrors> {
+pub fn parse_session(file: &str, bytes: &[u8]) -> Result<SessionFile, FileErrors> {
     parse_ron_file(file, bytes, "session", validate_session)
 }
 
@@ -185,6 +179,7 @@ pub fn validate_session(session: &SessionFile) -> Vec<Problem> {
             }
         }
     });
+    c.list_len("segments", session.segments.len(), MAX_SEGMENTS, "parts");
     let mut holds = 0;
     let mut ramp_after_hold = false;
     c.within("segments", |c| {

@@ -19,8 +19,16 @@ const SWAY_SHADER: Handle<Shader> = uuid_handle!("9a7d2e41-1f3b-4c8e-8f2a-5b6c7d
 /// Material of plants and stones: the standard PBR material with wind sway.
 pub type PlantMaterial = ExtendedMaterial<StandardMaterial, Sway>;
 
-/// Registers the materials and their shaders, and keeps their clocks.
+/// Registers the materials and their shaders, and keeps their clocks. On a
+/// Bevy that does not render (the headless tests, the headset benchmark)
+/// the materials are only assets, still animated by the clock.
 pub fn plugin(app: &mut App) {
+    app.add_systems(Update, (tick_water, tick_sway).in_set(AppSet::Animate));
+    if app.get_sub_app(bevy::render::RenderApp).is_none() {
+        app.init_asset::<WaterMaterial>()
+            .init_asset::<PlantMaterial>();
+        return;
+    }
     app.add_plugins((
         MaterialPlugin::<WaterMaterial>::default(),
         MaterialPlugin::<PlantMaterial>::default(),
@@ -40,13 +48,6 @@ pub fn plugin(app: &mut App) {
             Shader::from_wgsl(include_str!("sway.wgsl"), "stillpoint/sway.wgsl"),
         )
         .expect("the sway shader's fixed id is valid");
-    animate(app);
-}
-
-/// The water's and the plants' clocks, every frame: the part of this
-/// plugin that needs no GPU.
-pub fn animate(app: &mut App) {
-    app.add_systems(Update, (tick_water, tick_sway).in_set(AppSet::Animate));
 }
 
 /// The water surface. All parameters live in one uniform block.

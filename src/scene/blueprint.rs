@@ -1,11 +1,12 @@
 //! A scene's blueprint: all the generated geometry and placements, made from
 //! a checked scene file in plain Rust, before anything touches the ECS.
 
-use crate::procgen::mesh::{Detail, MeshData};
-use crate::procgen::scatter::{self, Placement, Surroundings};
-use crate::procgen::sky;
-use crate::procgen::terrain::TerrainShape;
-use crate::scene::format::{SceneFile, Water};
+use crate::scene::format::{ParticleKind, SceneFile, Water};
+use crate::scene::procgen::mesh::{Detail, MeshData};
+use crate::scene::procgen::noise::Rng;
+use crate::scene::procgen::scatter::{self, Placement, Surroundings};
+use crate::scene::procgen::sky;
+use crate::scene::procgen::terrain::TerrainShape;
 
 /// Radius of the sky dome, metres: beyond the farthest water and terrain.
 pub const SKY_RADIUS_M: f32 = 12_000.0;
@@ -30,7 +31,38 @@ pub struct ScatterBlueprint {
     pub far: MeshData,
     /// Where the copies stand.
     pub placements: Vec<Placement>,
+    /// How much the copies' colours vary, 0 to 0.5.
+    pub color_variation: f32,
 }
+
+/// One particle entry, generated.
+#[derive(Debug, Clone)]
+pub struct ParticleBlueprint {
+    /// Radius of each particle, metres.
+    pub radius_m: f32,
+    /// Colour times glow, linear.
+    pub color: [f32; 3],
+    /// Each particle's wandering.
+    pub drifts: Vec<DriftSpec>,
+}
+
+/// How one particle wanders about its anchor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DriftSpec {
+    /// Centre of its wandering, metres.
+    pub anchor: [f32; 3],
+    /// How far it wanders, metres.
+    pub reach_m: f32,
+    /// Phases of its wandering, radians.
+    pub phase: [f32; 3],
+    /// Angular rates of its wandering, radians per second.
+    pub rate: [f32; 3],
+    /// Period of a firefly's glow, seconds; 0 for a steady mote.
+    pub pulse_period_s: f32,
+}
+
+/// The slowest a firefly's glow may swell and fade, seconds per cycle.
+const FIREFLY_PERIOD_S: (f32, f32) = (3.0, 7.0);
 
 /// Everything generated for one scene.
 #[derive(Debug, Clone)]
@@ -49,6 +81,8 @@ pub struct Blueprint {
     pub scatter: Vec<ScatterBlueprint>,
     /// Cloud banks: mesh, azimuth (rad), elevation (rad), angular width (rad).
     pub clouds: Vec<(MeshData, f32, f32, f32)>,
+    /// Per particle entry: the particles and how they wander.
+    pub particles: Vec<ParticleBlueprint>,
     /// The eye of the seated viewpoint, metres.
     pub eye: [f32; 3],
 }
@@ -81,6 +115,7 @@ impl Blueprint {
                     near: MeshData::kind_at(entry.kind, entry.color, seed, Detail::Near),
                     far: MeshData::kind_at(entry.kind, entry.color, seed, Detail::Far),
                     placements: scatter::place(entry, i, around),
+                    color_variation: entry.color_variation,
                 }
             })
             .collect();
@@ -89,13 +124,13 @@ impl Blueprint {
             .clouds
             .as_ref()
             .map(|c| {
-                let mut rng = crate::procgen::noise::Rng::new(scene.seed, 0xC1);
-                let shade = crate::procgen::terrain::mix(c.color, scene.sky.horizon, 0.6);
+                let mut rng = crate::scene::procgen::noise::Rng::new(scene.seed, 0xC1);
+                let shade = crate::scene::procgen::terrain::mix(c.color, scene.sky.horizon, 0.6);
                 (0..c.count)
                     .map(|i| {
                         let mesh = sky::cloud_bank(
                             c.color,
-                            crate::procgen::terrain::scale(shade, 0.85),
+                            crate::scene::procgen::terrain::scale(shade, 0.85),
                             scene.seed ^ u64::from(i),
                         );
                         let azimuth = rng.range(0.0, std::f32::consts::TAU);
@@ -112,6 +147,50 @@ impl Blueprint {
             terrain.height_at(vx, vz) + scene.viewpoint.eye_height_m,
             vz,
         ];
+        let particles = scene
+            .particles
+            .iter()
+            .enumerate()
+            .map(|(index, entry)| {
+                let mut rng = Rng::new(scene.seed, 0xD21F7 + index as u64);
+                let half = terrain.size_m * 0.5;
+                let floor = scene.water.as_ref().map_or(f32::MIN, |w| w.level_m);
+                let drifts = (0..entry.count)
+                    .map(|_| {
+                        let (x, z) = scatter::sample(&entry.area, half, &mut rng);
+                        let y = terrain.height_at(x, z).max(floor)
+                            + rng.range(entry.height_m.0, entry.height_m.1);
+                        DriftSpec {
+                            anchor: [x, y, z],
+                            // About ten seconds of drift at the scene's speed.
+                            reach_m: entry.drift_m_per_s * 10.0,
+                            phase: [
+                                rng.range(0.0, 6.3),
+                                rng.range(0.0, 6.3),
+                                rng.range(0.0, 6.3),
+                            ],
+                            rate: [
+                                rng.range(0.05, 0.12),
+                                rng.range(0.04, 0.09),
+                                rng.range(0.05, 0.12),
+                            ],
+                            pulse_period_s: match entry.kind {
+                                ParticleKind::Motes => 0.0,
+                                ParticleKind::Fireflies => {
+                                    rng.range(FIREFLY_PERIOD_S.0, FIREFLY_PERIOD_S.1)
+                                }
+                            },
+                        }
+                    })
+                    .collect();
+                let (r, g, b) = entry.color;
+                ParticleBlueprint {
+                    radius_m: entry.size_m * 0.5,
+                    color: [r * entry.glow, g * entry.glow, b * entry.glow],
+                    drifts,
+                }
+            })
+            .collect();
         Self {
             terrain,
             terrain_mesh,
@@ -120,8 +199,14 @@ impl Blueprint {
             water_mesh,
             scatter,
             clouds,
+            particles,
             eye,
         }
+    }
+
+    /// Number of particles.
+    pub fn particle_count(&self) -> usize {
+        self.particles.iter().map(|p| p.drifts.len()).sum()
     }
 
     /// Number of scattered instances actually placed.

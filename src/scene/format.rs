@@ -1,8 +1,8 @@
 //! The scene file format: what a scene author writes in RON.
 //!
 //! These types are the external format only. They are parsed, checked by
-//! [`super::validate`], and then turned into runtime components by
-//! [`super::spawn`]; nothing at runtime derives `Deserialize` just to be loaded.
+//! [`super::validate`], and then turned into the runtime's own
+//! [`super::model::Scene`]; nothing at runtime reads them.
 //!
 //! Conventions: distances in metres, angles in degrees, colours as linear-light
 //! `(r, g, b)` in 0..1, `y` is up and a heading of 0 degrees looks north

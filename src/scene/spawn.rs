@@ -7,12 +7,12 @@ use bevy::light::{CascadeShadowConfigBuilder, NotShadowCaster, NotShadowReceiver
 use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 
-use super::blueprint::{Blueprint, CLOUD_DISTANCE_M, SUN_DISC_DEG, SUN_DISTANCE_M};
-use super::format::{ParticleKind, Rgb, SceneFile};
-use crate::procgen::mesh::MeshData;
-use crate::procgen::noise::Rng;
-use crate::procgen::scatter::{self, SHADES};
-use crate::procgen::terrain::compass;
+use super::blueprint::{CLOUD_DISTANCE_M, DriftSpec, SUN_DISC_DEG, SUN_DISTANCE_M};
+use super::format::Rgb;
+use super::model::Scene;
+use super::procgen::mesh::MeshData;
+use super::procgen::scatter::SHADES;
+use super::procgen::terrain::compass;
 use crate::render::{PlantMaterial, Sway, WaterMaterial, WaterUniform};
 
 /// The parent of everything a scene spawned.
@@ -65,19 +65,42 @@ pub struct CloudDrift {
     pub rate: f32,
 }
 
-/// The slowest a firefly's glow may swell and fade, seconds per cycle.
-const FIREFLY_PERIOD_S: (f32, f32) = (3.0, 7.0);
-
-/// Spawns `scene` into `world`: generates it, uploads its meshes and
-/// materials, and returns the [`SceneRoot`] entity.
-pub fn spawn_scene(world: &mut World, scene: &SceneFile) -> Entity {
-    let blueprint = Blueprint::new(scene);
-    spawn_blueprint(world, scene, &blueprint)
+impl From<&DriftSpec> for Drift {
+    fn from(spec: &DriftSpec) -> Self {
+        Self {
+            anchor: Vec3::from(spec.anchor),
+            reach_m: spec.reach_m,
+            phase: Vec3::from(spec.phase),
+            rate: Vec3::from(spec.rate),
+            pulse_period_s: spec.pulse_period_s,
+        }
+    }
 }
 
-/// Spawns a generated blueprint of `scene`.
-pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Blueprint) -> Entity {
-    let sun_dir = Vec3::from(blueprint.sun_dir);
+impl SceneView {
+    /// What the camera takes from `scene`.
+    pub fn of(scene: &Scene) -> Self {
+        Self {
+            eye: Vec3::from(scene.seat.eye),
+            heading_deg: scene.seat.heading_deg,
+            pitch_deg: scene.seat.pitch_deg,
+            fov_deg: scene.seat.fov_deg,
+            exposure_ev100: scene.air.exposure_ev100,
+            fog_color: scene.air.fog_color,
+            fog_sun_color: scene.air.fog_sun_color,
+            fog_visibility_m: scene.air.fog_visibility_m,
+            title: scene.title.clone(),
+        }
+    }
+}
+
+/// Spawns `scene` into `world`: uploads its generated meshes and materials
+/// and returns the [`SceneRoot`] entity. Nothing is generated here: the
+/// loader did that.
+pub fn spawn_scene(world: &mut World, scene: &Scene) -> Entity {
+    let blueprint = &scene.blueprint;
+    let light = &scene.light;
+    let sun_dir = Vec3::from(light.sun_dir);
     let root = world
         .spawn((
             SceneRoot,
@@ -88,30 +111,20 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
         .id();
 
     world.insert_resource(GlobalAmbientLight {
-        color: rgb(scene.ambient.color),
-        brightness: scene.ambient.brightness,
+        color: rgb(light.ambient_color),
+        brightness: light.ambient_brightness,
         affects_lightmapped_meshes: true,
     });
-    world.insert_resource(ClearColor(rgb(scene.sky.horizon)));
-    world.insert_resource(SceneView {
-        eye: Vec3::from(blueprint.eye),
-        heading_deg: scene.viewpoint.heading_deg,
-        pitch_deg: scene.viewpoint.pitch_deg,
-        fov_deg: scene.viewpoint.fov_deg,
-        exposure_ev100: scene.exposure_ev100,
-        fog_color: scene.fog.color,
-        fog_sun_color: scene.fog.sun_color,
-        fog_visibility_m: scene.fog.visibility_m,
-        title: scene.title.clone(),
-    });
+    world.insert_resource(ClearColor(rgb(light.sky_horizon)));
+    world.insert_resource(SceneView::of(scene));
 
     // The sun: a directional light shining along -sun_dir.
     let sun = world
         .spawn((
             DirectionalLight {
-                color: rgb(scene.sun.color),
-                illuminance: scene.sun.illuminance_lux,
-                shadow_maps_enabled: scene.sun.shadows,
+                color: rgb(light.sun_color),
+                illuminance: light.sun_illuminance_lux,
+                shadow_maps_enabled: light.sun_shadows,
                 ..default()
             },
             Transform::from_translation(sun_dir).looking_at(Vec3::ZERO, Vec3::Y),
@@ -152,10 +165,10 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
         ),
     );
 
-    if scene.sun.disc {
+    if light.sun_disc {
         let radius = SUN_DISTANCE_M * SUN_DISC_DEG.to_radians().tan();
         let disc = add_mesh(world, &MeshData::sphere(radius, (1.0, 1.0, 1.0)));
-        let c = scene.sun.color;
+        let c = light.sun_color;
         let material = add_standard(
             world,
             StandardMaterial {
@@ -183,11 +196,7 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
     }
 
     if !blueprint.clouds.is_empty() {
-        let drift = scene
-            .sky
-            .clouds
-            .as_ref()
-            .map_or(0.0, |c| c.drift_deg_per_min);
+        let drift = light.cloud_drift_deg_per_min;
         let layer = world
             .spawn((
                 CloudDrift {
@@ -256,14 +265,14 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
 
     if let (Some(water), Some(mesh)) = (&scene.water, &blueprint.water_mesh) {
         let handle = add_mesh(world, mesh);
-        let sun = scene.sun.color;
+        let sun = light.sun_color;
         // The glint fades as the sun sinks into the haze.
-        let glint = 3.0 + 9.0 * (scene.sun.elevation_deg / 30.0).clamp(0.0, 1.0);
+        let glint = 3.0 + 9.0 * (light.sun_elevation_deg / 30.0).clamp(0.0, 1.0);
         let uniform = WaterUniform {
             deep: vec4(water.deep_color),
             shallow: vec4(water.shallow_color),
-            zenith: vec4(scene.sky.zenith),
-            horizon: vec4(scene.sky.horizon),
+            zenith: vec4(light.sky_zenith),
+            horizon: vec4(light.sky_horizon),
             sun_color: Vec4::new(sun.0, sun.1, sun.2, glint),
             sun_dir: sun_dir.extend(0.0),
             waves: Vec4::new(
@@ -272,7 +281,7 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
                 water.wave_period_s,
                 water.wave_toward_deg.to_radians(),
             ),
-            params: Vec4::new(0.0, scene.sky.horizon_blend, 1.0, 8.0),
+            params: Vec4::new(0.0, light.sky_horizon_blend, 1.0, 8.0),
         };
         let material = world
             .resource_mut::<Assets<WaterMaterial>>()
@@ -296,7 +305,7 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
         wind_z * scene.wind.strength,
         0.0,
     );
-    for (generated, entry) in blueprint.scatter.iter().zip(&scene.scatter) {
+    for generated in &blueprint.scatter {
         if generated.placements.is_empty() {
             continue;
         }
@@ -309,14 +318,14 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
                 } else {
                     0.0
                 };
-                let k = 1.0 + entry.color_variation * spread;
+                let k = 1.0 + generated.color_variation * spread;
                 world
                     .resource_mut::<Assets<PlantMaterial>>()
                     .add(PlantMaterial {
                         base: StandardMaterial {
                             base_color: Color::linear_rgb(
                                 k,
-                                k * (1.0 + 0.1 * entry.color_variation * spread),
+                                k * (1.0 + 0.1 * generated.color_variation * spread),
                                 k,
                             ),
                             perceptual_roughness: 0.85,
@@ -346,54 +355,28 @@ pub fn spawn_blueprint(world: &mut World, scene: &SceneFile, blueprint: &Bluepri
         world.spawn_batch(batch);
     }
 
-    for (index, entry) in scene.particles.iter().enumerate() {
-        if entry.count == 0 {
+    for particles in &blueprint.particles {
+        if particles.drifts.is_empty() {
             continue;
         }
         let mesh = add_mesh(
             world,
-            &MeshData::sphere(entry.size_m * 0.5, (1.0, 1.0, 1.0)),
+            &MeshData::sphere(particles.radius_m, (1.0, 1.0, 1.0)),
         );
-        let c = entry.color;
+        let [r, g, b] = particles.color;
         let material = add_standard(
             world,
             StandardMaterial {
-                base_color: Color::linear_rgb(c.0 * entry.glow, c.1 * entry.glow, c.2 * entry.glow),
+                base_color: Color::linear_rgb(r, g, b),
                 unlit: true,
                 ..default()
             },
         );
-        let mut rng = Rng::new(scene.seed, 0xD21F7 + index as u64);
-        let half = blueprint.terrain.size_m * 0.5;
-        let batch: Vec<_> = (0..entry.count)
-            .map(|_| {
-                let (x, z) = scatter::sample(&entry.area, half, &mut rng);
-                let y = blueprint
-                    .terrain
-                    .height_at(x, z)
-                    .max(scene.water.as_ref().map_or(f32::MIN, |w| w.level_m))
-                    + rng.range(entry.height_m.0, entry.height_m.1);
-                let drift = Drift {
-                    anchor: Vec3::new(x, y, z),
-                    // About ten seconds of drift at the scene's speed.
-                    reach_m: entry.drift_m_per_s * 10.0,
-                    phase: Vec3::new(
-                        rng.range(0.0, 6.3),
-                        rng.range(0.0, 6.3),
-                        rng.range(0.0, 6.3),
-                    ),
-                    rate: Vec3::new(
-                        rng.range(0.05, 0.12),
-                        rng.range(0.04, 0.09),
-                        rng.range(0.05, 0.12),
-                    ),
-                    pulse_period_s: match entry.kind {
-                        ParticleKind::Motes => 0.0,
-                        ParticleKind::Fireflies => {
-                            rng.range(FIREFLY_PERIOD_S.0, FIREFLY_PERIOD_S.1)
-                        }
-                    },
-                };
+        let batch: Vec<_> = particles
+            .drifts
+            .iter()
+            .map(|spec| {
+                let drift = Drift::from(spec);
                 (
                     Mesh3d(mesh.clone()),
                     MeshMaterial3d(material.clone()),

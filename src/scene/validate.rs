@@ -8,16 +8,23 @@
 //! into a line and column.
 
 use super::format::*;
-use super::locate::{PathStep, ValuePath};
-use crate::procgen::terrain::TerrainShape;
+use crate::diagnostics::{Checker, PathStep, Problem};
+use crate::scene::procgen::terrain::TerrainShape;
 
 /// Most instances one scatter entry may ask for.
 pub const MAX_SCATTER_PER_ENTRY: u32 = 20_000;
 /// Most instances all scatter entries together may ask for: about what a
 /// software renderer still draws at an interactive rate.
 pub const MAX_SCATTER_TOTAL: u64 = 60_000;
+/// Most scatter entries: each brings its own meshes and materials.
+pub const MAX_SCATTER_ENTRIES: usize = 64;
 /// Most particles one entry may ask for.
 pub const MAX_PARTICLES: u32 = 5_000;
+/// Most particle entries: each brings its own mesh and material.
+pub const MAX_PARTICLE_ENTRIES: usize = 16;
+/// Most particles all entries together may ask for: every one is an entity
+/// that moves each frame.
+pub const MAX_PARTICLES_TOTAL: u64 = 10_000;
 /// Widest terrain, metres: past this, fog hides the edge anyway.
 pub const MAX_TERRAIN_SIZE_M: f32 = 4_000.0;
 /// Finest terrain grid: 512 x 512 cells is about half a million triangles.
@@ -26,15 +33,6 @@ pub const MAX_TERRAIN_RESOLUTION: u32 = 512;
 pub const MAX_SOUNDS: usize = 16;
 /// The seated person's eyes must stay this far above the water, metres.
 pub const MIN_EYE_ABOVE_WATER_M: f32 = 0.5;
-
-/// One thing wrong with a scene, named by the path of the value.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
-    /// Which value is wrong.
-    pub path: ValuePath,
-    /// What is wrong and what was expected.
-    pub message: String,
-}
 
 /// Checks a parsed scene. `file_exists` answers whether a path relative to
 /// the scene's own folder names an existing file.
@@ -79,6 +77,12 @@ pub fn validate(scene: &SceneFile, file_exists: &dyn Fn(&str) -> bool) -> Vec<Pr
     if let Some(water) = &scene.water {
         c.within("water", |c| self::water(c, water));
     }
+    c.list_len(
+        "scatter",
+        scene.scatter.len(),
+        MAX_SCATTER_ENTRIES,
+        "scatter entries",
+    );
     let mut total: u64 = 0;
     c.within("scatter", |c| {
         for (i, entry) in scene.scatter.iter().enumerate() {
@@ -94,11 +98,27 @@ pub fn validate(scene: &SceneFile, file_exists: &dyn Fn(&str) -> bool) -> Vec<Pr
             ),
         );
     }
+    c.list_len(
+        "particles",
+        scene.particles.len(),
+        MAX_PARTICLE_ENTRIES,
+        "particle entries",
+    );
+    let mut particles_total: u64 = 0;
     c.within("particles", |c| {
         for (i, entry) in scene.particles.iter().enumerate() {
+            particles_total += u64::from(entry.count);
             c.item(i, |c| particles(c, entry));
         }
     });
+    if particles_total > MAX_PARTICLES_TOTAL {
+        c.problem_at(
+            vec![PathStep::Field("particles")],
+            format!(
+                "{particles_total} particles in all is too many; expected at most {MAX_PARTICLES_TOTAL}"
+            ),
+        );
+    }
     c.within("wind", |c| {
         c.range("strength", scene.wind.strength, 0.0, 1.0, "");
         c.range("period_s", scene.wind.period_s, 2.0, 30.0, "s");
@@ -182,7 +202,7 @@ pub fn validate(scene: &SceneFile, file_exists: &dyn Fn(&str) -> bool) -> Vec<Pr
 }
 
 fn viewpoint(c: &mut Checker, v: &Viewpoint) {
-    c.ground_point("position_m", v.position_m);
+    ground_point(c, "position_m", v.position_m);
     c.range("eye_height_m", v.eye_height_m, 0.5, 3.0, "m");
     c.range("heading_deg", v.heading_deg, -360.0, 360.0, "degrees");
     c.range("pitch_deg", v.pitch_deg, -30.0, 30.0, "degrees");
@@ -235,7 +255,7 @@ fn terrain(c: &mut Checker, t: &Terrain) {
                     radius_m,
                     depth_m,
                 } => {
-                    c.ground_point("center_m", *center_m);
+                    ground_point(c, "center_m", *center_m);
                     c.range("radius_m", *radius_m, 1.0, 4000.0, "m");
                     c.range("depth_m", *depth_m, 0.0, 500.0, "m");
                 }
@@ -244,7 +264,7 @@ fn terrain(c: &mut Checker, t: &Terrain) {
                     radius_m,
                     height_m,
                 } => {
-                    c.ground_point("center_m", *center_m);
+                    ground_point(c, "center_m", *center_m);
                     c.range("radius_m", *radius_m, 1.0, 4000.0, "m");
                     c.range("height_m", *height_m, 0.0, 1000.0, "m");
                 }
@@ -292,7 +312,7 @@ fn water(c: &mut Checker, w: &Water) {
 
 fn scatter(c: &mut Checker, s: &Scatter) {
     c.count("count", s.count, MAX_SCATTER_PER_ENTRY);
-    c.area("area", &s.area);
+    area(c, "area", &s.area);
     if let Some(band) = s.altitude_m {
         c.span("altitude_m", band, -500.0, 1000.0, "m");
     }
@@ -303,7 +323,7 @@ fn scatter(c: &mut Checker, s: &Scatter) {
 
 fn particles(c: &mut Checker, p: &Particles) {
     c.count("count", p.count, MAX_PARTICLES);
-    c.area("area", &p.area);
+    area(c, "area", &p.area);
     c.span("height_m", p.height_m, 0.0, 100.0, "m");
     c.color("color", p.color);
     c.range("glow", p.glow, 0.0, 20.0, "");
@@ -311,192 +331,35 @@ fn particles(c: &mut Checker, p: &Particles) {
     c.range("drift_m_per_s", p.drift_m_per_s, 0.0, 0.5, "m/s");
 }
 
-/// Collects problems while walking the scene, keeping track of the path.
-#[derive(Default)]
-pub(crate) struct Checker {
-    pub(crate) at: ValuePath,
-    pub(crate) problems: Vec<Problem>,
+/// A point on the ground, (x, z) metres, within the largest terrain.
+fn ground_point(c: &mut Checker, field: &'static str, (x, z): GroundPoint) {
+    c.within(field, |c| {
+        for (i, v) in [x, z].into_iter().enumerate() {
+            c.at.push(PathStep::Index(i));
+            c.range_here(v, -10_000.0, 10_000.0, "m");
+            c.at.pop();
+        }
+    });
 }
 
-impl Checker {
-    pub(crate) fn within(&mut self, field: &'static str, f: impl FnOnce(&mut Self)) {
-        self.at.push(PathStep::Field(field));
-        f(self);
-        self.at.pop();
-    }
-
-    pub(crate) fn item(&mut self, index: usize, f: impl FnOnce(&mut Self)) {
-        self.at.push(PathStep::Index(index));
-        f(self);
-        self.at.pop();
-    }
-
-    pub(crate) fn problem(&mut self, field: &'static str, message: String) {
-        let mut path = self.at.clone();
-        path.push(PathStep::Field(field));
-        self.problems.push(Problem { path, message });
-    }
-
-    pub(crate) fn problem_at(&mut self, path: ValuePath, message: String) {
-        self.problems.push(Problem { path, message });
-    }
-
-    pub(crate) fn range(
-        &mut self,
-        field: &'static str,
-        value: f32,
-        min: f32,
-        max: f32,
-        unit: &str,
-    ) {
-        self.at.push(PathStep::Field(field));
-        self.range_here(value, min, max, unit);
-        self.at.pop();
-    }
-
-    pub(crate) fn span(
-        &mut self,
-        field: &'static str,
-        (low, high): Range,
-        min: f32,
-        max: f32,
-        unit: &str,
-    ) {
-        self.within(field, |c| {
-            c.at.push(PathStep::Index(0));
-            let before = c.problems.len();
-            c.range_here(low, min, max, unit);
-            c.at.pop();
-            c.at.push(PathStep::Index(1));
-            c.range_here(high, min, max, unit);
-            c.at.pop();
-            if c.problems.len() == before && low > high {
-                let path = c.at.clone();
-                c.problem_at(path, format!("({low}, {high}) is backwards; expected (min, max) with min no greater than max"));
+/// Where things are scattered.
+fn area(c: &mut Checker, field: &'static str, area: &Area) {
+    c.within(field, |c| match area {
+        Area::Everywhere => {}
+        Area::Ring { center_m, inner_m, outer_m } => {
+            ground_point(c, "center_m", *center_m);
+            c.range("inner_m", *inner_m, 0.0, 10_000.0, "m");
+            c.range("outer_m", *outer_m, 0.0, 10_000.0, "m");
+            if inner_m.is_finite() && outer_m.is_finite() && outer_m <= inner_m {
+                c.problem("outer_m", format!("outer radius {outer_m} m is not beyond the inner radius {inner_m} m; expected outer_m > inner_m"));
             }
-        });
-    }
-
-    pub(crate) fn range_here(&mut self, value: f32, min: f32, max: f32, unit: &str) {
-        if !(min..=max).contains(&value) {
-            let unit = if unit.is_empty() {
-                String::new()
-            } else {
-                format!(" {unit}")
-            };
-            let got = if value.is_finite() {
-                format!("{value}{unit}")
-            } else {
-                "a value that is not a finite number".into()
-            };
-            let path = self.at.clone();
-            self.problem_at(
-                path,
-                format!("{got} is out of range; expected {min} to {max}{unit}"),
-            );
         }
-    }
-
-    pub(crate) fn count(&mut self, field: &'static str, value: u32, max: u32) {
-        if value > max {
-            self.problem(
-                field,
-                format!("{value} is too many; expected at most {max}"),
-            );
-        }
-    }
-
-    pub(crate) fn count_between(&mut self, field: &'static str, value: u32, min: u32, max: u32) {
-        if !(min..=max).contains(&value) {
-            self.problem(
-                field,
-                format!("{value} is out of range; expected {min} to {max}"),
-            );
-        }
-    }
-
-    pub(crate) fn color(&mut self, field: &'static str, (r, g, b): Rgb) {
-        self.within(field, |c| {
-            for (i, channel) in [r, g, b].into_iter().enumerate() {
-                if !(0.0..=1.0).contains(&channel) {
-                    c.at.push(PathStep::Index(i));
-                    let path = c.at.clone();
-                    c.at.pop();
-                    let name = ["red", "green", "blue"][i];
-                    let got = if channel.is_finite() { format!("{channel}") } else { "not a finite number".into() };
-                    c.problem_at(path, format!("colour channel {name} is {got}; expected a linear-light value from 0 to 1"));
-                }
+        Area::Rect { min_m, max_m } => {
+            ground_point(c, "min_m", *min_m);
+            ground_point(c, "max_m", *max_m);
+            if max_m.0 <= min_m.0 || max_m.1 <= min_m.1 {
+                c.problem("max_m", format!("({}, {}) is not beyond min_m ({}, {}) on both axes; expected a rectangle with some area", max_m.0, max_m.1, min_m.0, min_m.1));
             }
-        });
-    }
-
-    pub(crate) fn ground_point(&mut self, field: &'static str, (x, z): GroundPoint) {
-        self.within(field, |c| {
-            for (i, v) in [x, z].into_iter().enumerate() {
-                c.at.push(PathStep::Index(i));
-                c.range_here(v, -10_000.0, 10_000.0, "m");
-                c.at.pop();
-            }
-        });
-    }
-
-    pub(crate) fn area(&mut self, field: &'static str, area: &Area) {
-        self.within(field, |c| match area {
-            Area::Everywhere => {}
-            Area::Ring { center_m, inner_m, outer_m } => {
-                c.ground_point("center_m", *center_m);
-                c.range("inner_m", *inner_m, 0.0, 10_000.0, "m");
-                c.range("outer_m", *outer_m, 0.0, 10_000.0, "m");
-                if inner_m.is_finite() && outer_m.is_finite() && outer_m <= inner_m {
-                    c.problem("outer_m", format!("outer radius {outer_m} m is not beyond the inner radius {inner_m} m; expected outer_m > inner_m"));
-                }
-            }
-            Area::Rect { min_m, max_m } => {
-                c.ground_point("min_m", *min_m);
-                c.ground_point("max_m", *max_m);
-                if max_m.0 <= min_m.0 || max_m.1 <= min_m.1 {
-                    c.problem("max_m", format!("({}, {}) is not beyond min_m ({}, {}) on both axes; expected a rectangle with some area", max_m.0, max_m.1, min_m.0, min_m.1));
-                }
-            }
-        });
-    }
-
-    pub(crate) fn text(&mut self, field: &'static str, text: &str, max_chars: usize) {
-        if text.trim().is_empty() {
-            self.problem(field, "is empty; expected some words".into());
-        } else if text.chars().count() > max_chars {
-            self.problem(
-                field,
-                format!(
-                    "is {} characters long; expected at most {max_chars}",
-                    text.chars().count()
-                ),
-            );
         }
-    }
-
-    /// A reference to another RON file of kind `what` ("scene", "session"),
-    /// relative to this file's folder; `example` shows a good one.
-    pub(crate) fn reference(
-        &mut self,
-        field: &'static str,
-        path: &str,
-        file_exists: &dyn Fn(&str) -> bool,
-        what: &str,
-        example: &str,
-    ) {
-        let looks_safe = !path.is_empty()
-            && !path.starts_with('/')
-            && !path.contains('\\')
-            && !path.split('/').any(|part| part == "..")
-            && path.ends_with(".ron");
-        if !looks_safe {
-            self.problem(field, format!("\"{path}\" is not a {what} file name; expected a .ron path relative to this scene's folder, such as \"{example}\""));
-        } else if !file_exists(path) {
-            self.problem(
-                field,
-                format!("\"{path}\" does not exist; expected a {what} file, relative to this scene's folder"),
-            );
-        }
-    }
+    });
 }

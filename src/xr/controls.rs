@@ -18,11 +18,10 @@ use bevy_mod_openxr::session::OxrSession;
 use bevy_mod_xr::session::{XrSessionCreated, session_available};
 
 use super::haptics::{Pulse, pulses_between};
-use super::{HeadsetStatus, Recentre};
+use super::session::HeadsetStatus;
 use crate::AppSet;
 use crate::breath::Micros;
-use crate::pacer::{ActiveGuide, PacerNow};
-use crate::view::{Flow, SafePlace};
+use crate::state::{AppState, Flow, Intent, PauseReason, SessionClock, SessionSnapshot};
 
 /// How hard both grips must be squeezed to ask for the safe place.
 pub const GRIP_SQUEEZED: f32 = 0.8;
@@ -259,14 +258,14 @@ fn sync(actions: Option<Res<Actions>>, mut sync: MessageWriter<OxrSyncActionSet>
     }
 }
 
+/// The controllers send the same intents as the keys.
 fn read_hands(
     actions: Option<Res<Actions>>,
     session: Res<OxrSession>,
     status: Res<HeadsetStatus>,
-    flow: Res<State<Flow>>,
-    mut next: ResMut<NextState<Flow>>,
-    mut recentre: MessageWriter<Recentre>,
-    mut safe: MessageWriter<SafePlace>,
+    state: Res<AppState>,
+    snapshot: Res<SessionSnapshot>,
+    mut intents: MessageWriter<Intent>,
     mut before: Local<Hands>,
 ) {
     let Some(actions) = actions else { return };
@@ -293,16 +292,22 @@ fn read_hands(
     let asked = asks(*before, now);
     *before = now;
     if asked.toggle_pause {
-        next.set(match flow.get() {
-            Flow::Running => Flow::Paused,
-            Flow::Paused => Flow::Running,
-        });
+        let reasons = state.paused_for();
+        intents.write(
+            if reasons.contains(PauseReason::Person) || reasons.contains(PauseReason::Break) {
+                Intent::Resume(PauseReason::Person)
+            } else if snapshot.break_suggested {
+                Intent::Pause(PauseReason::Break)
+            } else {
+                Intent::Pause(PauseReason::Person)
+            },
+        );
     }
     if asked.recentre {
-        recentre.write(Recentre);
+        intents.write(Intent::Recentre);
     }
     if asked.safe_place {
-        safe.write(SafePlace);
+        intents.write(Intent::SafePlace);
     }
 }
 
@@ -311,24 +316,28 @@ fn give_pulses(
     actions: Option<Res<Actions>>,
     session: Res<OxrSession>,
     status: Res<HeadsetStatus>,
-    guide: Res<ActiveGuide>,
-    now: Res<PacerNow>,
+    state: Res<AppState>,
+    clock: Res<SessionClock>,
     flow: Res<State<Flow>>,
     enabled: Res<HapticsOn>,
     mut shown_before: Local<Option<Micros>>,
 ) {
-    let (Some(actions), Some(guide)) = (actions, guide.0.as_ref()) else {
+    let shown = clock.shown();
+    let (Some(actions), Some(run)) = (actions, state.guided().at(shown)) else {
         return;
     };
-    let before = shown_before.replace(now.shown).unwrap_or(now.shown);
-    if status.broken() || !enabled.0 || *flow.get() == Flow::Paused {
+    let before = shown_before.replace(shown).unwrap_or(shown);
+    if status.broken() || !enabled.0 || *flow.get() != Flow::Running {
         return;
     }
+    // Times within the guided session: a session that just started counts
+    // from its own first breath.
+    let into = |t: Micros| t.saturating_sub(run.origin);
     pulses_between(
-        &guide.schedule,
-        &guide.haptics,
-        before,
-        now.shown,
+        &run.guide.schedule,
+        &run.guide.haptics,
+        into(before),
+        into(shown),
         |pulse: Pulse| {
             let vibration = openxr::HapticVibration::new()
                 .amplitude(pulse.strength)

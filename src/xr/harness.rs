@@ -1,103 +1,72 @@
 //! A headset frame without a runtime: the whole app as it runs in the
-//! headset (scene, clock, pacer, sound link, overlays and every headset
-//! system), on a bare Bevy with no window and no GPU, with two eye cameras
-//! that the caller moves as a runtime would.
+//! headset (the same plugins, and the headset's frame systems), on a bare
+//! Bevy with no window and no GPU, with two eye cameras that the caller
+//! moves as a runtime would, and the mix's clock driven by hand.
 //!
 //! The headset benchmark measures our own time per frame with it, and the
 //! headless tests check the headset's systems with it.
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
-use bevy::asset::AssetPlugin;
-use bevy::input::InputPlugin;
 use bevy::prelude::*;
-use bevy::state::app::StatesPlugin;
-use bevy::time::TimeUpdateStrategy;
-use bevy::transform::TransformPlugin;
 use bevy_mod_xr::camera::XrCamera;
 use bevy_mod_xr::session::XrTrackingRoot;
 
 use crate::audio::AudioLink;
-use crate::audio::engine::{ClockShared, Command};
+use crate::audio::engine::{MixEnds, MixSettings};
 use crate::audio::spatial::Listener;
 use crate::breath::{Guide, Rhythm};
-use crate::pacer::ActiveGuide;
-use crate::render::{PlantMaterial, WaterMaterial};
-use crate::scene::{CurrentScene, SceneFolder};
+use crate::clock::{ClockShared, MixClock};
+use crate::scene::CurrentScene;
+use crate::state::{AppState, Listening, Presentation};
 
 /// The frame the harness steps: 90 frames a second, a headset's rate.
 pub const FRAME: Duration = Duration::from_nanos(11_111_111);
 
-/// The app, the mix's clock it reads, and what it sends to the mix.
+/// The app, the mix's clock it reads, and the mix's ends of its links.
 pub struct Harness {
     /// The app.
     pub app: App,
     /// The clock a mix would publish.
     pub clock: Arc<ClockShared>,
-    /// Commands the app sends to the mix.
-    sent: Receiver<Command>,
-    /// The last listener the app sent to the mix.
+    /// What the app sends a mix.
+    pub mix: MixEnds,
+    /// The last listener the app left for the mix.
     pub listener: Option<Listener>,
     frames: u64,
 }
 
-/// Bevy alone, as the harness runs it: the baseline our time is measured
-/// against.
-pub fn bare_app(folder: &Path) -> App {
-    let mut app = App::new();
-    app.add_plugins((
-        MinimalPlugins,
-        AssetPlugin {
-            file_path: folder.to_string_lossy().into_owned(),
-            watch_for_changes_override: Some(false),
-            ..default()
-        },
-        TransformPlugin,
-        InputPlugin,
-        StatesPlugin,
-    ))
-    .init_asset::<Mesh>()
-    .init_asset::<StandardMaterial>()
-    .init_asset::<Image>()
-    .init_asset::<PlantMaterial>()
-    .init_asset::<WaterMaterial>()
-    .insert_resource(TimeUpdateStrategy::ManualDuration(FRAME));
-    app
-}
-
 pub use super::single_threaded;
+pub use crate::bare_app;
 
 impl Harness {
     /// The app in headset mode on the scene `file` of `folder`, with a
     /// resonance session, and the head at the seat.
     pub fn new(folder: &Path, file: &str) -> Self {
-        let mut app = bare_app(folder);
-        crate::configure_sets(&mut app);
-        let (tx, sent) = channel();
+        let mut app = bare_app(folder, FRAME, false);
+        let guide = Guide::rhythm_only(Rhythm::resonance(), None, 5.0);
+        app.insert_resource(AppState::new(
+            file,
+            Some(guide),
+            Listening::default(),
+            Presentation::Headset,
+        ))
+        .insert_resource(CurrentScene::new(file));
+        crate::plugins(&mut app);
+        super::frame_plugin(&mut app);
+        let (ends, mix) = crate::audio::engine::ends();
         let clock = ClockShared::new();
-        app.insert_resource(SceneFolder {
-            root: folder.to_path_buf(),
-        })
-        .insert_resource(CurrentScene::new(file))
-        .insert_resource(ActiveGuide(Some(Guide::rhythm_only(
-            Rhythm::resonance(),
-            None,
-            5.0,
-        ))))
-        .insert_resource(AudioLink::new(tx, clock.clone(), false));
-        app.add_plugins((
-            crate::clock::plugin,
-            crate::scene::plugin,
-            crate::render::animate,
-            crate::view::plugin,
-            crate::overlay::plugin,
-            crate::audio::plugin,
-            crate::pacer::plugin,
-            super::frame_plugin,
-        ));
+        app.insert_resource(AudioLink::new(
+            ends,
+            clock.clone(),
+            false,
+            MixSettings::default(),
+            2,
+            0,
+        ))
+        .insert_resource(MixClock(clock.clone()));
         let root = app.world_mut().spawn(XrTrackingRoot).id();
         for eye in 0..2 {
             app.world_mut()
@@ -106,7 +75,7 @@ impl Harness {
         Self {
             app,
             clock,
-            sent,
+            mix,
             listener: None,
             frames: 0,
         }
@@ -124,16 +93,14 @@ impl Harness {
     }
 
     /// One frame: the mix's clock moves on by a frame, the app updates, and
-    /// what it sent the mix is taken.
+    /// the listener it left for the mix is taken.
     pub fn step(&mut self) {
         self.frames += 1;
         let samples = self.frames * 48_000 / 90;
         self.clock.publish(samples, samples, true);
         self.app.update();
-        while let Ok(command) = self.sent.try_recv() {
-            if let Command::Listener(listener) = command {
-                self.listener = Some(listener);
-            }
+        if let Some(listener) = self.mix.listener.take() {
+            self.listener = Some(listener);
         }
     }
 

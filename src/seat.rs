@@ -1,5 +1,7 @@
 //! Where the person sits in the headset, and the comfort limits of what is
-//! placed around them. Plain math, no runtime.
+//! placed around them. Plain math, no runtime: the headset places its
+//! tracking root with it, the pacer and the headset's panel keep to its
+//! limits.
 //!
 //! The tracking root carries the headset's reference space into the scene:
 //! `root * head` is the head in the scene. Seated, the root puts the origin

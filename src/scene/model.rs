@@ -1,0 +1,248 @@
+//! The scene the app runs: a checked scene file turned into the values the
+//! runtime uses, with everything generated from it (its [`Blueprint`]).
+//!
+//! The loader builds it on the asset server's task pool, so a scene's
+//! generation never holds up a frame; showing it only uploads what is here.
+//! Nothing at runtime reads the file format ([`super::format`]).
+
+use super::blueprint::Blueprint;
+use super::format::{PacerStyle, Rgb, SceneFile, SoundKind};
+
+/// A scene that passed every check, ready to show.
+#[derive(Debug, Clone)]
+pub struct Scene {
+    /// Name shown in the window title.
+    pub title: String,
+    /// One line saying what the place is.
+    pub description: String,
+    /// The scene file (relative to this one's folder) that the safe-place
+    /// action goes to; `None`: this scene is itself a safe place.
+    pub safe_scene: Option<String>,
+    /// The guided session file it names, relative to its folder.
+    pub session: Option<String>,
+    /// Where the person sits and how they look out.
+    pub seat: Seat,
+    /// Exposure and haze.
+    pub air: Air,
+    /// Sun, sky and fill light.
+    pub light: Light,
+    /// The water surface's look, if there is water.
+    pub water: Option<WaterLook>,
+    /// The wind that sways the plants.
+    pub wind: WindLook,
+    /// How the breathing pacer looks here.
+    pub pacer: PacerLook,
+    /// The sounds placed in the scene, at their heights above its ground.
+    pub sounds: Vec<SceneSound>,
+    /// All generated geometry and placements.
+    pub blueprint: Blueprint,
+    /// A hash of the file's bytes: the same file loaded again (a save
+    /// without changes) has the same hash and is not shown again.
+    pub source_hash: u64,
+}
+
+/// The seated viewpoint.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Seat {
+    /// The eyes, metres.
+    pub eye: [f32; 3],
+    /// Heading the scene faces, degrees clockwise from north.
+    pub heading_deg: f32,
+    /// Pitch at the start, degrees.
+    pub pitch_deg: f32,
+    /// Vertical field of view on the desktop, degrees.
+    pub fov_deg: f32,
+}
+
+/// Exposure and haze.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Air {
+    /// Camera exposure, EV100.
+    pub exposure_ev100: f32,
+    /// Haze colour, linear.
+    pub fog_color: Rgb,
+    /// Haze glow towards the sun, linear.
+    pub fog_sun_color: Rgb,
+    /// Distance at which contrast falls to 5 %, metres.
+    pub fog_visibility_m: f32,
+}
+
+/// Sun, sky and fill light.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Light {
+    /// Unit vector towards the sun.
+    pub sun_dir: [f32; 3],
+    /// Height of the sun above the horizon, degrees.
+    pub sun_elevation_deg: f32,
+    /// Colour of the sunlight, linear.
+    pub sun_color: Rgb,
+    /// Illuminance facing the sun, lux.
+    pub sun_illuminance_lux: f32,
+    /// Whether the sun casts shadows.
+    pub sun_shadows: bool,
+    /// Whether the sun's disc is drawn.
+    pub sun_disc: bool,
+    /// Sky colour overhead, linear.
+    pub sky_zenith: Rgb,
+    /// Sky colour at the horizon, linear.
+    pub sky_horizon: Rgb,
+    /// How far up the horizon colour reaches.
+    pub sky_horizon_blend: f32,
+    /// How fast the cloud banks drift, degrees of azimuth a minute.
+    pub cloud_drift_deg_per_min: f32,
+    /// Colour of the sky's fill light, linear.
+    pub ambient_color: Rgb,
+    /// Brightness of the fill, cd/m².
+    pub ambient_brightness: f32,
+}
+
+/// The water's look.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WaterLook {
+    /// Colour of deep water, linear.
+    pub deep_color: Rgb,
+    /// Colour of shallow water, linear.
+    pub shallow_color: Rgb,
+    /// Height of the swell, metres.
+    pub wave_height_m: f32,
+    /// Length of the swell, metres.
+    pub wave_length_m: f32,
+    /// Period of the swell, seconds.
+    pub wave_period_s: f32,
+    /// Where the swell travels, degrees clockwise from north.
+    pub wave_toward_deg: f32,
+}
+
+/// The wind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindLook {
+    /// How strongly plants sway, 0 to 1.
+    pub strength: f32,
+    /// Period of a gust, seconds.
+    pub period_s: f32,
+    /// Where the wind blows, degrees clockwise from north.
+    pub toward_deg: f32,
+}
+
+/// How the pacer looks in this scene.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PacerLook {
+    /// An orb, a ring, or the scene's light.
+    pub style: PacerStyle,
+    /// Distance ahead of the eyes on the desktop, metres.
+    pub distance_m: f32,
+    /// Drop below the eyes, metres.
+    pub below_eye_m: f32,
+    /// Colour, linear.
+    pub color: Rgb,
+    /// Brightness multiplier.
+    pub glow: f32,
+}
+
+/// One sound placed in the scene.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SceneSound {
+    /// What it is.
+    pub kind: SoundKind,
+    /// Where, metres, its height taken above the ground there.
+    pub position_m: [f32; 3],
+    /// Its level, dB.
+    pub gain_db: f32,
+    /// How big its source is, metres.
+    pub size_m: f32,
+    /// Seed of its variation.
+    pub seed: u64,
+}
+
+impl Scene {
+    /// Builds the runtime scene from a file that passed validation
+    /// (which bounds every size and count generated here); `source` is the
+    /// file's bytes, for telling edits apart.
+    pub fn from_checked(file: &SceneFile, source: &[u8]) -> Self {
+        let blueprint = Blueprint::new(file);
+        let sounds = file
+            .sounds
+            .iter()
+            .enumerate()
+            .map(|(i, sound)| {
+                let (x, height, z) = sound.position_m;
+                SceneSound {
+                    kind: sound.kind,
+                    position_m: [x, blueprint.terrain.height_at(x, z) + height, z],
+                    gain_db: sound.gain_db,
+                    size_m: sound.size_m,
+                    seed: file.seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                }
+            })
+            .collect();
+        let v = &file.viewpoint;
+        let sun_dir = blueprint.sun_dir;
+        Self {
+            title: file.title.clone(),
+            description: file.description.clone(),
+            safe_scene: file.safe_scene.clone(),
+            session: file.session.clone(),
+            seat: Seat {
+                eye: blueprint.eye,
+                heading_deg: v.heading_deg,
+                pitch_deg: v.pitch_deg,
+                fov_deg: v.fov_deg,
+            },
+            air: Air {
+                exposure_ev100: file.exposure_ev100,
+                fog_color: file.fog.color,
+                fog_sun_color: file.fog.sun_color,
+                fog_visibility_m: file.fog.visibility_m,
+            },
+            light: Light {
+                sun_dir,
+                sun_elevation_deg: file.sun.elevation_deg,
+                sun_color: file.sun.color,
+                sun_illuminance_lux: file.sun.illuminance_lux,
+                sun_shadows: file.sun.shadows,
+                sun_disc: file.sun.disc,
+                sky_zenith: file.sky.zenith,
+                sky_horizon: file.sky.horizon,
+                sky_horizon_blend: file.sky.horizon_blend,
+                cloud_drift_deg_per_min: file
+                    .sky
+                    .clouds
+                    .as_ref()
+                    .map_or(0.0, |c| c.drift_deg_per_min),
+                ambient_color: file.ambient.color,
+                ambient_brightness: file.ambient.brightness,
+            },
+            water: file.water.as_ref().map(|w| WaterLook {
+                deep_color: w.deep_color,
+                shallow_color: w.shallow_color,
+                wave_height_m: w.wave_height_m,
+                wave_length_m: w.wave_length_m,
+                wave_period_s: w.wave_period_s,
+                wave_toward_deg: w.wave_toward_deg,
+            }),
+            wind: WindLook {
+                strength: file.wind.strength,
+                period_s: file.wind.period_s,
+                toward_deg: file.wind.toward_deg,
+            },
+            pacer: PacerLook {
+                style: file.pacer.style,
+                distance_m: file.pacer.distance_m,
+                below_eye_m: file.pacer.below_eye_m,
+                color: file.pacer.color,
+                glow: file.pacer.glow,
+            },
+            sounds,
+            blueprint,
+            source_hash: hash_of(source),
+        }
+    }
+}
+
+/// FNV-1a over the bytes: stable, and enough to tell two versions of a file
+/// apart.
+fn hash_of(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}

@@ -1,0 +1,326 @@
+//! Changing what is on screen through the veil: a switch of scene (the
+//! safe place and back, or any scene asked for) and an edited scene file
+//! swapped in. The veil closes, the new scene is spawned, the veil opens.
+//!
+//! **Invariant:** nothing changes the whole picture suddenly. The veil
+//! closes in [`CLOSE_S`] and opens in [`OPEN_S`] of wall time (not the
+//! app's frame time, which Bevy clamps on a slow renderer), so a switch
+//! takes as long on a CPU renderer at one frame a second as on a GPU. The
+//! safe scene of the scene on screen is loaded ahead, so the safe place is
+//! on screen within half a second of being asked for. A request during a
+//! fade takes the fade over from where it is: none is dropped, and the
+//! last one asked for is where the fade ends.
+
+use std::time::Duration;
+
+use bevy::asset::AssetLoadFailedEvent;
+use bevy::prelude::*;
+
+use super::spawn::spawn_scene;
+use super::{CurrentScene, SceneAsset, beside, note_failures};
+use crate::AppSet;
+use crate::state::{AppState, Lifecycle, ShownScene};
+
+/// Time for the veil to close, seconds of wall time.
+pub const CLOSE_S: f32 = 0.3;
+/// Time for the veil to open again, seconds of wall time.
+pub const OPEN_S: f32 = 0.4;
+
+/// How closed the veil is: 0 open, 1 closed. The window's overlay and the
+/// headset's shell both draw it.
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq)]
+pub struct Veil {
+    alpha: f32,
+}
+
+impl Veil {
+    /// How closed the veil is, 0 (open) to 1 (closed).
+    pub fn alpha(&self) -> f32 {
+        self.alpha
+    }
+}
+
+/// Asks to show a scene, by path inside the scene folder (the safe place
+/// and its return go through [`AppState`]'s place instead).
+#[derive(Message, Debug, Clone)]
+pub struct ShowScene(pub String);
+
+/// Where a fade is going.
+#[derive(Debug, Clone, PartialEq)]
+enum Target {
+    /// Another scene (or the same one again), by path.
+    Scene(String),
+    /// The scene on screen, whose file was edited.
+    Reload,
+}
+
+/// The veil's movement, as a function of wall time.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+enum Stage {
+    /// Open, nothing under way.
+    #[default]
+    Open,
+    /// Closing: `from` at `since`, closed [`CLOSE_S`] later at most.
+    Closing { from: f32, since: Duration },
+    /// Closed, waiting for the new scene to be loaded.
+    Closed,
+    /// Opening: `from` at `since`.
+    Opening { from: f32, since: Duration },
+}
+
+impl Stage {
+    fn alpha(self, now: Duration) -> f32 {
+        match self {
+            Stage::Open => 0.0,
+            Stage::Closed => 1.0,
+            Stage::Closing { from, since } => {
+                (from + (now - since).as_secs_f32() / CLOSE_S).min(1.0)
+            }
+            Stage::Opening { from, since } => {
+                (from - (now - since).as_secs_f32() / OPEN_S).max(0.0)
+            }
+        }
+    }
+}
+
+/// The switch under way, and the scenes kept loaded for the next ones.
+#[derive(Resource, Debug, Default)]
+struct Switch {
+    target: Option<Target>,
+    stage: Stage,
+    /// The scene being loaded for the target, by handle and path.
+    loading: Option<(Handle<SceneAsset>, String)>,
+    /// A loaded scene to spawn now, by handle and path.
+    ready: Option<(Handle<SceneAsset>, String)>,
+    /// Kept loaded: the safe scene of the scene on screen, and the scene
+    /// before it (to go back to).
+    kept: Vec<Handle<SceneAsset>>,
+}
+
+impl Switch {
+    /// Heads for `target`, closing the veil from wherever it is.
+    fn head_for(&mut self, target: Target, now: Duration) {
+        self.target = Some(target);
+        match self.stage {
+            Stage::Open | Stage::Opening { .. } => {
+                let from = self.stage.alpha(now);
+                self.stage = Stage::Closing { from, since: now };
+            }
+            Stage::Closing { .. } | Stage::Closed => {}
+        }
+    }
+
+    /// Gives up the switch (its scene failed to load): the veil opens on
+    /// the scene that stays.
+    fn give_up(&mut self, now: Duration) {
+        self.target = None;
+        self.loading = None;
+        let from = self.stage.alpha(now);
+        self.stage = Stage::Opening { from, since: now };
+    }
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<Veil>()
+        .init_resource::<Switch>()
+        .add_message::<ShowScene>()
+        .add_systems(
+            Update,
+            (
+                follow_place,
+                take_requests,
+                track_loads,
+                drive_veil,
+                swap_scene,
+            )
+                .chain()
+                .in_set(AppSet::Scene),
+        );
+}
+
+/// The person's place (their scene, or the safe place) decides the scene.
+fn follow_place(
+    state: Res<AppState>,
+    time: Res<Time<Real>>,
+    assets: Res<AssetServer>,
+    mut switch: ResMut<Switch>,
+    mut followed: Local<Option<String>>,
+) {
+    let wanted = state.place().scene();
+    match followed.as_deref() {
+        Some(path) if path == wanted => {}
+        // The first scene is loaded on its own.
+        None => *followed = Some(wanted.to_owned()),
+        Some(_) => {
+            *followed = Some(wanted.to_owned());
+            request(&mut switch, &assets, wanted.to_owned(), time.elapsed());
+        }
+    }
+}
+
+fn take_requests(
+    mut asks: MessageReader<ShowScene>,
+    time: Res<Time<Real>>,
+    assets: Res<AssetServer>,
+    mut switch: ResMut<Switch>,
+) {
+    for ShowScene(path) in asks.read() {
+        request(&mut switch, &assets, path.clone(), time.elapsed());
+    }
+}
+
+/// Starts loading `path` (at once: while the veil closes) and heads there.
+fn request(switch: &mut Switch, assets: &AssetServer, path: String, now: Duration) {
+    switch.loading = Some((assets.load(path.clone()), path.clone()));
+    switch.head_for(Target::Scene(path), now);
+}
+
+/// The first scene appearing, an edit of the scene on screen, and failed
+/// loads.
+fn track_loads(
+    mut events: MessageReader<AssetEvent<SceneAsset>>,
+    mut failures: MessageReader<AssetLoadFailedEvent<SceneAsset>>,
+    scenes: Res<Assets<SceneAsset>>,
+    time: Res<Time<Real>>,
+    mut current: ResMut<CurrentScene>,
+    mut switch: ResMut<Switch>,
+) {
+    let now = time.elapsed();
+    let shown_id = current.handle.id();
+    // Every successful load or reload ends in exactly one
+    // `LoadedWithDependencies`, as every failed one ends in one failure
+    // message; `Added` and `Modified` would announce the same load again.
+    for event in events.read() {
+        if !event.is_loaded_with_dependencies(shown_id) {
+            continue;
+        }
+        if current.generation == 0 {
+            // The first scene appears at once: there is nothing to veil.
+            switch.ready = Some((current.handle.clone(), current.path.clone()));
+            continue;
+        }
+        let edited = scenes.get(shown_id).is_some_and(|asset| {
+            current
+                .shown
+                .as_ref()
+                .is_none_or(|shown| shown.source_hash != asset.scene.source_hash)
+        });
+        if edited && switch.target.is_none() {
+            switch.head_for(Target::Reload, now);
+        } else if !edited {
+            // The same file again (saved unchanged): nothing to show, and
+            // any error from a broken version before it is gone.
+            current.error = None;
+        }
+    }
+    let loading_id = switch.loading.as_ref().map(|(handle, _)| handle.id());
+    let watched: Vec<_> = std::iter::once(shown_id).chain(loading_id).collect();
+    let failed = note_failures(&mut failures, &mut current, &watched);
+    if loading_id.is_some_and(|id| failed.contains(&id)) {
+        switch.give_up(now);
+    }
+}
+
+/// Moves the veil with wall time; once it is closed and the new scene is
+/// loaded, hands it to [`swap_scene`].
+fn drive_veil(
+    time: Res<Time<Real>>,
+    scenes: Res<Assets<SceneAsset>>,
+    current: Res<CurrentScene>,
+    mut switch: ResMut<Switch>,
+    mut veil: ResMut<Veil>,
+) {
+    let now = time.elapsed();
+    let alpha = switch.stage.alpha(now);
+    match switch.stage {
+        Stage::Closing { .. } if alpha >= 1.0 => switch.stage = Stage::Closed,
+        Stage::Opening { .. } if alpha <= 0.0 => switch.stage = Stage::Open,
+        _ => {}
+    }
+    if switch.stage == Stage::Closed {
+        match switch.target.clone() {
+            Some(Target::Reload) => {
+                switch.target = None;
+                switch.ready = Some((current.handle.clone(), current.path.clone()));
+            }
+            Some(Target::Scene(path)) => {
+                if let Some((handle, _)) = switch
+                    .loading
+                    .as_ref()
+                    .filter(|(handle, _)| scenes.contains(handle.id()))
+                {
+                    switch.ready = Some((handle.clone(), path));
+                    switch.target = None;
+                    switch.loading = None;
+                }
+            }
+            // Closed with nowhere to go: open again.
+            None => {
+                switch.stage = Stage::Opening {
+                    from: 1.0,
+                    since: now,
+                }
+            }
+        }
+    }
+    // Touched only when it changes: an unchanged overlay is not prepared
+    // for rendering again.
+    let alpha = switch.stage.alpha(now);
+    if veil.alpha != alpha {
+        veil.alpha = alpha;
+    }
+}
+
+/// Spawns the scene that is ready, in place of the one on screen, says so,
+/// and keeps its safe scene (and the scene before it) loaded.
+fn swap_scene(world: &mut World) {
+    let Some((handle, path)) = world.resource_mut::<Switch>().ready.take() else {
+        return;
+    };
+    let Some(scene) = world
+        .resource::<Assets<SceneAsset>>()
+        .get(&handle)
+        .map(|asset| asset.scene.clone())
+    else {
+        return;
+    };
+    if let Some(old) = world.resource::<CurrentScene>().root
+        && let Ok(entity) = world.get_entity_mut(old)
+    {
+        entity.despawn();
+    }
+    let root = spawn_scene(world, &scene);
+    let safe_scene = scene.safe_scene.as_deref().map(|safe| beside(&path, safe));
+    let previous = {
+        let mut current = world.resource_mut::<CurrentScene>();
+        let previous = std::mem::replace(&mut current.handle, handle);
+        current.path.clone_from(&path);
+        current.root = Some(root);
+        current.error = None;
+        current.generation += 1;
+        current.shown = Some(scene.clone());
+        previous
+    };
+    let kept_safe = safe_scene.as_ref().map(|safe| {
+        world
+            .resource::<AssetServer>()
+            .load::<SceneAsset>(safe.clone())
+    });
+    let now = world.resource::<Time<Real>>().elapsed();
+    {
+        let mut switch = world.resource_mut::<Switch>();
+        switch.kept = kept_safe.into_iter().chain([previous]).collect();
+        if switch.stage == Stage::Closed {
+            switch.stage = Stage::Opening {
+                from: 1.0,
+                since: now,
+            };
+        }
+    }
+    info!("showing scene \"{}\"", scene.title);
+    world.write_message(Lifecycle::SceneShown(ShownScene {
+        path,
+        title: scene.title.clone(),
+        safe_scene,
+    }));
+}

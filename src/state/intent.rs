@@ -1,0 +1,218 @@
+//! Intents: what an input asks of the app. Keys, controllers, a console and
+//! the tests all send these; [`AppState::apply`] is where they take effect.
+
+use bevy::prelude::*;
+
+use super::lifecycle::{Ending, Lifecycle};
+use super::{
+    AppState, GUIDE_LEAD, GuideRun, MAX_VOLUME, PauseReason, Place, Presentation, VOLUME_STEP,
+};
+use crate::breath::{Guide, Micros};
+
+/// Something an input asks for.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub enum Intent {
+    /// Pause for `reason` (a pause already held for it stays one pause).
+    Pause(PauseReason),
+    /// Take back the pause for `reason`; the session goes on when no
+    /// reason is left. The person's own resume also ends a break they took.
+    Resume(PauseReason),
+    /// Go to the scene's safe place, from wherever the person is.
+    SafePlace,
+    /// Leave the safe place for the scene the person came from.
+    LeaveSafePlace,
+    /// Turn the seat so that the scene's view is ahead (the headset).
+    Recentre,
+    /// Change the master volume.
+    Volume(VolumeChange),
+    /// The same sound in both ears, or not.
+    Mono(bool),
+    /// Start a guided session, replacing the one running if any, from a
+    /// moment just ahead; the mix and the picture change at that moment.
+    StartGuide(Guide),
+    /// Stop the guided session.
+    StopGuide,
+    /// The headset has gone (the runtime stopped, or ended the session):
+    /// the window takes over, paused for the person.
+    HeadsetGone {
+        /// What happened.
+        why: String,
+    },
+    /// Close the app (its sound fades out first).
+    Quit,
+}
+
+/// A change of the master volume.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum VolumeChange {
+    /// Up (positive) or down by this many steps of [`VOLUME_STEP`].
+    By(i32),
+    /// To this volume, 0 to [`MAX_VOLUME`].
+    To(f32),
+}
+
+impl AppState {
+    /// Applies one intent at session time `heard` (the sound leaving the
+    /// mix now) and says what changed. An intent that cannot be done
+    /// changes nothing and says why.
+    pub fn apply(&mut self, intent: &Intent, heard: Micros) -> Vec<Lifecycle> {
+        let mut said = Vec::new();
+        match intent {
+            Intent::Pause(reason) => {
+                if self.paused_for.insert(*reason) {
+                    said.push(Lifecycle::Paused { reason: *reason });
+                }
+            }
+            Intent::Resume(reason) => {
+                let mut taken = vec![*reason];
+                if *reason == PauseReason::Person {
+                    taken.push(PauseReason::Break);
+                }
+                for reason in taken {
+                    if self.paused_for.remove(reason) {
+                        said.push(Lifecycle::Resumed { reason });
+                    }
+                }
+            }
+            Intent::SafePlace => self.go_to_safe_place(&mut said),
+            Intent::LeaveSafePlace => {
+                if let Place::SafePlace { path, return_to } = &self.place {
+                    let (from, to) = (path.clone(), return_to.clone());
+                    self.place = Place::Scene { path: to.clone() };
+                    said.push(Lifecycle::SafePlaceLeft { from, to });
+                } else {
+                    said.push(Lifecycle::Refused {
+                        what: "leave the safe place".into(),
+                        why: "the person is not in the safe place".into(),
+                    });
+                }
+            }
+            // Nothing to keep: the headset's seat does it.
+            Intent::Recentre | Intent::Quit => {}
+            Intent::Volume(change) => {
+                let volume = match change {
+                    VolumeChange::By(steps) => self.listening.volume + *steps as f32 * VOLUME_STEP,
+                    VolumeChange::To(volume) => *volume,
+                };
+                if !volume.is_finite() {
+                    said.push(Lifecycle::Refused {
+                        what: "set the volume".into(),
+                        why: format!("{volume} is not a volume; expected 0 to {MAX_VOLUME}"),
+                    });
+                } else {
+                    // Rounded to the step, so repeated presses land on
+                    // round numbers.
+                    let volume = ((volume.clamp(0.0, MAX_VOLUME) / VOLUME_STEP).round()
+                        * VOLUME_STEP)
+                        .clamp(0.0, MAX_VOLUME);
+                    if volume != self.listening.volume {
+                        self.listening.volume = volume;
+                        said.push(Lifecycle::Listening(self.listening));
+                    }
+                }
+            }
+            Intent::Mono(mono) => {
+                if self.listening.mono != *mono {
+                    self.listening.mono = *mono;
+                    said.push(Lifecycle::Listening(self.listening));
+                }
+            }
+            Intent::StartGuide(guide) => {
+                if let Some(old) = self.guided.latest().filter(|_| !self.ended) {
+                    said.push(Lifecycle::SessionEnded {
+                        title: old.guide.title.clone(),
+                        how: Ending::Replaced,
+                    });
+                }
+                let origin = heard + GUIDE_LEAD;
+                self.guided.set_from(
+                    Some(GuideRun {
+                        guide: guide.clone(),
+                        origin,
+                    }),
+                    origin,
+                );
+                self.ended = false;
+                said.push(Lifecycle::SessionStarted {
+                    title: guide.title.clone(),
+                    origin,
+                });
+            }
+            Intent::StopGuide => match self.guided.latest().filter(|_| !self.ended) {
+                Some(run) => {
+                    let title = run.guide.title.clone();
+                    self.guided.set_from(None, heard + GUIDE_LEAD);
+                    self.ended = true;
+                    said.push(Lifecycle::SessionEnded {
+                        title,
+                        how: Ending::Stopped,
+                    });
+                }
+                None => said.push(Lifecycle::Refused {
+                    what: "stop the guided session".into(),
+                    why: "no guided session is running".into(),
+                }),
+            },
+            Intent::HeadsetGone { why } => {
+                if self.presentation == Presentation::Headset {
+                    self.presentation = Presentation::Desktop;
+                    said.push(Lifecycle::HeadsetLost { why: why.clone() });
+                    // The window goes on where the session was, paused
+                    // until the person chooses to go on.
+                    if self.paused_for.remove(PauseReason::Headset) {
+                        said.push(Lifecycle::Resumed {
+                            reason: PauseReason::Headset,
+                        });
+                    }
+                    if self.paused_for.insert(PauseReason::Person) {
+                        said.push(Lifecycle::Paused {
+                            reason: PauseReason::Person,
+                        });
+                    }
+                }
+            }
+        }
+        said
+    }
+
+    fn go_to_safe_place(&mut self, said: &mut Vec<Lifecycle>) {
+        let here = self.place.scene().to_owned();
+        if self.place.is_safe_place() {
+            said.push(Lifecycle::AlreadySafe { scene: here });
+            return;
+        }
+        // A scene that names no safe scene is a safe place itself. One not
+        // loaded yet is waited for: the ask is kept, not dropped.
+        match self.safe_of.get(&here).cloned() {
+            Some(Some(safe)) => {
+                self.safe_wanted = false;
+                self.place = Place::SafePlace {
+                    path: safe.clone(),
+                    return_to: here.clone(),
+                };
+                // Going somewhere safe is the person acting: their own
+                // pause ends, so the place is heard as well as seen.
+                if self.paused_for.remove(PauseReason::Person) {
+                    said.push(Lifecycle::Resumed {
+                        reason: PauseReason::Person,
+                    });
+                }
+                said.push(Lifecycle::SafePlaceEntered { from: here, safe });
+            }
+            Some(None) => {
+                self.safe_wanted = false;
+                said.push(Lifecycle::AlreadySafe { scene: here });
+            }
+            None => self.safe_wanted = true,
+        }
+    }
+
+    /// Goes on with an ask that waited for a scene to be known.
+    pub(super) fn resolve_waiting(&mut self) -> Vec<Lifecycle> {
+        let mut said = Vec::new();
+        if self.safe_wanted && self.safe_of.contains_key(self.place.scene()) {
+            self.go_to_safe_place(&mut said);
+        }
+        said
+    }
+}

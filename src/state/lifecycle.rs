@@ -1,0 +1,121 @@
+//! Lifecycle messages: what happened, for every watcher (overlays, the
+//! headset's report, a console, a journal, the tests).
+
+use bevy::prelude::*;
+
+use super::snapshot::ShownScene;
+use super::{Listening, PauseReason};
+use crate::breath::{Micros, Phase};
+
+/// Something that happened.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub enum Lifecycle {
+    /// A scene is on screen (the first, a switch, or an edit reloaded).
+    SceneShown(ShownScene),
+    /// A guided session started; its schedule begins at `origin`.
+    SessionStarted {
+        /// Its name.
+        title: String,
+        /// The session time its first breath starts at.
+        origin: Micros,
+    },
+    /// A guided session ended.
+    SessionEnded {
+        /// Its name.
+        title: String,
+        /// How.
+        how: Ending,
+    },
+    /// The pacer moved on to a new phase.
+    PhaseChanged {
+        /// The phase now.
+        phase: Phase,
+        /// Time into the guided session, microseconds.
+        into: Micros,
+    },
+    /// The session paused for `reason` (it may already have been paused for
+    /// another).
+    Paused {
+        /// Why.
+        reason: PauseReason,
+    },
+    /// The pause for `reason` is over (another may still hold).
+    Resumed {
+        /// Which pause ended.
+        reason: PauseReason,
+    },
+    /// The person went to the safe place.
+    SafePlaceEntered {
+        /// The scene they were in.
+        from: String,
+        /// The safe scene.
+        safe: String,
+    },
+    /// The person left the safe place.
+    SafePlaceLeft {
+        /// The safe scene.
+        from: String,
+        /// The scene they went back to.
+        to: String,
+    },
+    /// The person asked for the safe place and is already in one (or in a
+    /// scene that is itself one): they are told so.
+    AlreadySafe {
+        /// Where they are.
+        scene: String,
+    },
+    /// The headset has gone; the window is the view.
+    HeadsetLost {
+        /// What happened.
+        why: String,
+    },
+    /// Whether the sound reaches a device, said once at the start.
+    SoundStarted(Sound),
+    /// The sound output stopped taking sound (headphones asleep, a device
+    /// unplugged): the session holds its place until it takes sound again.
+    OutputStalled,
+    /// The output takes sound again.
+    OutputResumed,
+    /// The volume or mono changed.
+    Listening(Listening),
+    /// A break is suggested (the session goes on unless the person takes it).
+    BreakSuggested {
+        /// Minutes of continuous use.
+        after_min: u32,
+    },
+    /// An intent could not be done; nothing changed.
+    Refused {
+        /// What was asked.
+        what: String,
+        /// Why it could not be done.
+        why: String,
+    },
+}
+
+/// How a guided session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// It ran to its end.
+    Completed,
+    /// It was stopped.
+    Stopped,
+    /// Another took its place.
+    Replaced,
+}
+
+/// Where the sound goes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Sound {
+    /// Not started yet (or no mix at all: still frames, tests).
+    #[default]
+    None,
+    /// Playing on a device.
+    Audible,
+    /// No device: the mix runs silently on the same clock.
+    Silent {
+        /// Why there is no sound.
+        why: String,
+    },
+    /// The device stopped taking sound.
+    Stalled,
+}
