@@ -24,15 +24,8 @@ pub fn plugin(app: &mut App) {
 
 /// The intent a key asks for in the state the app is in.
 pub fn intent_for(key: KeyCode, state: &AppState, snapshot: &SessionSnapshot) -> Option<Intent> {
-    let paused_by_person = {
-        let reasons = state.paused_for();
-        reasons.contains(PauseReason::Person) || reasons.contains(PauseReason::Break)
-    };
     Some(match key {
-        KeyCode::Escape if paused_by_person => Intent::Resume(PauseReason::Person),
-        // With a break suggested, pausing is taking it.
-        KeyCode::Escape if snapshot.break_suggested => Intent::Pause(PauseReason::Break),
-        KeyCode::Escape => Intent::Pause(PauseReason::Person),
+        KeyCode::Escape => state.pause_or_go_on(snapshot.break_suggested),
         KeyCode::KeyS => Intent::SafePlace,
         KeyCode::Enter | KeyCode::NumpadEnter => Intent::LeaveSafePlace,
         KeyCode::KeyB => Intent::Pause(PauseReason::Break),

@@ -1037,3 +1037,37 @@ fn in_the_headset_the_safe_place_opens_behind_the_veil_within_half_a_second() {
         Some(Place::SafePlace { .. })
     ));
 }
+
+#[test]
+fn in_the_headset_a_suggested_break_is_read_on_the_panel_and_the_menu_button_takes_it() {
+    use stillpoint::overlay::BREAK_WORDS;
+    use stillpoint::overlay::panel::PanelText;
+    use stillpoint::state::BreakAdvice;
+    use stillpoint::xr::harness::Harness;
+
+    let mut h = Harness::new(&scenes_dir(), "lake_dusk.ron");
+    assert!(h.until_shown(3_000));
+    h.app
+        .insert_resource(BreakAdvice::new(Some(Duration::from_secs(2))));
+    // Two seconds of use, then a second for the words to fade in.
+    for _ in 0..300 {
+        h.step();
+    }
+    let world = h.app.world_mut();
+    let words = world
+        .query_filtered::<&Text, With<PanelText>>()
+        .single(world)
+        .unwrap()
+        .0
+        .clone();
+    assert_eq!(words, BREAK_WORDS);
+    let snap = h.app.world().resource::<SessionSnapshot>().clone();
+    assert!(snap.break_suggested && snap.flow == Flow::Running);
+    // The menu button asks what Esc asks: with a break suggested, the
+    // pause is the break.
+    let state = h.app.world().resource::<stillpoint::state::AppState>();
+    assert_eq!(
+        state.pause_or_go_on(snap.break_suggested),
+        Intent::Pause(PauseReason::Break)
+    );
+}

@@ -52,6 +52,20 @@ pub enum VolumeChange {
 }
 
 impl AppState {
+    /// What the person's one pause control (`Esc`, the menu button) asks
+    /// for now: to go on when they paused (or took a break), else to pause,
+    /// and with a break suggested, to take it.
+    pub fn pause_or_go_on(&self, break_suggested: bool) -> Intent {
+        let reasons = self.paused_for;
+        if reasons.contains(PauseReason::Person) || reasons.contains(PauseReason::Break) {
+            Intent::Resume(PauseReason::Person)
+        } else if break_suggested {
+            Intent::Pause(PauseReason::Break)
+        } else {
+            Intent::Pause(PauseReason::Person)
+        }
+    }
+
     /// Applies one intent at session time `heard` (the sound leaving the
     /// mix now) and says what changed. An intent that cannot be done
     /// changes nothing and says why.

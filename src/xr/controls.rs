@@ -21,7 +21,7 @@ use super::haptics::{Pulse, pulses_between};
 use super::session::HeadsetStatus;
 use crate::AppSet;
 use crate::breath::Micros;
-use crate::state::{AppState, Flow, Intent, PauseReason, SessionClock, SessionSnapshot};
+use crate::state::{AppState, Flow, Intent, SessionClock, SessionSnapshot};
 
 /// How hard both grips must be squeezed to ask for the safe place.
 pub const GRIP_SQUEEZED: f32 = 0.8;
@@ -292,16 +292,7 @@ fn read_hands(
     let asked = asks(*before, now);
     *before = now;
     if asked.toggle_pause {
-        let reasons = state.paused_for();
-        intents.write(
-            if reasons.contains(PauseReason::Person) || reasons.contains(PauseReason::Break) {
-                Intent::Resume(PauseReason::Person)
-            } else if snapshot.break_suggested {
-                Intent::Pause(PauseReason::Break)
-            } else {
-                Intent::Pause(PauseReason::Person)
-            },
-        );
+        intents.write(state.pause_or_go_on(snapshot.break_suggested));
     }
     if asked.recentre {
         intents.write(Intent::Recentre);
