@@ -62,6 +62,9 @@ pub const COMMAND_QUEUE: usize = 64;
 /// once; the app counts what it has sent and not had back, so the mix's
 /// way back (of this capacity) always has room.
 pub const MAX_IN_MIX: usize = 8;
+/// Changes of session the mix keeps waiting for their moment: asked for in
+/// quick succession (each comes 150 ms after it is asked), a few at most.
+const MAX_CHANGES: usize = 8;
 /// How fast the pacer's swell empties when a session stops: the speed of a
 /// calm 4-second breath, so it sounds like a last breath out.
 const STOP_EMPTY_PER_S: f32 = 0.25;
@@ -311,8 +314,9 @@ pub struct Mixer {
     clock: Arc<ClockShared>,
     /// The guided session followed now, if any.
     guide: Option<MixGuide>,
-    /// A change of session to come at a synth frame.
-    change: Option<(Option<MixGuide>, u64)>,
+    /// Changes of session to come, each at a synth frame, in order. Its
+    /// room is reserved up front ([`MAX_CHANGES`]).
+    changes: Vec<(Option<MixGuide>, u64)>,
     /// The lung fill at the end of the last block.
     last_fill: f32,
     /// Whether the pacer's sounds are still sounding (a session runs, or
@@ -377,7 +381,7 @@ impl Mixer {
             clock,
             pacing: guide.is_some(),
             guide,
-            change: None,
+            changes: Vec::with_capacity(MAX_CHANGES),
             last_fill: 0.0,
             settings,
             listener,
@@ -463,11 +467,17 @@ impl Mixer {
                 let next = change
                     .schedule
                     .map(|s| MixGuide::new(s, change.origin, self.synth_frame.max(at)));
-                // A change still to come is overtaken by this one.
-                if let Some((Some(overtaken), _)) = self.change.take() {
-                    self.bury(Garbage::Schedule(overtaken.schedule));
+                // Changes come in the order of their moments; one asked for
+                // earlier than another still waiting overtakes it, and with
+                // no room left the newest waiting gives way.
+                while self.changes.last().is_some_and(|(_, later)| *later > at)
+                    || self.changes.len() == self.changes.capacity()
+                {
+                    if let Some((Some(overtaken), _)) = self.changes.pop() {
+                        self.bury(Garbage::Schedule(overtaken.schedule));
+                    }
                 }
-                self.change = Some((next, at));
+                self.changes.push((next, at));
             }
             Command::Settings(settings) => {
                 self.settings = settings;
@@ -613,16 +623,26 @@ impl Mixer {
             .publish(self.session_frames(), self.total_frames, advancing);
     }
 
-    /// Makes a change of session that has come the session followed.
+    /// Makes the first change of session waiting the session followed.
     fn take_change(&mut self) {
-        if let Some((next, _)) = self.change.take() {
-            if let Some(old) = std::mem::replace(&mut self.guide, next) {
-                self.bury(Garbage::Schedule(old.schedule));
-            }
-            if self.guide.is_some() {
-                self.pacing = true;
-            }
+        if self.changes.is_empty() {
+            return;
         }
+        let (next, _) = self.changes.remove(0);
+        if let Some(old) = std::mem::replace(&mut self.guide, next) {
+            self.bury(Garbage::Schedule(old.schedule));
+        }
+        if self.guide.is_some() {
+            self.pacing = true;
+        }
+    }
+
+    /// The moment of the first change waiting, if it comes before `end`.
+    fn change_before(&self, end: u64) -> Option<u64> {
+        self.changes
+            .first()
+            .map(|(_, at)| *at)
+            .filter(|at| *at < end)
     }
 
     /// Chimes due in `from..to` of the session followed now.
@@ -646,28 +666,22 @@ impl Mixer {
         self.pace[..n].fill(0.0);
         let start = self.synth_frame;
         let end = start + n as u64;
-        if self.change.as_ref().is_some_and(|(_, at)| *at <= start) {
+        while self.change_before(start + 1).is_some() {
             self.take_change();
         }
         // A change inside the block: the chimes of the session before it,
         // then those of the new one.
-        let split = self
-            .change
-            .as_ref()
-            .map(|(_, at)| *at)
-            .filter(|at| *at < end);
         let mut fill_start = self.last_fill;
-        match split {
-            Some(at) => {
-                self.trigger_cues(start, start, at);
-                self.take_change();
-                self.trigger_cues(start, at, end);
-                // A new session starts from its own first breath: the
-                // swell picks up there rather than sweeping across.
-                fill_start = self.guide.as_ref().map_or(fill_start, |g| g.fill_at(at));
-            }
-            None => self.trigger_cues(start, start, end),
+        let mut from = start;
+        while let Some(at) = self.change_before(end) {
+            self.trigger_cues(start, from, at);
+            self.take_change();
+            from = at;
+            // A new session starts from its own first breath: the swell
+            // picks up there rather than sweeping across.
+            fill_start = self.guide.as_ref().map_or(fill_start, |g| g.fill_at(at));
         }
+        self.trigger_cues(start, from, end);
         if !self.pacing {
             return;
         }
@@ -848,5 +862,42 @@ mod tests {
         // And the new scene sounds without a gap.
         let tail = &out[out.len() - 96_000..];
         assert!(tail.iter().any(|&s| s.abs() > 1e-4));
+    }
+
+    #[test]
+    fn changes_asked_in_quick_succession_each_take_over_at_their_own_sample() {
+        use crate::breath::{Guide, Rhythm};
+        let guide = |r| Guide::rhythm_only(r, None, 5.0).schedule;
+        let (a, b, c) = (
+            guide(Rhythm::resonance()),
+            guide(Rhythm::box_breathing()),
+            guide(Rhythm::cyclic_sighing()),
+        );
+        let (app, mix) = ends();
+        let listener = Listener::from_yaw([0.0; 3], 0.0);
+        let mut mixer =
+            Mixer::new(&[], Some(a.clone()), MixSettings::default(), listener).with_ends(mix);
+        let mut out = vec![0.0f32; 480 * 2];
+        let follows = |mixer: &Mixer, s: &Arc<Schedule>| {
+            mixer
+                .guide
+                .as_ref()
+                .is_some_and(|g| Arc::ptr_eq(&g.schedule, s))
+        };
+        for (schedule, origin) in [(&b, 1_000_000), (&c, 1_050_000)] {
+            mixer.apply(Command::Guide(GuideChange {
+                schedule: Some(schedule.clone()),
+                origin,
+            }));
+        }
+        // 0.99 s: still the first; 1.02 s: the second; 1.06 s: the third.
+        for (until, now) in [(990_000, &a), (1_020_000, &b), (1_060_000, &c)] {
+            while micros_from_frames(mixer.synth_frame, SAMPLE_RATE_HZ) < until {
+                mixer.render(&mut out);
+            }
+            assert!(follows(&mixer, now), "at {until} µs");
+        }
+        let back: Vec<Garbage> = app.garbage.try_iter().collect();
+        assert_eq!(back.len(), 2, "the first two schedules came back");
     }
 }

@@ -466,7 +466,7 @@ fn follow_guide(link: Option<ResMut<AudioLink>>, state: Res<AppState>) {
         return;
     }
     link.guide_generation = guided.generation();
-    if let Some((run, from)) = guided.pending() {
+    if let Some((run, from)) = guided.newest_change() {
         link.send(Command::Guide(GuideChange {
             schedule: run.map(|r| r.guide.schedule.clone()),
             origin: from,

@@ -182,15 +182,16 @@ pub fn load_error_text(error: &AssetLoadError) -> String {
     error.to_string()
 }
 
-/// Notes load failures of `id`: said once, kept on screen.
+/// Notes load failures of the scenes `watched`: each said once and kept on
+/// screen; which failed.
 fn note_failures(
     failures: &mut MessageReader<AssetLoadFailedEvent<SceneAsset>>,
     current: &mut CurrentScene,
-    watched: &[AssetId<SceneAsset>],
+    watched: [Option<AssetId<SceneAsset>>; 2],
 ) -> Vec<AssetId<SceneAsset>> {
     let mut failed = Vec::new();
     for failure in failures.read() {
-        if !watched.contains(&failure.id) {
+        if !watched.contains(&Some(failure.id)) {
             continue;
         }
         failed.push(failure.id);

@@ -214,8 +214,7 @@ fn track_loads(
         }
     }
     let loading_id = switch.loading.as_ref().map(|(handle, _)| handle.id());
-    let watched: Vec<_> = std::iter::once(shown_id).chain(loading_id).collect();
-    let failed = note_failures(&mut failures, &mut current, &watched);
+    let failed = note_failures(&mut failures, &mut current, [Some(shown_id), loading_id]);
     if loading_id.is_some_and(|id| failed.contains(&id)) {
         switch.give_up(now);
     }

@@ -198,35 +198,39 @@ impl GuideRun {
     }
 }
 
-/// Which guided session is in force, and a change that takes effect at a
+/// Which guided session is in force, and the changes to come, each at a
 /// set moment (so that the sound and the picture change at one sample).
+/// Changes asked for in quick succession each take effect at their own
+/// moment, in order, on both sides.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Guided {
     current: Option<GuideRun>,
-    change: Option<(Option<GuideRun>, Micros)>,
+    changes: std::collections::VecDeque<(Option<GuideRun>, Micros)>,
     generation: u32,
 }
 
 impl Guided {
     /// The guide in force at session time `t`.
     pub fn at(&self, t: Micros) -> Option<&GuideRun> {
-        match &self.change {
-            Some((next, from)) if t >= *from => next.as_ref(),
-            _ => self.current.as_ref(),
-        }
+        self.changes
+            .iter()
+            .rev()
+            .find(|(_, from)| *from <= t)
+            .map_or(self.current.as_ref(), |(run, _)| run.as_ref())
     }
 
     /// The latest guide asked for, whether or not it is in force yet.
     pub fn latest(&self) -> Option<&GuideRun> {
-        match &self.change {
-            Some((next, _)) => next.as_ref(),
+        match self.changes.back() {
+            Some((run, _)) => run.as_ref(),
             None => self.current.as_ref(),
         }
     }
 
-    /// The change still to come, with the time it takes effect.
-    pub fn pending(&self) -> Option<(Option<&GuideRun>, Micros)> {
-        self.change.as_ref().map(|(run, at)| (run.as_ref(), *at))
+    /// The newest change asked for and not yet in force, with the time it
+    /// takes effect.
+    pub fn newest_change(&self) -> Option<(Option<&GuideRun>, Micros)> {
+        self.changes.back().map(|(run, at)| (run.as_ref(), *at))
     }
 
     /// Counts the changes asked for, so a follower can tell a new one.
@@ -236,21 +240,20 @@ impl Guided {
 
     fn set_from(&mut self, run: Option<GuideRun>, from: Micros) {
         self.generation = self.generation.wrapping_add(1);
-        // A change still to come is overtaken by the new one.
-        if let Some((next, at)) = self.change.take()
-            && at <= from
-        {
-            self.current = next;
+        // Times only move on; a change asked for earlier than one still to
+        // come (which the clock never does) overtakes it.
+        while self.changes.back().is_some_and(|(_, at)| *at > from) {
+            self.changes.pop_back();
         }
-        self.change = Some((run, from));
+        self.changes.push_back((run, from));
     }
 
-    /// Makes a change that has come the current guide.
+    /// Makes the changes that have come the current guide.
     fn settle(&mut self, t: Micros) {
-        if self.change.as_ref().is_some_and(|(_, from)| t >= *from)
-            && let Some((next, _)) = self.change.take()
-        {
-            self.current = next;
+        while self.changes.front().is_some_and(|(_, from)| *from <= t) {
+            if let Some((run, _)) = self.changes.pop_front() {
+                self.current = run;
+            }
         }
     }
 }
@@ -455,7 +458,7 @@ fn follow_the_guide(
     mut last: Local<Option<(Micros, crate::breath::Phase)>>,
 ) {
     let shown = clock.shown();
-    if state.guided.change.is_some() {
+    if !state.guided.changes.is_empty() {
         state.guided.settle(shown);
     }
     if state.ended {

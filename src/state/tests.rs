@@ -232,3 +232,31 @@ fn a_headset_that_goes_leaves_the_window_paused_for_the_person() {
     assert_eq!(state.presentation(), Presentation::Desktop);
     assert_eq!(state.paused_for().to_string(), "person");
 }
+
+#[test]
+fn changes_asked_in_quick_succession_each_come_at_their_own_moment() {
+    let resonance = Guide::rhythm_only(Rhythm::resonance(), None, 5.0);
+    let boxed = Guide::rhythm_only(Rhythm::box_breathing(), None, 5.0);
+    let sighing = Guide::rhythm_only(Rhythm::cyclic_sighing(), None, 5.0);
+    let mut state = AppState::new(
+        "forest.ron",
+        Some(resonance.clone()),
+        Listening::default(),
+        Presentation::Desktop,
+    );
+    state.apply(&Intent::StartGuide(boxed.clone()), 10_000_000);
+    state.apply(&Intent::StartGuide(sighing.clone()), 10_050_000);
+    let schedule_at = |state: &AppState, t| state.guided().at(t).unwrap().guide.schedule.clone();
+    assert_eq!(schedule_at(&state, 10_100_000), resonance.schedule);
+    assert_eq!(schedule_at(&state, 10_170_000), boxed.schedule);
+    assert_eq!(schedule_at(&state, 10_250_000), sighing.schedule);
+    state.guided.settle(10_170_000);
+    assert_eq!(schedule_at(&state, 10_170_000), boxed.schedule);
+    assert_eq!(
+        state.guided().newest_change().map(|(_, at)| at),
+        Some(10_050_000 + GUIDE_LEAD)
+    );
+    state.guided.settle(11_000_000);
+    assert!(state.guided().newest_change().is_none());
+    assert_eq!(schedule_at(&state, 11_000_000), sighing.schedule);
+}
