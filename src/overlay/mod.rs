@@ -171,6 +171,7 @@ fn spawn_overlay(mut commands: Commands, hints: Option<Res<ShowHints>>) {
                 "Esc  go on",
                 "S  go to your safe place",
                 "Enter  back from the safe place",
+                "B  take a break",
                 "F  fullscreen",
                 "-  /  +  quieter, louder",
                 "M  mono sound (both ears the same)",

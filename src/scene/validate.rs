@@ -77,48 +77,24 @@ pub fn validate(scene: &SceneFile, file_exists: &dyn Fn(&str) -> bool) -> Vec<Pr
     if let Some(water) = &scene.water {
         c.within("water", |c| self::water(c, water));
     }
-    c.list_len(
+    counted_list(
+        &mut c,
         "scatter",
-        scene.scatter.len(),
-        MAX_SCATTER_ENTRIES,
-        "scatter entries",
+        &scene.scatter,
+        |entry| entry.count,
+        (MAX_SCATTER_ENTRIES, "scatter entries"),
+        (MAX_SCATTER_TOTAL, "scattered instances"),
+        scatter,
     );
-    let mut total: u64 = 0;
-    c.within("scatter", |c| {
-        for (i, entry) in scene.scatter.iter().enumerate() {
-            total += u64::from(entry.count);
-            c.item(i, |c| scatter(c, entry));
-        }
-    });
-    if total > MAX_SCATTER_TOTAL {
-        c.problem_at(
-            vec![PathStep::Field("scatter")],
-            format!(
-                "{total} scattered instances in all is too many; expected at most {MAX_SCATTER_TOTAL}"
-            ),
-        );
-    }
-    c.list_len(
+    counted_list(
+        &mut c,
         "particles",
-        scene.particles.len(),
-        MAX_PARTICLE_ENTRIES,
-        "particle entries",
+        &scene.particles,
+        |entry| entry.count,
+        (MAX_PARTICLE_ENTRIES, "particle entries"),
+        (MAX_PARTICLES_TOTAL, "particles"),
+        particles,
     );
-    let mut particles_total: u64 = 0;
-    c.within("particles", |c| {
-        for (i, entry) in scene.particles.iter().enumerate() {
-            particles_total += u64::from(entry.count);
-            c.item(i, |c| particles(c, entry));
-        }
-    });
-    if particles_total > MAX_PARTICLES_TOTAL {
-        c.problem_at(
-            vec![PathStep::Field("particles")],
-            format!(
-                "{particles_total} particles in all is too many; expected at most {MAX_PARTICLES_TOTAL}"
-            ),
-        );
-    }
     c.within("wind", |c| {
         c.range("strength", scene.wind.strength, 0.0, 1.0, "");
         c.range("period_s", scene.wind.period_s, 2.0, 30.0, "s");
@@ -329,6 +305,37 @@ fn particles(c: &mut Checker, p: &Particles) {
     c.range("glow", p.glow, 0.0, 20.0, "");
     c.range("size_m", p.size_m, 0.005, 0.3, "m");
     c.range("drift_m_per_s", p.drift_m_per_s, 0.0, 0.5, "m/s");
+}
+
+/// A list of entries that each ask for a number of things: at most
+/// `entries.0` entries, each checked by `check`, and at most `total.0`
+/// things in all.
+fn counted_list<T>(
+    c: &mut Checker,
+    field: &'static str,
+    list: &[T],
+    count: impl Fn(&T) -> u32,
+    entries: (usize, &str),
+    total: (u64, &str),
+    check: impl Fn(&mut Checker, &T),
+) {
+    c.list_len(field, list.len(), entries.0, entries.1);
+    let mut sum: u64 = 0;
+    c.within(field, |c| {
+        for (i, entry) in list.iter().enumerate() {
+            sum += u64::from(count(entry));
+            c.item(i, |c| check(c, entry));
+        }
+    });
+    if sum > total.0 {
+        c.problem_at(
+            vec![PathStep::Field(field)],
+            format!(
+                "{sum} {} in all is too many; expected at most {}",
+                total.1, total.0
+            ),
+        );
+    }
 }
 
 /// A point on the ground, (x, z) metres, within the largest terrain.
