@@ -230,6 +230,25 @@ fn begin_frame(mut stream: ResMut<OxrFrameStream>, alive: Res<RuntimeAlive>) {
     }
 }
 
+/// The image with the runtime's `index`, if the runtime gave that many.
+fn image_at<T>(images: &[T], index: u32) -> Option<&T> {
+    usize::try_from(index).ok().and_then(|i| images.get(i))
+}
+
+/// Whether a wait for the image that returned `result` after `took` means
+/// the runtime has stopped: it failed, or (as the `openxr` crate reports a
+/// wait that ran out as a success) it took the whole limit.
+fn image_wait_failed<E: std::fmt::Display>(
+    result: &Result<(), E>,
+    took: Duration,
+) -> Option<String> {
+    match result {
+        Err(e) => Some(e.to_string()),
+        Ok(()) if took >= IMAGE_WAIT => Some(format!("no answer in {} ms", IMAGE_WAIT.as_millis())),
+        Ok(()) => None,
+    }
+}
+
 fn take_image(
     images: Res<OxrSwapchainImages>,
     mut swapchain: ResMut<OxrSwapchain>,
@@ -244,7 +263,7 @@ fn take_image(
     match swapchain.acquire_image() {
         // The index is the runtime's word: one past the images it gave us
         // would panic here, so it is checked.
-        Ok(index) => match images.get(index as usize) {
+        Ok(index) => match image_at(&images, index) {
             Some(image) => {
                 for eye in 0..2 {
                     bevy_mod_openxr::render::add_texture_view(&mut views, image, &config, eye);
@@ -274,15 +293,9 @@ fn wait_image(
     }
     let limit = openxr::Duration::from_nanos(IMAGE_WAIT.as_nanos() as i64);
     let started = Instant::now();
-    match swapchain.wait_image(limit) {
-        Ok(()) if started.elapsed() >= IMAGE_WAIT => step_failed(
-            &alive,
-            "let the image be drawn",
-            &format!("no answer in {} ms", IMAGE_WAIT.as_millis()),
-            true,
-        ),
-        Ok(()) => {}
-        Err(e) => step_failed(&alive, "let the image be drawn", &e, true),
+    let result = swapchain.wait_image(limit);
+    if let Some(why) = image_wait_failed(&result, started.elapsed()) {
+        step_failed(&alive, "let the image be drawn", &why, true);
     }
 }
 
@@ -296,5 +309,31 @@ fn give_image(
         && let Err(e) = swapchain.release_image()
     {
         step_failed(&alive, "take the drawn image", &e, true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_image_index_past_the_images_is_refused() {
+        let images = [10, 11, 12];
+        assert_eq!(image_at(&images, 2), Some(&12));
+        assert_eq!(image_at(&images, 3), None);
+        assert_eq!(image_at(&images, u32::MAX), None);
+    }
+
+    #[test]
+    fn a_wait_that_takes_the_whole_limit_or_fails_is_the_runtime_gone() {
+        let quick = Duration::from_millis(3);
+        let fine: Result<(), openxr::sys::Result> = Ok(());
+        assert_eq!(image_wait_failed(&fine, quick), None);
+        let ran_out = image_wait_failed(&fine, IMAGE_WAIT).expect("counted as gone");
+        assert!(ran_out.contains("no answer in 500 ms"), "{ran_out}");
+        let lost = Err(openxr::sys::Result::ERROR_SESSION_LOST);
+        assert!(image_wait_failed(&lost, quick).is_some());
+        // Never waited for without limit.
+        assert!(IMAGE_WAIT <= Duration::from_secs(1));
     }
 }
