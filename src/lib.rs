@@ -23,6 +23,7 @@ pub mod scene;
 pub mod seat;
 pub mod settings;
 pub mod state;
+pub mod typeface;
 pub mod view;
 pub mod xr;
 
@@ -330,6 +331,7 @@ pub fn configure_sets(app: &mut App) {
 pub fn plugins(app: &mut App) {
     configure_sets(app);
     app.add_plugins((
+        typeface::plugin,
         state::plugin,
         keys::plugin,
         clock::plugin,

@@ -255,9 +255,11 @@ fn spawn_caption(mut commands: Commands) {
                 WindowCaption,
                 Text::new(""),
                 TextFont::from_font_size(30.0),
-                TextColor(Color::srgba(0.97, 0.95, 0.9, 0.92)),
-                TextShadow::default(),
+                TextColor(crate::typeface::INK),
+                crate::typeface::spacing(),
+                crate::typeface::backing(12.0),
                 TextLayout::justify(Justify::Center),
+                Visibility::Hidden,
             ));
         });
 }
@@ -302,13 +304,15 @@ pub fn write_caption(
 /// twice.
 fn caption_where_seen(
     state: Res<AppState>,
-    mut captions: Query<&mut Visibility, With<WindowCaption>>,
+    mut captions: Query<(&Text, &mut Visibility), With<WindowCaption>>,
 ) {
-    let wanted = match state.presentation() {
-        Presentation::Desktop => Visibility::Inherited,
-        Presentation::Headset => Visibility::Hidden,
-    };
-    for mut visibility in &mut captions {
+    for (text, mut visibility) in &mut captions {
+        // An empty caption's backing is not shown either.
+        let wanted = if state.presentation() == Presentation::Desktop && !text.0.is_empty() {
+            Visibility::Inherited
+        } else {
+            Visibility::Hidden
+        };
         visibility.set_if_neq(wanted);
     }
 }

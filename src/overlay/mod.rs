@@ -16,6 +16,7 @@ use bevy::prelude::*;
 use crate::AppSet;
 use crate::scene::{CurrentScene, Veil};
 use crate::state::{Flow, Lifecycle, PauseReason, PauseReasons, SessionSnapshot};
+use crate::typeface;
 
 /// How long the controls hint stays before it fades, seconds of real time
 /// (on a slow renderer the app's own clock runs slower than the wall).
@@ -200,9 +201,11 @@ fn spawn_overlay(mut commands: Commands, hints: Option<Res<ShowHints>>) {
             NoticeText,
             Text::new(""),
             TextFont::from_font_size(24.0),
-            TextColor(Color::srgba(0.96, 0.94, 0.9, 0.0)),
-            TextShadow::default(),
+            TextColor(typeface::INK.with_alpha(0.0)),
+            typeface::spacing(),
+            typeface::backing(12.0),
             TextLayout::justify(Justify::Center),
+            Visibility::Hidden,
         ));
     if hints.is_none_or(|h| h.0) {
         commands.spawn((

@@ -120,7 +120,8 @@ fn spawn_panel(
             PanelText,
             Text::new(""),
             TextFont::from_font_size(seat::PANEL_FONT_PX),
-            TextColor(Color::srgba(0.97, 0.95, 0.9, 0.95)),
+            TextColor(crate::typeface::INK),
+            crate::typeface::spacing(),
             TextShadow::default(),
             TextLayout::justify(Justify::Center),
         ));
