@@ -40,6 +40,10 @@ pub struct Cli {
     /// shown 60 frames (for checking a scene's framing in the headset).
     #[arg(long, value_name = "FILE.png")]
     pub eye_screenshot: Option<PathBuf>,
+    /// In an exposure scene, the step to start at, counted from 1 (default
+    /// the first).
+    #[arg(long, value_name = "N", global = true, value_parser = clap::value_parser!(u32).range(1..=99))]
+    pub step: Option<u32>,
     /// The guided session.
     #[command(flatten)]
     pub guide: GuideArgs,
@@ -126,6 +130,13 @@ pub enum Command {
         /// Scene files to check.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+    },
+    /// Print an exposure scene's hierarchy: its steps, lowest first, and the
+    /// events the therapist can fire at each.
+    Steps {
+        /// The scene file.
+        #[arg(value_name = "SCENE")]
+        scene: PathBuf,
     },
     /// List the shipped guided sessions, with their titles.
     Sessions {

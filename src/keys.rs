@@ -12,11 +12,27 @@
 //! | `M` | mono sound on or off |
 //! | `R` | recentre (in the headset) |
 //! | `Q` | quit (from the pause panel) |
+//! | `↑`, `↓` | a step harder, easier (an exposure scene) |
+//! | `1` to `9` | the scene's first to ninth event |
+//! | `P` | the breathing pacer on or off |
 
 use bevy::prelude::*;
 
 use crate::AppSet;
-use crate::state::{AppState, Intent, PauseReason, SessionSnapshot, VolumeChange};
+use crate::state::{AppState, Intent, PauseReason, SessionSnapshot, StepChange, VolumeChange};
+
+/// The digit keys, for events in order.
+const DIGITS: [KeyCode; 9] = [
+    KeyCode::Digit1,
+    KeyCode::Digit2,
+    KeyCode::Digit3,
+    KeyCode::Digit4,
+    KeyCode::Digit5,
+    KeyCode::Digit6,
+    KeyCode::Digit7,
+    KeyCode::Digit8,
+    KeyCode::Digit9,
+];
 
 pub fn plugin(app: &mut App) {
     app.add_systems(Update, keys_to_intents.in_set(AppSet::Input));
@@ -34,7 +50,14 @@ pub fn intent_for(key: KeyCode, state: &AppState, snapshot: &SessionSnapshot) ->
         KeyCode::KeyM => Intent::Mono(!state.listening().mono),
         KeyCode::KeyR => Intent::Recentre,
         KeyCode::KeyQ if !state.paused_for().is_empty() => Intent::Quit,
-        _ => return None,
+        KeyCode::ArrowUp => Intent::Step(StepChange::Up),
+        KeyCode::ArrowDown => Intent::Step(StepChange::Down),
+        KeyCode::KeyP => Intent::Pacer(snapshot.guide.is_none()),
+        key => {
+            let k = DIGITS.iter().position(|&d| d == key)?;
+            let (facts, _) = state.step_now()?;
+            Intent::FireEvent(facts.events.get(k)?.0.clone())
+        }
     })
 }
 

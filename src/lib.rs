@@ -101,6 +101,9 @@ pub struct Launch {
     /// Show the scene in a headset (a runtime answered the probe), with the
     /// window as its mirror.
     pub headset: Option<HeadsetOptions>,
+    /// For an exposure scene, the step to start at, from 0: its guided
+    /// session then waits, off, until the pacer is asked for.
+    pub exposure_step: Option<usize>,
 }
 
 /// How the headset runs.
@@ -202,15 +205,21 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
     };
     app.insert_resource(scene::SceneFolder { root: folder })
         .insert_resource(scene::CurrentScene::new(file.clone()))
-        .insert_resource(state::AppState::new(
-            file,
-            launch.guide.clone(),
-            state::Listening {
-                volume: launch.settings.volume,
-                mono: launch.settings.mono,
-            },
-            presentation,
-        ))
+        .insert_resource({
+            let state = state::AppState::new(
+                file,
+                launch.guide.clone(),
+                state::Listening {
+                    volume: launch.settings.volume,
+                    mono: launch.settings.mono,
+                },
+                presentation,
+            );
+            match launch.exposure_step {
+                Some(step) => state.for_exposure(step),
+                None => state,
+            }
+        })
         .insert_resource(state::BreakAdvice::new(launch.settings.break_after()))
         .insert_resource(overlay::ShowHints(launch.hints))
         .insert_resource(pacer::PacerOptions {

@@ -34,6 +34,10 @@ fn main() -> ExitCode {
         })
     };
     let launch = |scene: PathBuf, output, frozen_at, hints| -> Result<Launch, ExitCode> {
+        let exposure_step = start_step(&scene, cli.step).map_err(|why| {
+            eprintln!("{why}");
+            ExitCode::from(2)
+        })?;
         Ok(Launch {
             guide: guide_for(&scene)?,
             scene,
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
             settings: settings.clone(),
             silent: cli.comfort.silent,
             headset: None,
+            exposure_step,
         })
     };
     match cli.command {
@@ -87,6 +92,7 @@ fn main() -> ExitCode {
             }
             run(launch, |_| {})
         }
+        Some(Command::Steps { ref scene }) => print_steps(scene),
         Some(Command::Sessions { dir }) => {
             list_sessions(&dir.unwrap_or_else(|| scenes_dir().join("sessions")))
         }
@@ -160,6 +166,80 @@ fn run(launch: Launch, extra: impl FnOnce(&mut bevy::prelude::App)) -> ExitCode 
 /// Reads and checks one scene file.
 fn check(path: &Path) -> Result<SceneFile, FileErrors> {
     read_scene(path, &display_path(path))
+}
+
+/// For an exposure scene, the step to start at (from 0): `--step` (counted
+/// from 1), else the first. A step the scene does not have, or a step for a
+/// scene with none, is an error that says so. A scene that cannot be read
+/// has its own error when it loads.
+fn start_step(scene: &Path, step: Option<u32>) -> Result<Option<usize>, String> {
+    let Ok(file) = check(scene) else {
+        return Ok(None);
+    };
+    let shown = display_path(scene);
+    match (file.exposure, step) {
+        (None, None) => Ok(None),
+        (None, Some(n)) => Err(format!(
+            "--step {n}: {shown} is not an exposure scene; it has no steps"
+        )),
+        (Some(exposure), step) => {
+            let steps = exposure.steps.len();
+            match step {
+                None => Ok(Some(0)),
+                Some(n) if (1..=steps).contains(&(n as usize)) => Ok(Some(n as usize - 1)),
+                Some(n) => Err(format!(
+                    "--step {n}: {shown} has {steps} steps; expected 1 to {steps}"
+                )),
+            }
+        }
+    }
+}
+
+/// `stillpoint steps SCENE`: the hierarchy and the events, as a therapist
+/// reads them.
+fn print_steps(path: &Path) -> ExitCode {
+    let file = match check(path) {
+        Ok(file) => file,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(exposure) = file.exposure else {
+        eprintln!(
+            "{}: {} is not an exposure scene; it has no steps",
+            display_path(path),
+            file.title
+        );
+        return ExitCode::from(2);
+    };
+    println!("{}: {} steps", file.title, exposure.steps.len());
+    for (i, step) in exposure.steps.iter().enumerate() {
+        let events: Vec<&str> = exposure
+            .events
+            .iter()
+            .filter(|e| e.steps.contains(&(i as u32 + 1)))
+            .map(|e| e.name.as_str())
+            .collect();
+        println!("{:>3}  {}: {}", i + 1, step.name, step.say);
+        if !events.is_empty() {
+            println!("       events: {}", events.join(", "));
+        }
+    }
+    if !exposure.events.is_empty() {
+        println!("events:");
+        for event in &exposure.events {
+            let steps: Vec<String> = event.steps.iter().map(u32::to_string).collect();
+            println!(
+                "  {} ({} s, at steps {}): {}",
+                event.name,
+                event.seconds,
+                steps.join(", "),
+                event.say
+            );
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 /// Whether a path names a session file: one in a `sessions` folder.

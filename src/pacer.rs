@@ -133,7 +133,9 @@ fn place_pacer(
     let presentation = state.presentation();
     let guided = now.state.is_some();
     let key = (current.generation, presentation, guided);
-    if *placed == Some(key) && !options.is_changed() {
+    // A new place in the scene (an exposure step's) moves the pacer with
+    // the person, behind the veil.
+    if *placed == Some(key) && !options.is_changed() && !view.is_changed() {
         return;
     }
     *placed = Some(key);

@@ -158,6 +158,7 @@ fn a_sound_on_the_left_is_louder_and_earlier_on_the_left_until_the_head_turns() 
             size_m: 0.5,
         },
         seed: 7,
+        on: true,
     };
     let settings = MixSettings {
         pacer: 0.0,

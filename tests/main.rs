@@ -7,6 +7,8 @@
 //! - `audio`: the mix rendered offline: loudness, peaks, spatial cues,
 //!   pause and resume, sessions changed mid-way, no allocation while it
 //!   plays.
+//! - `exposure`: graded exposure: steps, glides, places behind the veil,
+//!   events, the safe place and back, the format's errors, the commands.
 //! - `headset`: the app in Monado's simulated headset, end to end.
 //! - `render`: real frames of every shipped scene, rendered offscreen on
 //!   the CPU (lavapipe), checked pixel by pixel, and the picture's phase
@@ -16,6 +18,7 @@ mod app;
 mod audio;
 mod cli;
 mod common;
+mod exposure;
 mod headset;
 mod render;
 mod scenes;

@@ -501,6 +501,7 @@ fn offscreen_app(session: &Path) -> bevy::prelude::App {
         settings: stillpoint::settings::Settings::default(),
         silent: true,
         headset: None,
+        exposure_step: None,
     };
     let mut app = stillpoint::build_app(&launch).expect("the app builds");
     app.finish();

@@ -112,12 +112,28 @@ pub struct PlacedSound {
     pub emitter: Emitter,
     /// Seed of its variation.
     pub seed: u64,
+    /// Whether it plays from the start.
+    pub on: bool,
 }
+
+/// A voice of a scene's bed: the sound, where it is heard from, and how far
+/// faded in (a scene's step can turn it on and off).
+struct BedVoice {
+    voice: Box<dyn Voice>,
+    spatializer: Spatializer,
+    emitter: Emitter,
+    gain: f32,
+    target: f32,
+}
+
+/// How long a scene's sound takes to fade in or out when a step turns it on
+/// or off, seconds.
+pub const SWITCH_FADE_S: f32 = 3.0;
 
 /// The sounds of one scene, with their state. Built outside the audio
 /// thread, so the mix never allocates voices while it plays.
 pub struct Bed {
-    voices: Vec<(Box<dyn Voice>, Spatializer, Emitter)>,
+    voices: Vec<BedVoice>,
     gain: f32,
     target: f32,
     step: f32,
@@ -126,11 +142,18 @@ pub struct Bed {
 impl Bed {
     /// Voices for `sounds` (at most [`MAX_VOICES`]).
     pub fn new(sounds: &[PlacedSound]) -> Self {
+        let on = |s: &PlacedSound| if s.on { 1.0 } else { 0.0 };
         Self {
             voices: sounds
                 .iter()
                 .take(MAX_VOICES)
-                .map(|s| (voice(s.kind, s.seed), Spatializer::new(), s.emitter))
+                .map(|s| BedVoice {
+                    voice: voice(s.kind, s.seed),
+                    spatializer: Spatializer::new(),
+                    emitter: s.emitter,
+                    gain: on(s),
+                    target: on(s),
+                })
                 .collect(),
             gain: 0.0,
             target: 1.0,
@@ -150,9 +173,21 @@ impl Bed {
         left: &mut [f32],
         right: &mut [f32],
     ) {
-        for (voice, spatializer, emitter) in &mut self.voices {
-            voice.render(mono);
-            spatializer.process(emitter, listener, mono, left, right, mono_mode);
+        let step = 1.0 / (SWITCH_FADE_S * SAMPLE_RATE_HZ as f32);
+        for v in &mut self.voices {
+            if v.gain == 0.0 && v.target == 0.0 {
+                // Off and faded out: it costs nothing.
+                continue;
+            }
+            v.voice.render(mono);
+            if v.gain != 1.0 || v.target != 1.0 {
+                for s in mono.iter_mut() {
+                    v.gain = approach(v.gain, v.target, step);
+                    *s *= v.gain;
+                }
+            }
+            v.spatializer
+                .process(&v.emitter, listener, mono, left, right, mono_mode);
         }
     }
 }
@@ -172,6 +207,9 @@ pub enum Command {
     Nature(Bed),
     /// Follow another guided session (or none) from a session time on.
     Guide(GuideChange),
+    /// Which of the scene's sounds play, in the order the scene placed them;
+    /// each fades in or out over [`SWITCH_FADE_S`].
+    Switches([bool; MAX_VOICES]),
     /// New volumes or sound choices; changes glide.
     Settings(MixSettings),
     /// Fade out and hold the session's place.
@@ -478,6 +516,13 @@ impl Mixer {
                     }
                 }
                 self.changes.push((next, at));
+            }
+            Command::Switches(on) => {
+                if let Some(bed) = self.beds.last_mut() {
+                    for (v, &on) in bed.voices.iter_mut().zip(&on) {
+                        v.target = if on { 1.0 } else { 0.0 };
+                    }
+                }
             }
             Command::Settings(settings) => {
                 self.settings = settings;
@@ -833,6 +878,7 @@ mod tests {
                 size_m: 2.0,
             },
             seed: 3,
+            on: true,
         }
     }
 

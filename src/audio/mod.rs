@@ -230,7 +230,9 @@ pub fn plugin(app: &mut App) {
             (
                 watch_output.in_set(AppSet::Clock),
                 (follow_flow, follow_listening, follow_guide).in_set(AppSet::Intents),
-                follow_scene.in_set(AppSet::Animate),
+                (follow_scene, follow_switches)
+                    .chain()
+                    .in_set(AppSet::Animate),
             ),
         )
         // After the camera's final pose of the frame is propagated, so the
@@ -257,6 +259,7 @@ pub fn scene_sounds(scene: &Scene) -> Vec<PlacedSound> {
                 size_m: sound.size_m,
             },
             seed: sound.seed,
+            on: sound.on,
         })
         .collect()
 }
@@ -392,6 +395,16 @@ fn follow_scene(link: Option<ResMut<AudioLink>>, current: Res<CurrentScene>) {
     link.scene_generation = current.generation;
     if let Some(scene) = &current.shown {
         link.send(Command::Nature(Bed::new(&scene_sounds(scene))));
+    }
+}
+
+/// The scene's sounds a step turns on or off fade in or out.
+fn follow_switches(link: Option<ResMut<AudioLink>>, on: Res<crate::scene::stage::SoundsOn>) {
+    if let Some(mut link) = link
+        && on.is_changed()
+        && !on.is_added()
+    {
+        link.send(Command::Switches(on.0));
     }
 }
 

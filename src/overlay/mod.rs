@@ -15,7 +15,7 @@ use bevy::prelude::*;
 
 use crate::AppSet;
 use crate::scene::{CurrentScene, Veil};
-use crate::state::{Flow, Lifecycle, PauseReason, PauseReasons, SessionSnapshot};
+use crate::state::{AppState, Flow, Lifecycle, PauseReason, PauseReasons, SessionSnapshot};
 use crate::typeface;
 
 /// How long the controls hint stays before it fades, seconds of real time
@@ -63,6 +63,10 @@ struct PausePanel;
 
 #[derive(Component)]
 struct PauseWhy;
+
+/// The pause panel's lines for an exposure scene's steps and events.
+#[derive(Component)]
+struct StepKeys;
 
 #[derive(Component)]
 struct Hint;
@@ -176,6 +180,7 @@ fn spawn_overlay(mut commands: Commands, hints: Option<Res<ShowHints>>) {
                 "F  fullscreen",
                 "-  /  +  quieter, louder",
                 "M  mono sound (both ears the same)",
+                "P  the breathing pacer on or off",
                 "Q  quit",
                 "Drag with the mouse to look around",
             ] {
@@ -185,6 +190,17 @@ fn spawn_overlay(mut commands: Commands, hints: Option<Res<ShowHints>>) {
                     TextColor(Color::srgb(0.82, 0.84, 0.86)),
                 ));
             }
+            panel.spawn((
+                StepKeys,
+                Text::new(""),
+                TextFont::from_font_size(22.0),
+                TextColor(Color::srgb(0.86, 0.84, 0.78)),
+                TextLayout::justify(Justify::Center),
+                Node {
+                    margin: UiRect::top(px(12)),
+                    ..default()
+                },
+            ));
         });
     commands
         .spawn((
@@ -258,17 +274,52 @@ fn show_error(
     }
 }
 
+/// The keys of an exposure scene's steps and events, as the pause panel
+/// lists them: the step now, and each event with its number key.
+pub fn step_keys(state: &AppState) -> String {
+    let Some((facts, step)) = state.step_now() else {
+        return String::new();
+    };
+    let mut lines = format!(
+        "Up / Down  a step harder, easier  (now {} of {}: {})",
+        step + 1,
+        facts.steps.len(),
+        facts.steps[step].0
+    );
+    for (k, (name, _, steps)) in facts.events.iter().enumerate().take(9) {
+        let when = if steps.contains(&step) {
+            ""
+        } else {
+            "  (not at this step)"
+        };
+        lines.push_str(&format!("\n{}  {name}{when}", k + 1));
+    }
+    lines
+}
+
 fn show_pause(
     snapshot: Res<SessionSnapshot>,
+    state: Res<AppState>,
     mut panels: Query<&mut Visibility, With<PausePanel>>,
-    mut why: Query<&mut Text, With<PauseWhy>>,
-    mut shown: Local<Option<PauseReasons>>,
+    mut why: Query<&mut Text, (With<PauseWhy>, Without<StepKeys>)>,
+    mut keys: Query<&mut Text, (With<StepKeys>, Without<PauseWhy>)>,
+    mut shown: Local<Option<(PauseReasons, Option<usize>)>>,
 ) {
-    let paused = (snapshot.flow == Flow::Paused).then_some(snapshot.paused_for);
+    let paused = (snapshot.flow == Flow::Paused).then_some((
+        snapshot.paused_for,
+        snapshot.exposure.as_ref().map(|e| e.step),
+    ));
     if *shown == paused {
         return;
     }
     *shown = paused;
+    if paused.is_some() {
+        let lines = step_keys(&state);
+        for mut text in &mut keys {
+            text.0.clone_from(&lines);
+        }
+    }
+    let paused = paused.map(|(reasons, _)| reasons);
     for mut visibility in &mut panels {
         *visibility = match paused {
             Some(_) => Visibility::Inherited,

@@ -153,7 +153,7 @@ fn hang_panel(
     let (Some(view), Some(scene)) = (view, current.shown.as_ref()) else {
         return;
     };
-    if *hung_for == Some(current.generation) {
+    if *hung_for == Some(current.generation) && !view.is_changed() {
         return;
     }
     *hung_for = Some(current.generation);

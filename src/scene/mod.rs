@@ -7,13 +7,16 @@
 //! screen; the error is shown and the last good scene stays.
 
 pub mod blueprint;
+pub mod exposure;
 pub mod format;
 pub mod model;
 pub mod parse;
 pub mod procgen;
 pub mod spawn;
+pub mod stage;
 pub mod transition;
 pub mod validate;
+pub mod validate_exposure;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -146,6 +149,7 @@ pub fn plugin(app: &mut App) {
             (move_particles, drift_clouds).in_set(AppSet::Animate),
         );
     transition::plugin(app);
+    stage::plugin(app);
 }
 
 /// A path as the user would type it: relative to the working folder where

@@ -6,7 +6,9 @@
 //! Nothing at runtime reads the file format ([`super::format`]).
 
 use super::blueprint::Blueprint;
-use super::format::{PacerStyle, Rgb, SceneFile, SoundKind};
+use super::exposure::{ExposurePlan, PlaceSpec};
+use super::format::{PacerStyle, Rgb, SceneFile, Shape, SoundKind};
+use super::procgen::mesh::MeshData;
 
 /// A scene that passed every check, ready to show.
 #[derive(Debug, Clone)]
@@ -36,6 +38,10 @@ pub struct Scene {
     pub sounds: Vec<SceneSound>,
     /// All generated geometry and placements.
     pub blueprint: Blueprint,
+    /// Things built into the place.
+    pub props: Vec<SceneProp>,
+    /// Graded exposure, if this is an exposure scene.
+    pub exposure: Option<ExposurePlan>,
     /// A hash of the file's bytes: the same file loaded again (a save
     /// without changes) has the same hash and is not shown again.
     pub source_hash: u64,
@@ -139,6 +145,30 @@ pub struct PacerLook {
     pub glow: f32,
 }
 
+/// A prop, its mesh generated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SceneProp {
+    /// Its name, as an index into the exposure plan's prop names.
+    pub name: Option<usize>,
+    /// Its shape, standing on the origin.
+    pub mesh: MeshData,
+    /// Where the middle of its underside stands, metres.
+    pub at: [f32; 3],
+    /// Turn about the vertical, degrees clockwise from north.
+    pub turn_deg: f32,
+    /// Its colour, linear; white for a picture, whose colours are in its
+    /// mesh.
+    pub color: Rgb,
+    /// Roughness, 0 to 1.
+    pub roughness: f32,
+    /// Metalness, 0 to 1.
+    pub metal: f32,
+    /// Clearness, 0 (opaque) to 0.9.
+    pub clear: f32,
+    /// Whether it is there when the scene opens.
+    pub present: bool,
+}
+
 /// One sound placed in the scene.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SceneSound {
@@ -152,14 +182,68 @@ pub struct SceneSound {
     pub size_m: f32,
     /// Seed of its variation.
     pub seed: u64,
+    /// Its name, as an index into the exposure plan's sound names.
+    pub name: Option<usize>,
+    /// Whether it plays when the scene opens.
+    pub on: bool,
 }
 
 impl Scene {
+    /// Whether this is a graded exposure scene.
+    pub fn is_exposure(&self) -> bool {
+        self.exposure.is_some()
+    }
+
     /// Builds the runtime scene from a file that passed validation
     /// (which bounds every size and count generated here); `source` is the
     /// file's bytes, for telling edits apart.
     pub fn from_checked(file: &SceneFile, source: &[u8]) -> Self {
         let blueprint = Blueprint::new(file);
+        let v = &file.viewpoint;
+        let seat = PlaceSpec::seat(blueprint.eye, v.heading_deg, v.pitch_deg);
+        let exposure = file
+            .exposure
+            .as_ref()
+            .map(|e| ExposurePlan::from_checked(e, &file.props, &file.sounds, &seat));
+        let prop_name = |name: &Option<String>| {
+            name.as_deref()
+                .and_then(|n| exposure.as_ref().and_then(|e| e.prop_name(n)))
+        };
+        let sound_name = |name: &Option<String>| {
+            name.as_deref()
+                .and_then(|n| exposure.as_ref().and_then(|e| e.sound_name(n)))
+        };
+        let props = file
+            .props
+            .iter()
+            .map(|prop| {
+                let (mesh, color) = match &prop.shape {
+                    Shape::Block { size_m } => (
+                        MeshData::block([size_m.0, size_m.1, size_m.2]),
+                        prop.surface.color,
+                    ),
+                    Shape::Column { radius_m, height_m } => {
+                        (MeshData::column(*radius_m, *height_m), prop.surface.color)
+                    }
+                    Shape::Ball { radius_m } => (MeshData::ball(*radius_m), prop.surface.color),
+                    Shape::Picture { size_m, drawing } => (
+                        MeshData::picture([size_m.0, size_m.1], *drawing),
+                        (1.0, 1.0, 1.0),
+                    ),
+                };
+                SceneProp {
+                    name: prop_name(&prop.name),
+                    mesh,
+                    at: [prop.at_m.0, prop.at_m.1, prop.at_m.2],
+                    turn_deg: prop.turn_deg,
+                    color,
+                    roughness: prop.surface.roughness,
+                    metal: prop.surface.metal,
+                    clear: prop.surface.clear,
+                    present: prop.present,
+                }
+            })
+            .collect();
         let sounds = file
             .sounds
             .iter()
@@ -172,10 +256,11 @@ impl Scene {
                     gain_db: sound.gain_db,
                     size_m: sound.size_m,
                     seed: file.seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                    name: sound_name(&sound.name),
+                    on: sound.on,
                 }
             })
             .collect();
-        let v = &file.viewpoint;
         let sun_dir = blueprint.sun_dir;
         Self {
             title: file.title.clone(),
@@ -234,6 +319,8 @@ impl Scene {
             },
             sounds,
             blueprint,
+            props,
+            exposure,
             source_hash: hash_of(source),
         }
     }

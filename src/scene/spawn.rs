@@ -355,6 +355,8 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) -> Entity {
         world.spawn_batch(batch);
     }
 
+    spawn_props(world, root, scene);
+
     for particles in &blueprint.particles {
         if particles.drifts.is_empty() {
             continue;
@@ -390,6 +392,75 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) -> Entity {
         world.spawn_batch(batch);
     }
     root
+}
+
+/// A prop as the scene stands it: the exposure steps show, hide and move
+/// it from here.
+#[derive(Component, Debug, Clone)]
+pub struct PropPart {
+    /// Its name, as an index into the exposure plan's names.
+    pub name: Option<usize>,
+    /// Where the scene stands it.
+    pub base: Vec3,
+    /// Whether it is there when the scene opens.
+    pub present: bool,
+    /// Its opacity when fully there: 1 less its clearness.
+    pub opacity: f32,
+}
+
+/// The props, each with a material of its own (so it can fade alone).
+fn spawn_props(world: &mut World, root: Entity, scene: &Scene) {
+    for prop in &scene.props {
+        let mesh = add_mesh(world, &prop.mesh);
+        let (r, g, b) = prop.color;
+        let opacity = 1.0 - prop.clear;
+        let see_through = prop.clear > 0.0 || !prop.present;
+        let material = add_standard(
+            world,
+            StandardMaterial {
+                base_color: Color::linear_rgba(r, g, b, if prop.present { opacity } else { 0.0 }),
+                perceptual_roughness: prop.roughness,
+                metallic: prop.metal,
+                reflectance: if prop.clear > 0.0 { 0.5 } else { 0.3 },
+                alpha_mode: if see_through {
+                    AlphaMode::Blend
+                } else {
+                    AlphaMode::Opaque
+                },
+                // Glass is seen from both sides.
+                double_sided: prop.clear > 0.0,
+                cull_mode: if prop.clear > 0.0 {
+                    None
+                } else {
+                    Some(bevy::render::render_resource::Face::Back)
+                },
+                ..default()
+            },
+        );
+        let base = Vec3::from(prop.at);
+        let mut entity = world.spawn((
+            PropPart {
+                name: prop.name,
+                base,
+                present: prop.present,
+                opacity,
+            },
+            Mesh3d(mesh),
+            MeshMaterial3d(material),
+            Transform::from_translation(base)
+                .with_rotation(Quat::from_rotation_y(-prop.turn_deg.to_radians())),
+            if prop.present {
+                Visibility::Inherited
+            } else {
+                Visibility::Hidden
+            },
+            ChildOf(root),
+        ));
+        if prop.clear > 0.5 {
+            // Clear glass lets the sun through.
+            entity.insert(NotShadowCaster);
+        }
+    }
 }
 
 /// A particle's transform at scene time `t`: a slow wander about its anchor,

@@ -19,7 +19,7 @@ use bevy::prelude::*;
 use super::spawn::spawn_scene;
 use super::{CurrentScene, SceneAsset, beside, note_failures};
 use crate::AppSet;
-use crate::state::{AppState, Lifecycle, ShownScene};
+use crate::state::{AppState, ExposureFacts, Lifecycle, ShownScene};
 
 /// Time for the veil to close, seconds of wall time.
 pub const CLOSE_S: f32 = 0.3;
@@ -52,7 +52,14 @@ enum Target {
     Scene(String),
     /// The scene on screen, whose file was edited.
     Reload,
+    /// Another place in the scene on screen (an exposure step's).
+    Place,
 }
+
+/// The systems that switch scenes, in order; what follows the scene on
+/// screen runs after them.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SceneSwitch;
 
 /// The veil's movement, as a function of wall time.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -85,7 +92,7 @@ impl Stage {
 
 /// The switch under way, and the scenes kept loaded for the next ones.
 #[derive(Resource, Debug, Default)]
-struct Switch {
+pub(super) struct Switch {
     target: Option<Target>,
     stage: Stage,
     /// The scene being loaded for the target, by handle and path.
@@ -95,6 +102,9 @@ struct Switch {
     /// Kept loaded: the safe scene of the scene on screen, and the scene
     /// before it (to go back to).
     kept: Vec<Handle<SceneAsset>>,
+    /// The veil has closed for a move to another place, which has not been
+    /// made yet.
+    place_ready: bool,
 }
 
 impl Switch {
@@ -108,6 +118,34 @@ impl Switch {
             }
             Stage::Closing { .. } | Stage::Closed => {}
         }
+    }
+
+    /// Closes the veil to move the person to another place of the scene on
+    /// screen; a change of scene under way goes first (the move is made on
+    /// the new scene's own terms).
+    pub(super) fn move_place(&mut self, now: Duration) {
+        if self.target.is_none() && !self.place_ready {
+            self.head_for(Target::Place, now);
+        }
+    }
+
+    /// Whether the veil is closed for a move of place, once: the move is
+    /// then made, and the veil opens.
+    pub(super) fn take_place_moment(&mut self, now: Duration) -> bool {
+        if !self.place_ready {
+            return false;
+        }
+        self.place_ready = false;
+        self.stage = Stage::Opening {
+            from: 1.0,
+            since: now,
+        };
+        true
+    }
+
+    /// Whether a move of place is waiting for the veil.
+    pub(super) fn moving_place(&self) -> bool {
+        self.target == Some(Target::Place) || self.place_ready
     }
 
     /// Gives up the switch (its scene failed to load): the veil opens on
@@ -134,6 +172,7 @@ pub(super) fn plugin(app: &mut App) {
                 swap_scene,
             )
                 .chain()
+                .in_set(SceneSwitch)
                 .in_set(AppSet::Scene),
         );
 }
@@ -242,6 +281,10 @@ fn drive_veil(
                 switch.target = None;
                 switch.ready = Some((current.handle.clone(), current.path.clone()));
             }
+            Some(Target::Place) => {
+                switch.target = None;
+                switch.place_ready = true;
+            }
             Some(Target::Scene(path)) => {
                 if let Some((handle, _)) = switch
                     .loading
@@ -253,6 +296,8 @@ fn drive_veil(
                     switch.loading = None;
                 }
             }
+            // The move of place is made this frame, after the switch.
+            None if switch.place_ready => {}
             // Closed with nowhere to go: open again.
             None => {
                 switch.stage = Stage::Opening {
@@ -321,5 +366,17 @@ fn swap_scene(world: &mut World) {
         path,
         title: scene.title.clone(),
         safe_scene,
+        exposure: scene.exposure.as_ref().map(|plan| ExposureFacts {
+            steps: plan
+                .steps
+                .iter()
+                .map(|s| (s.name.clone(), s.say.clone()))
+                .collect(),
+            events: plan
+                .events
+                .iter()
+                .map(|e| (e.name.clone(), e.say.clone(), e.steps.clone()))
+                .collect(),
+        }),
     }));
 }

@@ -148,6 +148,11 @@ pub fn validate(scene: &SceneFile, file_exists: &dyn Fn(&str) -> bool) -> Vec<Pr
             });
         }
     });
+    super::validate_exposure::sound_names(&mut c, &scene.sounds);
+    super::validate_exposure::props(&mut c, &scene.props);
+    if let Some(exposure) = &scene.exposure {
+        super::validate_exposure::exposure(&mut c, exposure, &scene.props, &scene.sounds);
+    }
     c.within("pacer", |c| {
         let p = &scene.pacer;
         c.range("distance_m", p.distance_m, 1.0, 3.0, "m");

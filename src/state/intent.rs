@@ -32,6 +32,13 @@ pub enum Intent {
     StartGuide(Guide),
     /// Stop the guided session.
     StopGuide,
+    /// Move through the hierarchy of an exposure scene.
+    Step(StepChange),
+    /// Make an event of an exposure scene happen, by name.
+    FireEvent(String),
+    /// Turn the breathing pacer on or off. In an exposure scene it starts
+    /// off (relaxing can keep the fear from being faced); each use is said.
+    Pacer(bool),
     /// The headset has gone (the runtime stopped, or ended the session):
     /// the window takes over, paused for the person.
     HeadsetGone {
@@ -40,6 +47,17 @@ pub enum Intent {
     },
     /// Close the app (its sound fades out first).
     Quit,
+}
+
+/// A move through the hierarchy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepChange {
+    /// One step harder.
+    Up,
+    /// One step easier.
+    Down,
+    /// To a step, counted from 1.
+    To(usize),
 }
 
 /// A change of the master volume.
@@ -167,6 +185,9 @@ impl AppState {
                     why: "no guided session is running".into(),
                 }),
             },
+            Intent::Step(change) => self.change_step(*change, &mut said),
+            Intent::FireEvent(name) => self.fire(name, &mut said),
+            Intent::Pacer(on) => self.pacer_on(*on, heard, &mut said),
             Intent::HeadsetGone { why } => {
                 if self.presentation == Presentation::Headset {
                     self.presentation = Presentation::Desktop;
@@ -189,6 +210,94 @@ impl AppState {
         said
     }
 
+    fn change_step(&mut self, change: StepChange, said: &mut Vec<Lifecycle>) {
+        let refuse = |said: &mut Vec<Lifecycle>, why: String| {
+            said.push(Lifecycle::Refused {
+                what: "change the step".into(),
+                why,
+            });
+        };
+        if self.place.is_safe_place() {
+            return refuse(said, "the person is in the safe place".into());
+        }
+        let Some((facts, step)) = self.step_now() else {
+            return refuse(said, "this scene has no steps".into());
+        };
+        let steps = facts.steps.len();
+        let to = match change {
+            StepChange::Up if step + 1 >= steps => {
+                return refuse(said, format!("already at the last step, {steps}"));
+            }
+            StepChange::Up => step + 1,
+            StepChange::Down if step == 0 => {
+                return refuse(said, "already at the first step".into());
+            }
+            StepChange::Down => step - 1,
+            StepChange::To(n) if n == 0 || n > steps => {
+                return refuse(
+                    said,
+                    format!("step {n} does not exist; expected 1 to {steps}"),
+                );
+            }
+            StepChange::To(n) => n - 1,
+        };
+        let name = facts.steps[to].0.clone();
+        if to != step {
+            self.step = to;
+            said.push(Lifecycle::StepChanged {
+                from: step + 1,
+                to: to + 1,
+                name,
+            });
+        }
+    }
+
+    fn fire(&mut self, name: &str, said: &mut Vec<Lifecycle>) {
+        let refuse = |said: &mut Vec<Lifecycle>, why: String| {
+            said.push(Lifecycle::Refused {
+                what: format!("fire the event \"{name}\""),
+                why,
+            });
+        };
+        if self.place.is_safe_place() {
+            return refuse(said, "the person is in the safe place".into());
+        }
+        let Some((facts, step)) = self.step_now() else {
+            return refuse(said, "this scene has no events".into());
+        };
+        match facts.events.iter().find(|(n, _, _)| n == name) {
+            None => {
+                let names: Vec<&str> = facts.events.iter().map(|(n, _, _)| n.as_str()).collect();
+                refuse(
+                    said,
+                    format!("no such event; expected one of: {}", names.join(", ")),
+                );
+            }
+            Some((_, _, steps)) if !steps.contains(&step) => {
+                refuse(said, format!("it cannot happen at step {}", step + 1))
+            }
+            Some(_) => said.push(Lifecycle::EventFired {
+                name: name.to_owned(),
+                step: step + 1,
+            }),
+        }
+    }
+
+    fn pacer_on(&mut self, on: bool, heard: Micros, said: &mut Vec<Lifecycle>) {
+        let running = self.guided.latest().is_some() && !self.ended;
+        match (on, running) {
+            (true, false) => {
+                let guide = self.pacer.clone().unwrap_or_else(|| {
+                    Guide::rhythm_only(crate::breath::Rhythm::resonance(), None, 20.0)
+                });
+                said.extend(self.apply(&Intent::StartGuide(guide), heard));
+            }
+            (false, true) => said.extend(self.apply(&Intent::StopGuide, heard)),
+            // Already as asked.
+            _ => {}
+        }
+    }
+
     fn go_to_safe_place(&mut self, said: &mut Vec<Lifecycle>) {
         let here = self.place.scene().to_owned();
         if self.place.is_safe_place() {
@@ -197,7 +306,7 @@ impl AppState {
         }
         // A scene that names no safe scene is a safe place itself. One not
         // loaded yet is waited for: the ask is kept, not dropped.
-        match self.safe_of.get(&here).cloned() {
+        match self.known.get(&here).map(|s| s.safe_scene.clone()) {
             Some(Some(safe)) => {
                 self.safe_wanted = false;
                 self.place = Place::SafePlace {
@@ -224,7 +333,7 @@ impl AppState {
     /// Goes on with an ask that waited for a scene to be known.
     pub(super) fn resolve_waiting(&mut self) -> Vec<Lifecycle> {
         let mut said = Vec::new();
-        if self.safe_wanted && self.safe_of.contains_key(self.place.scene()) {
+        if self.safe_wanted && self.known.contains_key(self.place.scene()) {
             self.go_to_safe_place(&mut said);
         }
         said

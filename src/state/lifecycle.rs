@@ -64,6 +64,22 @@ pub enum Lifecycle {
         /// Where they are.
         scene: String,
     },
+    /// The step of a graded exposure changed (steps counted from 1).
+    StepChanged {
+        /// The step before.
+        from: usize,
+        /// The step now.
+        to: usize,
+        /// Its name.
+        name: String,
+    },
+    /// An event of a graded exposure happened.
+    EventFired {
+        /// Its name.
+        name: String,
+        /// The step it happened at, from 1.
+        step: usize,
+    },
     /// The headset has gone; the window is the view.
     HeadsetLost {
         /// What happened.

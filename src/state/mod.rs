@@ -18,10 +18,10 @@ pub mod snapshot;
 
 use bevy::prelude::*;
 
-pub use intent::{Intent, VolumeChange};
+pub use intent::{Intent, StepChange, VolumeChange};
 pub use lifecycle::{Ending, Lifecycle, Sound};
 pub use rest::BreakAdvice;
-pub use snapshot::{GuideNow, SessionSnapshot, ShownScene};
+pub use snapshot::{ExposureFacts, GuideNow, SessionSnapshot, ShownScene, StepNow};
 
 use crate::AppSet;
 use crate::breath::{BreathState, Guide, Micros};
@@ -287,10 +287,15 @@ pub struct AppState {
     listening: Listening,
     guided: Guided,
     ended: bool,
-    /// The safe scene of each scene shown so far (`None`: it is one).
-    safe_of: std::collections::HashMap<String, Option<String>>,
+    /// What each scene shown so far is: its safe scene and its hierarchy.
+    known: std::collections::HashMap<String, ShownScene>,
     /// The safe place was asked for before its scene was known.
     safe_wanted: bool,
+    /// The step of the graded exposure (from 0), in an exposure scene.
+    step: usize,
+    /// The guided session the pacer runs when turned on in an exposure
+    /// scene (where it is off until asked for).
+    pacer: Option<Guide>,
 }
 
 impl AppState {
@@ -312,8 +317,35 @@ impl AppState {
             listening,
             guided,
             ended: false,
-            safe_of: Default::default(),
+            known: Default::default(),
             safe_wanted: false,
+            step: 0,
+            pacer: None,
+        }
+    }
+
+    /// For an exposure scene: the guided session waits, off, until the
+    /// pacer is asked for, and the hierarchy starts at `step` (from 0).
+    pub fn for_exposure(mut self, step: usize) -> Self {
+        self.pacer = self.guided.current.take().map(|run| run.guide);
+        self.step = step;
+        self
+    }
+
+    /// The hierarchy of the person's scene and their step in it, once the
+    /// scene is known and if it has one.
+    pub fn step_now(&self) -> Option<(&ExposureFacts, usize)> {
+        let facts = self.known.get(self.place_scene())?.exposure.as_ref()?;
+        let last = facts.steps.len().checked_sub(1)?;
+        Some((facts, self.step.min(last)))
+    }
+
+    /// The person's own scene: the one they are in, or, in the safe place,
+    /// the one they will go back to.
+    pub fn place_scene(&self) -> &str {
+        match &self.place {
+            Place::Scene { path } => path,
+            Place::SafePlace { return_to, .. } => return_to,
         }
     }
 
@@ -340,6 +372,11 @@ impl AppState {
     /// The guided session in force and any change to come.
     pub fn guided(&self) -> &Guided {
         &self.guided
+    }
+
+    /// Takes in what a scene is (said when it is shown).
+    pub fn know(&mut self, scene: ShownScene) {
+        self.known.insert(scene.path.clone(), scene);
     }
 
     /// The flow these decisions make.
@@ -410,9 +447,7 @@ pub fn plugin(app: &mut App) {
 fn note_facts(mut heard: MessageReader<Lifecycle>, mut state: ResMut<AppState>) {
     for message in heard.read() {
         if let Lifecycle::SceneShown(scene) = message {
-            state
-                .safe_of
-                .insert(scene.path.clone(), scene.safe_scene.clone());
+            state.know(scene.clone());
         }
     }
 }

@@ -9,7 +9,7 @@ use super::{AppState, Flow, Listening, PauseReasons, Place, Presentation, Sessio
 use crate::breath::{Micros, Phase};
 
 /// A scene on screen.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ShownScene {
     /// Its path inside the scene folder.
     pub path: String,
@@ -18,6 +18,33 @@ pub struct ShownScene {
     /// Its safe scene's path inside the scene folder; `None`: it is a safe
     /// place itself.
     pub safe_scene: Option<String>,
+    /// Its hierarchy, if it is an exposure scene.
+    pub exposure: Option<ExposureFacts>,
+}
+
+/// An exposure scene's hierarchy, as watchers and intents need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExposureFacts {
+    /// The steps, lowest first: name and the therapist's sentence.
+    pub steps: Vec<(String, String)>,
+    /// The events: name, sentence, and the steps (from 0) they are allowed
+    /// at.
+    pub events: Vec<(String, String, Vec<usize>)>,
+}
+
+/// Where the person is in a graded exposure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepNow {
+    /// The step, counted from 1.
+    pub step: usize,
+    /// How many steps there are.
+    pub steps: usize,
+    /// Its name.
+    pub name: String,
+    /// The sentence for the therapist.
+    pub say: String,
+    /// The events that can be fired now.
+    pub events: Vec<String>,
 }
 
 /// The guided session at this moment.
@@ -59,6 +86,8 @@ pub struct SessionSnapshot {
     pub listening: Listening,
     /// Whether a break is being suggested now.
     pub break_suggested: bool,
+    /// Where the person is in a graded exposure, in an exposure scene.
+    pub exposure: Option<StepNow>,
 }
 
 /// Composes the snapshot from the state, the clock and what the feature
@@ -124,6 +153,24 @@ pub fn publish(
                 changed = true;
             }
         }
+    }
+    let step_now = state.step_now();
+    if snap.exposure.as_ref().map(|e| (e.step, e.steps))
+        != step_now.map(|(f, step)| (step + 1, f.steps.len()))
+    {
+        snap.exposure = step_now.map(|(facts, step)| StepNow {
+            step: step + 1,
+            steps: facts.steps.len(),
+            name: facts.steps[step].0.clone(),
+            say: facts.steps[step].1.clone(),
+            events: facts
+                .events
+                .iter()
+                .filter(|(_, _, steps)| steps.contains(&step))
+                .map(|(name, _, _)| name.clone())
+                .collect(),
+        });
+        changed = true;
     }
     if changed {
         snapshot.set_changed();

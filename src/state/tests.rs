@@ -7,7 +7,7 @@ fn lake() -> ShownScene {
     ShownScene {
         path: "lake.ron".into(),
         title: "Lake".into(),
-        safe_scene: None,
+        ..ShownScene::default()
     }
 }
 
@@ -16,6 +16,7 @@ fn forest() -> ShownScene {
         path: "forest.ron".into(),
         title: "Forest".into(),
         safe_scene: Some("lake.ron".into()),
+        ..ShownScene::default()
     }
 }
 
@@ -26,10 +27,8 @@ fn in_the_forest() -> AppState {
         Listening::default(),
         Presentation::Desktop,
     );
-    state
-        .safe_of
-        .insert("forest.ron".into(), forest().safe_scene);
-    state.safe_of.insert("lake.ron".into(), lake().safe_scene);
+    state.know(forest());
+    state.know(lake());
     state
 }
 
@@ -131,7 +130,7 @@ fn in_a_scene_that_is_itself_the_safe_place_the_person_is_told_so() {
         Listening::default(),
         Presentation::Desktop,
     );
-    state.safe_of.insert("lake.ron".into(), None);
+    state.know(lake());
     let said = state.apply(&Intent::SafePlace, 0);
     assert_eq!(
         said,
@@ -152,9 +151,7 @@ fn the_safe_place_asked_for_before_its_scene_is_known_is_kept_until_it_is() {
     );
     assert!(state.apply(&Intent::SafePlace, 0).is_empty());
     assert!(state.resolve_waiting().is_empty(), "still not known");
-    state
-        .safe_of
-        .insert("forest.ron".into(), Some("lake.ron".into()));
+    state.know(forest());
     let said = state.resolve_waiting();
     assert!(matches!(said[..], [Lifecycle::SafePlaceEntered { .. }]));
     assert!(state.place().is_safe_place());

@@ -6,5 +6,6 @@
 pub mod mesh;
 pub mod noise;
 pub mod scatter;
+pub mod shapes;
 pub mod sky;
 pub mod terrain;

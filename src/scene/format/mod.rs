@@ -9,7 +9,11 @@
 //! (towards -z). New sections are added with `#[serde(default)]` so that older
 //! files keep loading.
 
+mod exposure;
+
 use serde::{Deserialize, Serialize};
+
+pub use exposure::{Drawing, Event, Exposure, Happening, Move, Place, Prop, Shape, Step, Surface};
 
 /// A linear-light colour, each channel in 0..1.
 pub type Rgb = (f32, f32, f32);
@@ -76,6 +80,15 @@ pub struct SceneFile {
     /// How the breathing pacer looks here.
     #[serde(default)]
     pub pacer: Pacer,
+    /// Things built into the place (walls, floors, rails, glass,
+    /// furniture). At most 400.
+    #[serde(default)]
+    pub props: Vec<Prop>,
+    /// Graded exposure: the steps and events a therapist chooses from.
+    /// `None`: a calm scene. In an exposure scene the breathing pacer is off
+    /// until asked for.
+    #[serde(default)]
+    pub exposure: Option<Exposure>,
 }
 
 /// The seated viewpoint. Nothing but the person moves it.
@@ -427,6 +440,13 @@ pub struct Wind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sound {
+    /// The name exposure steps use to turn it on and off (letters, digits,
+    /// `_` and `-`). Default: none.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Whether it plays when the scene opens. Default true.
+    #[serde(default = "defaults::yes")]
+    pub on: bool,
     /// What it is.
     pub kind: SoundKind,
     /// Where it is: `(x, height above the ground, z)` in metres.
@@ -536,6 +556,9 @@ impl Default for Wind {
 pub mod defaults {
     use super::{Range, Rgb};
 
+    pub fn glide_s() -> f32 {
+        4.0
+    }
     pub fn exposure_ev100() -> f32 {
         9.7
     }

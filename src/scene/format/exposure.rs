@@ -1,0 +1,223 @@
+//! The parts of the scene format for graded exposure: things built into a
+//! place (props), the places a person can stand in it, and the hierarchy of
+//! steps and the events a therapist chooses from.
+//!
+//! A step says only what it changes; everything it does not name keeps the
+//! previous step's value. Values glide to a step's over the exposure's
+//! `glide_s`; a change of place goes through the veil.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Rgb, defaults};
+
+/// Something built into the scene: a wall, a floor, a rail, a pane of glass,
+/// a table, a jar. Several props may share a name: steps and events show,
+/// hide and move them together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prop {
+    /// The name steps and events use for it (letters, digits, `_` and `-`,
+    /// at most 40). Default: none, for a prop that never changes.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Its shape and size.
+    pub shape: Shape,
+    /// Where the middle of its underside stands, `(x, y, z)` metres. `y` is
+    /// the height above 0, not above the ground. Each within 10 km.
+    pub at_m: (f32, f32, f32),
+    /// Turn about the vertical, degrees clockwise from north. -360 to 360;
+    /// default 0.
+    #[serde(default)]
+    pub turn_deg: f32,
+    /// What it is made of.
+    #[serde(default)]
+    pub surface: Surface,
+    /// Whether it is there when the scene opens. Default true.
+    #[serde(default = "defaults::yes")]
+    pub present: bool,
+}
+
+/// The shapes of props. Sizes are metres, each 0.002 to 500.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Shape {
+    /// A box: `(width along x, height, depth along z)` before its turn.
+    Block {
+        /// Width, height and depth, metres.
+        size_m: (f32, f32, f32),
+    },
+    /// An upright cylinder.
+    Column {
+        /// Radius, metres.
+        radius_m: f32,
+        /// Height, metres.
+        height_m: f32,
+    },
+    /// A ball.
+    Ball {
+        /// Radius, metres.
+        radius_m: f32,
+    },
+    /// A flat picture, upright, facing its turn (a turn of 0 faces south,
+    /// towards +z), with a drawing made in code.
+    Picture {
+        /// Width and height, metres.
+        size_m: (f32, f32),
+        /// What is drawn on it.
+        drawing: Drawing,
+    },
+}
+
+/// Drawings a picture can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Drawing {
+    /// A friendly line drawing of a spider, dark on pale paper.
+    Spider,
+}
+
+/// What a prop is made of.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Surface {
+    /// Its colour, linear-light.
+    pub color: Rgb,
+    /// How rough: 0.05 (polished) to 1 (chalk); default 0.8.
+    pub roughness: f32,
+    /// How metallic: 0 to 1; default 0.
+    pub metal: f32,
+    /// How clear: 0 (opaque) to 0.9 (clear glass); default 0.
+    pub clear: f32,
+}
+
+impl Default for Surface {
+    fn default() -> Self {
+        Self {
+            color: (0.6, 0.6, 0.6),
+            roughness: 0.8,
+            metal: 0.0,
+            clear: 0.0,
+        }
+    }
+}
+
+/// Graded exposure: where the person can stand, the steps of rising
+/// difficulty, and the events the therapist can fire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exposure {
+    /// Places other than the scene's viewpoint where a step can put the
+    /// person. At most 16.
+    #[serde(default)]
+    pub places: Vec<Place>,
+    /// The hierarchy, lowest first. 1 to 20 steps.
+    pub steps: Vec<Step>,
+    /// Discrete things the therapist can make happen. At most 16.
+    #[serde(default)]
+    pub events: Vec<Event>,
+    /// How long a step's values take to glide to the next step's, seconds.
+    /// 1 to 30; default 4.
+    #[serde(default = "defaults::glide_s")]
+    pub glide_s: f32,
+}
+
+/// A place to stand (or sit): the eyes and where they face.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    /// Its name, which steps use (letters, digits, `_` and `-`).
+    pub name: String,
+    /// The eyes, `(x, y, z)` metres; `y` is the height above 0.
+    pub eye_m: (f32, f32, f32),
+    /// Direction faced, degrees clockwise from north. -360 to 360.
+    #[serde(default)]
+    pub heading_deg: f32,
+    /// Pitch, degrees; negative looks down. -60 to 30; default -3.
+    #[serde(default = "defaults::pitch_deg")]
+    pub pitch_deg: f32,
+}
+
+/// One step of the hierarchy: what changes when the therapist moves to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// A short name ("Balcony"). At most 40 characters.
+    pub name: String,
+    /// A sentence for the therapist saying what the person faces. At most
+    /// 200 characters.
+    pub say: String,
+    /// The place the person stands at this step: a name from `places`, or
+    /// `"seat"` for the scene's viewpoint. Default: where the step before
+    /// left them (the viewpoint at the first step).
+    #[serde(default)]
+    pub place: Option<String>,
+    /// Props (by name) that appear, fading in.
+    #[serde(default)]
+    pub show: Vec<String>,
+    /// Props (by name) that go, fading out.
+    #[serde(default)]
+    pub hide: Vec<String>,
+    /// Props (by name) moved from where they stand, gliding there.
+    #[serde(default)]
+    pub moves: Vec<Move>,
+    /// The wind's strength at this step, 0 to 1.
+    #[serde(default)]
+    pub wind: Option<f32>,
+    /// Scene sounds (by name) that fade in.
+    #[serde(default)]
+    pub sounds_on: Vec<String>,
+    /// Scene sounds (by name) that fade out.
+    #[serde(default)]
+    pub sounds_off: Vec<String>,
+}
+
+/// A move of the props of a name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Move {
+    /// The props' name.
+    pub name: String,
+    /// How far from where the scene stands them, `(x, y, z)` metres; each
+    /// within 100 m. `(0, 0, 0)` puts them back.
+    pub by_m: (f32, f32, f32),
+}
+
+/// Something the therapist can make happen, for a moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Its name (letters, digits, `_` and `-`).
+    pub name: String,
+    /// A sentence for the therapist saying what happens. At most 200
+    /// characters.
+    pub say: String,
+    /// What happens.
+    pub does: Happening,
+    /// How long it lasts, seconds. 0.5 to 30.
+    pub seconds: f32,
+    /// The steps (counted from 1) at which it can happen.
+    pub steps: Vec<u32>,
+}
+
+/// What an event does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Happening {
+    /// A gust: the wind swells to `strength` (0 to 1) and dies away, heard
+    /// around the person.
+    Gust {
+        /// How strong at its height, 0 to 1.
+        strength: f32,
+    },
+    /// A creak of the structure underfoot, heard from `at_m`.
+    Creak {
+        /// Where it comes from, `(x, y, z)` metres.
+        at_m: (f32, f32, f32),
+    },
+    /// A bird flies past from `from_m` to `to_m`, heard as it goes.
+    BirdPasses {
+        /// Where it starts, `(x, y, z)` metres.
+        from_m: (f32, f32, f32),
+        /// Where it ends, `(x, y, z)` metres.
+        to_m: (f32, f32, f32),
+    },
+}
