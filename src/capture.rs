@@ -2,12 +2,15 @@
 //! to a PNG with no window, and `stillpoint profile` measures frame times.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bevy::camera::RenderTarget;
 use bevy::prelude::*;
-use bevy::render::render_resource::{TextureFormat, TextureUsages};
+use bevy::render::render_resource::{PipelineCache, TextureFormat, TextureUsages};
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy::render::{Render, RenderApp, RenderSystems};
 
 use crate::clock::SceneClock;
 use crate::scene::CurrentScene;
@@ -17,6 +20,9 @@ use crate::view::CameraTarget;
 /// Frames rendered after the scene appears and before the capture, so that
 /// shadows, bloom and automatic exposure of the first frames have settled.
 const SETTLE_FRAMES: u32 = 6;
+/// Most frames a capture waits for pipelines still compiling (a pipeline
+/// that fails is not waiting, so this is only a backstop).
+const PIPELINE_WAIT_FRAMES: u32 = 2000;
 /// Longest a capture may wait for its scene, real time.
 const CAPTURE_TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -36,6 +42,20 @@ pub fn add_offscreen_target(app: &mut App, width: u32, height: u32) {
         .insert_resource(UiScale(height as f32 / 720.0));
 }
 
+/// How many render pipelines the render world is still compiling, as it
+/// last saw. A material drawn for the first time (glass, or a prop fading
+/// in) needs a pipeline of its own, compiled in the background; until it
+/// is ready the thing is not drawn, so a capture waits for none to be
+/// waiting.
+#[derive(Resource, Debug, Clone, Default)]
+struct PipelinesWaiting(Arc<AtomicUsize>);
+
+fn count_waiting_pipelines(cache: Res<PipelineCache>, waiting: Res<PipelinesWaiting>) {
+    waiting
+        .0
+        .store(cache.waiting_pipelines().count(), Ordering::Relaxed);
+}
+
 /// Where the screenshots go and how the capture is getting on.
 #[derive(Resource, Debug)]
 struct CaptureJob {
@@ -48,6 +68,8 @@ struct CaptureJob {
     requested: u32,
     /// Frames written.
     saved: u32,
+    /// Frames in a row that found no pipeline still compiling.
+    ready_frames: u32,
 }
 
 /// The path of frame `index` of a capture of `frames` frames: `out` itself
@@ -75,8 +97,17 @@ pub fn add_screenshot(app: &mut App, out: PathBuf, at: f64, frames: u32, every: 
         settled: 0,
         requested: 0,
         saved: 0,
+        ready_frames: 0,
     })
     .add_systems(Last, request_capture);
+    let waiting = PipelinesWaiting::default();
+    app.insert_resource(waiting.clone());
+    if let Some(render) = app.get_sub_app_mut(RenderApp) {
+        render.insert_resource(waiting).add_systems(
+            Render,
+            count_waiting_pipelines.in_set(RenderSystems::Cleanup),
+        );
+    }
 }
 
 fn request_capture(
@@ -88,6 +119,7 @@ fn request_capture(
     mut session_clock: ResMut<SessionClock>,
     mut commands: Commands,
     mut exit: MessageWriter<AppExit>,
+    waiting: Res<PipelinesWaiting>,
 ) {
     if job.saved >= job.frames {
         exit.write(AppExit::Success);
@@ -110,7 +142,15 @@ fn request_capture(
         return;
     }
     job.settled += 1;
-    if job.settled < SETTLE_FRAMES {
+    // The render world reports a frame late: two frames in a row with
+    // nothing compiling mean everything on screen is drawn.
+    if waiting.0.load(Ordering::Relaxed) == 0 {
+        job.ready_frames += 1;
+    } else {
+        job.ready_frames = 0;
+    }
+    let drawn = job.ready_frames >= 2 || job.settled >= PIPELINE_WAIT_FRAMES;
+    if job.settled < SETTLE_FRAMES || !drawn {
         return;
     }
     // This frame was drawn at the time set for frame `requested`; capture it,

@@ -6,11 +6,13 @@
 use super::mesh::MeshData;
 use crate::scene::format::Drawing;
 
-const WHITE: [f32; 4] = [1.0, 1.0, 1.0, 0.0];
+/// Vertex colours multiply the surface's colour, alpha and all: props are
+/// opaque in their vertices, so a see-through surface shows as it asks.
+const WHITE: [f32; 4] = [1.0, 1.0, 1.0, 1.0];
 /// Pale paper, a little warm.
-const PAPER: [f32; 4] = [0.82, 0.78, 0.68, 0.0];
+const PAPER: [f32; 4] = [0.82, 0.78, 0.68, 1.0];
 /// Soft pencil-dark ink.
-const INK: [f32; 4] = [0.06, 0.05, 0.05, 0.0];
+const INK: [f32; 4] = [0.06, 0.05, 0.05, 1.0];
 
 impl MeshData {
     /// A box `size` = (width along x, height, depth along z), flat-shaded.
@@ -201,6 +203,18 @@ mod tests {
         let (lo, hi) = bounds(&picture);
         assert!((hi[1] - 0.8).abs() < 1e-5 && lo[1].abs() < 1e-5);
         assert!(picture.colors.iter().any(|c| c[0] < 0.1), "no ink");
+    }
+
+    #[test]
+    fn vertices_are_opaque_so_the_surface_sets_the_clearness() {
+        for mesh in [
+            MeshData::block([1.0, 1.0, 1.0]),
+            MeshData::column(0.3, 1.0),
+            MeshData::ball(0.2),
+            MeshData::picture([0.6, 0.8], Drawing::Spider),
+        ] {
+            assert!(mesh.colors.iter().all(|c| c[3] == 1.0));
+        }
     }
 
     #[test]
