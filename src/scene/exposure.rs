@@ -51,12 +51,23 @@ pub struct StepSpec {
     pub hide: Vec<usize>,
     /// Prop names moved, and by how much.
     pub moves: Vec<(usize, [f32; 3])>,
+    /// Spider names set wandering (or stopped): radius and top speed.
+    pub wander: Vec<(usize, Wandering)>,
     /// The wind's strength, if it says.
     pub wind: Option<f32>,
     /// Sound names turned on.
     pub sounds_on: Vec<usize>,
     /// Sound names turned off.
     pub sounds_off: Vec<usize>,
+}
+
+/// How spiders walk about their place.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Wandering {
+    /// How far from their place, metres; 0 stands them still.
+    pub radius: f32,
+    /// Their fastest, metres a second.
+    pub speed: f32,
 }
 
 /// One event.
@@ -107,6 +118,8 @@ pub struct StepState {
     pub present: Vec<Option<bool>>,
     /// Per prop name: how far moved, metres.
     pub offset: Vec<[f32; 3]>,
+    /// Per prop name: how its spiders walk about (still, to begin with).
+    pub wander: Vec<Wandering>,
     /// The wind's strength, 0 to 1.
     pub wind: f32,
     /// Per sound name: on, off, or as the scene has it.
@@ -157,6 +170,21 @@ impl ExposurePlan {
                         index(&prop_names, &m.name).map(|i| (i, [m.by_m.0, m.by_m.1, m.by_m.2]))
                     })
                     .collect(),
+                wander: s
+                    .wander
+                    .iter()
+                    .filter_map(|w| {
+                        index(&prop_names, &w.name).map(|i| {
+                            (
+                                i,
+                                Wandering {
+                                    radius: w.radius_m,
+                                    speed: w.speed_m_per_s,
+                                },
+                            )
+                        })
+                    })
+                    .collect(),
                 wind: s.wind,
                 sounds_on: all(&sound_names, &s.sounds_on),
                 sounds_off: all(&sound_names, &s.sounds_off),
@@ -197,6 +225,7 @@ impl ExposurePlan {
             place: 0,
             present: vec![None; self.prop_names.len()],
             offset: vec![[0.0; 3]; self.prop_names.len()],
+            wander: vec![Wandering::default(); self.prop_names.len()],
             wind,
             sounds: vec![None; self.sound_names.len()],
         }
@@ -218,6 +247,9 @@ impl ExposurePlan {
             }
             for &(i, by) in &spec.moves {
                 state.offset[i] = by;
+            }
+            for &(i, wandering) in &spec.wander {
+                state.wander[i] = wandering;
             }
             if let Some(wind) = spec.wind {
                 state.wind = wind;

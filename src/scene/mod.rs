@@ -13,6 +13,7 @@ pub mod model;
 pub mod parse;
 pub mod procgen;
 pub mod spawn;
+pub mod spider;
 pub mod stage;
 pub mod transition;
 pub mod validate;

@@ -167,6 +167,9 @@ pub struct SceneProp {
     pub clear: f32,
     /// Whether it is there when the scene opens.
     pub present: bool,
+    /// For a spider, its leg span, metres (its mesh is the body; the legs
+    /// are drawn apart, as they walk).
+    pub spider: Option<f32>,
 }
 
 /// One sound placed in the scene.
@@ -230,6 +233,13 @@ impl Scene {
                         MeshData::picture([size_m.0, size_m.1], *drawing),
                         (1.0, 1.0, 1.0),
                     ),
+                    Shape::Spider { span_m } => {
+                        (MeshData::spider_body(*span_m), prop.surface.color)
+                    }
+                };
+                let spider = match prop.shape {
+                    Shape::Spider { span_m } => Some(span_m),
+                    _ => None,
                 };
                 SceneProp {
                     name: prop_name(&prop.name),
@@ -241,6 +251,7 @@ impl Scene {
                     metal: prop.surface.metal,
                     clear: prop.surface.clear,
                     present: prop.present,
+                    spider,
                 }
             })
             .collect();

@@ -446,7 +446,7 @@ fn spawn_props(world: &mut World, root: Entity, scene: &Scene) {
                 opacity,
             },
             Mesh3d(mesh),
-            MeshMaterial3d(material),
+            MeshMaterial3d(material.clone()),
             Transform::from_translation(base)
                 .with_rotation(Quat::from_rotation_y(-prop.turn_deg.to_radians())),
             if prop.present {
@@ -460,7 +460,67 @@ fn spawn_props(world: &mut World, root: Entity, scene: &Scene) {
             // Clear glass lets the sun through.
             entity.insert(NotShadowCaster);
         }
+        if let Some(span) = prop.spider {
+            let facing = Quat::from_rotation_y(-prop.turn_deg.to_radians());
+            entity.insert(Walker {
+                span,
+                anchor: base,
+                facing,
+                wandering: Default::default(),
+                travelled: 0.0,
+                seed: (prop.at[0] * 7.0 + prop.at[2] * 13.0).sin() * 3.0,
+                last: None,
+                gait: crate::scene::spider::Gait::standing(span, base, facing),
+            });
+            let body = entity.id();
+            let leg_mesh = add_mesh(world, &MeshData::column(1.0, 1.0));
+            for leg in 0..crate::scene::spider::LEGS {
+                for upper in [true, false] {
+                    world.spawn((
+                        LegPart { leg, upper },
+                        Mesh3d(leg_mesh.clone()),
+                        MeshMaterial3d(material.clone()),
+                        Transform::default(),
+                        Visibility::Inherited,
+                        ChildOf(body),
+                    ));
+                }
+            }
+        }
     }
+}
+
+/// A spider: where it stands (as its step puts it), how it walks about,
+/// and its feet. Its transform is its body's; `walk_spiders` moves it.
+#[derive(Component, Debug, Clone)]
+pub struct Walker {
+    /// Leg span, metres.
+    pub span: f32,
+    /// Its place as the step has it (glides and all), the ground under its
+    /// middle.
+    pub anchor: Vec3,
+    /// The way it faces.
+    pub facing: Quat,
+    /// How it walks about its place now.
+    pub wandering: crate::scene::exposure::Wandering,
+    /// How far along its wandering loop, metres.
+    pub travelled: f32,
+    /// Its own loop's shape.
+    pub seed: f32,
+    /// The scene time and place it was last shown at.
+    pub last: Option<(f64, Vec3)>,
+    /// Its feet.
+    pub gait: crate::scene::spider::Gait,
+}
+
+/// One segment of a spider's leg: the upper (hip to knee) or the lower
+/// (knee to foot) of leg `leg`.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct LegPart {
+    /// Which leg, in [`crate::scene::spider`]'s order.
+    pub leg: usize,
+    /// The upper segment, else the lower.
+    pub upper: bool,
 }
 
 /// A particle's transform at scene time `t`: a slow wander about its anchor,

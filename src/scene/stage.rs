@@ -9,8 +9,9 @@
 
 use bevy::prelude::*;
 
-use super::exposure::{EventKind, ExposurePlan, StepState, between, glide, presence};
-use super::spawn::{PropPart, SceneView};
+use super::exposure::{EventKind, ExposurePlan, StepState, Wandering, between, glide, presence};
+use super::spawn::{LegPart, PropPart, SceneView, Walker};
+use super::spider;
 use super::transition::{SceneSwitch, Switch};
 use super::{CurrentScene, model::Scene};
 use crate::AppSet;
@@ -66,7 +67,9 @@ pub(super) fn plugin(app: &mut App) {
             Update,
             (
                 follow_step.after(SceneSwitch).in_set(AppSet::Scene),
-                (start_events, show_step).chain().in_set(AppSet::Animate),
+                (start_events, show_step, walk_spiders)
+                    .chain()
+                    .in_set(AppSet::Animate),
             ),
         );
 }
@@ -214,6 +217,15 @@ fn blend(a: &StepState, b: &StepState, along: f32) -> StepState {
             .zip(&b.offset)
             .map(|(&x, &y)| lerp3(x, y))
             .collect(),
+        wander: a
+            .wander
+            .iter()
+            .zip(&b.wander)
+            .map(|(x, y)| Wandering {
+                radius: between(x.radius, y.radius, along),
+                speed: between(x.speed, y.speed, along),
+            })
+            .collect(),
         wind: between(a.wind, b.wind, along),
         sounds: b.sounds.clone(),
     }
@@ -249,6 +261,15 @@ fn start_events(
     }
 }
 
+/// What `show_step` changes on each prop.
+type PropItems = (
+    &'static PropPart,
+    &'static mut Transform,
+    &'static mut Visibility,
+    &'static MeshMaterial3d<StandardMaterial>,
+    Option<&'static mut Walker>,
+);
+
 /// Shows the step as far as its glide has got: each prop's presence and
 /// place, and the wind.
 fn show_step(
@@ -257,12 +278,7 @@ fn show_step(
     clock: Res<SceneClock>,
     mut stage: ResMut<Stage>,
     mut wind: ResMut<WindNow>,
-    mut props: Query<(
-        &PropPart,
-        &mut Transform,
-        &mut Visibility,
-        &MeshMaterial3d<StandardMaterial>,
-    )>,
+    mut props: Query<PropItems>,
     mut materials: ResMut<Assets<StandardMaterial>>,
     mut plants: ResMut<Assets<PlantMaterial>>,
 ) {
@@ -277,14 +293,22 @@ fn show_step(
     }
     let now = clock.seconds;
     let along = stage_along(&stage, plan, now);
-    for (part, mut transform, mut visibility, material) in &mut props {
+    for (part, mut transform, mut visibility, material, walker) in &mut props {
         let Some(name) = part.name else { continue };
         let was = from.present[name].unwrap_or(part.present);
         let will = to.present[name].unwrap_or(part.present);
         let alpha = presence(was, will, along);
         let offset = Vec3::from(from.offset[name]).lerp(Vec3::from(to.offset[name]), along);
         let at = part.base + offset;
-        if transform.translation != at {
+        if let Some(mut walker) = walker {
+            // A spider walks there: `walk_spiders` carries it.
+            let (a, b) = (from.wander[name], to.wander[name]);
+            walker.anchor = at;
+            walker.wandering = Wandering {
+                radius: between(a.radius, b.radius, along),
+                speed: between(a.speed, b.speed, along),
+            };
+        } else if transform.translation != at {
             transform.translation = at;
         }
         visibility.set_if_neq(if alpha > 0.0 {
@@ -326,6 +350,77 @@ fn show_step(
         .iter()
         .any(|&(start, seconds, _)| now < start + f64::from(seconds));
     stage.settled = along >= 1.0 && !gusting;
+}
+
+/// How quickly a spider turns to the way it walks: the part of the turn
+/// left after a second.
+const TURN_LEFT_AFTER_1_S: f32 = 0.002;
+
+/// Walks every spider to where its step and its wandering put it: the body
+/// there, facing the way it goes, its feet planted and stepping by the gait,
+/// each leg from hip through knee to foot.
+fn walk_spiders(
+    clock: Res<SceneClock>,
+    mut walkers: Query<(&mut Walker, &mut Transform, &Children)>,
+    mut legs: Query<(&LegPart, &mut Transform), Without<Walker>>,
+) {
+    let now = clock.seconds;
+    for (mut walker, mut body, children) in &mut walkers {
+        let walker = &mut *walker;
+        let dt = walker.last.map_or(0.0, |(t, _)| (now - t) as f32);
+        if (0.0..0.5).contains(&dt) {
+            walker.travelled += spider::burst_speed(now, walker.wandering.speed) * dt;
+        }
+        let (off, along_loop) =
+            spider::wander(walker.travelled, walker.wandering.radius, walker.seed);
+        let at = walker.anchor + off;
+        // Face the way it goes: along its loop when wandering, along its
+        // path when a step carries it.
+        let moved = walker.last.map_or(Vec3::ZERO, |(_, was)| at - was);
+        let target = if walker.wandering.radius > 0.0 && walker.wandering.speed > 0.0 {
+            Some(along_loop)
+        } else if dt > 0.0 && moved.length() / dt > 0.01 {
+            Some(spider::facing_along(moved))
+        } else {
+            None
+        };
+        if let Some(target) = target
+            && dt > 0.0
+        {
+            let turn = 1.0 - TURN_LEFT_AFTER_1_S.powf(dt.min(0.5));
+            walker.facing = walker.facing.slerp(target, turn);
+        }
+        walker.gait.walk(at, walker.facing, dt);
+        walker.last = Some((now, at));
+        if body.translation != at || body.rotation != walker.facing {
+            body.translation = at;
+            body.rotation = walker.facing;
+        }
+        let inverse = walker.facing.inverse();
+        let span = walker.span;
+        let lift = walker.gait.lift();
+        for child in children.iter() {
+            let Ok((part, mut transform)) = legs.get_mut(child) else {
+                continue;
+            };
+            let hip = walker.gait.hip_at(part.leg, at, walker.facing);
+            let foot = walker.gait.feet[part.leg].at(lift);
+            let knee = spider::knee(hip, foot, spider::UPPER * span, spider::LOWER * span);
+            let (from, to) = if part.upper {
+                (hip, knee)
+            } else {
+                (knee, foot)
+            };
+            let along = to - from;
+            let length = along.length().max(1e-5);
+            let local = inverse * along;
+            *transform = Transform {
+                translation: inverse * (from - at),
+                rotation: Quat::from_rotation_arc(Vec3::Y, local / length),
+                scale: Vec3::new(spider::LEG_RADIUS * span, length, spider::LEG_RADIUS * span),
+            };
+        }
+    }
 }
 
 #[cfg(test)]

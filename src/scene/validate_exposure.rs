@@ -56,6 +56,7 @@ fn prop(c: &mut Checker, prop: &Prop) {
                 c.item(i, |c| c.range_here(v, 0.002, 500.0, "m"));
             }
         }),
+        Shape::Spider { span_m } => c.range("span_m", *span_m, 0.01, 0.3, "m"),
     });
     triple(c, "at_m", prop.at_m, -10_000.0, 10_000.0);
     c.range("turn_deg", prop.turn_deg, -360.0, 360.0, "degrees");
@@ -77,6 +78,12 @@ pub(super) fn exposure(c: &mut Checker, exposure: &Exposure, props: &[Prop], sou
     };
     let mut prop_names: Vec<&str> = props.iter().filter_map(|p| p.name.as_deref()).collect();
     let mut sound_names: Vec<&str> = sounds.iter().filter_map(|s| s.name.as_deref()).collect();
+    let mut spider_names: Vec<&str> = props
+        .iter()
+        .filter(|p| matches!(p.shape, Shape::Spider { .. }))
+        .filter_map(|p| p.name.as_deref())
+        .collect();
+    names_of(&mut spider_names);
     names_of(&mut prop_names);
     names_of(&mut sound_names);
     c.within("exposure", |c| {
@@ -110,6 +117,7 @@ pub(super) fn exposure(c: &mut Checker, exposure: &Exposure, props: &[Prop], sou
         let known = Known {
             places: &places,
             props: &prop_names,
+            spiders: &spider_names,
             sounds: &sound_names,
         };
         c.within("steps", |c| {
@@ -142,6 +150,7 @@ pub(super) fn exposure(c: &mut Checker, exposure: &Exposure, props: &[Prop], sou
 struct Known<'a> {
     places: &'a [&'a str],
     props: &'a [&'a str],
+    spiders: &'a [&'a str],
     sounds: &'a [&'a str],
 }
 
@@ -163,6 +172,15 @@ fn step(c: &mut Checker, step: &Step, known: &Known) {
             c.item(i, |c| {
                 refers(c, "name", &m.name, known.props, "named prop");
                 triple(c, "by_m", m.by_m, -100.0, 100.0);
+            });
+        }
+    });
+    c.within("wander", |c| {
+        for (i, w) in step.wander.iter().enumerate() {
+            c.item(i, |c| {
+                refers(c, "name", &w.name, known.spiders, "named spider");
+                c.range("radius_m", w.radius_m, 0.0, 2.0, "m");
+                c.range("speed_m_per_s", w.speed_m_per_s, 0.005, 0.3, "m/s");
             });
         }
     });

@@ -66,6 +66,15 @@ pub enum Shape {
         /// What is drawn on it.
         drawing: Drawing,
     },
+    /// A spider, made in code, on eight legs that walk: it walks where a
+    /// step moves it (facing the way it goes) and about its place when a
+    /// step sets it wandering. `at_m` is the ground under its middle;
+    /// `turn_deg` the way it faces (0 faces north).
+    Spider {
+        /// Leg span, tip to tip, metres: 0.01 to 0.3 (a house spider is
+        /// about 0.05, a large one 0.12).
+        span_m: f32,
+    },
 }
 
 /// Drawings a picture can show.
@@ -162,6 +171,9 @@ pub struct Step {
     /// The wind's strength at this step, 0 to 1.
     #[serde(default)]
     pub wind: Option<f32>,
+    /// Spiders (by name) that walk about their place, or stop.
+    #[serde(default)]
+    pub wander: Vec<Wander>,
     /// Scene sounds (by name) that fade in.
     #[serde(default)]
     pub sounds_on: Vec<String>,
@@ -179,6 +191,21 @@ pub struct Move {
     /// How far from where the scene stands them, `(x, y, z)` metres; each
     /// within 100 m. `(0, 0, 0)` puts them back.
     pub by_m: (f32, f32, f32),
+}
+
+/// Spiders of a name walking about where they stand, in bursts: a winding
+/// loop, walked, slowed to a stop, walked again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wander {
+    /// The spiders' name.
+    pub name: String,
+    /// How far from their place they go, metres: 0 (standing still) to 2.
+    pub radius_m: f32,
+    /// Their fastest, metres a second: 0.005 to 0.3; default 0.05. A spider
+    /// walks smoothly up to about one and a half leg spans a second.
+    #[serde(default = "defaults::wander_m_per_s")]
+    pub speed_m_per_s: f32,
 }
 
 /// Something the therapist can make happen, for a moment.

@@ -70,6 +70,34 @@ impl MeshData {
         for p in &mut mesh.positions {
             p[1] += radius;
         }
+        for c in &mut mesh.colors {
+            *c = WHITE;
+        }
+        mesh
+    }
+
+    /// A spider's body for a leg span of `span`, in the spider's own frame
+    /// (ahead is -z, the ground under its middle at the origin): the front
+    /// part and the larger abdomen behind it, each an ellipsoid. Its legs
+    /// are drawn apart, as they move.
+    pub fn spider_body(span: f32) -> Self {
+        let build = crate::scene::spider::build();
+        let mut mesh = Self::with_capacity(400, 2000);
+        for (centre, half) in [build.front, build.back] {
+            let unit = Self::sphere(1.0, (1.0, 1.0, 1.0));
+            let base = mesh.positions.len() as u32;
+            for p in &unit.positions {
+                let at = [
+                    (centre.x + p[0] * half.x) * span,
+                    (centre.y + p[1] * half.y) * span,
+                    (centre.z + p[2] * half.z) * span,
+                ];
+                let n = [p[0] / half.x, p[1] / half.y, p[2] / half.z];
+                let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
+                mesh.push_vertex(at, [n[0] / len, n[1] / len, n[2] / len], WHITE);
+            }
+            mesh.indices.extend(unit.indices.iter().map(|i| i + base));
+        }
         mesh
     }
 
@@ -212,6 +240,7 @@ mod tests {
             MeshData::column(0.3, 1.0),
             MeshData::ball(0.2),
             MeshData::picture([0.6, 0.8], Drawing::Spider),
+            MeshData::spider_body(0.05),
         ] {
             assert!(mesh.colors.iter().all(|c| c[3] == 1.0));
         }
