@@ -19,7 +19,7 @@ use stillpoint::breath::{Guide, Rhythm};
 use stillpoint::launch::session_named_by;
 use stillpoint::scene::model::Scene;
 
-use crate::common::{Onsets, chime_onsets, shipped_scenes};
+use crate::common::{Onsets, chime_onsets, scenes_dir, shipped_scenes};
 
 /// -1 dBFS as a sample value.
 const CEILING: f32 = 0.891_250_9;
@@ -66,8 +66,18 @@ fn lufs(interleaved: &[f32]) -> f32 {
 fn every_scene_is_quiet_never_clips_and_every_sound_sounds() {
     for path in shipped_scenes() {
         let scene = load_scene(&path);
-        let guide = guide_of(&path);
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        // Exposure scenes run without the pacer unless it is asked for;
+        // they are checked with a guided session all the same.
+        let guide = if scene.exposure.is_some() {
+            Guide::from_file(
+                &load_session(&scenes_dir().join("sessions/resonance.ron")).unwrap(),
+                None,
+            )
+            .unwrap()
+        } else {
+            guide_of(&path)
+        };
         // The whole mix at the loudest the settings allow, to test the
         // limiter where it works hardest, and at the default.
         let loud = MixSettings {
@@ -112,6 +122,18 @@ fn every_scene_is_quiet_never_clips_and_every_sound_sounds() {
         // Each placed sound on its own is heard at the seat.
         let listener = seated_listener(&scene);
         for (i, sound) in scene_sounds(&scene).iter().enumerate() {
+            if !sound.on {
+                // Off until a step turns it on: silent now, heard then.
+                let off = render_offline(
+                    std::slice::from_ref(sound),
+                    None,
+                    nature_only,
+                    listener,
+                    SAMPLE_RATE_HZ as usize * 5,
+                );
+                assert_eq!(peak(&off), 0.0, "{name}: sound {i} plays though it is off");
+            }
+            let sound = &stillpoint::audio::engine::PlacedSound { on: true, ..*sound };
             let alone = render_offline(
                 std::slice::from_ref(sound),
                 None,

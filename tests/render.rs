@@ -14,7 +14,16 @@ const WIDTH: u32 = 640;
 const HEIGHT: u32 = 360;
 
 fn screenshot(scene: &Path, out: &Path, at: f64) -> RgbImage {
-    let status = stillpoint()
+    screenshot_at_step(scene, out, at, None)
+}
+
+/// A screenshot of an exposure scene at `step` (counted from 1).
+fn screenshot_at_step(scene: &Path, out: &Path, at: f64, step: Option<u32>) -> RgbImage {
+    let mut command = stillpoint();
+    if let Some(step) = step {
+        command.args(["--step", &step.to_string()]);
+    }
+    let status = command
         .args([
             "screenshot",
             "--width",
@@ -802,5 +811,99 @@ fn over_an_hour_the_picture_changes_phase_where_the_sound_chimes() {
     assert!(
         mean(&picture_vs_sound_ms) < 2.0 && worst(&picture_vs_sound_ms) < 5.0,
         "{picture_vs_sound_ms:?}"
+    );
+}
+
+/// Fraction of all pixels for which `test` holds, in the rectangle of
+/// fractions `x` by `y`.
+fn fraction_in(
+    image: &RgbImage,
+    x: (f32, f32),
+    y: (f32, f32),
+    test: impl Fn([f32; 3]) -> bool,
+) -> f32 {
+    let (w, h) = (image.width() as f32, image.height() as f32);
+    let (mut hits, mut n) = (0u32, 0u32);
+    for py in (y.0 * h) as u32..(y.1 * h) as u32 {
+        for px in (x.0 * w) as u32..(x.1 * w) as u32 {
+            let p = image.get_pixel(px, py);
+            if test([f32::from(p[0]), f32::from(p[1]), f32::from(p[2])]) {
+                hits += 1;
+            }
+            n += 1;
+        }
+    }
+    hits as f32 / n.max(1) as f32
+}
+
+fn sky_blue(c: [f32; 3]) -> bool {
+    c[2] > c[0] + 10.0 && c[2] >= c[1] && luma(c) > 90.0
+}
+
+fn green(c: [f32; 3]) -> bool {
+    c[1] > c[0] + 5.0 && c[1] > c[2] + 5.0
+}
+
+#[test]
+fn the_heights_go_from_a_wall_at_the_foot_to_the_ground_far_below() {
+    let out = output_dir("exposure");
+    let scene = scenes_dir().join("heights.ron");
+    let low = screenshot_at_step(&scene, &out.join("heights-step-1.png"), 6.0, Some(1));
+    let high = screenshot_at_step(&scene, &out.join("heights-step-9.png"), 6.0, Some(9));
+    let full = (0.0, 1.0);
+    // At the foot: sky above the trees, the stone wall filling the bottom.
+    let low_sky = fraction_in(&low, full, (0.0, 0.3), sky_blue);
+    let low_wall = fraction_in(&low, full, (0.7, 1.0), |c| !green(c));
+    // At the edge, looking down 40 m: the lawn and the tree tops fill the
+    // picture down to the roof's edge, with no sky.
+    let high_sky = fraction_in(&high, full, (0.0, 0.3), sky_blue);
+    let high_ground = fraction_in(&high, full, (0.0, 0.75), green);
+    println!(
+        "heights: step 1 sky {low_sky:.2}, wall {low_wall:.2}; step 9 sky {high_sky:.2}, ground {high_ground:.2}"
+    );
+    assert!(low_sky > 0.3, "no sky above the terrace: {low_sky}");
+    assert!(
+        low_wall > 0.9,
+        "no wall in front of the terrace: {low_wall}"
+    );
+    assert!(
+        high_sky < 0.01,
+        "sky seen looking down from the edge: {high_sky}"
+    );
+    assert!(
+        high_ground > 0.7,
+        "no ground far below the edge: {high_ground}"
+    );
+    // The roof's edge is under the person's feet: the bottom rows are the
+    // pale roof, not the lawn.
+    let roof = fraction_in(&high, full, (0.9, 1.0), |c| !green(c) && luma(c) > 100.0);
+    assert!(roof > 0.8, "no roof at the bottom of the view: {roof}");
+}
+
+#[test]
+fn the_spiders_go_from_a_poster_to_a_spider_near_the_hands() {
+    let out = output_dir("exposure");
+    let scene = scenes_dir().join("spiders.ron");
+    let low = screenshot_at_step(&scene, &out.join("spiders-step-1.png"), 6.0, Some(1));
+    let high = screenshot_at_step(&scene, &out.join("spiders-step-8.png"), 6.0, Some(8));
+    // Spider-dark pixels on the near half of the table, in front of the
+    // person: none at the first step, the large spider's at the last.
+    let dark = |c: [f32; 3]| luma(c) < 28.0;
+    let near = |image: &RgbImage| fraction_in(image, (0.2, 0.8), (0.6, 1.0), dark);
+    let (before, after) = (near(&low), near(&high));
+    println!("spiders: dark pixels near the person, step 1 {before:.4}, step 8 {after:.4}");
+    assert!(
+        before < 0.0005,
+        "something dark near the person at step 1: {before}"
+    );
+    assert!(
+        after > 0.003,
+        "no spider near the person at step 8: {after}"
+    );
+    // The poster's drawing is there at both steps, on the far wall.
+    let ink = |image: &RgbImage| fraction_in(image, (0.28, 0.4), (0.12, 0.35), dark);
+    assert!(
+        ink(&low) > 0.01 && ink(&high) > 0.01,
+        "no drawing on the poster"
     );
 }

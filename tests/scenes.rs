@@ -34,6 +34,19 @@ fn every_shipped_scene_validates_and_builds() {
         .unwrap_or_else(|e| panic!("{e}"));
         let blueprint = Blueprint::new(&scene);
         assert!(blueprint.particle_count() <= 10_000);
+        if let Some(plan) = &scene.exposure {
+            // An exposure scene: a hierarchy of at least eight steps, and
+            // a calm scene to go to.
+            assert!(
+                plan.steps.len() >= 8,
+                "{}: only {} steps",
+                path.display(),
+                plan.steps.len()
+            );
+            let safe = scene.safe_scene.as_deref().expect("a safe scene");
+            assert!(folder.join(safe).is_file(), "{}: no {safe}", path.display());
+            continue;
+        }
         assert!(
             blueprint.instance_count() > 100,
             "{}: only {} plants and stones",
@@ -46,6 +59,11 @@ fn every_shipped_scene_validates_and_builds() {
             path.display()
         );
     }
+    let exposure = shipped_scenes()
+        .iter()
+        .filter(|p| std::fs::read_to_string(p).unwrap().contains("exposure:"))
+        .count();
+    assert!(exposure >= 2, "expected the heights and spiders scenes");
 }
 
 /// One broken variant of the lake scene: the edit, where the error must be
