@@ -15,11 +15,18 @@
 //! | `↑`, `↓` | a step harder, easier (an exposure scene) |
 //! | `1` to `9` | the scene's first to ninth event |
 //! | `P` | the breathing pacer on or off |
+//! | `D` | ask the person's SUDS (an exposure scene) |
+//! | `←`, `→` | with a SUDS question open, the answer down or up by 5 |
+//! | `Enter` | with a SUDS question open, give the answer |
+//! | `Backspace` | with a SUDS question open, not now |
 
 use bevy::prelude::*;
 
 use crate::AppSet;
-use crate::state::{AppState, Intent, PauseReason, SessionSnapshot, StepChange, VolumeChange};
+use crate::state::suds::SUDS_STEP;
+use crate::state::{
+    AppState, Intent, PauseReason, SessionSnapshot, StepChange, SudsChange, VolumeChange,
+};
 
 /// The digit keys, for events in order.
 const DIGITS: [KeyCode; 9] = [
@@ -43,7 +50,19 @@ pub fn intent_for(key: KeyCode, state: &AppState, snapshot: &SessionSnapshot) ->
     Some(match key {
         KeyCode::Escape => state.pause_or_go_on(snapshot.break_suggested),
         KeyCode::KeyS => Intent::SafePlace,
+        // With a SUDS question open, Enter gives the answer.
+        KeyCode::Enter | KeyCode::NumpadEnter if state.suds().is_some() => {
+            Intent::Suds(SudsChange::Answer)
+        }
         KeyCode::Enter | KeyCode::NumpadEnter => Intent::LeaveSafePlace,
+        KeyCode::ArrowLeft if state.suds().is_some() => {
+            Intent::Suds(SudsChange::By(-(SUDS_STEP as i8)))
+        }
+        KeyCode::ArrowRight if state.suds().is_some() => {
+            Intent::Suds(SudsChange::By(SUDS_STEP as i8))
+        }
+        KeyCode::Backspace if state.suds().is_some() => Intent::Suds(SudsChange::SetAside),
+        KeyCode::KeyD => Intent::Suds(SudsChange::Ask),
         KeyCode::KeyB => Intent::Pause(PauseReason::Break),
         KeyCode::Minus | KeyCode::NumpadSubtract => Intent::Volume(VolumeChange::By(-1)),
         KeyCode::Equal | KeyCode::NumpadAdd => Intent::Volume(VolumeChange::By(1)),

@@ -216,6 +216,11 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
                 presentation,
             );
             match launch.exposure_step {
+                // A still frame has nobody to answer SUDS: it shows the
+                // scene at the step, unasked.
+                Some(step) if launch.frozen_at.is_some() => {
+                    state.for_exposure(step).without_suds_questions()
+                }
                 Some(step) => state.for_exposure(step),
                 None => state,
             }

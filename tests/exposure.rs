@@ -9,7 +9,7 @@ use bevy::prelude::*;
 use stillpoint::scene::spawn::{PropPart, SceneView};
 use stillpoint::scene::stage::WindNow;
 use stillpoint::scene::{CurrentScene, SceneAsset, Veil};
-use stillpoint::state::{Intent, Lifecycle, SessionSnapshot, StepChange};
+use stillpoint::state::{Intent, Lifecycle, SessionSnapshot, StepChange, SudsChange, SudsWhy};
 use stillpoint::view::ViewCamera;
 
 use crate::common::{
@@ -420,4 +420,134 @@ fn the_command_line_prints_the_steps_and_refuses_a_step_that_does_not_exist() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not an exposure scene"));
+}
+
+fn suds_said(app: &App) -> Vec<Lifecycle> {
+    heard(app)
+        .iter()
+        .filter(|m| {
+            matches!(
+                m,
+                Lifecycle::SudsAsked { .. }
+                    | Lifecycle::SudsAnswered { .. }
+                    | Lifecycle::SudsSetAside { .. }
+            )
+        })
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn suds_is_asked_at_the_start_at_each_step_and_each_interval_and_never_holds_anything_up() {
+    let (mut app, _) = exposure_app("suds");
+    // Asked as soon as the hierarchy is there, before the first step.
+    assert_eq!(
+        suds_said(&app),
+        [Lifecycle::SudsAsked {
+            why: SudsWhy::Start,
+            step: 1
+        }]
+    );
+    assert_eq!(snapshot(&app).suds.map(|s| s.value), Some(50));
+    // Answered with the keys: two presses right, then Enter.
+    press(&mut app, KeyCode::ArrowRight);
+    press(&mut app, KeyCode::ArrowRight);
+    assert_eq!(snapshot(&app).suds.map(|s| s.value), Some(60));
+    press(&mut app, KeyCode::Enter);
+    let answered = suds_said(&app).last().cloned().unwrap();
+    let Lifecycle::SudsAnswered {
+        value,
+        why,
+        step: at_step,
+        at,
+    } = answered
+    else {
+        panic!("not answered: {answered:?}");
+    };
+    assert_eq!((value, why, at_step), (60, SudsWhy::Start, 1));
+    assert!(snapshot(&app).suds.is_none() && snapshot(&app).last_suds == Some(60));
+    // Still in the scene: Enter answered and did nothing else.
+    assert_eq!(app.world().resource::<CurrentScene>().path, "steps.ron");
+
+    // A step up asks again (after the step left, before the one reached),
+    // starting from the last answer, and the step changes at once.
+    ask(&mut app, Intent::Step(StepChange::Up));
+    app.update();
+    assert_eq!(step(&app), 2);
+    assert_eq!(
+        suds_said(&app).last(),
+        Some(&Lifecycle::SudsAsked {
+            why: SudsWhy::StepChange { from: 1, to: 2 },
+            step: 2
+        })
+    );
+    assert_eq!(snapshot(&app).suds.map(|s| s.value), Some(60));
+    // The question holds nothing up: an event fires and the step moves on
+    // while it is open; the new step's question sets the old one aside.
+    ask(&mut app, Intent::FireEvent("gust".into()));
+    app.update();
+    assert!(
+        heard(&app)
+            .iter()
+            .any(|m| matches!(m, Lifecycle::EventFired { .. }))
+    );
+    ask(&mut app, Intent::Step(StepChange::Up));
+    app.update();
+    let said = suds_said(&app);
+    assert_eq!(
+        said[said.len() - 2..],
+        [
+            Lifecycle::SudsSetAside {
+                why: SudsWhy::StepChange { from: 1, to: 2 }
+            },
+            Lifecycle::SudsAsked {
+                why: SudsWhy::StepChange { from: 2, to: 3 },
+                step: 3
+            }
+        ]
+    );
+    // Set and answered as a click does it.
+    ask(&mut app, Intent::Suds(SudsChange::Set(85)));
+    app.update();
+    ask(&mut app, Intent::Suds(SudsChange::Answer));
+    app.update();
+    let Some(Lifecycle::SudsAnswered {
+        value,
+        step: at_step,
+        at: later,
+        ..
+    }) = suds_said(&app).last().cloned()
+    else {
+        panic!("not answered");
+    };
+    assert_eq!((value, at_step), (85, 3));
+    assert!(later >= at, "answers carry the session time");
+    // The interval (3 s in this scene) asks again by itself.
+    assert!(update_until(&mut app, Duration::from_secs(30), |w| {
+        w.resource::<SessionSnapshot>()
+            .suds
+            .is_some_and(|s| s.why == SudsWhy::Interval)
+    }));
+    assert_eq!(
+        suds_said(&app).last(),
+        Some(&Lifecycle::SudsAsked {
+            why: SudsWhy::Interval,
+            step: 3
+        })
+    );
+    // Backspace sets it aside; nothing is asked in the safe place.
+    press(&mut app, KeyCode::Backspace);
+    assert!(snapshot(&app).suds.is_none());
+    ask(&mut app, Intent::SafePlace);
+    app.update();
+    assert!(update_until(&mut app, Duration::from_secs(30), |w| w
+        .resource::<CurrentScene>()
+        .path
+        == "lake_dusk.ron"));
+    let before = suds_said(&app).len();
+    let start = app.world().resource::<Time<Real>>().elapsed();
+    while app.world().resource::<Time<Real>>().elapsed() - start < Duration::from_secs(5) {
+        app.update();
+    }
+    assert_eq!(suds_said(&app).len(), before, "asked in the safe place");
 }

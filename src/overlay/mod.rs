@@ -10,6 +10,7 @@
 //! switching scenes never flashes. Notices fade in and out over a second.
 
 pub mod panel;
+pub mod suds;
 
 use bevy::prelude::*;
 
@@ -75,6 +76,7 @@ struct Hint;
 struct NoticeText;
 
 pub fn plugin(app: &mut App) {
+    app.add_plugins(suds::plugin);
     app.init_resource::<Notice>()
         .add_systems(Startup, spawn_overlay)
         .add_systems(
@@ -294,6 +296,7 @@ pub fn step_keys(state: &AppState) -> String {
         };
         lines.push_str(&format!("\n{}  {name}{when}", k + 1));
     }
+    lines.push_str("\nD  how distressed are you (SUDS, 0 to 100)");
     lines
 }
 

@@ -177,8 +177,11 @@ fn panel_words(
     mut texts: Query<&mut Text, With<PanelText>>,
     mut overridden: Local<bool>,
 ) {
+    let asking = snapshot.suds.map(|s| super::suds::headset_words(s.value));
     let over: Option<&str> = if snapshot.flow == Flow::Paused {
         Some(pause_words(snapshot.paused_for))
+    } else if let Some(words) = &asking {
+        Some(words.as_str())
     } else if notice.alpha > 0.0 {
         Some(notice.words.as_str())
     } else {

@@ -16,6 +16,9 @@ pub struct ExposurePlan {
     pub events: Vec<EventSpec>,
     /// How long a step's values take to glide, seconds.
     pub glide_s: f32,
+    /// How often the person is asked their SUDS, minutes; 0: only at the
+    /// start, at step changes and when asked.
+    pub suds_every_min: f32,
     /// The distinct names of props, in order; a prop's name is an index
     /// into it.
     pub prop_names: Vec<String>,
@@ -214,6 +217,7 @@ impl ExposurePlan {
             steps,
             events,
             glide_s: exposure.glide_s,
+            suds_every_min: exposure.suds_every_min,
             prop_names,
             sound_names,
         }

@@ -377,6 +377,7 @@ fn swap_scene(world: &mut World) {
                 .iter()
                 .map(|e| (e.name.clone(), e.say.clone(), e.steps.clone()))
                 .collect(),
+            suds_every: (f64::from(plan.suds_every_min) * 60e6) as crate::breath::Micros,
         }),
     }));
 }

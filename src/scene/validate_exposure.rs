@@ -88,6 +88,13 @@ pub(super) fn exposure(c: &mut Checker, exposure: &Exposure, props: &[Prop], sou
     names_of(&mut sound_names);
     c.within("exposure", |c| {
         c.range("glide_s", exposure.glide_s, 1.0, 30.0, "s");
+        c.range(
+            "suds_every_min",
+            exposure.suds_every_min,
+            0.0,
+            60.0,
+            "minutes",
+        );
         c.list_len("places", exposure.places.len(), MAX_PLACES, "places");
         let mut places: Vec<&str> = vec![SEAT];
         c.within("places", |c| {

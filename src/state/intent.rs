@@ -4,6 +4,7 @@
 use bevy::prelude::*;
 
 use super::lifecycle::{Ending, Lifecycle};
+use super::suds::{SudsChange, SudsWhy};
 use super::{
     AppState, GUIDE_LEAD, GuideRun, MAX_VOLUME, PauseReason, Place, Presentation, VOLUME_STEP,
 };
@@ -36,6 +37,8 @@ pub enum Intent {
     Step(StepChange),
     /// Make an event of an exposure scene happen, by name.
     FireEvent(String),
+    /// Ask for, move, give or set aside the person's SUDS.
+    Suds(SudsChange),
     /// Turn the breathing pacer on or off. In an exposure scene it starts
     /// off (relaxing can keep the fear from being faced); each use is said.
     Pacer(bool),
@@ -185,9 +188,10 @@ impl AppState {
                     why: "no guided session is running".into(),
                 }),
             },
-            Intent::Step(change) => self.change_step(*change, &mut said),
+            Intent::Step(change) => self.change_step(*change, heard, &mut said),
             Intent::FireEvent(name) => self.fire(name, &mut said),
             Intent::Pacer(on) => self.pacer_on(*on, heard, &mut said),
+            Intent::Suds(change) => self.change_suds(*change, heard, &mut said),
             Intent::HeadsetGone { why } => {
                 if self.presentation == Presentation::Headset {
                     self.presentation = Presentation::Desktop;
@@ -210,7 +214,7 @@ impl AppState {
         said
     }
 
-    fn change_step(&mut self, change: StepChange, said: &mut Vec<Lifecycle>) {
+    fn change_step(&mut self, change: StepChange, heard: Micros, said: &mut Vec<Lifecycle>) {
         let refuse = |said: &mut Vec<Lifecycle>, why: String| {
             said.push(Lifecycle::Refused {
                 what: "change the step".into(),
@@ -249,6 +253,11 @@ impl AppState {
                 to: to + 1,
                 name,
             });
+            let why = SudsWhy::StepChange {
+                from: step + 1,
+                to: to + 1,
+            };
+            self.ask_suds(why, heard, said);
         }
     }
 

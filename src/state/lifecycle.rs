@@ -4,6 +4,7 @@
 use bevy::prelude::*;
 
 use super::snapshot::ShownScene;
+use super::suds::SudsWhy;
 use super::{Listening, PauseReason};
 use crate::breath::{Micros, Phase};
 
@@ -79,6 +80,30 @@ pub enum Lifecycle {
         name: String,
         /// The step it happened at, from 1.
         step: usize,
+    },
+    /// The person is asked for their SUDS (the prompt appears; nothing
+    /// waits for it).
+    SudsAsked {
+        /// Why.
+        why: SudsWhy,
+        /// The step, from 1.
+        step: usize,
+    },
+    /// The person gave their SUDS.
+    SudsAnswered {
+        /// 0 to 100.
+        value: u8,
+        /// Why they were asked.
+        why: SudsWhy,
+        /// The step they were at when they answered, from 1.
+        step: usize,
+        /// When, session time (microseconds of sound heard).
+        at: Micros,
+    },
+    /// A question went unanswered: set aside, or replaced by a newer one.
+    SudsSetAside {
+        /// Why it had been asked.
+        why: SudsWhy,
     },
     /// The headset has gone; the window is the view.
     HeadsetLost {

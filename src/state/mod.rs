@@ -15,6 +15,7 @@ pub mod intent;
 pub mod lifecycle;
 pub mod rest;
 pub mod snapshot;
+pub mod suds;
 
 use bevy::prelude::*;
 
@@ -22,6 +23,7 @@ pub use intent::{Intent, StepChange, VolumeChange};
 pub use lifecycle::{Ending, Lifecycle, Sound};
 pub use rest::BreakAdvice;
 pub use snapshot::{ExposureFacts, GuideNow, SessionSnapshot, ShownScene, StepNow};
+pub use suds::{SudsChange, SudsPrompt, SudsWhy};
 
 use crate::AppSet;
 use crate::breath::{BreathState, Guide, Micros};
@@ -296,6 +298,8 @@ pub struct AppState {
     /// The guided session the pacer runs when turned on in an exposure
     /// scene (where it is off until asked for).
     pacer: Option<Guide>,
+    /// Distress asked and answered in an exposure scene.
+    suds: suds::Suds,
 }
 
 impl AppState {
@@ -321,6 +325,7 @@ impl AppState {
             safe_wanted: false,
             step: 0,
             pacer: None,
+            suds: Default::default(),
         }
     }
 
@@ -474,6 +479,11 @@ pub fn apply_intents(
     }
     if state.safe_wanted {
         for message in state.resolve_waiting() {
+            said.write(message);
+        }
+    }
+    if state.suds_is_due(clock.heard) {
+        for message in state.suds_due(clock.heard) {
             said.write(message);
         }
     }

@@ -30,6 +30,9 @@ pub struct ExposureFacts {
     /// The events: name, sentence, and the steps (from 0) they are allowed
     /// at.
     pub events: Vec<(String, String, Vec<usize>)>,
+    /// How often the person is asked their SUDS, session time; 0: only at
+    /// the start, at step changes and when asked.
+    pub suds_every: Micros,
 }
 
 /// Where the person is in a graded exposure.
@@ -88,6 +91,10 @@ pub struct SessionSnapshot {
     pub break_suggested: bool,
     /// Where the person is in a graded exposure, in an exposure scene.
     pub exposure: Option<StepNow>,
+    /// The SUDS question on screen, if any.
+    pub suds: Option<super::SudsPrompt>,
+    /// The last SUDS answer given, if any.
+    pub last_suds: Option<u8>,
 }
 
 /// Composes the snapshot from the state, the clock and what the feature
@@ -153,6 +160,14 @@ pub fn publish(
                 changed = true;
             }
         }
+    }
+    if snap.suds.as_ref() != state.suds() {
+        snap.suds = state.suds().copied();
+        changed = true;
+    }
+    if snap.last_suds != state.last_suds() {
+        snap.last_suds = state.last_suds();
+        changed = true;
     }
     let step_now = state.step_now();
     if snap.exposure.as_ref().map(|e| (e.step, e.steps))

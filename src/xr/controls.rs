@@ -1,6 +1,9 @@
 //! The controllers: a button to pause and go on, a button to recentre,
 //! both grips squeezed for the safe place, and gentle pulses that mark each
-//! breathing phase.
+//! breathing phase. In an exposure scene the stick (or trackpad) pushed up
+//! or down moves a step harder or easier and, with a SUDS question open,
+//! left or right moves the answer; the trigger gives the answer, or else
+//! fires the step's events in turn.
 //!
 //! Bindings are suggested for the common controllers; a runtime maps them
 //! to whatever the person holds. Nothing here is needed: without
@@ -21,7 +24,8 @@ use super::haptics::{Pulse, pulses_between};
 use super::session::HeadsetStatus;
 use crate::AppSet;
 use crate::breath::Micros;
-use crate::state::{AppState, Flow, Intent, SessionClock, SessionSnapshot};
+use crate::state::suds::SUDS_STEP;
+use crate::state::{AppState, Flow, Intent, SessionClock, SessionSnapshot, StepChange, SudsChange};
 
 /// How hard both grips must be squeezed to ask for the safe place.
 pub const GRIP_SQUEEZED: f32 = 0.8;
@@ -35,7 +39,17 @@ pub struct Hands {
     pub recentre: bool,
     /// Each grip's squeeze, 0 to 1: left, right.
     pub grips: [f32; 2],
+    /// The stick (or trackpad), either hand: x to the right, y up, -1 to 1.
+    pub stick: [f32; 2],
+    /// The trigger is pulled.
+    pub trigger: bool,
 }
+
+/// How far the stick must be pushed to count, and how far back it must come
+/// before it counts again.
+pub const STICK_PUSHED: f32 = 0.7;
+/// See [`STICK_PUSHED`].
+pub const STICK_BACK: f32 = 0.4;
 
 /// What a change of the hands asks the app to do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -46,6 +60,22 @@ pub struct Asks {
     pub recentre: bool,
     /// Go to the safe place.
     pub safe_place: bool,
+    /// The stick pushed up (1) or down (-1).
+    pub vertical: i8,
+    /// The stick pushed right (1) or left (-1).
+    pub sideways: i8,
+    /// The trigger pulled.
+    pub trigger: bool,
+}
+
+/// A push of one axis of the stick: counted when it passes
+/// [`STICK_PUSHED`] having been back within [`STICK_BACK`].
+fn pushed(before: f32, now: f32) -> i8 {
+    if before.abs() <= STICK_BACK && now.abs() >= STICK_PUSHED {
+        now.signum() as i8
+    } else {
+        0
+    }
 }
 
 /// Reads a press on its way down only, so holding a button asks once; the
@@ -56,6 +86,9 @@ pub fn asks(before: Hands, now: Hands) -> Asks {
         toggle_pause: now.pause && !before.pause,
         recentre: now.recentre && !before.recentre,
         safe_place: both(now) && !both(before),
+        vertical: pushed(before.stick[1], now.stick[1]),
+        sideways: pushed(before.stick[0], now.stick[0]),
+        trigger: now.trigger && !before.trigger,
     }
 }
 
@@ -66,18 +99,22 @@ struct Actions {
     pause: openxr::Action<bool>,
     recentre: openxr::Action<bool>,
     grip: openxr::Action<f32>,
+    stick: openxr::Action<openxr::Vector2f>,
+    trigger: openxr::Action<bool>,
     buzz: openxr::Action<openxr::Haptic>,
     hands: [openxr::Path; 2],
 }
 
 /// The bindings suggested for one controller: (action, paths).
-type Profile = (&'static str, [(Which, &'static [&'static str]); 4]);
+type Profile = (&'static str, [(Which, &'static [&'static str]); 6]);
 
 #[derive(Clone, Copy)]
 enum Which {
     Pause,
     Recentre,
     Grip,
+    Stick,
+    Trigger,
     Buzz,
 }
 
@@ -88,6 +125,19 @@ const BOTH_HAPTIC: &[&str] = &[
 const BOTH_SQUEEZE: &[&str] = &[
     "/user/hand/left/input/squeeze/value",
     "/user/hand/right/input/squeeze/value",
+];
+
+const BOTH_THUMBSTICK: &[&str] = &[
+    "/user/hand/left/input/thumbstick",
+    "/user/hand/right/input/thumbstick",
+];
+const BOTH_TRIGGER_VALUE: &[&str] = &[
+    "/user/hand/left/input/trigger/value",
+    "/user/hand/right/input/trigger/value",
+];
+const BOTH_TRIGGER_CLICK: &[&str] = &[
+    "/user/hand/left/input/trigger/click",
+    "/user/hand/right/input/trigger/click",
 ];
 
 const PROFILES: &[Profile] = &[
@@ -103,6 +153,14 @@ const PROFILES: &[Profile] = &[
             ),
             (Which::Recentre, &[]),
             (Which::Grip, &[]),
+            (Which::Stick, &[]),
+            (
+                Which::Trigger,
+                &[
+                    "/user/hand/left/input/select/click",
+                    "/user/hand/right/input/select/click",
+                ],
+            ),
             (Which::Buzz, BOTH_HAPTIC),
         ],
     ),
@@ -125,6 +183,8 @@ const PROFILES: &[Profile] = &[
                 ],
             ),
             (Which::Grip, BOTH_SQUEEZE),
+            (Which::Stick, BOTH_THUMBSTICK),
+            (Which::Trigger, BOTH_TRIGGER_VALUE),
             (Which::Buzz, BOTH_HAPTIC),
         ],
     ),
@@ -146,6 +206,8 @@ const PROFILES: &[Profile] = &[
                 ],
             ),
             (Which::Grip, BOTH_SQUEEZE),
+            (Which::Stick, BOTH_THUMBSTICK),
+            (Which::Trigger, BOTH_TRIGGER_CLICK),
             (Which::Buzz, BOTH_HAPTIC),
         ],
     ),
@@ -173,6 +235,14 @@ const PROFILES: &[Profile] = &[
                     "/user/hand/right/input/squeeze/click",
                 ],
             ),
+            (
+                Which::Stick,
+                &[
+                    "/user/hand/left/input/trackpad",
+                    "/user/hand/right/input/trackpad",
+                ],
+            ),
+            (Which::Trigger, BOTH_TRIGGER_CLICK),
             (Which::Buzz, BOTH_HAPTIC),
         ],
     ),
@@ -208,6 +278,8 @@ fn create_actions(instance: Res<OxrInstance>, mut commands: Commands) {
             pause: set.create_action("pause", "Pause or go on", &[])?,
             recentre: set.create_action("recentre", "Recentre the view", &[])?,
             grip: set.create_action("grip", "Grip (both for the safe place)", &hands)?,
+            stick: set.create_action("stick", "Steps and the SUDS answer", &[])?,
+            trigger: set.create_action("trigger", "Give the SUDS answer, or an event", &[])?,
             buzz: set.create_action("breath_pulse", "Breathing pulses", &hands)?,
             hands,
             set,
@@ -235,6 +307,8 @@ fn suggest_bindings(
                 Which::Pause => actions.pause.as_raw(),
                 Which::Recentre => actions.recentre.as_raw(),
                 Which::Grip => actions.grip.as_raw(),
+                Which::Stick => actions.stick.as_raw(),
+                Which::Trigger => actions.trigger.as_raw(),
                 Which::Buzz => actions.buzz.as_raw(),
             };
             bindings.write(OxrSuggestActionBinding {
@@ -267,6 +341,7 @@ fn read_hands(
     snapshot: Res<SessionSnapshot>,
     mut intents: MessageWriter<Intent>,
     mut before: Local<Hands>,
+    mut next_event: Local<usize>,
 ) {
     let Some(actions) = actions else { return };
     if status.broken() || !status.focused() {
@@ -288,6 +363,13 @@ fn read_hands(
         pause: pressed(&actions.pause),
         recentre: pressed(&actions.recentre),
         grips: [squeeze(actions.hands[0]), squeeze(actions.hands[1])],
+        stick: actions
+            .stick
+            .state(&session, openxr::Path::NULL)
+            .ok()
+            .filter(|s| s.is_active)
+            .map_or([0.0; 2], |s| [s.current_state.x, s.current_state.y]),
+        trigger: pressed(&actions.trigger),
     };
     let asked = asks(*before, now);
     *before = now;
@@ -300,6 +382,48 @@ fn read_hands(
     if asked.safe_place {
         intents.write(Intent::SafePlace);
     }
+    for intent in exposure_intents(asked, &state, &mut next_event) {
+        intents.write(intent);
+    }
+}
+
+/// What the stick and the trigger ask for in an exposure scene: a step up
+/// or down; with a SUDS question open, the answer moved and given; else
+/// the trigger fires the events allowed at this step, one after another.
+pub fn exposure_intents(asked: Asks, state: &AppState, next_event: &mut usize) -> Vec<Intent> {
+    let mut out = Vec::new();
+    let Some((facts, step)) = state.step_now() else {
+        return out;
+    };
+    match asked.vertical {
+        1 => out.push(Intent::Step(StepChange::Up)),
+        -1 => out.push(Intent::Step(StepChange::Down)),
+        _ => {}
+    }
+    let open = state.suds().is_some();
+    if open && asked.sideways != 0 {
+        out.push(Intent::Suds(SudsChange::By(
+            asked.sideways * SUDS_STEP as i8,
+        )));
+    }
+    if asked.trigger {
+        if open {
+            out.push(Intent::Suds(SudsChange::Answer));
+        } else {
+            let allowed: Vec<&str> = facts
+                .events
+                .iter()
+                .filter(|(_, _, steps)| steps.contains(&step))
+                .map(|(name, _, _)| name.as_str())
+                .collect();
+            if !allowed.is_empty() {
+                let name = allowed[*next_event % allowed.len()];
+                *next_event = next_event.wrapping_add(1);
+                out.push(Intent::FireEvent(name.to_owned()));
+            }
+        }
+    }
+    out
 }
 
 /// Gives the pulses of each phase that starts, as the pacer shows it.
@@ -382,6 +506,25 @@ mod tests {
         // Held, it does not ask again; let go and squeezed, it does.
         assert!(!asks(grips(1.0, 1.0), grips(0.9, 0.95)).safe_place);
         assert!(asks(grips(1.0, 0.2), grips(1.0, 1.0)).safe_place);
+    }
+
+    #[test]
+    fn a_push_of_the_stick_counts_once_until_it_comes_back() {
+        let stick = |x, y| Hands {
+            stick: [x, y],
+            ..Hands::default()
+        };
+        assert_eq!(asks(stick(0.0, 0.0), stick(0.0, 0.9)).vertical, 1);
+        assert_eq!(asks(stick(0.0, 0.9), stick(0.0, 1.0)).vertical, 0);
+        assert_eq!(asks(stick(0.0, 0.6), stick(0.0, 0.9)).vertical, 0);
+        assert_eq!(asks(stick(0.0, 0.2), stick(0.0, -0.8)).vertical, -1);
+        assert_eq!(asks(stick(0.0, 0.0), stick(-0.75, 0.1)).sideways, -1);
+        let trigger = Hands {
+            trigger: true,
+            ..Hands::default()
+        };
+        assert!(asks(Hands::default(), trigger).trigger);
+        assert!(!asks(trigger, trigger).trigger);
     }
 
     #[test]

@@ -127,6 +127,11 @@ pub struct Exposure {
     /// 1 to 30; default 4.
     #[serde(default = "defaults::glide_s")]
     pub glide_s: f32,
+    /// How often the person is asked their SUDS (0 to 100), minutes, on top
+    /// of the start of the hierarchy and every change of step. 0 (never by
+    /// time) to 60; default 5.
+    #[serde(default = "defaults::suds_every_min")]
+    pub suds_every_min: f32,
 }
 
 /// A place to stand (or sit): the eyes and where they face.

@@ -565,6 +565,9 @@ pub mod defaults {
     pub fn sound_size_m() -> f32 {
         1.0
     }
+    pub fn suds_every_min() -> f32 {
+        5.0
+    }
     pub fn wander_m_per_s() -> f32 {
         0.05
     }
