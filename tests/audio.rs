@@ -460,3 +460,110 @@ fn the_mix_never_allocates_or_frees_while_it_plays_whatever_it_is_sent() {
     // Two scenes' sounds and two schedules came back to be freed.
     assert_eq!(freed, 4, "{freed} things came back");
 }
+
+/// Renders `scene`'s sounds heard from `listener` for `before_s`, fires
+/// `shot`, and renders `after_s` more.
+fn render_with_shot(
+    scene: &Scene,
+    listener: Listener,
+    settings: MixSettings,
+    shot: stillpoint::audio::shots::Shot,
+    before_s: f32,
+    after_s: f32,
+) -> Vec<f32> {
+    let mut mixer = Mixer::new(&scene_sounds(scene), None, settings, listener);
+    let frames = |s: f32| (s * SAMPLE_RATE_HZ as f32) as usize * 2;
+    let mut out = vec![0.0; frames(before_s) + frames(after_s)];
+    let (first, rest) = out.split_at_mut(frames(before_s));
+    mixer.render(first);
+    mixer.apply(Command::Shot(shot));
+    mixer.render(rest);
+    out
+}
+
+#[test]
+fn no_event_is_sudden_or_loud_and_each_is_heard() {
+    use stillpoint::audio::loudness::momentary_lufs;
+    let mut wrong = Vec::new();
+    for name in ["heights.ron", "spiders.ron"] {
+        let scene = load_scene(&scenes_dir().join(name));
+        let plan = scene.exposure.as_ref().expect("an exposure scene");
+        for (event, &step) in plan
+            .events
+            .iter()
+            .flat_map(|e| e.steps.iter().map(move |s| (e, s)))
+        {
+            // Heard where each step that allows it puts the person.
+            let place = plan.state_at(step, &plan.opening(0.0)).place;
+            let place = &plan.places[place];
+            let listener = Listener::from_yaw(place.eye, -place.heading_deg.to_radians());
+            let shot = stillpoint::audio::shot_for(event, place.eye, 1);
+            let before = 6.0;
+            let default = render_with_shot(
+                &scene,
+                listener,
+                MixSettings::default(),
+                shot,
+                before,
+                event.seconds + 2.0,
+            );
+            // The same mix without the event: the mix is deterministic,
+            // so the difference, window by window, is the event's own.
+            let mut without = vec![0.0; default.len()];
+            Mixer::new(
+                &scene_sounds(&scene),
+                None,
+                MixSettings::default(),
+                listener,
+            )
+            .render(&mut without);
+            let momentary = |mix: &[f32]| {
+                let (l, r) = split(mix);
+                momentary_lufs(&l, &r)
+            };
+            let (with, alone) = (momentary(&default), momentary(&without));
+            let from = (before * 10.0) as usize;
+            let (rise, at) = with[from..]
+                .iter()
+                .zip(&alone[from..])
+                .enumerate()
+                .map(|(i, (a, b))| (a - b, i))
+                .fold((f32::NEG_INFINITY, 0), |m, x| if x.0 > m.0 { x } else { m });
+            println!(
+                "{name}: {} at step {}: +{rise:.1} LU at most ({:.1} s in, {:.1} LUFS), peak {:.1} dBFS",
+                event.name,
+                step + 1,
+                at as f32 / 10.0,
+                with[from + at],
+                20.0 * peak(&default).log10()
+            );
+            if rise > 10.0 {
+                wrong.push(format!(
+                    "{name}: {} raises the momentary loudness by {rise:.1} LU",
+                    event.name
+                ));
+            }
+            if rise < 2.0 {
+                wrong.push(format!(
+                    "{name}: {} is hardly heard (+{rise:.1} LU)",
+                    event.name
+                ));
+            }
+            assert!(peak(&default) <= CEILING, "{name}: {} clips", event.name);
+            // At the loudest the settings allow, the limiter holds it.
+            let loud = MixSettings {
+                master: 2.0,
+                nature: 2.0,
+                ..MixSettings::default()
+            };
+            let loudest = render_with_shot(&scene, listener, loud, shot, 2.0, event.seconds + 1.0);
+            assert!(
+                peak(&loudest) <= CEILING,
+                "{name}: {} peaks at {:.1} dBFS at full volume",
+                event.name,
+                20.0 * peak(&loudest).log10()
+            );
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

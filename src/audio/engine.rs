@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use super::dsp::{SAMPLE_RATE_HZ, Smoothed, db_to_gain};
 use super::limiter::Limiter;
 use super::pacer_sounds::{Chime, Swell, Tone};
+use super::shots::{MAX_SHOTS, Shot, ShotVoice};
 use super::spatial::{Emitter, Listener, Spatializer};
 use super::voices::{SoundKind, Voice, voice};
 use crate::breath::schedule::{Micros, Schedule, frames_from_micros, micros_from_frames};
@@ -210,6 +211,9 @@ pub enum Command {
     /// Which of the scene's sounds play, in the order the scene placed them;
     /// each fades in or out over [`SWITCH_FADE_S`].
     Switches([bool; MAX_VOICES]),
+    /// An exposure event's sound, played once over the scene's (a few
+    /// numbers: its voice lives in a slot set aside up front).
+    Shot(Shot),
     /// New volumes or sound choices; changes glide.
     Settings(MixSettings),
     /// Fade out and hold the session's place.
@@ -363,6 +367,9 @@ pub struct Mixer {
     settings: MixSettings,
     listener: Listener,
     beds: Vec<Bed>,
+    /// Event sounds playing, each with its own place in the ears.
+    shots: [Option<ShotVoice>; MAX_SHOTS],
+    shot_ears: [Spatializer; MAX_SHOTS],
     swell: Swell,
     tone: Tone,
     chime: Chime,
@@ -424,6 +431,8 @@ impl Mixer {
             settings,
             listener,
             beds,
+            shots: Default::default(),
+            shot_ears: std::array::from_fn(|_| Spatializer::new()),
             swell: Swell::new(0x5EED_B4EA),
             tone: Tone::new(),
             chime: Chime::new(),
@@ -523,6 +532,24 @@ impl Mixer {
                         v.target = if on { 1.0 } else { 0.0 };
                     }
                 }
+            }
+            Command::Shot(shot) => {
+                // A free slot, else the one nearest its end.
+                let slot = self
+                    .shots
+                    .iter()
+                    .position(Option::is_none)
+                    .unwrap_or_else(|| {
+                        (0..MAX_SHOTS)
+                            .max_by(|&a, &b| {
+                                let left =
+                                    |i: usize| self.shots[i].as_ref().map_or(0.0, ShotVoice::left);
+                                left(b).total_cmp(&left(a))
+                            })
+                            .unwrap_or(0)
+                    });
+                self.shots[slot] = Some(ShotVoice::new(shot));
+                self.shot_ears[slot].restart();
             }
             Command::Settings(settings) => {
                 self.settings = settings;
@@ -797,6 +824,24 @@ impl Mixer {
                 self.bury(Garbage::Bed(done));
             } else {
                 i += 1;
+            }
+        }
+
+        // Event sounds over the scene's, on the same bus.
+        for (slot, ears) in self.shots.iter_mut().zip(&mut self.shot_ears) {
+            let Some(shot) = slot else { continue };
+            let emitter = shot.emitter();
+            shot.render(&mut self.mono[..n]);
+            ears.process(
+                &emitter,
+                &self.listener,
+                &self.mono[..n],
+                &mut self.left[..n],
+                &mut self.right[..n],
+                self.settings.mono,
+            );
+            if shot.done() {
+                *slot = None;
             }
         }
 

@@ -38,6 +38,18 @@ pub fn integrated_lufs(left: &[f32], right: &[f32]) -> f32 {
     meter.integrated_lufs()
 }
 
+/// The momentary loudness (EBU R128: 400 ms, ungated) every 100 ms of a
+/// stereo signal, LUFS; the first value covers its first 400 ms.
+///
+/// # Panics
+/// Panics if the two channels differ in length.
+pub fn momentary_lufs(left: &[f32], right: &[f32]) -> Vec<f32> {
+    assert_eq!(left.len(), right.len(), "channels must have equal length");
+    let mut meter = LoudnessMeter::new();
+    meter.push(left, right);
+    meter.momentary_lufs()
+}
+
 /// A streaming integrated-loudness meter; feed it audio in any block sizes.
 #[derive(Clone, Debug)]
 pub struct LoudnessMeter {
@@ -98,6 +110,15 @@ impl LoudnessMeter {
             Some(mean) => energy_to_lufs(mean) as f32,
             None => f32::NEG_INFINITY,
         }
+    }
+
+    /// The momentary loudness of each 400 ms block so far (one every
+    /// 100 ms), LUFS.
+    pub fn momentary_lufs(&self) -> Vec<f32> {
+        self.block_energies
+            .iter()
+            .map(|&e| energy_to_lufs(e) as f32)
+            .collect()
     }
 
     fn push_frame(&mut self, l: f32, r: f32) {

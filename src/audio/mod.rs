@@ -14,6 +14,7 @@ pub mod limiter;
 pub mod loudness;
 pub mod output;
 pub mod pacer_sounds;
+pub mod shots;
 pub mod spatial;
 pub mod voices;
 pub mod wav;
@@ -27,6 +28,7 @@ use bevy::prelude::*;
 
 pub use dsp::SAMPLE_RATE_HZ;
 use engine::{AppEnds, Bed, Command, GuideChange, MAX_IN_MIX, MixSettings, Mixer, PlacedSound};
+use shots::{Shot, ShotKind};
 use spatial::{Emitter, Listener};
 use voices::SoundKind;
 
@@ -230,7 +232,7 @@ pub fn plugin(app: &mut App) {
             (
                 watch_output.in_set(AppSet::Clock),
                 (follow_flow, follow_listening, follow_guide).in_set(AppSet::Intents),
-                (follow_scene, follow_switches)
+                (follow_scene, follow_switches, play_events)
                     .chain()
                     .in_set(AppSet::Animate),
             ),
@@ -405,6 +407,57 @@ fn follow_switches(link: Option<ResMut<AudioLink>>, on: Res<crate::scene::stage:
         && !on.is_added()
     {
         link.send(Command::Switches(on.0));
+    }
+}
+
+/// Each exposure event fired is heard: a gust round the head, a creak
+/// where the scene puts it, a bird's wings along its way.
+fn play_events(
+    link: Option<ResMut<AudioLink>>,
+    mut heard: MessageReader<Lifecycle>,
+    current: Res<CurrentScene>,
+    cameras: Query<&GlobalTransform, With<ViewCamera>>,
+    mut fired: Local<u64>,
+) {
+    let Some(mut link) = link else {
+        heard.clear();
+        return;
+    };
+    for message in heard.read() {
+        let Lifecycle::EventFired { name, .. } = message else {
+            continue;
+        };
+        let Some(plan) = current.shown.as_ref().and_then(|s| s.exposure.as_ref()) else {
+            continue;
+        };
+        let Some(event) = plan.events.iter().find(|e| &e.name == name) else {
+            continue;
+        };
+        let head = cameras
+            .single()
+            .map_or([0.0, 1.2, 0.0], |c| c.translation().to_array());
+        *fired += 1;
+        link.send(Command::Shot(shot_for(event, head, *fired)));
+    }
+}
+
+/// The sound of `event`, heard by a head at `head`.
+pub fn shot_for(event: &crate::scene::exposure::EventSpec, head: [f32; 3], seed: u64) -> Shot {
+    use crate::scene::exposure::EventKind;
+    let (kind, from, to) = match event.does {
+        EventKind::Gust { strength } => {
+            let around = [head[0], head[1] + 1.5, head[2]];
+            (ShotKind::Gust { strength }, around, around)
+        }
+        EventKind::Creak { at } => (ShotKind::Creak, at, at),
+        EventKind::BirdPasses { from, to } => (ShotKind::Wings, from, to),
+    };
+    Shot {
+        kind,
+        from,
+        to,
+        seconds: event.seconds,
+        seed: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5107,
     }
 }
 

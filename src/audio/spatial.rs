@@ -85,6 +85,14 @@ impl Spatializer {
         }
     }
 
+    /// Starts afresh for a new sound: no echo of the last one in its
+    /// delay, and its first block at its own place.
+    pub fn restart(&mut self) {
+        self.delay.reset();
+        self.primed = false;
+        self.last_geometry = None;
+    }
+
     /// Spatialises `mono` for `listener` and ADDS the result into `out_left` and `out_right`
     /// (so several emitters can share one pair of buffers). Only the common length of the three
     /// slices is processed.
