@@ -907,3 +907,166 @@ fn the_spiders_go_from_a_poster_to_a_spider_near_the_hands() {
         "no drawing on the poster"
     );
 }
+
+/// An exposure scene offscreen at `width` x `height` on its first step,
+/// its clock held so a test sets it frame by frame.
+fn exposure_offscreen(scene: &str, width: u32, height: u32) -> bevy::prelude::App {
+    let launch = stillpoint::Launch {
+        scene: scenes_dir().join(scene),
+        output: stillpoint::Output::Offscreen { width, height },
+        quit_after: None,
+        frozen_at: Some(0.0),
+        hints: false,
+        guide: None,
+        settings: stillpoint::settings::Settings::default(),
+        silent: true,
+        headset: None,
+        exposure_step: Some(0),
+    };
+    let mut app = stillpoint::build_app(&launch).expect("the app builds");
+    app.finish();
+    app.cleanup();
+    let start = std::time::Instant::now();
+    while app
+        .world()
+        .resource::<stillpoint::scene::CurrentScene>()
+        .generation
+        == 0
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(120),
+            "{scene} never appeared"
+        );
+        app.update();
+    }
+    for _ in 0..10 {
+        app.update();
+    }
+    app
+}
+
+/// Walks an exposure scene up its whole hierarchy and fires every event at
+/// the first step that allows it, drawing a frame every 0.1 s of scene time
+/// throughout (the veil, on wall time, runs at least as fast as it would
+/// for the person, since a frame takes longer to draw here than 0.1 s);
+/// returns each frame's region luminances.
+fn exposure_frames(scene: &str) -> Vec<Vec<f32>> {
+    use bevy::prelude::*;
+    use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+    use stillpoint::photosensitivity::{region_luminance, region_pixels};
+    use stillpoint::state::{Intent, StepChange};
+    const W: u32 = 256;
+    const H: u32 = 144;
+    let mut app = exposure_offscreen(scene, W, H);
+    let plan = app
+        .world()
+        .resource::<stillpoint::scene::CurrentScene>()
+        .shown
+        .as_ref()
+        .unwrap()
+        .exposure
+        .clone()
+        .unwrap();
+    let fov = app
+        .world()
+        .resource::<stillpoint::scene::CurrentScene>()
+        .shown
+        .as_ref()
+        .unwrap()
+        .seat
+        .fov_deg;
+    // What happens, and for how many frames it is watched.
+    let mut script: Vec<(Option<Intent>, usize)> = vec![(None, 10)];
+    for step in 0..plan.steps.len() {
+        if step > 0 {
+            script.push((
+                Some(Intent::Step(StepChange::Up)),
+                (plan.glide_s * 10.0) as usize + 2,
+            ));
+        }
+        for event in plan
+            .events
+            .iter()
+            .filter(|e| e.steps.first() == Some(&step))
+        {
+            script.push((
+                Some(Intent::FireEvent(event.name.clone())),
+                (event.seconds * 10.0) as usize + 2,
+            ));
+        }
+    }
+    let cell = region_pixels(H as usize, fov) as usize;
+    let back: std::sync::Arc<std::sync::Mutex<Vec<(usize, Vec<f32>)>>> = Default::default();
+    let target = app
+        .world()
+        .resource::<stillpoint::capture::OffscreenImage>()
+        .0
+        .clone();
+    let mut frame = 0usize;
+    for (intent, frames) in script {
+        if let Some(intent) = intent {
+            app.world_mut().write_message(intent);
+        }
+        for _ in 0..frames {
+            app.world_mut()
+                .resource_mut::<stillpoint::clock::SceneClock>()
+                .seconds = frame as f64 / 10.0;
+            let back = std::sync::Arc::clone(&back);
+            let id = frame;
+            app.world_mut()
+                .spawn(Screenshot::image(target.clone()))
+                .observe(move |captured: On<ScreenshotCaptured>| {
+                    let image = captured
+                        .image
+                        .clone()
+                        .try_into_dynamic()
+                        .expect("a readable frame")
+                        .to_rgb8();
+                    let regions = region_luminance(image.as_raw(), W as usize, H as usize, cell);
+                    back.lock().unwrap().push((id, regions));
+                });
+            app.update();
+            frame += 1;
+        }
+    }
+    let start = std::time::Instant::now();
+    while back.lock().unwrap().len() < frame {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "frames lost"
+        );
+        app.update();
+    }
+    let mut frames = std::mem::take(&mut *back.lock().unwrap());
+    frames.sort_by_key(|(id, _)| *id);
+    frames.into_iter().map(|(_, regions)| regions).collect()
+}
+
+#[test]
+fn no_step_change_or_event_flashes() {
+    use stillpoint::photosensitivity::{MAX_FLASHES_PER_S, count_flashes};
+    for scene in ["heights.ron", "spiders.ron"] {
+        let frames = exposure_frames(scene);
+        let report = count_flashes(&frames, 10.0);
+        println!("{scene}: {} frames, {report:?}", frames.len());
+        assert!(
+            report.worst_flashes <= MAX_FLASHES_PER_S,
+            "{scene}: {} flashes in one second in region {} ending at frame {}",
+            report.worst_flashes,
+            report.region,
+            report.frame
+        );
+        // The frames saw the steps: some region at the top of the
+        // hierarchy is not as it was at the bottom.
+        let (first, last) = (&frames[5], &frames[frames.len() - 1]);
+        let change = first
+            .iter()
+            .zip(last)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            change > 0.02,
+            "{scene}: the steps changed nothing on screen ({change})"
+        );
+    }
+}
