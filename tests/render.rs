@@ -945,6 +945,9 @@ fn exposure_offscreen(scene: &str, width: u32, height: u32) -> bevy::prelude::Ap
     app
 }
 
+/// Frames as they come back: their number and their region luminances.
+type Frames = std::sync::Arc<std::sync::Mutex<Vec<(usize, Vec<f32>)>>>;
+
 /// Walks an exposure scene up its whole hierarchy and fires every event at
 /// the first step that allows it, drawing a frame every 0.1 s of scene time
 /// throughout (the veil, on wall time, runs at least as fast as it would
@@ -996,7 +999,7 @@ fn exposure_frames(scene: &str) -> Vec<Vec<f32>> {
         }
     }
     let cell = region_pixels(H as usize, fov) as usize;
-    let back: std::sync::Arc<std::sync::Mutex<Vec<(usize, Vec<f32>)>>> = Default::default();
+    let back: Frames = Default::default();
     let target = app
         .world()
         .resource::<stillpoint::capture::OffscreenImage>()
