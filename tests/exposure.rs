@@ -348,6 +348,16 @@ fn a_broken_hierarchy_is_reported_where_it_is_wrong() {
             "seconds: 90",
             "exposure.events[1].seconds: 90 s is out of range",
         ),
+        (
+            r#"hide: ["rail"]"#,
+            r#"hide: ["rail"], wander: [(name: "wall", radius_m: 0.1)]"#,
+            "exposure.steps[3].wander[0].name: \"wall\" is not a named spider; expected none is defined",
+        ),
+        (
+            "suds_every_min: 0.05",
+            "suds_every_min: 90",
+            "exposure.suds_every_min: 90 minutes is out of range; expected 0 to 60",
+        ),
     ];
     for (from, to, says) in cases {
         assert!(text.contains(from), "the fixture has no {from}");
