@@ -90,6 +90,69 @@ fn frame_time(c: &mut Criterion) {
     group.finish();
 }
 
+/// The frame that starts a step change or an event, against a plain frame
+/// of the same scene: how much the change itself costs the frame it lands
+/// in (the frames after it glide, and cost what a plain frame does plus the
+/// glide).
+fn exposure_changes(c: &mut Criterion) {
+    use std::time::{Duration, Instant};
+    use stillpoint::state::{Intent, StepChange};
+    let mut group = c.benchmark_group("headset exposure");
+    // (scene, the step to start at, from 0, what to time)
+    let cases: [(&str, usize, &str); 5] = [
+        ("heights.ron", 4, "plain frame"),
+        ("heights.ron", 4, "step change to another place"),
+        ("heights.ron", 4, "event: gust"),
+        ("spiders.ron", 6, "plain frame"),
+        ("spiders.ron", 6, "step change, spiders appear"),
+    ];
+    for (scene, step, what) in cases {
+        let mut harness = Harness::new(&scenes(), scene).at_step(step);
+        assert!(harness.until_shown(2_000), "{scene} did not load");
+        let mut frame = 0u64;
+        for _ in 0..180 {
+            frame += 1;
+            harness.set_head(head_at(frame));
+            harness.step();
+        }
+        let mut up = true;
+        group.bench_function(format!("{scene}: {what}"), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let intent = match what {
+                        "plain frame" => None,
+                        "event: gust" => Some(Intent::FireEvent("gust".into())),
+                        _ => Some(Intent::Step(if up {
+                            StepChange::Up
+                        } else {
+                            StepChange::Down
+                        })),
+                    };
+                    up = !up;
+                    if let Some(intent) = intent {
+                        harness.app.world_mut().write_message(intent);
+                    }
+                    frame += 1;
+                    harness.set_head(head_at(frame));
+                    let start = Instant::now();
+                    harness.step();
+                    total += start.elapsed();
+                    // Untimed frames between, so each change starts from
+                    // a scene at rest as a therapist's would.
+                    for _ in 0..3 {
+                        frame += 1;
+                        harness.set_head(head_at(frame));
+                        harness.step();
+                    }
+                }
+                total
+            })
+        });
+    }
+    group.finish();
+}
+
 fn allocations(_: &mut Criterion) {
     for one_thread in [false, true] {
         count_allocations(one_thread);
@@ -189,5 +252,5 @@ fn print_counts(who: &str, counts: &[(String, f64)]) {
     );
 }
 
-criterion_group!(benches, frame_time, allocations);
+criterion_group!(benches, frame_time, exposure_changes, allocations);
 criterion_main!(benches);

@@ -81,6 +81,16 @@ impl Harness {
         }
     }
 
+    /// For an exposure scene: the hierarchy from `step` (from 0), the pacer
+    /// off, as the app starts one.
+    pub fn at_step(mut self, step: usize) -> Self {
+        let world = self.app.world_mut();
+        if let Some(state) = world.remove_resource::<AppState>() {
+            world.insert_resource(state.for_exposure(step));
+        }
+        self
+    }
+
     /// Places the eyes for a head at `head` (in the reference space), 64 mm
     /// apart.
     pub fn set_head(&mut self, head: Transform) {
