@@ -911,6 +911,11 @@ fn the_spiders_go_from_a_poster_to_a_spider_near_the_hands() {
 /// An exposure scene offscreen at `width` x `height` on its first step,
 /// its clock held so a test sets it frame by frame.
 fn exposure_offscreen(scene: &str, width: u32, height: u32) -> bevy::prelude::App {
+    exposure_offscreen_at(scene, width, height, 0)
+}
+
+/// The same, from `step` (from 0).
+fn exposure_offscreen_at(scene: &str, width: u32, height: u32, step: usize) -> bevy::prelude::App {
     let launch = stillpoint::Launch {
         scene: scenes_dir().join(scene),
         output: stillpoint::Output::Offscreen { width, height },
@@ -921,7 +926,7 @@ fn exposure_offscreen(scene: &str, width: u32, height: u32) -> bevy::prelude::Ap
         settings: stillpoint::settings::Settings::default(),
         silent: true,
         headset: None,
-        exposure_step: Some(0),
+        exposure_step: Some(step),
     };
     let mut app = stillpoint::build_app(&launch).expect("the app builds");
     app.finish();
@@ -1072,4 +1077,62 @@ fn no_step_change_or_event_flashes() {
             "{scene}: the steps changed nothing on screen ({change})"
         );
     }
+}
+
+/// The frame drawn at scene time `at`, read back.
+fn capture_at(app: &mut bevy::prelude::App, at: f64) -> RgbImage {
+    use bevy::prelude::*;
+    use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+    app.world_mut()
+        .resource_mut::<stillpoint::clock::SceneClock>()
+        .seconds = at;
+    let target = app
+        .world()
+        .resource::<stillpoint::capture::OffscreenImage>()
+        .0
+        .clone();
+    let back: std::sync::Arc<std::sync::Mutex<Option<RgbImage>>> = Default::default();
+    let slot = std::sync::Arc::clone(&back);
+    app.world_mut().spawn(Screenshot::image(target)).observe(
+        move |captured: On<ScreenshotCaptured>| {
+            let image = captured.image.clone().try_into_dynamic().unwrap().to_rgb8();
+            *slot.lock().unwrap() = Some(image);
+        },
+    );
+    for _ in 0..100 {
+        app.update();
+        if let Some(image) = back.lock().unwrap().take() {
+            return image;
+        }
+    }
+    panic!("the frame never came back");
+}
+
+#[test]
+fn the_bird_event_is_seen_flying_past() {
+    use stillpoint::state::Intent;
+    // From the open balcony, 24 m up (step 5), the bird passes below.
+    let mut app = exposure_offscreen_at("heights.ron", WIDTH, HEIGHT, 4);
+    // The same moment of the scene without and with the bird, 2.6 s into
+    // its 6 s flight.
+    let before = capture_at(&mut app, 12.6);
+    app.world_mut()
+        .resource_mut::<stillpoint::clock::SceneClock>()
+        .seconds = 10.0;
+    app.world_mut()
+        .write_message(Intent::FireEvent("bird".into()));
+    app.update();
+    let during = capture_at(&mut app, 12.6);
+    let out = output_dir("exposure");
+    during.save(out.join("heights-bird.png")).unwrap();
+    let changed = before
+        .pixels()
+        .zip(during.pixels())
+        .filter(|(a, b)| (0..3).map(|c| u32::from(a[c].abs_diff(b[c]))).sum::<u32>() > 60)
+        .count();
+    let share = changed as f32 / (WIDTH * HEIGHT) as f32;
+    println!("the bird changed {changed} pixels ({share:.4})");
+    // Something small and distinct, not a change of the whole view.
+    assert!(changed >= 6, "no bird seen: {changed} pixels changed");
+    assert!(share < 0.01, "too much changed for a bird: {share}");
 }

@@ -6,6 +6,7 @@
 //! **Invariant:** a scene that fails to load never replaces the one on
 //! screen; the error is shown and the last good scene stays.
 
+pub mod birds;
 pub mod blueprint;
 pub mod exposure;
 pub mod format;
@@ -151,6 +152,7 @@ pub fn plugin(app: &mut App) {
         );
     transition::plugin(app);
     stage::plugin(app);
+    birds::plugin(app);
 }
 
 /// A path as the user would type it: relative to the working folder where
