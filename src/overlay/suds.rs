@@ -42,12 +42,15 @@ pub(super) fn plugin(app: &mut App) {
     );
 }
 
+/// Most characters in a line of the headset's panel: at its 60-pixel type
+/// a line of Ubuntu Light averages under 30 pixels a character, so 32 fit
+/// its 1024 pixels with room at the sides.
+pub const PANEL_LINE_CHARS: usize = 32;
+
 /// The question as the headset's panel shows it: two lines, the second the
 /// anchors.
 pub fn headset_words(value: u8) -> String {
-    format!(
-        "How distressed are you?   < {value} >\n0 calm  \u{b7}  25  \u{b7}  50  \u{b7}  75  \u{b7}  100 the worst"
-    )
+    format!("How distressed are you?  < {value} >\n0 calm  25  50  75  100 worst")
 }
 
 fn spawn_prompt(mut commands: Commands) {
@@ -210,5 +213,25 @@ fn click_on_scale(
             intents.write(Intent::Suds(SudsChange::Set(value)));
             intents.write(Intent::Suds(SudsChange::Answer));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_headset_question_fits_the_panel_in_two_lines() {
+        for value in [0, 5, 50, 100] {
+            let words = headset_words(value);
+            assert_eq!(words.lines().count(), 2);
+            for line in words.lines() {
+                assert!(line.chars().count() <= PANEL_LINE_CHARS, "{line}");
+            }
+            assert!(words.contains(&value.to_string()));
+        }
+        // Two lines of the panel's type fit its height.
+        let line_px = crate::seat::PANEL_FONT_PX * 1.2;
+        assert!(2.0 * line_px <= crate::seat::PANEL_PX.1 as f32);
     }
 }
