@@ -1108,31 +1108,42 @@ fn capture_at(app: &mut bevy::prelude::App, at: f64) -> RgbImage {
     panic!("the frame never came back");
 }
 
-#[test]
-fn the_bird_event_is_seen_flying_past() {
+/// Pixels that differ between the same moment of `scene` at `step` (from
+/// 0) without and with `event`, `into_s` seconds into it; the frame with it
+/// is saved as `saved`.
+fn seen_of_event(scene: &str, step: usize, event: &str, into_s: f64, saved: &str) -> usize {
     use stillpoint::state::Intent;
-    // From the open balcony, 24 m up (step 5), the bird passes below.
-    let mut app = exposure_offscreen_at("heights.ron", WIDTH, HEIGHT, 4);
-    // The same moment of the scene without and with the bird, 2.6 s into
-    // its 6 s flight.
-    let before = capture_at(&mut app, 12.6);
+    let mut app = exposure_offscreen_at(scene, WIDTH, HEIGHT, step);
+    let at = 10.0 + into_s;
+    let before = capture_at(&mut app, at);
     app.world_mut()
         .resource_mut::<stillpoint::clock::SceneClock>()
         .seconds = 10.0;
     app.world_mut()
-        .write_message(Intent::FireEvent("bird".into()));
+        .write_message(Intent::FireEvent(event.into()));
     app.update();
-    let during = capture_at(&mut app, 12.6);
-    let out = output_dir("exposure");
-    during.save(out.join("heights-bird.png")).unwrap();
-    let changed = before
+    let during = capture_at(&mut app, at);
+    during.save(output_dir("exposure").join(saved)).unwrap();
+    before
         .pixels()
         .zip(during.pixels())
         .filter(|(a, b)| (0..3).map(|c| u32::from(a[c].abs_diff(b[c]))).sum::<u32>() > 60)
-        .count();
-    let share = changed as f32 / (WIDTH * HEIGHT) as f32;
-    println!("the bird changed {changed} pixels ({share:.4})");
+        .count()
+}
+
+#[test]
+fn the_bird_and_the_spider_on_its_thread_are_seen() {
+    // From the open balcony, 24 m up (step 5), the bird passes below,
+    // 2.6 s into its 6 s flight.
+    let bird = seen_of_event("heights.ron", 4, "bird", 2.6, "heights-bird.png");
+    // In the kitchen with the lid off (step 6), the spider hangs on its
+    // thread over the table half-way through its 9 s drop.
+    let spider = seen_of_event("spiders.ron", 5, "drop", 4.5, "spiders-drop.png");
+    let all = (WIDTH * HEIGHT) as usize;
+    println!("the bird changed {bird} pixels, the spider on its thread {spider}");
     // Something small and distinct, not a change of the whole view.
-    assert!(changed >= 6, "no bird seen: {changed} pixels changed");
-    assert!(share < 0.01, "too much changed for a bird: {share}");
+    for (what, n) in [("bird", bird), ("spider", spider)] {
+        assert!(n >= 6, "no {what} seen: {n} pixels changed");
+        assert!(n < all / 100, "too much changed for a {what}: {n}");
+    }
 }

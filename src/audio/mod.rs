@@ -437,12 +437,19 @@ fn play_events(
             .single()
             .map_or([0.0, 1.2, 0.0], |c| c.translation().to_array());
         *fired += 1;
-        link.send(Command::Shot(shot_for(event, head, *fired)));
+        if let Some(shot) = shot_for(event, head, *fired) {
+            link.send(Command::Shot(shot));
+        }
     }
 }
 
-/// The sound of `event`, heard by a head at `head`.
-pub fn shot_for(event: &crate::scene::exposure::EventSpec, head: [f32; 3], seed: u64) -> Shot {
+/// The sound of `event`, heard by a head at `head`; `None` for a silent
+/// one (a spider on its thread).
+pub fn shot_for(
+    event: &crate::scene::exposure::EventSpec,
+    head: [f32; 3],
+    seed: u64,
+) -> Option<Shot> {
     use crate::scene::exposure::EventKind;
     let (kind, from, to) = match event.does {
         EventKind::Gust { strength } => {
@@ -451,14 +458,15 @@ pub fn shot_for(event: &crate::scene::exposure::EventSpec, head: [f32; 3], seed:
         }
         EventKind::Creak { at } => (ShotKind::Creak, at, at),
         EventKind::BirdPasses { from, to } => (ShotKind::Wings, from, to),
+        EventKind::SpiderDrops { .. } => return None,
     };
-    Shot {
+    Some(Shot {
         kind,
         from,
         to,
         seconds: event.seconds,
         seed: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5107,
-    }
+    })
 }
 
 /// The camera is the listener's head.

@@ -101,6 +101,13 @@ pub enum EventKind {
         /// Where, metres.
         at: [f32; 3],
     },
+    /// Spiders of a prop name let themselves down on their threads.
+    SpiderDrops {
+        /// The prop name.
+        spider: usize,
+        /// How far down, metres.
+        fall: f32,
+    },
     /// A bird flies from one point to another.
     BirdPasses {
         /// Start, metres.
@@ -200,12 +207,18 @@ impl ExposurePlan {
             .map(|e| EventSpec {
                 name: e.name.clone(),
                 say: e.say.clone(),
-                does: match e.does {
-                    Happening::Gust { strength } => EventKind::Gust { strength },
-                    Happening::Creak { at_m } => EventKind::Creak { at: point(at_m) },
+                does: match &e.does {
+                    Happening::Gust { strength } => EventKind::Gust {
+                        strength: *strength,
+                    },
+                    Happening::Creak { at_m } => EventKind::Creak { at: point(*at_m) },
+                    Happening::SpiderDrops { spider, fall_m } => EventKind::SpiderDrops {
+                        spider: prop_names.iter().position(|n| n == spider).unwrap_or(0),
+                        fall: *fall_m,
+                    },
                     Happening::BirdPasses { from_m, to_m } => EventKind::BirdPasses {
-                        from: point(from_m),
-                        to: point(to_m),
+                        from: point(*from_m),
+                        to: point(*to_m),
                     },
                 },
                 seconds: e.seconds,

@@ -471,9 +471,29 @@ fn spawn_props(world: &mut World, root: Entity, scene: &Scene) {
                 seed: (prop.at[0] * 7.0 + prop.at[2] * 13.0).sin() * 3.0,
                 last: None,
                 gait: crate::scene::spider::Gait::standing(span, base, facing),
+                drop: None,
             });
             let body = entity.id();
             let leg_mesh = add_mesh(world, &MeshData::column(1.0, 1.0));
+            // Its thread, seen only while it hangs on it.
+            let silk = add_standard(
+                world,
+                StandardMaterial {
+                    base_color: Color::linear_rgba(0.85, 0.85, 0.85, 0.6),
+                    alpha_mode: AlphaMode::Blend,
+                    unlit: true,
+                    ..default()
+                },
+            );
+            world.spawn((
+                SpiderThread,
+                Mesh3d(leg_mesh.clone()),
+                MeshMaterial3d(silk),
+                Transform::default(),
+                Visibility::Hidden,
+                NotShadowCaster,
+                ChildOf(body),
+            ));
             for leg in 0..crate::scene::spider::LEGS {
                 for upper in [true, false] {
                     world.spawn((
@@ -511,7 +531,14 @@ pub struct Walker {
     pub last: Option<(f64, Vec3)>,
     /// Its feet.
     pub gait: crate::scene::spider::Gait,
+    /// A drop on its thread under way: start (scene seconds), length
+    /// (seconds) and how far down (metres).
+    pub drop: Option<(f64, f32, f32)>,
 }
+
+/// A spider's thread.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct SpiderThread;
 
 /// One segment of a spider's leg: the upper (hip to knee) or the lower
 /// (knee to foot) of leg `leg`.

@@ -157,6 +157,19 @@ impl Gait {
         gait
     }
 
+    /// A spider hanging on its thread at `at`: its legs drawn in and
+    /// hanging a little below it, no foot down.
+    pub fn hanging(span: f32, at: Vec3, facing: Quat) -> Self {
+        let mut gait = Self::standing(span, at, facing);
+        for (leg, foot) in gait.feet.iter_mut().enumerate() {
+            let rest = rest(leg);
+            let drawn_in = Vec3::new(rest.x * 0.6, -0.05, rest.z * 0.6);
+            foot.down = at + facing * (drawn_in * span);
+        }
+        gait.last = None;
+        gait
+    }
+
     /// Puts every foot down at rest about a body at `at` facing `facing`.
     fn stand(&mut self, at: Vec3, facing: Quat) {
         for (leg, foot) in self.feet.iter_mut().enumerate() {
@@ -262,6 +275,20 @@ pub fn burst_speed(t: f64, top: f32) -> f32 {
     top * 0.5 * (1.0 - phase.cos())
 }
 
+/// How far down a spider dropping `fall` on its thread is, `u` (0 to 1)
+/// of the way through the drop: it lets itself down over the first third,
+/// hangs, and climbs back over the last third, each gently.
+pub fn drop_depth(u: f32, fall: f32) -> f32 {
+    let ease = |x: f32| {
+        let x = x.clamp(0.0, 1.0);
+        x * x * (3.0 - 2.0 * x)
+    };
+    if !(0.0..1.0).contains(&u) {
+        return 0.0;
+    }
+    fall * ease(u * 3.0).min(ease((1.0 - u) * 3.0))
+}
+
 /// The turn that faces a spider (ahead is -z) along `dir` on the ground.
 pub fn facing_along(dir: Vec3) -> Quat {
     let flat = Vec3::new(dir.x, 0.0, dir.z);
@@ -361,6 +388,17 @@ mod tests {
             (Vec3::new(1.0, 0.9, 2.0) + offset, facing)
         });
         assert!(steps.iter().all(|&n| n >= 4), "{steps:?}");
+    }
+
+    #[test]
+    fn a_drop_goes_down_hangs_and_comes_back_without_a_jump() {
+        assert_eq!(drop_depth(0.0, 1.0), 0.0);
+        assert_eq!(drop_depth(0.5, 1.0), 1.0);
+        assert_eq!(drop_depth(1.0, 1.0), 0.0);
+        let depths: Vec<f32> = (0..=1000)
+            .map(|i| drop_depth(i as f32 / 1000.0, 1.0))
+            .collect();
+        assert!(depths.windows(2).all(|w| (w[1] - w[0]).abs() < 0.01));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use bevy::prelude::*;
 
 use super::exposure::{EventKind, ExposurePlan, StepState, Wandering, between, glide, presence};
-use super::spawn::{LegPart, PropPart, SceneView, Walker};
+use super::spawn::{LegPart, PropPart, SceneView, SpiderThread, Walker};
 use super::spider;
 use super::transition::{SceneSwitch, Switch};
 use super::{CurrentScene, model::Scene};
@@ -239,6 +239,7 @@ fn start_events(
     current: Res<CurrentScene>,
     clock: Res<SceneClock>,
     mut stage: ResMut<Stage>,
+    mut walkers: Query<(&PropPart, &mut Walker)>,
 ) {
     for message in heard.read() {
         let Lifecycle::EventFired { name, .. } = message else {
@@ -250,6 +251,13 @@ fn start_events(
         let Some(event) = plan.events.iter().find(|e| &e.name == name) else {
             continue;
         };
+        if let EventKind::SpiderDrops { spider, fall } = event.does {
+            for (part, mut walker) in &mut walkers {
+                if part.name == Some(spider) {
+                    walker.drop = Some((clock.seconds, event.seconds, fall));
+                }
+            }
+        }
         if let EventKind::Gust { strength } = event.does {
             let now = clock.seconds;
             stage
@@ -356,13 +364,21 @@ fn show_step(
 /// left after a second.
 const TURN_LEFT_AFTER_1_S: f32 = 0.002;
 
+/// A leg segment, apart from the spider and its thread.
+type LegItems = (&'static LegPart, &'static mut Transform);
+type LegFilter = (Without<Walker>, Without<SpiderThread>);
+/// A spider's thread, apart from the spider.
+type ThreadItems = (&'static mut Transform, &'static mut Visibility);
+type ThreadFilter = (With<SpiderThread>, Without<Walker>);
+
 /// Walks every spider to where its step and its wandering put it: the body
 /// there, facing the way it goes, its feet planted and stepping by the gait,
 /// each leg from hip through knee to foot.
 fn walk_spiders(
     clock: Res<SceneClock>,
     mut walkers: Query<(&mut Walker, &mut Transform, &Children)>,
-    mut legs: Query<(&LegPart, &mut Transform), Without<Walker>>,
+    mut legs: Query<LegItems, LegFilter>,
+    mut threads: Query<ThreadItems, ThreadFilter>,
 ) {
     let now = clock.seconds;
     for (mut walker, mut body, children) in &mut walkers {
@@ -390,8 +406,26 @@ fn walk_spiders(
             let turn = 1.0 - TURN_LEFT_AFTER_1_S.powf(dt.min(0.5));
             walker.facing = walker.facing.slerp(target, turn);
         }
-        walker.gait.walk(at, walker.facing, dt);
-        walker.last = Some((now, at));
+        // Hanging on its thread, its legs hang about it; back on its feet,
+        // it stands afresh.
+        let depth = walker.drop.map_or(0.0, |(start, seconds, fall)| {
+            spider::drop_depth(((now - start) / f64::from(seconds)) as f32, fall)
+        });
+        if walker
+            .drop
+            .is_some_and(|(start, seconds, _)| now >= start + f64::from(seconds))
+        {
+            walker.drop = None;
+            walker.gait = spider::Gait::standing(walker.span, at, walker.facing);
+        }
+        let hanging = depth > 0.0;
+        let at = at - Vec3::Y * depth;
+        if hanging {
+            walker.gait = spider::Gait::hanging(walker.span, at, walker.facing);
+        } else {
+            walker.gait.walk(at, walker.facing, dt);
+        }
+        walker.last = Some((now, at + Vec3::Y * depth));
         if body.translation != at || body.rotation != walker.facing {
             body.translation = at;
             body.rotation = walker.facing;
@@ -400,6 +434,22 @@ fn walk_spiders(
         let span = walker.span;
         let lift = walker.gait.lift();
         for child in children.iter() {
+            if let Ok((mut transform, mut visibility)) = threads.get_mut(child) {
+                visibility.set_if_neq(if hanging {
+                    Visibility::Inherited
+                } else {
+                    Visibility::Hidden
+                });
+                if hanging {
+                    let top = spider::build().back.0.y * span;
+                    *transform = Transform {
+                        translation: Vec3::Y * top,
+                        rotation: Quat::IDENTITY,
+                        scale: Vec3::new(0.0004, depth, 0.0004),
+                    };
+                }
+                continue;
+            }
             let Ok((part, mut transform)) = legs.get_mut(child) else {
                 continue;
             };

@@ -136,7 +136,7 @@ pub(super) fn exposure(c: &mut Checker, exposure: &Exposure, props: &[Prop], sou
         let steps = exposure.steps.len();
         c.within("events", |c| {
             for (i, event) in exposure.events.iter().enumerate() {
-                c.item(i, |c| self::event(c, event, steps));
+                c.item(i, |c| self::event(c, event, steps, &spider_names));
                 if exposure.events[..i].iter().any(|e| e.name == event.name) {
                     c.item(i, |c| {
                         c.problem(
@@ -206,13 +206,17 @@ fn step(c: &mut Checker, step: &Step, known: &Known) {
     }
 }
 
-fn event(c: &mut Checker, event: &Event, steps: usize) {
+fn event(c: &mut Checker, event: &Event, steps: usize, spiders: &[&str]) {
     name(c, "name", &event.name);
     c.text("say", &event.say, 200);
     c.range("seconds", event.seconds, 0.5, 30.0, "s");
     c.within("does", |c| match &event.does {
         Happening::Gust { strength } => c.range("strength", *strength, 0.0, 1.0, ""),
         Happening::Creak { at_m } => triple(c, "at_m", *at_m, -10_000.0, 10_000.0),
+        Happening::SpiderDrops { spider, fall_m } => {
+            refers(c, "spider", spider, spiders, "named spider");
+            c.range("fall_m", *fall_m, 0.05, 3.0, "m");
+        }
         Happening::BirdPasses { from_m, to_m } => {
             triple(c, "from_m", *from_m, -10_000.0, 10_000.0);
             triple(c, "to_m", *to_m, -10_000.0, 10_000.0);

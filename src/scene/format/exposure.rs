@@ -245,6 +245,14 @@ pub enum Happening {
         /// Where it comes from, `(x, y, z)` metres.
         at_m: (f32, f32, f32),
     },
+    /// A spider (by name) lets itself down on its thread by `fall_m`,
+    /// hangs a moment, and climbs back up.
+    SpiderDrops {
+        /// The spiders' name.
+        spider: String,
+        /// How far it lets itself down, metres: 0.05 to 3.
+        fall_m: f32,
+    },
     /// A bird flies past from `from_m` to `to_m`, heard as it goes.
     BirdPasses {
         /// Where it starts, `(x, y, z)` metres.
