@@ -515,19 +515,12 @@ fn offscreen_app(session: &Path) -> bevy::prelude::App {
     let mut app = stillpoint::build_app(&launch).expect("the app builds");
     app.finish();
     app.cleanup();
-    let start = std::time::Instant::now();
-    while app
-        .world()
-        .resource::<stillpoint::scene::CurrentScene>()
-        .generation
-        == 0
-    {
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(120),
-            "the meadow never appeared"
-        );
-        app.update();
-    }
+    assert!(
+        crate::common::update_until(&mut app, std::time::Duration::from_secs(120), |w| {
+            crate::common::generation(w) > 0
+        }),
+        "the meadow never appeared"
+    );
     // Shaders and the first frames' one-off work settle.
     for _ in 0..6 {
         app.update();
@@ -955,19 +948,12 @@ fn exposure_offscreen_as(
     }
     app.finish();
     app.cleanup();
-    let start = std::time::Instant::now();
-    while app
-        .world()
-        .resource::<stillpoint::scene::CurrentScene>()
-        .generation
-        == 0
-    {
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(120),
-            "{scene} never appeared"
-        );
-        app.update();
-    }
+    assert!(
+        crate::common::update_until(&mut app, std::time::Duration::from_secs(120), |w| {
+            crate::common::generation(w) > 0
+        }),
+        "{scene} never appeared"
+    );
     for _ in 0..10 {
         app.update();
     }

@@ -424,13 +424,7 @@ fn play_events(
         return;
     };
     for message in heard.read() {
-        let Lifecycle::EventFired { name, .. } = message else {
-            continue;
-        };
-        let Some(plan) = current.shown.as_ref().and_then(|s| s.exposure.as_ref()) else {
-            continue;
-        };
-        let Some(event) = plan.events.iter().find(|e| &e.name == name) else {
+        let Some(event) = current.fired(message) else {
             continue;
         };
         let head = cameras

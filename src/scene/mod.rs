@@ -30,6 +30,7 @@ use bevy::prelude::*;
 use crate::AppSet;
 use crate::clock::SceneClock;
 use crate::diagnostics::{FileErrors, MAX_FILE_BYTES, read_limited_from, too_big};
+use crate::state::Lifecycle;
 use model::Scene;
 use parse::parse_scene;
 use spawn::{CloudDrift, Drift, drift_transform};
@@ -72,6 +73,15 @@ impl CurrentScene {
             generation: 0,
             shown: None,
         }
+    }
+
+    /// The shown scene's event that `message` says was fired, if it is one.
+    pub fn fired(&self, message: &Lifecycle) -> Option<&exposure::EventSpec> {
+        let Lifecycle::EventFired { name, .. } = message else {
+            return None;
+        };
+        let plan = self.shown.as_ref()?.exposure.as_ref()?;
+        plan.events.iter().find(|e| &e.name == name)
     }
 }
 

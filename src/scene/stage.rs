@@ -242,13 +242,10 @@ fn start_events(
     mut walkers: Query<(&PropPart, &mut Walker)>,
 ) {
     for message in heard.read() {
-        let Lifecycle::EventFired { name, .. } = message else {
+        if plan_of(&current, &state).is_none() {
             continue;
-        };
-        let Some(plan) = plan_of(&current, &state) else {
-            continue;
-        };
-        let Some(event) = plan.events.iter().find(|e| &e.name == name) else {
+        }
+        let Some(event) = current.fired(message) else {
             continue;
         };
         if let EventKind::SpiderDrops { spider, fall } = event.does {
