@@ -44,6 +44,13 @@ pub struct Cli {
     /// the first).
     #[arg(long, value_name = "N", global = true, value_parser = clap::value_parser!(u32).range(1..=99))]
     pub step: Option<u32>,
+    /// The client's alias, as the therapist wants it in the session record
+    /// (1 to 64 characters). Nothing else about the client is kept.
+    #[arg(long, value_name = "NAME", value_parser = alias)]
+    pub alias: Option<String>,
+    /// Keep no session record in this run, even of an exposure scene.
+    #[arg(long)]
+    pub no_journal: bool,
     /// The guided session.
     #[command(flatten)]
     pub guide: GuideArgs,
@@ -183,6 +190,15 @@ pub enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 0.1, value_parser = positive_seconds)]
         every: f64,
     },
+    /// The session record: list, export or delete recorded sessions. It is
+    /// kept in $XDG_DATA_HOME/stillpoint/journal.sqlite3 (by default
+    /// ~/.local/share/stillpoint/journal.sqlite3) and never leaves it unless
+    /// exported.
+    Journal {
+        /// What to do with it.
+        #[command(subcommand)]
+        what: JournalCommand,
+    },
     /// Measure frame times of a scene in a window, after a warm-up.
     Profile {
         /// Scene file to measure.
@@ -201,6 +217,69 @@ pub enum Command {
         #[arg(long, default_value_t = 720, value_parser = clap::value_parser!(u32).range(16..=8192))]
         height: u32,
     },
+}
+
+/// What `stillpoint journal` does.
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// List the recorded sessions, oldest first.
+    List,
+    /// Write one session out as a printable report (html), a table (csv)
+    /// or data (json).
+    Export {
+        /// The session's number, as `journal list` shows it.
+        #[arg(value_name = "SESSION")]
+        id: i64,
+        /// The format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Html)]
+        format: ExportFormat,
+        /// File to write; default the terminal.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Delete a session, or every session of an alias, leaving no readable
+    /// trace in the file. Asks first unless --yes.
+    Delete {
+        /// The session's number.
+        #[arg(
+            value_name = "SESSION",
+            required_unless_present = "alias",
+            conflicts_with = "alias"
+        )]
+        id: Option<i64>,
+        /// Every session of this alias.
+        #[arg(long, value_name = "ALIAS")]
+        alias: Option<String>,
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// The formats a session is exported in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// One self-contained page, printable on A4.
+    Html,
+    /// One row per entry.
+    Csv,
+    /// The session and its entries.
+    Json,
+}
+
+/// The longest alias, in characters.
+pub const MAX_ALIAS_CHARS: usize = 64;
+
+fn alias(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let chars = text.chars().count();
+    if chars == 0 || chars > MAX_ALIAS_CHARS || text.chars().any(char::is_control) {
+        Err(format!(
+            "{text:?}: expected 1 to {MAX_ALIAS_CHARS} characters, no control characters"
+        ))
+    } else {
+        Ok(text.to_owned())
+    }
 }
 
 /// The folder of shipped scenes: `$STILLPOINT_SCENES`, else `scenes/` in the

@@ -83,6 +83,7 @@ pub fn effective_settings(file: Settings, args: &ComfortArgs) -> Settings {
         chime: args.chime.or(file.chime),
         haptics: args.haptics.unwrap_or(file.haptics),
         break_after_min: args.break_after_min.unwrap_or(file.break_after_min),
+        record_relaxation: file.record_relaxation,
     }
 }
 

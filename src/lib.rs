@@ -13,6 +13,7 @@ pub mod capture;
 pub mod cli;
 pub mod clock;
 pub mod diagnostics;
+pub mod journal;
 pub mod keys;
 pub mod launch;
 pub mod overlay;
@@ -104,6 +105,9 @@ pub struct Launch {
     /// For an exposure scene, the step to start at, from 0: its guided
     /// session then waits, off, until the pacer is asked for.
     pub exposure_step: Option<usize>,
+    /// Keep the session record, where and for whom; `None`: keep none
+    /// (still frames, rendered sound, tests that do not look at it).
+    pub journal: Option<journal::Recording>,
 }
 
 /// How the headset runs.
@@ -258,6 +262,10 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
         });
     }
     plugins(&mut app);
+    if let Some(recording) = &launch.journal {
+        app.insert_resource(recording.clone());
+        journal::plugin(&mut app);
+    }
     if let Some(headset) = &launch.headset {
         app.insert_resource(xr::controls::HapticsOn(headset.haptics));
         if let Some(path) = &headset.eye_screenshot {

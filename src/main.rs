@@ -11,6 +11,7 @@ use stillpoint::breath::Guide;
 use stillpoint::breath::session::load_session;
 use stillpoint::cli::{Cli, Command, DEFAULT_SCENE, scenes_dir};
 use stillpoint::diagnostics::FileErrors;
+use stillpoint::journal::Recording;
 use stillpoint::launch::{choose_guide, effective_settings, mix_settings};
 use stillpoint::scene::parse::read_scene;
 use stillpoint::scene::{display_path, format::SceneFile, load_scene};
@@ -49,6 +50,7 @@ fn main() -> ExitCode {
             silent: cli.comfort.silent,
             headset: None,
             exposure_step,
+            journal: None,
         })
     };
     match cli.command {
@@ -64,6 +66,9 @@ fn main() -> ExitCode {
                 Ok(launch) => launch,
                 Err(code) => return code,
             };
+            if !cli.no_journal {
+                launch.journal = recording(cli.alias.clone(), &settings);
+            }
             let mode = if cli.xr {
                 Mode::Xr
             } else if cli.desktop {
@@ -93,6 +98,7 @@ fn main() -> ExitCode {
             run(launch, |_| {})
         }
         Some(Command::Steps { ref scene }) => print_steps(scene),
+        Some(Command::Journal { what }) => stillpoint::journal::command::run(what),
         Some(Command::Sessions { dir }) => {
             list_sessions(&dir.unwrap_or_else(|| scenes_dir().join("sessions")))
         }
@@ -143,6 +149,24 @@ fn main() -> ExitCode {
                 }),
                 Err(code) => code,
             }
+        }
+    }
+}
+
+/// Where the session record is kept and for whom; `None` (said once) when
+/// there is no data folder to keep it in.
+fn recording(alias: Option<String>, settings: &Settings) -> Option<Recording> {
+    match stillpoint::journal::store::default_path() {
+        Some(path) => Some(Recording {
+            path,
+            alias: alias.unwrap_or_default(),
+            relaxation: settings.record_relaxation,
+        }),
+        None => {
+            eprintln!(
+                "stillpoint: neither XDG_DATA_HOME nor HOME is set: no session record is kept"
+            );
+            None
         }
     }
 }

@@ -50,6 +50,9 @@ pub struct Settings {
     /// nothing pauses by itself). 0 turns the suggestion off; 5 to 240;
     /// default 30.
     pub break_after_min: f32,
+    /// Keep a record of the person's own relaxation sessions in the session
+    /// record, as exposure sessions always are; default off.
+    pub record_relaxation: bool,
 }
 
 impl Default for Settings {
@@ -66,6 +69,7 @@ impl Default for Settings {
             chime: None,
             haptics: true,
             break_after_min: 30.0,
+            record_relaxation: false,
         }
     }
 }

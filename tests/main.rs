@@ -10,6 +10,9 @@
 //! - `exposure`: graded exposure: steps, glides, places behind the veil,
 //!   events, the safe place and back, the format's errors, the commands.
 //! - `headset`: the app in Monado's simulated headset, end to end.
+//! - `journal`: the session record: recorded as it happens, the command
+//!   line, the report, deletes that leave no trace, and a writer killed at
+//!   random moments.
 //! - `render`: real frames of every shipped scene, rendered offscreen on
 //!   the CPU (lavapipe), checked pixel by pixel, and the picture's phase
 //!   changes against the sound's chimes over an hour.
@@ -20,6 +23,7 @@ mod cli;
 mod common;
 mod exposure;
 mod headset;
+mod journal;
 mod render;
 mod scenes;
 

@@ -511,6 +511,7 @@ fn offscreen_app(session: &Path) -> bevy::prelude::App {
         silent: true,
         headset: None,
         exposure_step: None,
+        journal: None,
     };
     let mut app = stillpoint::build_app(&launch).expect("the app builds");
     app.finish();
@@ -930,6 +931,7 @@ fn exposure_offscreen_as(
         silent: true,
         headset: None,
         exposure_step: Some(step),
+        journal: None,
     };
     let mut app = stillpoint::build_app(&launch).expect("the app builds");
     if headset {

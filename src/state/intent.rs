@@ -48,9 +48,15 @@ pub enum Intent {
         /// What happened.
         why: String,
     },
+    /// Add a note to the session's record (the therapist's words, with the
+    /// time they were written).
+    Note(String),
     /// Close the app (its sound fades out first).
     Quit,
 }
+
+/// The longest note, in characters.
+pub const MAX_NOTE_CHARS: usize = 4000;
 
 /// A move through the hierarchy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +196,7 @@ impl AppState {
             },
             Intent::Step(change) => self.change_step(*change, heard, &mut said),
             Intent::FireEvent(name) => self.fire(name, &mut said),
+            Intent::Note(text) => said.push(note(text)),
             Intent::Pacer(on) => self.pacer_on(*on, heard, &mut said),
             Intent::Suds(change) => self.change_suds(*change, heard, &mut said),
             Intent::HeadsetGone { why } => {
@@ -346,5 +353,29 @@ impl AppState {
             self.go_to_safe_place(&mut said);
         }
         said
+    }
+}
+
+/// A note as it is recorded, or why it is not.
+fn note(text: &str) -> Lifecycle {
+    let text = text.trim();
+    let refuse = |why: String| Lifecycle::Refused {
+        what: "add a note".into(),
+        why,
+    };
+    let chars = text.chars().count();
+    if chars == 0 {
+        refuse("the note is empty".into())
+    } else if chars > MAX_NOTE_CHARS {
+        refuse(format!(
+            "the note has {chars} characters; at most {MAX_NOTE_CHARS} fit in one"
+        ))
+    } else if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        refuse("the note holds control characters".into())
+    } else {
+        Lifecycle::NoteAdded { text: text.into() }
     }
 }

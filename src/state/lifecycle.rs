@@ -124,6 +124,11 @@ pub enum Lifecycle {
         /// Minutes of continuous use.
         after_min: u32,
     },
+    /// A note was added to the session.
+    NoteAdded {
+        /// Its words.
+        text: String,
+    },
     /// An intent could not be done; nothing changed.
     Refused {
         /// What was asked.

@@ -19,10 +19,10 @@ pub mod suds;
 
 use bevy::prelude::*;
 
-pub use intent::{Intent, StepChange, VolumeChange};
+pub use intent::{Intent, MAX_NOTE_CHARS, StepChange, VolumeChange};
 pub use lifecycle::{Ending, Lifecycle, Sound};
 pub use rest::BreakAdvice;
-pub use snapshot::{ExposureFacts, GuideNow, SessionSnapshot, ShownScene, StepNow};
+pub use snapshot::{ExposureFacts, GuideNow, RecordNow, SessionSnapshot, ShownScene, StepNow};
 pub use suds::{SudsChange, SudsPrompt, SudsWhy};
 
 use crate::AppSet;
@@ -435,6 +435,7 @@ pub fn plugin(app: &mut App) {
         .init_state::<Flow>()
         .init_resource::<SessionClock>()
         .init_resource::<SessionSnapshot>()
+        .init_resource::<RecordNow>()
         .add_systems(
             Update,
             (

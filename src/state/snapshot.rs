@@ -95,6 +95,25 @@ pub struct SessionSnapshot {
     pub suds: Option<super::SudsPrompt>,
     /// The last SUDS answer given, if any.
     pub last_suds: Option<u8>,
+    /// How far the session record has got.
+    pub record: RecordNow,
+}
+
+/// How far the session record has got: written by the journal, copied into
+/// the snapshot each frame.
+#[derive(Resource, Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecordNow {
+    /// Whether a record is kept in this run.
+    pub on: bool,
+    /// The record's number of the session being recorded, once begun.
+    pub session: Option<i64>,
+    /// The number of the last write made (counted from 1 in this run).
+    pub made: u64,
+    /// Every write up to this number is committed to the disk.
+    pub committed: u64,
+    /// Why the record cannot be written now, if it cannot (it is kept and
+    /// tried again).
+    pub trouble: Option<String>,
 }
 
 /// Composes the snapshot from the state, the clock and what the feature
@@ -104,6 +123,7 @@ pub fn publish(
     state: Res<AppState>,
     clock: Res<SessionClock>,
     advice: Option<Res<BreakAdvice>>,
+    record: Res<RecordNow>,
     mut heard: MessageReader<Lifecycle>,
     mut snapshot: ResMut<SessionSnapshot>,
 ) {
@@ -185,6 +205,10 @@ pub fn publish(
                 .map(|(name, _, _)| name.clone())
                 .collect(),
         });
+        changed = true;
+    }
+    if record.is_changed() && snap.record != *record {
+        snap.record.clone_from(&record);
         changed = true;
     }
     if changed {

@@ -1,0 +1,441 @@
+//! The session record (the journal): what happened in a session, committed
+//! to an SQLite file in the person's data folder as it happens, and read back
+//! by `stillpoint journal` as a list, a report or an export.
+//!
+//! The app side is one system: it turns lifecycle messages into entries and
+//! hands them to the writer thread ([`writer`]), never waiting on it. What is
+//! committed is acknowledged back, and the snapshot says how far the record
+//! has got ([`crate::state::RecordNow`]), so a watcher shows an entry as
+//! recorded only once it is on the disk.
+//!
+//! Exposure sessions are always recorded; a person's own relaxation sessions
+//! only when their settings say so. Nothing about the client is kept but the
+//! alias the therapist gave.
+
+pub mod command;
+pub mod report;
+pub mod store;
+pub mod writer;
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::mpsc::TrySendError;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bevy::prelude::*;
+
+use crate::AppSet;
+use crate::state::snapshot::publish as publish_snapshot;
+use crate::state::{AppState, Lifecycle, Place, RecordNow, SessionClock, SudsWhy};
+use writer::{Ack, Write, Writer};
+
+/// What a session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionKind {
+    /// A graded exposure.
+    Exposure,
+    /// A person's own relaxation.
+    Relaxation,
+}
+
+impl SessionKind {
+    /// As the record stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Exposure => "exposure",
+            Self::Relaxation => "relaxation",
+        }
+    }
+
+    /// From the record.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "exposure" => Some(Self::Exposure),
+            "relaxation" => Some(Self::Relaxation),
+            _ => None,
+        }
+    }
+}
+
+/// A session as it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSession {
+    /// The client's alias.
+    pub alias: String,
+    /// The scene's file, inside the scene folder.
+    pub scene: String,
+    /// The scene's title.
+    pub title: String,
+    /// Exposure or relaxation.
+    pub kind: SessionKind,
+    /// When, milliseconds since 1970 (UTC).
+    pub started_ms: i64,
+    /// The hierarchy's steps, lowest first: name and sentence.
+    pub steps: Vec<(String, String)>,
+}
+
+macro_rules! entry_kinds {
+    ($($kind:ident => $name:literal, $label:literal;)*) => {
+        /// What an entry records.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum EntryKind {
+            $(
+                #[doc = $label]
+                $kind,
+            )*
+            /// Written by a newer Stillpoint.
+            Unknown,
+        }
+
+        impl EntryKind {
+            /// As the record stores it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$kind => $name,)*
+                    Self::Unknown => "unknown",
+                }
+            }
+
+            /// From the record.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($name => Some(Self::$kind),)*
+                    _ => None,
+                }
+            }
+
+            /// As a report names it.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(Self::$kind => $label,)*
+                    Self::Unknown => "Something a newer Stillpoint recorded",
+                }
+            }
+        }
+    };
+}
+
+entry_kinds! {
+    Start => "start", "The session started at this step";
+    Step => "step", "The step changed";
+    Event => "event", "An event was fired";
+    SudsAsked => "suds_asked", "SUDS asked";
+    Suds => "suds", "SUDS given";
+    SudsSetAside => "suds_set_aside", "SUDS question left unanswered";
+    Paused => "paused", "Paused";
+    Resumed => "resumed", "Resumed";
+    SafeEntered => "safe_entered", "Went to the safe place";
+    SafeLeft => "safe_left", "Came back from the safe place";
+    PacerOn => "pacer_on", "Breathing pacer on";
+    PacerOff => "pacer_off", "Breathing pacer off";
+    HeadsetLost => "headset_lost", "The headset was lost";
+    BreakSuggested => "break_suggested", "A break was suggested";
+    SoundStalled => "sound_stalled", "The sound stopped reaching the headphones";
+    SoundBack => "sound_back", "The sound reached the headphones again";
+    Note => "note", "Note";
+}
+
+/// Something that happened in a session.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Entry {
+    /// Session time (the sound heard, pauses not counted), microseconds.
+    pub at_us: i64,
+    /// Wall time, milliseconds since 1970 (UTC).
+    pub wall_ms: i64,
+    /// What happened.
+    pub kind: EntryKind,
+    /// The step it happened at, from 1.
+    pub step: Option<i64>,
+    /// A number: the SUDS given, minutes before a break.
+    pub value: Option<i64>,
+    /// Words: the step's or the event's name, a reason, a note.
+    pub text: String,
+}
+
+/// What to record, and where.
+#[derive(Resource, Debug, Clone, PartialEq)]
+pub struct Recording {
+    /// The record's file.
+    pub path: PathBuf,
+    /// The client's alias; empty when none was given.
+    pub alias: String,
+    /// Record relaxation sessions too (the person's setting; off by
+    /// default).
+    pub relaxation: bool,
+}
+
+/// The app's end of the record.
+#[derive(Resource)]
+struct Link {
+    writer: Option<Writer>,
+    /// Writes the queue had no room for, sent on a later frame.
+    held: VecDeque<(u64, Write)>,
+    /// The number of the last write made.
+    made: u64,
+    /// The scene of the session open, if one is.
+    open: Option<String>,
+    /// The step last recorded, from 1.
+    step: Option<usize>,
+    /// Session time as of the last frame, microseconds.
+    at_us: i64,
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        let Some(writer) = self.writer.take() else {
+            return;
+        };
+        // The app is closing without having said so (a test's app dropped,
+        // a closed window): the session ends now, and everything held goes
+        // to the writer before it finishes.
+        if self.open.take().is_some() {
+            self.made += 1;
+            self.held.push_back((
+                self.made,
+                Write::End {
+                    wall_ms: now_ms(),
+                    at_us: self.at_us,
+                },
+            ));
+        }
+        for write in self.held.drain(..) {
+            if writer.to.send(write).is_err() {
+                break;
+            }
+        }
+        writer.finish();
+    }
+}
+
+/// Records sessions as `Recording` says; added by the app when a record is
+/// kept.
+pub fn plugin(app: &mut App) {
+    let Some(recording) = app.world().get_resource::<Recording>().cloned() else {
+        return;
+    };
+    let writer = match Writer::start(recording.path.clone()) {
+        Ok(writer) => Some(writer),
+        Err(why) => {
+            warn!("the session record cannot be kept: {why}");
+            None
+        }
+    };
+    app.insert_resource(Link {
+        writer,
+        held: VecDeque::new(),
+        made: 0,
+        open: None,
+        step: None,
+        at_us: 0,
+    })
+    .add_systems(
+        Update,
+        record.in_set(AppSet::Report).before(publish_snapshot),
+    );
+}
+
+/// Milliseconds since 1970 (UTC).
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The words for why a SUDS question was asked.
+pub fn suds_why(why: SudsWhy) -> String {
+    match why {
+        SudsWhy::Start => "at the start".into(),
+        SudsWhy::StepChange { from, to } => format!("step {from} to {to}"),
+        SudsWhy::Interval => "at the interval".into(),
+        SudsWhy::Asked => "asked for".into(),
+    }
+}
+
+fn record(
+    recording: Res<Recording>,
+    state: Res<AppState>,
+    clock: Res<SessionClock>,
+    mut link: ResMut<Link>,
+    mut now: ResMut<RecordNow>,
+    mut heard: MessageReader<Lifecycle>,
+    mut exits: MessageReader<AppExit>,
+) {
+    let link = link.as_mut();
+    let at_us = clock.shown() as i64;
+    link.at_us = at_us;
+    let step = state.step_now().map(|(_, step)| step + 1);
+    let mut writes: Vec<Write> = Vec::new();
+    let entry = |kind, step: Option<usize>, value: Option<i64>, text: String| {
+        Write::Entry(Entry {
+            at_us,
+            wall_ms: now_ms(),
+            kind,
+            step: step.map(|s| s as i64),
+            value,
+            text,
+        })
+    };
+    for message in heard.read() {
+        if let Lifecycle::SceneShown(shown) = message {
+            // The person's own scene, not the safe place they went to.
+            let theirs = matches!(state.place(), Place::Scene { path } if *path == shown.path);
+            let wanted = shown.exposure.is_some() || recording.relaxation;
+            if theirs && link.open.as_deref() != Some(shown.path.as_str()) {
+                if link.open.take().is_some() {
+                    writes.push(Write::End {
+                        wall_ms: now_ms(),
+                        at_us,
+                    });
+                }
+                if wanted {
+                    writes.push(Write::Begin(NewSession {
+                        alias: recording.alias.clone(),
+                        scene: shown.path.clone(),
+                        title: shown.title.clone(),
+                        kind: if shown.exposure.is_some() {
+                            SessionKind::Exposure
+                        } else {
+                            SessionKind::Relaxation
+                        },
+                        started_ms: now_ms(),
+                        steps: shown
+                            .exposure
+                            .as_ref()
+                            .map(|e| e.steps.clone())
+                            .unwrap_or_default(),
+                    }));
+                    link.open = Some(shown.path.clone());
+                    link.step = None;
+                }
+            }
+            continue;
+        }
+        if link.open.is_none() {
+            continue;
+        }
+        let write = match message {
+            Lifecycle::StepChanged { to, name, .. } => {
+                link.step = Some(*to);
+                entry(EntryKind::Step, Some(*to), None, name.clone())
+            }
+            Lifecycle::EventFired { name, step } => {
+                entry(EntryKind::Event, Some(*step), None, name.clone())
+            }
+            Lifecycle::SudsAsked { why, step } => {
+                entry(EntryKind::SudsAsked, Some(*step), None, suds_why(*why))
+            }
+            Lifecycle::SudsAnswered {
+                value,
+                why,
+                step,
+                at,
+            } => Write::Entry(Entry {
+                at_us: *at as i64,
+                wall_ms: now_ms(),
+                kind: EntryKind::Suds,
+                step: Some(*step as i64),
+                value: Some(i64::from(*value)),
+                text: suds_why(*why),
+            }),
+            Lifecycle::SudsSetAside { why } => {
+                entry(EntryKind::SudsSetAside, step, None, suds_why(*why))
+            }
+            Lifecycle::Paused { reason } => {
+                entry(EntryKind::Paused, step, None, reason.name().into())
+            }
+            Lifecycle::Resumed { reason } => {
+                entry(EntryKind::Resumed, step, None, reason.name().into())
+            }
+            Lifecycle::SafePlaceEntered { safe, .. } => {
+                entry(EntryKind::SafeEntered, step, None, safe.clone())
+            }
+            Lifecycle::SafePlaceLeft { to, .. } => {
+                entry(EntryKind::SafeLeft, step, None, to.clone())
+            }
+            Lifecycle::SessionStarted { title, .. } => {
+                entry(EntryKind::PacerOn, step, None, title.clone())
+            }
+            Lifecycle::SessionEnded { title, how } => entry(
+                EntryKind::PacerOff,
+                step,
+                None,
+                format!("{title} ({how:?})").to_lowercase(),
+            ),
+            Lifecycle::HeadsetLost { why } => {
+                entry(EntryKind::HeadsetLost, step, None, why.clone())
+            }
+            Lifecycle::BreakSuggested { after_min } => entry(
+                EntryKind::BreakSuggested,
+                step,
+                Some(i64::from(*after_min)),
+                String::new(),
+            ),
+            Lifecycle::OutputStalled => entry(EntryKind::SoundStalled, step, None, String::new()),
+            Lifecycle::OutputResumed => entry(EntryKind::SoundBack, step, None, String::new()),
+            Lifecycle::NoteAdded { text } => entry(EntryKind::Note, step, None, text.clone()),
+            _ => continue,
+        };
+        writes.push(write);
+    }
+    // The step the session starts at, once the hierarchy is known.
+    if link.open.is_some()
+        && link.step.is_none()
+        && let Some((facts, at)) = state.step_now()
+    {
+        link.step = Some(at + 1);
+        writes.push(entry(
+            EntryKind::Start,
+            Some(at + 1),
+            None,
+            facts.steps[at].0.clone(),
+        ));
+    }
+    if exits.read().next().is_some() && link.open.take().is_some() {
+        writes.push(Write::End {
+            wall_ms: now_ms(),
+            at_us,
+        });
+    }
+    for write in writes {
+        link.made += 1;
+        link.held.push_back((link.made, write));
+    }
+    let Some(writer) = link.writer.as_ref() else {
+        now.trouble = Some("the session record's writer could not start".into());
+        return;
+    };
+    while let Some(write) = link.held.pop_front() {
+        match writer.to.try_send(write) {
+            Ok(()) => {}
+            Err(TrySendError::Full(write)) => {
+                link.held.push_front(write);
+                break;
+            }
+            Err(TrySendError::Disconnected(write)) => {
+                link.held.push_front(write);
+                now.trouble = Some("the session record's writer stopped".into());
+                break;
+            }
+        }
+    }
+    let acks = writer.from.lock().unwrap_or_else(|e| e.into_inner());
+    while let Ok(ack) = acks.try_recv() {
+        match ack {
+            Ack::Committed(n) => now.committed = n,
+            Ack::Began(id) => now.session = Some(id),
+            Ack::Trouble(why) => {
+                warn!("the session record cannot be written now (kept, and tried again): {why}");
+                now.trouble = Some(why);
+            }
+            Ack::Recovered => {
+                info!("the session record is written again");
+                now.trouble = None;
+            }
+        }
+    }
+    now.on = true;
+    now.made = link.made;
+}

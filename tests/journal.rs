@@ -1,0 +1,666 @@
+//! The session record: an exposure session recorded as it happens and read
+//! back, the command line's list, exports and deletes, the report's bytes,
+//! a delete that leaves no trace, trouble that delays the record and loses
+//! nothing, and a writer killed at random moments that never loses what it
+//! acknowledged.
+
+use std::io::{BufRead, BufReader, Read, Write as _};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use rusqlite::Connection;
+use stillpoint::journal::store::{self, SessionRecord};
+use stillpoint::journal::writer::{Ack, Write, Writer};
+use stillpoint::journal::{Entry, EntryKind, NewSession, Recording, SessionKind, report};
+use stillpoint::scene::{CurrentScene, SceneAsset};
+use stillpoint::state::{Intent, SessionSnapshot, StepChange, SudsChange};
+
+use crate::common::{
+    app_on, ask, fixture, output_dir, scene_folder, scratch, stillpoint, update_until,
+};
+
+const FRAME: Duration = Duration::from_millis(20);
+
+/// The exposure fixture, shown, with a record kept at `record` for `alias`.
+fn recorded_app(test: &str, record: &Path, relaxation: bool, scene: &str) -> App {
+    let (dir, _) = scene_folder(&format!("{test}-scenes"), "lake_dusk.ron", "lake_dusk.ron");
+    std::fs::copy(fixture("exposure_steps.ron"), dir.join("steps.ron")).unwrap();
+    let mut app = app_on(&dir, scene, FRAME, None);
+    app.insert_resource(Recording {
+        path: record.to_path_buf(),
+        alias: "R.K.".into(),
+        relaxation,
+    });
+    stillpoint::journal::plugin(&mut app);
+    // Shown, with its safe place loaded ahead (the lake is its own).
+    let loaded = if scene == "lake_dusk.ron" { 1 } else { 2 };
+    assert!(update_until(&mut app, Duration::from_secs(60), |w| {
+        w.resource::<CurrentScene>().generation == 1
+            && w.resource::<Assets<SceneAsset>>().len() >= loaded
+    }));
+    app.update();
+    app
+}
+
+fn snapshot(app: &App) -> &SessionSnapshot {
+    app.world().resource::<SessionSnapshot>()
+}
+
+/// Updates until everything made so far is committed.
+fn until_committed(app: &mut App) {
+    assert!(
+        update_until(app, Duration::from_secs(20), |w| {
+            let r = &w.resource::<SessionSnapshot>().record;
+            r.made > 0 && r.committed == r.made
+        }),
+        "the record never caught up: {:?}",
+        snapshot(app).record
+    );
+}
+
+fn kinds(record: &SessionRecord) -> Vec<(EntryKind, Option<i64>, Option<i64>, String)> {
+    record
+        .entries
+        .iter()
+        .map(|e| (e.kind, e.step, e.value, e.text.clone()))
+        .collect()
+}
+
+#[test]
+fn an_exposure_session_is_recorded_as_it_happens_and_committed_before_it_is_shown_recorded() {
+    let dir = scratch("journal-session");
+    let record = dir.join("data").join("stillpoint").join("journal.sqlite3");
+    let mut app = recorded_app("journal-session", &record, false, "steps.ron");
+    until_committed(&mut app);
+    let folder_mode = std::fs::metadata(record.parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode();
+    let file_mode = std::fs::metadata(&record).unwrap().permissions().mode();
+    assert_eq!(folder_mode & 0o777, 0o700, "the record's folder");
+    assert_eq!(file_mode & 0o777, 0o600, "the record's file");
+    assert!(snapshot(&app).record.on && snapshot(&app).record.trouble.is_none());
+
+    ask(&mut app, Intent::Step(StepChange::Up));
+    ask(&mut app, Intent::Suds(SudsChange::Set(40)));
+    ask(&mut app, Intent::Suds(SudsChange::Answer));
+    app.update();
+    ask(&mut app, Intent::Step(StepChange::Up));
+    app.update();
+    ask(&mut app, Intent::FireEvent("gust".into()));
+    app.update();
+    ask(&mut app, Intent::Suds(SudsChange::Set(65)));
+    ask(&mut app, Intent::Suds(SudsChange::Answer));
+    app.update();
+    ask(&mut app, Intent::SafePlace);
+    assert!(update_until(&mut app, Duration::from_secs(20), |w| w
+        .resource::<SessionSnapshot>()
+        .place
+        .as_ref()
+        .is_some_and(|p| p.is_safe_place())));
+    ask(&mut app, Intent::LeaveSafePlace);
+    app.update();
+    ask(
+        &mut app,
+        Intent::Note("Breathing fast at step 3; \"okay\" after the gust.".into()),
+    );
+    ask(&mut app, Intent::Note(" ".into()));
+    ask(
+        &mut app,
+        Intent::Note("x".repeat(stillpoint::state::MAX_NOTE_CHARS + 1)),
+    );
+    app.update();
+    until_committed(&mut app);
+
+    // Once the snapshot says so, another reader sees every entry: it is on
+    // the disk, not in a queue.
+    let id = snapshot(&app).record.session.expect("a session was begun");
+    let reader = store::open(&record, false).unwrap().unwrap();
+    let seen = store::session(&reader, id).unwrap();
+    assert_eq!(seen.session.alias, "R.K.");
+    assert_eq!(seen.session.kind, SessionKind::Exposure);
+    assert_eq!(seen.session.ended_ms, None, "still running");
+    assert_eq!(seen.steps.len(), 4);
+    let got = kinds(&seen);
+    let want_in_order = [
+        (EntryKind::Start, Some(1)),
+        (EntryKind::Step, Some(2)),
+        (EntryKind::Suds, Some(2)),
+        (EntryKind::Step, Some(3)),
+        (EntryKind::Event, Some(3)),
+        (EntryKind::Suds, Some(3)),
+        (EntryKind::SafeEntered, Some(3)),
+        (EntryKind::SafeLeft, Some(3)),
+        (EntryKind::Note, Some(3)),
+    ];
+    let mut at = 0;
+    for (kind, step) in want_in_order {
+        let found = got[at..]
+            .iter()
+            .position(|(k, s, _, _)| *k == kind && *s == step)
+            .unwrap_or_else(|| panic!("no {kind:?} at step {step:?} after entry {at}: {got:#?}"));
+        at += found + 1;
+    }
+    let suds: Vec<Option<i64>> = got
+        .iter()
+        .filter(|(k, ..)| *k == EntryKind::Suds)
+        .map(|(_, _, v, _)| *v)
+        .collect();
+    assert_eq!(suds, [Some(40), Some(65)]);
+    let notes: Vec<&str> = got
+        .iter()
+        .filter(|(k, ..)| *k == EntryKind::Note)
+        .map(|(.., t)| t.as_str())
+        .collect();
+    assert_eq!(
+        notes,
+        ["Breathing fast at step 3; \"okay\" after the gust."],
+        "the empty and the oversized notes are refused"
+    );
+    let mode: String = reader
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+
+    // Closing the app ends the session in the record.
+    drop(app);
+    let ended = store::session(&reader, id).unwrap();
+    assert!(ended.session.ended_ms.is_some(), "the end is recorded");
+    assert_eq!(ended.entries.len(), seen.entries.len());
+}
+
+#[test]
+fn relaxation_is_recorded_only_when_the_settings_say_so() {
+    let dir = scratch("journal-relax");
+    let record = dir.join("journal.sqlite3");
+    let mut app = recorded_app("journal-relax-off", &record, false, "lake_dusk.ron");
+    ask(&mut app, Intent::SafePlace);
+    for _ in 0..10 {
+        app.update();
+    }
+    assert_eq!(snapshot(&app).record.session, None);
+    drop(app);
+    // Nothing was written: the record was not even made.
+    assert!(!record.exists(), "a relaxation session was recorded");
+
+    let mut app = recorded_app("journal-relax-on", &record, true, "lake_dusk.ron");
+    until_committed(&mut app);
+    drop(app);
+    let db = store::open(&record, false).unwrap().unwrap();
+    let rows = store::sessions(&db).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].kind, SessionKind::Relaxation);
+    assert!(rows[0].ended_ms.is_some());
+}
+
+#[test]
+fn a_record_that_cannot_be_written_is_said_kept_and_written_once_it_can() {
+    let dir = scratch("journal-trouble");
+    // The record's folder is a file: nothing can be written under it.
+    let blocked = dir.join("data");
+    std::fs::write(&blocked, b"not a folder").unwrap();
+    let record = blocked.join("journal.sqlite3");
+    let mut app = recorded_app("journal-trouble", &record, false, "steps.ron");
+    assert!(
+        update_until(&mut app, Duration::from_secs(10), |w| w
+            .resource::<SessionSnapshot>()
+            .record
+            .trouble
+            .is_some()),
+        "the trouble is said"
+    );
+    ask(&mut app, Intent::Step(StepChange::Up));
+    ask(
+        &mut app,
+        Intent::Note("written while the disk was away".into()),
+    );
+    for _ in 0..5 {
+        app.update();
+    }
+    let r = &snapshot(&app).record;
+    assert!(r.made >= 3 && r.committed == 0, "{r:?}");
+    // The folder comes back: everything held is written.
+    std::fs::remove_file(&blocked).unwrap();
+    until_committed(&mut app);
+    assert!(snapshot(&app).record.trouble.is_none());
+    let db = store::open(&record, false).unwrap().unwrap();
+    let id = snapshot(&app).record.session.unwrap();
+    let got = kinds(&store::session(&db, id).unwrap());
+    assert!(
+        got.iter()
+            .any(|(k, .., t)| *k == EntryKind::Note && t == "written while the disk was away"),
+        "{got:?}"
+    );
+}
+
+/// A session with fixed times, as the record holds it.
+fn sample(alias: &str, note: &str) -> (NewSession, Vec<Entry>) {
+    let t0 = 1_796_275_807_000; // 2026-12-03 05:30:07 UTC
+    let steps = [
+        ("Poster", "A drawing of a spider on a poster."),
+        (
+            "Jar, far",
+            "A small spider in a closed jar across the room.",
+        ),
+        ("Jar, near", "The jar on the table."),
+    ];
+    let session = NewSession {
+        alias: alias.into(),
+        scene: "spiders.ron".into(),
+        title: "The kitchen".into(),
+        kind: SessionKind::Exposure,
+        started_ms: t0,
+        steps: steps
+            .iter()
+            .map(|(n, s)| ((*n).into(), (*s).into()))
+            .collect(),
+    };
+    let e = |s: i64, kind, step: i64, value: Option<i64>, text: &str| Entry {
+        at_us: s * 1_000_000,
+        wall_ms: t0 + s * 1000,
+        kind,
+        step: Some(step),
+        value,
+        text: text.into(),
+    };
+    let entries = vec![
+        e(0, EntryKind::Start, 1, None, "Poster"),
+        e(5, EntryKind::Suds, 1, Some(20), "at the start"),
+        e(120, EntryKind::Step, 2, None, "Jar, far"),
+        e(130, EntryKind::Suds, 2, Some(45), "step 1 to 2"),
+        e(200, EntryKind::Event, 2, None, "creak"),
+        e(260, EntryKind::Paused, 2, None, "therapist"),
+        e(320, EntryKind::Resumed, 2, None, "therapist"),
+        e(400, EntryKind::Step, 3, None, "Jar, near"),
+        e(410, EntryKind::Suds, 3, Some(70), "step 2 to 3"),
+        e(450, EntryKind::SafeEntered, 3, None, "lake_dusk.ron"),
+        e(540, EntryKind::SafeLeft, 3, None, "spiders.ron"),
+        e(560, EntryKind::Suds, 3, Some(50), "asked for"),
+        e(600, EntryKind::Note, 3, None, note),
+    ];
+    (session, entries)
+}
+
+fn write_sample(record: &Path, alias: &str, note: &str) -> i64 {
+    let (session, entries) = sample(alias, note);
+    let mut db = store::open(record, true).unwrap().unwrap();
+    let tx = db.transaction().unwrap();
+    let id = store::begin(&tx, &session).unwrap();
+    for entry in &entries {
+        store::add(&tx, id, entry).unwrap();
+    }
+    store::end(&tx, id, session.started_ms + 660_000, 600_000_000).unwrap();
+    tx.commit().unwrap();
+    id
+}
+
+/// `stillpoint journal …` with the record in `data`.
+fn journal(data: &Path, args: &[&str], input: &str) -> (i32, String, String) {
+    let mut child = stillpoint()
+        .env("XDG_DATA_HOME", data)
+        .arg("journal")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_command_line_lists_exports_and_deletes_sessions_and_asks_first() {
+    let dir = scratch("journal-cli");
+    let data = dir.join("data");
+    let (code, out, err) = journal(&data, &["list"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("No sessions are recorded yet"), "{out}");
+
+    let record = data.join("stillpoint").join("journal.sqlite3");
+    let first = write_sample(&record, "R.K.", "Calmer after the lake.");
+    let second = write_sample(&record, "J.S., Tuesdays", "Asked to stop at step 3.");
+    let (code, out, _) = journal(&data, &["list"], "");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("2026-12-03 05:30") && out.contains("R.K.") && out.contains("J.S., Tuesdays")
+    );
+    assert!(
+        out.contains("10 min 00 s") && out.contains("13 entries"),
+        "{out}"
+    );
+
+    // Exports: to the terminal and to a file only its owner can read.
+    let (code, csv, _) = journal(
+        &data,
+        &["export", &first.to_string(), "--format", "csv"],
+        "",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(csv.lines().count(), 14, "{csv}");
+    assert!(csv.contains("2026-12-03 05:40:07 UTC,600.000,600.000,note,3,,Calmer after the lake."));
+    let (code, json, _) = journal(
+        &data,
+        &["export", &second.to_string(), "--format", "json"],
+        "",
+    );
+    assert_eq!(code, 0);
+    assert!(
+        json.contains("\"alias\": \"J.S., Tuesdays\"")
+            && json.contains("\"kind\": \"safe_entered\"")
+    );
+    let html = dir.join("report.html");
+    let (code, out, _) = journal(
+        &data,
+        &[
+            "export",
+            &first.to_string(),
+            "--out",
+            html.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        std::fs::metadata(&html).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // Nothing that does not exist.
+    let (code, _, err) = journal(&data, &["export", "99"], "");
+    assert_eq!(code, 2);
+    assert!(err.contains("no session 99 in the record"), "{err}");
+
+    // Deleting asks; anything but yes keeps the session.
+    let (code, out, err) = journal(&data, &["delete", &first.to_string()], "no\n");
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.contains("Type yes to delete") && err.contains("nothing was deleted"));
+    let (code, out, _) = journal(&data, &["delete", &first.to_string()], "yes\n");
+    assert_eq!(code, 0);
+    assert!(out.contains("Deleted 1 session."), "{out}");
+    let (code, out, _) = journal(&data, &["delete", "--alias", "J.S., Tuesdays", "--yes"], "");
+    assert_eq!(code, 0);
+    assert!(out.contains("Deleted 1 session."), "{out}");
+    let (code, _, err) = journal(&data, &["delete", "--alias", "nobody", "--yes"], "");
+    assert_eq!(code, 2);
+    assert!(err.contains("no sessions of the alias \"nobody\""), "{err}");
+    let (_, out, _) = journal(&data, &["list"], "");
+    assert!(out.contains("No sessions are recorded in"), "{out}");
+}
+
+#[test]
+fn a_deleted_session_leaves_no_readable_trace_in_the_files() {
+    let dir = scratch("journal-trace");
+    let record = dir.join("journal.sqlite3");
+    let keep = write_sample(&record, "kept-alias-2209", "kept note");
+    let gone = write_sample(
+        &record,
+        "trace-alias-4417",
+        "zebra-quartz-7781 said at step 3",
+    );
+    let mut db = store::open(&record, false).unwrap().unwrap();
+    let files = || -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for suffix in ["", "-wal", "-shm"] {
+            let path = PathBuf::from(format!("{}{suffix}", record.display()));
+            if let Ok(mut f) = std::fs::File::open(path) {
+                f.read_to_end(&mut bytes).unwrap();
+            }
+        }
+        bytes
+    };
+    let holds = |bytes: &[u8], text: &str| bytes.windows(text.len()).any(|w| w == text.as_bytes());
+    let before = files();
+    assert!(holds(&before, "zebra-quartz-7781") && holds(&before, "trace-alias-4417"));
+    assert_eq!(store::delete(&mut db, &[gone]).unwrap(), 1);
+    let after = files();
+    for trace in ["zebra-quartz-7781", "trace-alias-4417"] {
+        assert!(
+            !holds(&after, trace),
+            "{trace} is still readable in the files"
+        );
+    }
+    assert!(
+        holds(&after, "kept-alias-2209"),
+        "the other session is kept"
+    );
+    assert!(store::session(&db, keep).is_ok());
+}
+
+#[test]
+fn the_report_is_one_printable_page_that_loads_nothing_and_is_the_same_every_time() {
+    let dir = scratch("journal-report");
+    let record = dir.join("journal.sqlite3");
+    let id = write_sample(&record, "R.K. <b>", "Said \"spiders\" & smiled.");
+    let db = store::open(&record, false).unwrap().unwrap();
+    let html = report::html(&store::session(&db, id).unwrap());
+    std::fs::write(output_dir("journal").join("report.html"), &html).unwrap();
+    assert_eq!(html, report::html(&store::session(&db, id).unwrap()));
+    let golden =
+        std::fs::read_to_string(fixture("report.html")).expect("tests/fixtures/report.html");
+    assert!(
+        html == golden,
+        "the report differs from tests/fixtures/report.html; the new one is in target/test-output/journal/report.html"
+    );
+    // The pieces a therapist reads, and nothing that reaches outside.
+    for piece in [
+        "R.K. &lt;b&gt;",
+        "Said &quot;spiders&quot; &amp; smiled.",
+        "2026-12-03 05:30:07 UTC",
+        "<svg",
+        "@page { size: A4",
+        "Paused (therapist)",
+        "In the safe place",
+        "creak",
+        "Jar, near",
+    ] {
+        assert!(html.contains(piece), "the report lacks {piece:?}");
+    }
+    for outside in ["http://", "https://", "<script", "src=", "@import", "url("] {
+        let outside_svg = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+        assert!(
+            !outside_svg.contains(outside),
+            "the report holds {outside:?}"
+        );
+    }
+}
+
+#[test]
+fn a_record_from_a_newer_stillpoint_is_left_as_it_is() {
+    let dir = scratch("journal-newer");
+    let record = dir.join("journal.sqlite3");
+    {
+        let db = Connection::open(&record).unwrap();
+        db.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let bytes = std::fs::read(&record).unwrap();
+    let err = store::open(&record, false).unwrap_err().to_string();
+    assert!(
+        err.contains("schema version 99") && err.contains("newer Stillpoint"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read(&record).unwrap() == bytes,
+        "the file was changed"
+    );
+}
+
+/// The child of the crash test: writes entries as fast as the writer takes
+/// them, printing each acknowledgement, until it is killed.
+#[test]
+#[ignore = "run by the crash test as its child process"]
+fn crash_child() {
+    let Some(path) = std::env::var_os("STILLPOINT_CRASH_RECORD") else {
+        return;
+    };
+    let run: u32 = std::env::var("STILLPOINT_CRASH_RUN")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let writer = Writer::start(PathBuf::from(path)).unwrap();
+    let (session, _) = sample(&format!("crash-{run}"), "");
+    writer.to.send((1, Write::Begin(session))).unwrap();
+    let acks = writer.from.lock().unwrap();
+    let mut out = std::io::stdout().lock();
+    let mut n = 1u64;
+    loop {
+        n += 1;
+        let entry = Entry {
+            at_us: n as i64,
+            wall_ms: n as i64,
+            kind: EntryKind::Note,
+            step: Some(1),
+            value: Some(n as i64),
+            text: format!("run {run} entry {n}"),
+        };
+        writer.to.send((n, Write::Entry(entry))).unwrap();
+        if n.is_multiple_of(8) {
+            writeln!(out, "queued {n}").unwrap();
+            out.flush().unwrap();
+        }
+        while let Ok(ack) = acks.try_recv() {
+            if let Ack::Committed(upto) = ack {
+                writeln!(out, "acked {upto}").unwrap();
+                out.flush().unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn a_writer_killed_at_random_moments_keeps_everything_it_acknowledged() {
+    let dir = scratch("journal-crash");
+    let record = dir.join("journal.sqlite3");
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+    let mut random = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut beyond = 0;
+    let mut acked_in_all = 0;
+    const KILLS: u32 = 50;
+    for run in 1..=KILLS {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "journal::crash_child",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("STILLPOINT_CRASH_RECORD", &record)
+            .env("STILLPOINT_CRASH_RUN", run.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(n) = line.strip_prefix("acked ") {
+                    let _ = tx.send((true, n.parse::<u64>().unwrap()));
+                } else if let Some(n) = line.strip_prefix("queued ") {
+                    let _ = tx.send((false, n.parse::<u64>().unwrap()));
+                }
+            }
+        });
+        // Wait for the first acknowledgement (the child is writing), then a
+        // random 0 to 150 ms more.
+        let (mut acked, mut queued) = (0, 0);
+        let note = |(ack, n): (bool, u64), acked: &mut u64, queued: &mut u64| {
+            let slot = if ack { acked } else { queued };
+            *slot = (*slot).max(n);
+        };
+        let started = Instant::now();
+        while acked == 0 {
+            let line = rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the child acknowledges writes");
+            note(line, &mut acked, &mut queued);
+            assert!(started.elapsed() < Duration::from_secs(30));
+        }
+        let until = Instant::now() + Duration::from_micros(random() % 150_000);
+        while let Some(left) = until.checked_duration_since(Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(line) => note(line, &mut acked, &mut queued),
+                Err(_) => break,
+            }
+        }
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "run {run}: the child was still writing when killed"
+        );
+        reader.join().unwrap();
+        // What the child printed before the kill and was read after it.
+        while let Ok(line) = rx.try_recv() {
+            note(line, &mut acked, &mut queued);
+        }
+        assert!(
+            queued > acked,
+            "run {run}: killed with writes in flight (queued {queued}, acknowledged {acked})"
+        );
+        let db = Connection::open(&record).unwrap();
+        let check: String = db
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok", "run {run}");
+        let alias = format!("crash-{run}");
+        let (count, top): (i64, Option<i64>) = db
+            .query_row(
+                "SELECT COUNT(*), MAX(e.value) FROM entries e JOIN sessions s ON s.id = e.session
+                 WHERE s.alias = ?1",
+                [&alias],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        // Entries are numbered from 2 (the session itself is write 1).
+        let acked_entries = acked as i64 - 1;
+        let missing: i64 = db
+            .query_row(
+                "WITH RECURSIVE n(v) AS (SELECT 2 UNION ALL SELECT v + 1 FROM n WHERE v < ?2)
+                 SELECT COUNT(*) FROM n WHERE v NOT IN
+                   (SELECT e.value FROM entries e JOIN sessions s ON s.id = e.session WHERE s.alias = ?1)",
+                rusqlite::params![alias, acked as i64],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            missing, 0,
+            "run {run}: acknowledged entries lost (acked up to {acked}, {count} there)"
+        );
+        assert!(count >= acked_entries, "run {run}");
+        if top.unwrap_or(0) > acked as i64 {
+            beyond += 1;
+        }
+        acked_in_all += acked_entries;
+    }
+    println!(
+        "{KILLS} kills: {acked_in_all} acknowledged entries, all there; in {beyond} the kill came between a commit and its acknowledgement"
+    );
+    assert!(acked_in_all > KILLS as i64, "the children wrote");
+    let _ = std::fs::remove_dir_all(&dir);
+}
