@@ -51,6 +51,18 @@ pub struct Cli {
     /// Keep no session record in this run, even of an exposure scene.
     #[arg(long)]
     pub no_journal: bool,
+    /// Start the therapist's console: a page for a browser at
+    /// http://127.0.0.1:PORT/, paired with a code the app shows. Without
+    /// it, nothing listens on the network.
+    #[arg(long)]
+    pub console: bool,
+    /// The console's port (default: a free one, printed at the start).
+    #[arg(long, value_name = "PORT", requires = "console")]
+    pub console_port: Option<u16>,
+    /// Listen on ADDRESS instead of 127.0.0.1 (for a laptop beside the
+    /// headset on a trusted network; a warning is printed).
+    #[arg(long, value_name = "ADDRESS", requires = "console")]
+    pub console_bind: Option<std::net::IpAddr>,
     /// The guided session.
     #[command(flatten)]
     pub guide: GuideArgs,

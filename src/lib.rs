@@ -12,6 +12,7 @@ pub mod breath;
 pub mod capture;
 pub mod cli;
 pub mod clock;
+pub mod console;
 pub mod diagnostics;
 pub mod journal;
 pub mod keys;
@@ -108,6 +109,8 @@ pub struct Launch {
     /// Keep the session record, where and for whom; `None`: keep none
     /// (still frames, rendered sound, tests that do not look at it).
     pub journal: Option<journal::Recording>,
+    /// Run the therapist's console; `None`: nothing listens.
+    pub console: Option<console::ConsoleOptions>,
 }
 
 /// How the headset runs.
@@ -265,6 +268,10 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
     if let Some(recording) = &launch.journal {
         app.insert_resource(recording.clone());
         journal::plugin(&mut app);
+    }
+    if let Some(options) = &launch.console {
+        app.insert_resource(options.clone());
+        console::plugin(&mut app);
     }
     if let Some(headset) = &launch.headset {
         app.insert_resource(xr::controls::HapticsOn(headset.haptics));

@@ -10,6 +10,7 @@ use clap::Parser;
 use stillpoint::breath::Guide;
 use stillpoint::breath::session::load_session;
 use stillpoint::cli::{Cli, Command, DEFAULT_SCENE, scenes_dir};
+use stillpoint::console::ConsoleOptions;
 use stillpoint::diagnostics::FileErrors;
 use stillpoint::journal::Recording;
 use stillpoint::launch::{choose_guide, effective_settings, mix_settings};
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
             headset: None,
             exposure_step,
             journal: None,
+            console: None,
         })
     };
     match cli.command {
@@ -68,6 +70,16 @@ fn main() -> ExitCode {
             };
             if !cli.no_journal {
                 launch.journal = recording(cli.alias.clone(), &settings);
+            }
+            if cli.console {
+                let ip = cli
+                    .console_bind
+                    .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+                launch.console = Some(ConsoleOptions {
+                    bind: std::net::SocketAddr::new(ip, cli.console_port.unwrap_or(0)),
+                    alias: cli.alias.clone().unwrap_or_default(),
+                    journal: launch.journal.as_ref().map(|r| r.path.clone()),
+                });
             }
             let mode = if cli.xr {
                 Mode::Xr

@@ -10,6 +10,8 @@
 //! - `exposure`: graded exposure: steps, glides, places behind the veil,
 //!   events, the safe place and back, the format's errors, the commands.
 //! - `headset`: the app in Monado's simulated headset, end to end.
+//! - `console`: the therapist's console over HTTP on loopback: pairing,
+//!   the token, `Host` and `Origin` checks, bad input, controls.
 //! - `journal`: the session record: recorded as it happens, the command
 //!   line, the report, deletes that leave no trace, and a writer killed at
 //!   random moments.
@@ -21,6 +23,7 @@ mod app;
 mod audio;
 mod cli;
 mod common;
+mod console;
 mod exposure;
 mod headset;
 mod journal;

@@ -512,6 +512,7 @@ fn offscreen_app(session: &Path) -> bevy::prelude::App {
         headset: None,
         exposure_step: None,
         journal: None,
+        console: None,
     };
     let mut app = stillpoint::build_app(&launch).expect("the app builds");
     app.finish();
@@ -932,6 +933,7 @@ fn exposure_offscreen_as(
         headset: None,
         exposure_step: Some(step),
         journal: None,
+        console: None,
     };
     let mut app = stillpoint::build_app(&launch).expect("the app builds");
     if headset {

@@ -1,0 +1,244 @@
+// Stillpoint's console page: pairs with the app, shows the live view and
+// what happened, and sends controls. Plain JavaScript, served by the app;
+// it talks only to the address it was loaded from.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let view = null;
+let live = null;
+let retry = 500;
+
+function clock(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+function say(text, kind) {
+  const out = $("feedback");
+  out.textContent = text;
+  out.className = kind || "";
+}
+
+async function post(path, body) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  let answer = {};
+  try {
+    answer = await response.json();
+  } catch (_) {
+    answer = { error: `the app answered ${response.status}` };
+  }
+  return { ok: response.ok, status: response.status, answer };
+}
+
+async function control(body, what) {
+  say(`${what}…`);
+  try {
+    const { ok, status, answer } = await post("/api/control", body);
+    if (ok) {
+      const said = (answer.said || []).join("; ");
+      say(`Done: ${what}${said ? ` (${said})` : ""}`, "done");
+    } else if (status === 401) {
+      showPairing();
+    } else {
+      say(`Not done: ${answer.error || status}`, "refused");
+    }
+  } catch (e) {
+    say(`Not done: the app cannot be reached (${e.message})`, "refused");
+  }
+}
+
+function showPairing() {
+  $("pairing").hidden = false;
+  $("console").hidden = true;
+  $("link").textContent = "Not paired";
+  if (live) {
+    live.onclose = null;
+    live.close();
+    live = null;
+  }
+}
+
+function showConsole() {
+  $("pairing").hidden = true;
+  $("console").hidden = false;
+}
+
+function render() {
+  if (!view) return;
+  $("alias").textContent = view.alias || "(no alias given)";
+  $("scene").textContent = view.scene ? view.scene[0] : "—";
+  $("where").textContent = view.scene ? `${view.scene[0]} · ${view.alias || "no alias"}` : "Therapist's console";
+  if (view.step) {
+    $("step").textContent = `${view.step[0]} of ${view.step[1]}: ${view.step_name}`;
+    $("step-say").textContent = view.step_say;
+  } else {
+    $("step").textContent = "no steps in this scene";
+    $("step-say").textContent = "";
+  }
+  $("elapsed").textContent = clock(view.elapsed_s);
+  $("flow").textContent = view.paused_for.length
+    ? `paused (${view.paused_for.join(", ")})`
+    : view.flow;
+  $("place").textContent = view.safe_place ? "in the safe place" : "in the scene";
+  $("pacer").textContent = view.pacer ? `on: ${view.pacer}` : "off";
+  $("presentation").textContent = view.presentation;
+  $("sound").textContent = view.sound;
+  $("suds").textContent =
+    (view.last_suds === null ? "none given yet" : `last ${view.last_suds}`) +
+    (view.suds_asked ? " · question on screen" : "");
+  const r = view.record;
+  $("record").textContent = !r.on
+    ? "not kept"
+    : r.trouble
+      ? `cannot write now (${r.trouble}); kept and tried again`
+      : `${r.committed} of ${r.made} entries on the disk`;
+  if (document.activeElement !== $("volume")) {
+    $("volume").value = view.volume;
+  }
+  $("volume-shown").textContent = Number(view.volume).toFixed(2);
+  const jump = $("jump");
+  if (jump.options.length !== view.steps.length) {
+    jump.replaceChildren(
+      ...view.steps.map((name, i) => new Option(`${i + 1}. ${name}`, String(i + 1))),
+    );
+  }
+  const events = $("events");
+  const names = view.events.join("\n");
+  if (events.dataset.names !== names) {
+    events.dataset.names = names;
+    events.replaceChildren(
+      ...view.events.map((name) => {
+        const b = document.createElement("button");
+        b.textContent = `Fire: ${name}`;
+        b.addEventListener("click", () => control({ do: "event", name }, `fire ${name}`));
+        return b;
+      }),
+    );
+  }
+  if (r.session !== null) {
+    const ex = $("exports");
+    if (ex.dataset.session !== String(r.session)) {
+      ex.dataset.session = String(r.session);
+      ex.replaceChildren(
+        document.createTextNode("Export this session: "),
+        ...["html", "csv", "json"].flatMap((f, i) => {
+          const a = document.createElement("a");
+          a.href = `/api/export/${r.session}?format=${f}`;
+          a.textContent = f === "html" ? "report" : f.toUpperCase();
+          a.target = "_blank";
+          a.rel = "noopener";
+          return i ? [document.createTextNode(" · "), a] : [a];
+        }),
+      );
+    }
+  }
+  for (const li of $("log").children) {
+    const mark = li.querySelector(".rec");
+    if (mark && !mark.classList.contains("done") && Number(li.dataset.made) <= r.committed) {
+      mark.textContent = "recorded";
+      mark.classList.add("done");
+    }
+  }
+}
+
+function logged(message) {
+  const li = document.createElement("li");
+  const t = document.createElement("span");
+  t.className = "t";
+  t.textContent = clock(message.at_s);
+  const text = document.createElement("span");
+  text.textContent = message.text;
+  li.append(t, text);
+  if (view && view.record.on) {
+    li.dataset.made = String(message.made);
+    const mark = document.createElement("span");
+    mark.className = "rec";
+    mark.textContent = "recording…";
+    li.append(mark);
+  }
+  $("log").prepend(li);
+}
+
+function watch() {
+  live = new WebSocket(`ws://${location.host}/api/live`);
+  live.onopen = () => {
+    retry = 500;
+    $("link").textContent = "Live";
+  };
+  live.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    if (message.type === "view") {
+      view = message;
+      showConsole();
+      render();
+    } else if (message.type === "said") {
+      logged(message);
+      render();
+    }
+  };
+  live.onclose = () => {
+    $("link").textContent = "The app is not answering; trying again…";
+    setTimeout(start, retry);
+    retry = Math.min(retry * 2, 5000);
+  };
+}
+
+async function start() {
+  try {
+    const response = await fetch("/api/view", { credentials: "same-origin" });
+    if (response.status === 401) {
+      showPairing();
+      return;
+    }
+    view = await response.json();
+    showConsole();
+    render();
+    watch();
+  } catch (_) {
+    $("link").textContent = "The app is not answering; trying again…";
+    setTimeout(start, retry);
+    retry = Math.min(retry * 2, 5000);
+  }
+}
+
+function wire() {
+  $("pair-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const code = $("code").value.replace(/\s/g, "");
+    const { ok, answer } = await post("/api/pair", { code });
+    $("pair-result").textContent = ok ? "Paired." : answer.error;
+    if (ok) start();
+  });
+  for (const b of document.querySelectorAll("button[data-do]")) {
+    b.addEventListener("click", () => {
+      const body = { do: b.dataset.do };
+      if (b.dataset.change) body.change = b.dataset.change;
+      if (b.dataset.on) body.on = b.dataset.on === "true";
+      control(body, b.textContent.toLowerCase());
+    });
+  }
+  $("jump-go").addEventListener("click", () => {
+    const to = Number($("jump").value);
+    control({ do: "step", to }, `go to step ${to}`);
+  });
+  $("volume").addEventListener("change", () => {
+    control({ do: "volume", to: Number($("volume").value) }, "set the volume");
+  });
+  $("suds-record").addEventListener("click", () => {
+    const value = Number($("suds-heard").value);
+    control({ do: "record_suds", value }, `record SUDS ${value}`);
+  });
+  $("note-add").addEventListener("click", async () => {
+    const text = $("note").value;
+    await control({ do: "note", text }, "add the note");
+    if ($("feedback").className === "done") $("note").value = "";
+  });
+}
+
+wire();
+start();

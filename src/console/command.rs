@@ -1,0 +1,235 @@
+//! The console's controls: each a JSON body, checked against the session as
+//! it stands, then one intent, like any other input's.
+
+use serde::Deserialize;
+
+use super::view::View;
+use crate::state::{Intent, MAX_NOTE_CHARS, PauseReason, StepChange, SudsChange, VolumeChange};
+
+/// A control, as the page sends it: `{"do": "step", "to": 3}`. Every
+/// variant has braces, so that a field it does not have is refused.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "do", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Control {
+    /// Let the session run (it waits for the therapist when the console is
+    /// on).
+    Start {},
+    /// Pause for the therapist.
+    Pause {},
+    /// End the therapist's pause.
+    Resume {},
+    /// End the session: the app fades out and closes, and the record ends.
+    Stop {},
+    /// A step up or down, or to a step (from 1).
+    Step {
+        /// `up` or `down`.
+        #[serde(default)]
+        change: Option<UpDown>,
+        /// A step, from 1.
+        #[serde(default)]
+        to: Option<usize>,
+    },
+    /// Fire an event allowed at this step.
+    Event {
+        /// Its name.
+        name: String,
+    },
+    /// Go to the safe place.
+    SafePlace {},
+    /// Come back from it, to the same step.
+    LeaveSafePlace {},
+    /// The breathing pacer on or off.
+    Pacer {
+        /// On.
+        on: bool,
+    },
+    /// The master volume, 0 to 2.
+    Volume {
+        /// The volume.
+        to: f32,
+    },
+    /// Put the SUDS question to the person.
+    AskSuds {},
+    /// Record a SUDS the therapist heard.
+    RecordSuds {
+        /// 0 to 100.
+        value: i64,
+    },
+    /// A note for the record.
+    Note {
+        /// Its words.
+        text: String,
+    },
+}
+
+/// A step's direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpDown {
+    /// Harder.
+    Up,
+    /// Easier.
+    Down,
+}
+
+/// Turns a control into intents, or says why it cannot be done now.
+pub fn intents(control: Control, now: &View) -> Result<Vec<Intent>, String> {
+    let exposure = || {
+        now.step
+            .ok_or_else(|| "the scene shown has no steps (it is not an exposure scene)".to_owned())
+    };
+    Ok(match control {
+        Control::Start {} => {
+            if !now.paused_for.contains(&"therapist") {
+                return Err("the session is already running".into());
+            }
+            vec![Intent::Resume(PauseReason::Therapist)]
+        }
+        Control::Pause {} => vec![Intent::Pause(PauseReason::Therapist)],
+        Control::Resume {} => vec![Intent::Resume(PauseReason::Therapist)],
+        Control::Stop {} => vec![Intent::Quit],
+        Control::Step { change, to } => {
+            let (_, steps) = exposure()?;
+            match (change, to) {
+                (Some(UpDown::Up), None) => vec![Intent::Step(StepChange::Up)],
+                (Some(UpDown::Down), None) => vec![Intent::Step(StepChange::Down)],
+                (None, Some(n)) if (1..=steps).contains(&n) => {
+                    vec![Intent::Step(StepChange::To(n))]
+                }
+                (None, Some(n)) => {
+                    return Err(format!(
+                        "step {n} does not exist; the steps are 1 to {steps}"
+                    ));
+                }
+                _ => {
+                    return Err(
+                        "give either \"change\": \"up\" or \"down\", or \"to\": a step".into(),
+                    );
+                }
+            }
+        }
+        Control::Event { name } => {
+            exposure()?;
+            if !now.events.contains(&name) {
+                return Err(if now.events.is_empty() {
+                    format!("no event can be fired at this step; {name:?} is not one")
+                } else {
+                    format!(
+                        "{name:?} cannot be fired at this step; these can: {}",
+                        now.events.join(", ")
+                    )
+                });
+            }
+            vec![Intent::FireEvent(name)]
+        }
+        Control::SafePlace {} => vec![Intent::SafePlace],
+        Control::LeaveSafePlace {} => vec![Intent::LeaveSafePlace],
+        Control::Pacer { on } => vec![Intent::Pacer(on)],
+        Control::Volume { to } => {
+            if !(0.0..=crate::state::MAX_VOLUME).contains(&to) {
+                return Err(format!(
+                    "volume {to}: expected 0 (silent) to {}",
+                    crate::state::MAX_VOLUME
+                ));
+            }
+            vec![Intent::Volume(VolumeChange::To(to))]
+        }
+        Control::AskSuds {} => {
+            exposure()?;
+            vec![Intent::Suds(SudsChange::Ask)]
+        }
+        Control::RecordSuds { value } => {
+            exposure()?;
+            let Ok(value) = u8::try_from(value)
+                .map_err(|_| ())
+                .and_then(|v| if v <= 100 { Ok(v) } else { Err(()) })
+            else {
+                return Err(format!(
+                    "SUDS {value}: expected a whole number from 0 to 100"
+                ));
+            };
+            // Asked and answered at once: the answer is the therapist's.
+            vec![
+                Intent::Suds(SudsChange::Ask),
+                Intent::Suds(SudsChange::Set(value)),
+                Intent::Suds(SudsChange::Answer),
+            ]
+        }
+        Control::Note { text } => {
+            let chars = text.trim().chars().count();
+            if chars == 0 {
+                return Err("the note is empty".into());
+            }
+            if chars > MAX_NOTE_CHARS {
+                return Err(format!(
+                    "the note has {chars} characters; at most {MAX_NOTE_CHARS} fit in one"
+                ));
+            }
+            vec![Intent::Note(text)]
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at_step(step: usize, events: &[&str]) -> View {
+        View {
+            step: Some((step, 8)),
+            events: events.iter().map(|e| (*e).to_owned()).collect(),
+            ..View::default()
+        }
+    }
+
+    fn parse(json: &str) -> Result<Control, String> {
+        serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn controls_become_the_intents_any_input_sends() {
+        let now = at_step(3, &["drop"]);
+        let go = |json: &str| intents(parse(json).unwrap(), &now);
+        assert_eq!(
+            go(r#"{"do":"step","change":"up"}"#),
+            Ok(vec![Intent::Step(StepChange::Up)])
+        );
+        assert_eq!(
+            go(r#"{"do":"step","to":8}"#),
+            Ok(vec![Intent::Step(StepChange::To(8))])
+        );
+        assert_eq!(
+            go(r#"{"do":"event","name":"drop"}"#),
+            Ok(vec![Intent::FireEvent("drop".into())])
+        );
+        assert_eq!(go(r#"{"do":"safe_place"}"#), Ok(vec![Intent::SafePlace]));
+        assert_eq!(
+            go(r#"{"do":"record_suds","value":100}"#).unwrap().last(),
+            Some(&Intent::Suds(SudsChange::Answer))
+        );
+    }
+
+    #[test]
+    fn out_of_range_or_unknown_controls_are_refused_with_the_reason() {
+        let now = at_step(3, &["drop"]);
+        let go = |json: &str| intents(parse(json).unwrap(), &now).unwrap_err();
+        assert!(go(r#"{"do":"step","to":9}"#).contains("steps are 1 to 8"));
+        assert!(go(r#"{"do":"step","to":0}"#).contains("does not exist"));
+        assert!(go(r#"{"do":"step","change":"up","to":2}"#).contains("either"));
+        assert!(go(r#"{"do":"event","name":"gust"}"#).contains("these can: drop"));
+        assert!(go(r#"{"do":"record_suds","value":101}"#).contains("0 to 100"));
+        assert!(go(r#"{"do":"record_suds","value":-1}"#).contains("0 to 100"));
+        assert!(go(r#"{"do":"volume","to":3}"#).contains("0 (silent) to 2"));
+        assert!(go(r#"{"do":"note","text":"  "}"#).contains("empty"));
+        assert!(go(r#"{"do":"start"}"#).contains("already running"));
+        assert!(parse(r#"{"do":"launch"}"#).is_err());
+        assert!(parse(r#"{"do":"step","to":"three"}"#).is_err());
+        assert!(parse(r#"{"do":"pause","extra":1}"#).is_err());
+        let calm = View::default();
+        assert!(
+            intents(parse(r#"{"do":"ask_suds"}"#).unwrap(), &calm)
+                .unwrap_err()
+                .contains("no steps")
+        );
+    }
+}

@@ -1,0 +1,237 @@
+//! The therapist's console: a page in a browser that watches the session
+//! and sends the same intents as the keys and controllers do.
+//!
+//! Off unless `--console` is given; then a web server runs inside the app
+//! on its own thread ([`server`]), on 127.0.0.1 unless told otherwise, and
+//! answers only a browser paired with the code the app shows ([`pairing`]).
+//! The app's side is two systems: one takes at most one control a frame (so
+//! that what the app says in that frame is that control's answer), one
+//! sends the live view and each lifecycle message out.
+
+pub mod command;
+pub mod pairing;
+pub mod server;
+pub mod view;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bevy::prelude::*;
+use tokio::sync::oneshot;
+
+use crate::AppSet;
+use crate::state::snapshot::publish as publish_snapshot;
+use crate::state::{Intent, Lifecycle, PauseReason, SessionSnapshot};
+use server::{Answer, Asked, Ends, Server};
+use view::View;
+
+/// Where the console listens, and for whom.
+#[derive(Resource, Debug, Clone, PartialEq)]
+pub struct ConsoleOptions {
+    /// The address to listen on (port 0: a free one).
+    pub bind: SocketAddr,
+    /// The client's alias, shown on the page.
+    pub alias: String,
+    /// The session record, for the page's export links.
+    pub journal: Option<PathBuf>,
+}
+
+/// The running console, as the app holds it.
+#[derive(Resource)]
+pub struct Console {
+    /// The server (dropped last: it shuts down with the app).
+    pub server: Server,
+    /// What it shares with the app, the pairing among it.
+    pub shared: Arc<server::Shared>,
+    asks: Mutex<tokio::sync::mpsc::Receiver<Asked>>,
+    views: tokio::sync::watch::Sender<Arc<View>>,
+    said: tokio::sync::broadcast::Sender<Arc<str>>,
+    /// The answer owed for the control taken this frame.
+    owed: Option<oneshot::Sender<Answer>>,
+    alias: String,
+    /// Whether the first view has gone out.
+    viewed: bool,
+}
+
+#[derive(Component)]
+struct PairingText;
+
+/// Starts the console when [`ConsoleOptions`] is there; says where it
+/// listens and the first pairing code on the terminal.
+pub fn plugin(app: &mut App) {
+    let Some(options) = app.world().get_resource::<ConsoleOptions>().cloned() else {
+        return;
+    };
+    let (server, ends) = match server::start(options.bind, options.journal.clone()) {
+        Ok(started) => started,
+        Err(e) => {
+            eprintln!(
+                "stillpoint: the console cannot listen on {}: {e}; going on without it",
+                options.bind
+            );
+            return;
+        }
+    };
+    let Ends {
+        asks,
+        view,
+        said,
+        shared,
+    } = ends;
+    let code = shared
+        .pairing
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .renew(Instant::now());
+    println!(
+        "stillpoint: the therapist's console is at http://{}/",
+        server.addr
+    );
+    println!("stillpoint: console pairing code: {code} (good for 5 minutes, once)");
+    if !server.addr.ip().is_loopback() {
+        eprintln!(
+            "stillpoint: warning: the console listens on {}, which other machines can reach; \
+             anyone who sees the pairing code can pair",
+            server.addr
+        );
+    }
+    app.insert_resource(Console {
+        server,
+        shared,
+        asks: Mutex::new(asks),
+        views: view,
+        said,
+        owed: None,
+        alias: options.alias,
+        viewed: false,
+    })
+    .add_systems(Startup, (wait_for_the_therapist, spawn_pairing_text))
+    .add_systems(Update, (take_control, new_code_key).in_set(AppSet::Input))
+    .add_systems(Update, show_code.in_set(AppSet::Ui))
+    .add_systems(Update, tell.in_set(AppSet::Report).after(publish_snapshot));
+}
+
+/// With the console on, the session waits for the therapist to start it.
+fn wait_for_the_therapist(mut intents: MessageWriter<Intent>) {
+    intents.write(Intent::Pause(PauseReason::Therapist));
+}
+
+fn spawn_pairing_text(mut commands: Commands) {
+    commands
+        .spawn((
+            Node {
+                position_type: PositionType::Absolute,
+                top: px(16),
+                right: px(16),
+                ..default()
+            },
+            GlobalZIndex(25),
+        ))
+        .with_child((
+            PairingText,
+            Text::new(""),
+            TextFont::from_font_size(18.0),
+            TextColor(crate::typeface::INK),
+            crate::typeface::spacing(),
+            crate::typeface::backing(8.0),
+        ));
+}
+
+/// C asks for a new pairing code.
+fn new_code_key(keys: Res<ButtonInput<KeyCode>>, console: Res<Console>) {
+    if keys.just_pressed(KeyCode::KeyC) {
+        let code = console
+            .shared
+            .pairing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .renew(Instant::now());
+        println!("stillpoint: console pairing code: {code} (good for 5 minutes, once)");
+    }
+}
+
+/// The pairing code on screen while one is good.
+fn show_code(console: Res<Console>, mut texts: Query<&mut Text, With<PairingText>>) {
+    let Ok(pairing) = console.shared.pairing.try_lock() else {
+        return;
+    };
+    let shown = pairing.shown(Instant::now());
+    let words = match shown {
+        Some((code, left)) => format!(
+            "Therapist's console: pair with {} {}  ({}:{:02})",
+            &code[..3],
+            &code[3..],
+            left.as_secs() / 60,
+            left.as_secs() % 60
+        ),
+        None => String::new(),
+    };
+    drop(pairing);
+    for mut text in &mut texts {
+        if text.0 != words {
+            text.0.clone_from(&words);
+        }
+    }
+}
+
+/// Takes one control a frame and sends its intents.
+fn take_control(mut console: ResMut<Console>, mut intents: MessageWriter<Intent>) {
+    if console.owed.is_some() {
+        return;
+    }
+    let asked = console
+        .asks
+        .get_mut()
+        .unwrap_or_else(|e| e.into_inner())
+        .try_recv();
+    if let Ok(asked) = asked {
+        for intent in asked.intents {
+            intents.write(intent);
+        }
+        console.owed = Some(asked.reply);
+    }
+}
+
+/// Answers the control taken this frame with what the app said, sends each
+/// message out, and the view when it changed.
+fn tell(
+    mut console: ResMut<Console>,
+    snapshot: Res<SessionSnapshot>,
+    mut heard: MessageReader<Lifecycle>,
+) {
+    let console = console.as_mut();
+    let mut said = Vec::new();
+    let mut refused = None;
+    for message in heard.read() {
+        if let Lifecycle::Refused { what, why } = message {
+            refused.get_or_insert_with(|| format!("could not {what}: {why}"));
+        }
+        let Some(words) = view::said(message) else {
+            continue;
+        };
+        if console.said.receiver_count() > 0 {
+            let json = serde_json::json!({
+                "type": "said",
+                "text": words,
+                "at_s": snapshot.elapsed as f64 / 1e6,
+                // Recorded once the record has committed this many writes.
+                "made": snapshot.record.made,
+            });
+            let _ = console.said.send(Arc::from(json.to_string()));
+        }
+        said.push(words);
+    }
+    // The view first, so that whoever is answered sees it changed.
+    if snapshot.is_changed() || !console.viewed {
+        console.viewed = true;
+        let now = View::of(&snapshot, &console.alias);
+        if **console.views.borrow() != now {
+            console.views.send_replace(Arc::new(now));
+        }
+    }
+    if let Some(reply) = console.owed.take() {
+        let _ = reply.send(Answer { said, refused });
+    }
+}

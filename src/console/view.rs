@@ -1,0 +1,168 @@
+//! What the console sees: the snapshot as the page shows it, and each
+//! lifecycle message in words.
+
+use serde::Serialize;
+
+use crate::breath::Phase;
+use crate::state::{Lifecycle, Place, Presentation, SessionSnapshot, Sound};
+
+/// The session as the console shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct View {
+    /// The client's alias.
+    pub alias: String,
+    /// The scene's title and file.
+    pub scene: Option<(String, String)>,
+    /// In the safe place.
+    pub safe_place: bool,
+    /// Running, paused or ended.
+    pub flow: &'static str,
+    /// Why it is paused.
+    pub paused_for: Vec<&'static str>,
+    /// Session time, seconds.
+    pub elapsed_s: f64,
+    /// `window` or `headset`.
+    pub presentation: &'static str,
+    /// `audible`, `silent: why`, `stalled` or `none`.
+    pub sound: String,
+    /// Master volume.
+    pub volume: f32,
+    /// The step, counted from 1, and how many there are.
+    pub step: Option<(usize, usize)>,
+    /// The step's name and sentence.
+    pub step_name: String,
+    /// The step's sentence for the therapist.
+    pub step_say: String,
+    /// Every step's name, lowest first.
+    pub steps: Vec<String>,
+    /// The events that can be fired now.
+    pub events: Vec<String>,
+    /// The pacer: on, its phase.
+    pub pacer: Option<String>,
+    /// The SUDS question on screen: why.
+    pub suds_asked: bool,
+    /// The last SUDS given.
+    pub last_suds: Option<u8>,
+    /// How far the session record has got.
+    pub record: RecordView,
+    /// A break is being suggested.
+    pub break_suggested: bool,
+}
+
+/// How far the session record has got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct RecordView {
+    /// A record is kept.
+    pub on: bool,
+    /// The session's number in the record.
+    pub session: Option<i64>,
+    /// Writes made.
+    pub made: u64,
+    /// Writes on the disk.
+    pub committed: u64,
+    /// Why it cannot be written now.
+    pub trouble: Option<String>,
+}
+
+fn phase(p: Phase) -> &'static str {
+    match p {
+        Phase::Rest => "breathe naturally",
+        Phase::Inhale => "breathe in",
+        Phase::TopUp => "a little more in",
+        Phase::HoldIn => "hold",
+        Phase::Exhale => "breathe out",
+        Phase::HoldOut => "hold out",
+        Phase::Done => "done",
+    }
+}
+
+impl View {
+    /// The view of a snapshot.
+    pub fn of(snapshot: &SessionSnapshot, alias: &str) -> Self {
+        let exposure = snapshot.exposure.as_ref();
+        Self {
+            alias: alias.to_owned(),
+            scene: snapshot
+                .scene
+                .as_ref()
+                .map(|s| (s.title.clone(), s.path.clone())),
+            safe_place: matches!(snapshot.place, Some(Place::SafePlace { .. })),
+            flow: match snapshot.flow {
+                crate::state::Flow::Running => "running",
+                crate::state::Flow::Paused => "paused",
+                crate::state::Flow::Ended => "ended",
+            },
+            paused_for: crate::state::PauseReason::ALL
+                .into_iter()
+                .filter(|r| snapshot.paused_for.contains(*r))
+                .map(|r| r.name())
+                .collect(),
+            elapsed_s: snapshot.elapsed as f64 / 1e6,
+            presentation: match snapshot.presentation {
+                Presentation::Desktop => "window",
+                Presentation::Headset => "headset",
+            },
+            sound: match &snapshot.sound {
+                Sound::None => "none".into(),
+                Sound::Audible => "audible".into(),
+                Sound::Silent { why } => format!("silent: {why}"),
+                Sound::Stalled => "stalled".into(),
+            },
+            volume: snapshot.listening.volume,
+            step: exposure.map(|e| (e.step, e.steps)),
+            step_name: exposure.map(|e| e.name.clone()).unwrap_or_default(),
+            step_say: exposure.map(|e| e.say.clone()).unwrap_or_default(),
+            steps: snapshot
+                .scene
+                .as_ref()
+                .and_then(|s| s.exposure.as_ref())
+                .map(|f| f.steps.iter().map(|(n, _)| n.clone()).collect())
+                .unwrap_or_default(),
+            events: exposure.map(|e| e.events.clone()).unwrap_or_default(),
+            pacer: snapshot.guide.as_ref().map(|g| phase(g.phase).to_owned()),
+            suds_asked: snapshot.suds.is_some(),
+            last_suds: snapshot.last_suds,
+            record: RecordView {
+                on: snapshot.record.on,
+                session: snapshot.record.session,
+                made: snapshot.record.made,
+                committed: snapshot.record.committed,
+                trouble: snapshot.record.trouble.clone(),
+            },
+            break_suggested: snapshot.break_suggested,
+        }
+    }
+}
+
+/// A lifecycle message in words for the console's log, or `None` for those
+/// it does not show (phase changes, which the live view carries).
+pub fn said(message: &Lifecycle) -> Option<String> {
+    Some(match message {
+        Lifecycle::SceneShown(s) => format!("Showing {}", s.title),
+        Lifecycle::SessionStarted { title, .. } => format!("Pacer on: {title}"),
+        Lifecycle::SessionEnded { title, how } => format!("Pacer off: {title} ({how:?})"),
+        Lifecycle::PhaseChanged { .. } => return None,
+        Lifecycle::Paused { reason } => format!("Paused ({})", reason.name()),
+        Lifecycle::Resumed { reason } => format!("Resumed ({})", reason.name()),
+        Lifecycle::SafePlaceEntered { .. } => "In the safe place".into(),
+        Lifecycle::SafePlaceLeft { .. } => "Back from the safe place".into(),
+        Lifecycle::AlreadySafe { .. } => "Already in a safe place".into(),
+        Lifecycle::StepChanged { to, name, .. } => format!("Step {to}: {name}"),
+        Lifecycle::EventFired { name, .. } => format!("Event: {name}"),
+        Lifecycle::SudsAsked { .. } => "SUDS asked".into(),
+        Lifecycle::SudsAnswered { value, .. } => format!("SUDS {value}"),
+        Lifecycle::SudsSetAside { .. } => "SUDS question left unanswered".into(),
+        Lifecycle::HeadsetLost { why } => format!("Headset lost: {why}"),
+        Lifecycle::SoundStarted(sound) => format!("Sound: {sound:?}"),
+        Lifecycle::OutputStalled => "The sound stopped reaching the headphones".into(),
+        Lifecycle::OutputResumed => "The sound is back".into(),
+        Lifecycle::Listening(l) => format!(
+            "Volume {:.2}{}",
+            l.volume,
+            if l.mono { ", mono" } else { "" }
+        ),
+        Lifecycle::BreakSuggested { after_min } => format!("Break suggested after {after_min} min"),
+        Lifecycle::NoteAdded { text } => format!("Note: {text}"),
+        Lifecycle::Refused { what, why } => format!("Could not {what}: {why}"),
+    })
+}

@@ -1,0 +1,578 @@
+//! The therapist's console over real HTTP on loopback: nothing listens
+//! unless asked; pairing (a used, a wrong, an expired code); the token, the
+//! `Host` and the `Origin` on every request and the WebSocket; bad and
+//! oversized input refused with a clear message and nothing changed;
+//! controls that change the snapshot; the server gone with the app.
+
+use std::io::{Read, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use stillpoint::console::pairing::CODE_LIFE;
+use stillpoint::console::{Console, ConsoleOptions};
+use stillpoint::scene::{CurrentScene, SceneAsset};
+use stillpoint::state::{PauseReason, SessionSnapshot};
+
+use crate::common::{app_on, fixture, scene_folder, stillpoint, update_until};
+
+const FRAME: Duration = Duration::from_millis(20);
+
+/// The exposure fixture with the console on a free port.
+fn console_app(test: &str) -> (App, SocketAddr) {
+    let (dir, _) = scene_folder(test, "lake_dusk.ron", "lake_dusk.ron");
+    std::fs::copy(fixture("exposure_steps.ron"), dir.join("steps.ron")).unwrap();
+    let mut app = app_on(&dir, "steps.ron", FRAME, None);
+    app.insert_resource(ConsoleOptions {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        alias: "R.K.".into(),
+        journal: None,
+    });
+    stillpoint::console::plugin(&mut app);
+    assert!(update_until(&mut app, Duration::from_secs(60), |w| {
+        w.resource::<CurrentScene>().generation == 1
+            && w.resource::<Assets<SceneAsset>>().len() >= 2
+    }));
+    app.update();
+    let addr = app.world().resource::<Console>().server.addr;
+    (app, addr)
+}
+
+/// A reply: status, headers (names lower-cased), body.
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends `raw` (a whole HTTP/1.1 request) and reads the reply, updating the
+/// app meanwhile so that it can act on controls.
+fn send(app: &mut App, addr: SocketAddr, raw: Vec<u8>) -> Reply {
+    let exchange = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
+        // A body the server refuses early (too large) may not all be taken:
+        // the reply is read all the same.
+        let _ = stream.write_all(&raw);
+        let mut bytes = Vec::new();
+        let _ = stream.read_to_end(&mut bytes);
+        bytes
+    });
+    let start = Instant::now();
+    while !exchange.is_finished() {
+        assert!(start.elapsed() < Duration::from_secs(20), "no reply");
+        app.update();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let bytes = exchange.join().unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not HTTP: {text:?}"));
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_lowercase(), v.trim().to_owned()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
+
+/// A request as a browser on the console's page sends it.
+struct Ask<'a> {
+    method: &'a str,
+    path: &'a str,
+    host: Option<String>,
+    origin: Option<String>,
+    cookie: Option<String>,
+    body: Vec<u8>,
+    extra: &'a str,
+}
+
+impl<'a> Ask<'a> {
+    fn new(addr: SocketAddr, method: &'a str, path: &'a str) -> Self {
+        Self {
+            method,
+            path,
+            host: Some(addr.to_string()),
+            origin: (method != "GET").then(|| format!("http://{addr}")),
+            cookie: None,
+            body: Vec::new(),
+            extra: "",
+        }
+    }
+
+    fn json(mut self, body: &str) -> Self {
+        self.body = body.as_bytes().to_vec();
+        self
+    }
+
+    fn cookie(mut self, cookie: &str) -> Self {
+        self.cookie = Some(cookie.to_owned());
+        self
+    }
+
+    fn raw(&self) -> Vec<u8> {
+        let mut head = format!(
+            "{} {} HTTP/1.1\r\nConnection: close\r\n",
+            self.method, self.path
+        );
+        if let Some(host) = &self.host {
+            head += &format!("Host: {host}\r\n");
+        }
+        if let Some(origin) = &self.origin {
+            head += &format!("Origin: {origin}\r\n");
+        }
+        if let Some(cookie) = &self.cookie {
+            head += &format!("Cookie: {cookie}\r\n");
+        }
+        if !self.body.is_empty() {
+            head += &format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                self.body.len()
+            );
+        }
+        head += self.extra;
+        head += "\r\n";
+        let mut raw = head.into_bytes();
+        raw.extend_from_slice(&self.body);
+        raw
+    }
+}
+
+fn code(app: &App) -> String {
+    let console = app.world().resource::<Console>();
+    let pairing = console.shared.pairing.lock().unwrap();
+    pairing.shown(Instant::now()).expect("a code is shown").0
+}
+
+/// Pairs as a browser does; returns the cookie to send.
+fn paired(app: &mut App, addr: SocketAddr) -> String {
+    let code = code(app);
+    let reply = send(
+        app,
+        addr,
+        Ask::new(addr, "POST", "/api/pair")
+            .json(&format!("{{\"code\":\"{code}\"}}"))
+            .raw(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let cookie = reply.header("set-cookie").expect("a cookie").to_owned();
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+fn snapshot(app: &App) -> &SessionSnapshot {
+    app.world().resource::<SessionSnapshot>()
+}
+
+fn error_of(reply: &Reply) -> String {
+    serde_json::from_str::<serde_json::Value>(&reply.body)
+        .ok()
+        .and_then(|v| v["error"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no error in {} {:?}", reply.status, reply.body))
+}
+
+#[test]
+fn pairing_gives_a_token_once_and_every_request_needs_it_the_host_and_the_origin() {
+    let (mut app, addr) = console_app("console-security");
+    // The page itself, with its policy.
+    let page = send(&mut app, addr, Ask::new(addr, "GET", "/").raw());
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert!(
+        page.body.contains("/console.js") && !page.body.contains("http"),
+        "the page loads only its own files"
+    );
+
+    // Not paired yet.
+    let view = || Ask::new(addr, "GET", "/api/view");
+    let r = send(&mut app, addr, view().raw());
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(error_of(&r).contains("not paired"));
+
+    // Wrong codes, a malformed one, then the right one, then it again.
+    let right = code(&app);
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let pair =
+        |code: &str| Ask::new(addr, "POST", "/api/pair").json(&format!("{{\"code\":\"{code}\"}}"));
+    let r = send(&mut app, addr, pair(wrong).raw());
+    assert_eq!(r.status, 403);
+    assert!(error_of(&r).contains("4 tries left"));
+    let r = send(&mut app, addr, pair("12ab56").raw());
+    assert!(error_of(&r).contains("six digits"));
+    let cookie = paired(&mut app, addr);
+    let r = send(&mut app, addr, pair(&right).raw());
+    assert_eq!(r.status, 403, "a code works once");
+    assert!(error_of(&r).contains("no pairing code is shown"));
+
+    // With the token.
+    let r = send(&mut app, addr, view().cookie(&cookie).raw());
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["alias"], "R.K.");
+    assert_eq!(v["step"], serde_json::json!([1, 4]));
+    // A wrong token, a malformed one.
+    let forged = format!("stillpoint_console={}", "ab".repeat(32));
+    assert_eq!(
+        send(&mut app, addr, view().cookie(&forged).raw()).status,
+        401
+    );
+    assert_eq!(
+        send(
+            &mut app,
+            addr,
+            view().cookie("stillpoint_console=xyz").raw()
+        )
+        .status,
+        401
+    );
+
+    // A wrong Host (a rebound name pointing here), or none.
+    let mut rebound = view().cookie(&cookie);
+    rebound.host = Some(format!("evil.example:{}", addr.port()));
+    let r = send(&mut app, addr, rebound.raw());
+    assert_eq!(r.status, 421);
+    assert!(error_of(&r).contains(&addr.to_string()));
+    let mut nameless = view().cookie(&cookie);
+    nameless.host = None;
+    assert_eq!(send(&mut app, addr, nameless.raw()).status, 421);
+    let mut localhost = view().cookie(&cookie);
+    localhost.host = Some(format!("localhost:{}", addr.port()));
+    assert_eq!(send(&mut app, addr, localhost.raw()).status, 421);
+
+    // A control from another site, or with no origin: refused, nothing done.
+    let pause = || {
+        Ask::new(addr, "POST", "/api/control")
+            .json(r#"{"do":"pause"}"#)
+            .cookie(&cookie)
+    };
+    let mut foreign = pause();
+    foreign.origin = Some("http://evil.example".into());
+    let r = send(&mut app, addr, foreign.raw());
+    assert_eq!(r.status, 403);
+    let mut no_origin = pause();
+    no_origin.origin = None;
+    assert_eq!(send(&mut app, addr, no_origin.raw()).status, 403);
+    // Pairing from another site is refused too.
+    let mut foreign_pair = pair("123456");
+    foreign_pair.origin = Some("http://evil.example".into());
+    assert_eq!(send(&mut app, addr, foreign_pair.raw()).status, 403);
+
+    // The WebSocket: the upgrade needs the token and this origin.
+    let upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    let live = |origin: Option<String>, cookie: Option<&str>| {
+        let mut ask = Ask::new(addr, "GET", "/api/live");
+        ask.origin = origin;
+        ask.cookie = cookie.map(str::to_owned);
+        ask.extra = upgrade;
+        let mut raw = ask.raw();
+        // "Connection: close" and "Connection: Upgrade" both present would
+        // confuse the upgrade: keep only the latter.
+        let text = String::from_utf8(raw.clone())
+            .unwrap()
+            .replace("Connection: close\r\n", "");
+        raw = text.into_bytes();
+        raw
+    };
+    let ours = Some(format!("http://{addr}"));
+    let r = send(
+        &mut app,
+        addr,
+        live(Some("http://evil.example".into()), Some(&cookie)),
+    );
+    assert_eq!(r.status, 403, "cross-site WebSocket hijacking");
+    let r = send(&mut app, addr, live(ours.clone(), None));
+    assert_eq!(r.status, 401);
+    let r = first_frame(&mut app, addr, live(ours, Some(&cookie)));
+    assert!(r.starts_with("HTTP/1.1 101"), "{r}");
+    assert!(
+        r.contains("\"type\":\"view\"") && r.contains("\"alias\":\"R.K.\""),
+        "{r}"
+    );
+
+    // An expired code, made five minutes ago.
+    let old = {
+        let console = app.world().resource::<Console>();
+        let mut pairing = console.shared.pairing.lock().unwrap();
+        pairing.renew(Instant::now() - CODE_LIFE - Duration::from_secs(1))
+    };
+    let r = send(&mut app, addr, pair(&old).raw());
+    assert_eq!(r.status, 403);
+    assert!(error_of(&r).contains("no pairing code is shown"));
+    // Five wrong tries replace the code.
+    let fresh = {
+        let console = app.world().resource::<Console>();
+        let mut pairing = console.shared.pairing.lock().unwrap();
+        pairing.renew(Instant::now())
+    };
+    let wrong = if fresh == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    for _ in 0..4 {
+        send(&mut app, addr, pair(wrong).raw());
+    }
+    let r = send(&mut app, addr, pair(wrong).raw());
+    assert!(error_of(&r).contains("shows a new one"), "{}", r.body);
+    let replaced = code(&app);
+    if replaced != fresh {
+        assert_eq!(send(&mut app, addr, pair(&fresh).raw()).status, 403);
+    }
+    assert!(
+        snapshot(&app).paused_for.contains(PauseReason::Therapist),
+        "nothing refused changed the session"
+    );
+}
+
+/// Sends an upgrade and reads until the first WebSocket frame has come (or
+/// the reply is not an upgrade); the reply's head and the frame's text.
+fn first_frame(app: &mut App, addr: SocketAddr, raw: Vec<u8>) -> String {
+    let exchange = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(&raw).unwrap();
+        let mut bytes = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            bytes.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&bytes);
+            if let Some(end) = text.find("\r\n\r\n") {
+                if !text.starts_with("HTTP/1.1 101") {
+                    break;
+                }
+                let frame = &bytes[end + 4..];
+                if frame.len() >= 4 {
+                    // An unmasked text frame from the server.
+                    let len = match frame[1] & 0x7f {
+                        126 => u16::from_be_bytes([frame[2], frame[3]]) as usize + 4,
+                        n => n as usize + 2,
+                    };
+                    if frame.len() >= len {
+                        break;
+                    }
+                }
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    });
+    let start = Instant::now();
+    while !exchange.is_finished() {
+        assert!(start.elapsed() < Duration::from_secs(20));
+        app.update();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    exchange.join().unwrap()
+}
+
+#[test]
+fn controls_change_the_session_and_bad_input_changes_nothing() {
+    let (mut app, addr) = console_app("console-controls");
+    let cookie = paired(&mut app, addr);
+    let go = |app: &mut App, body: &str| {
+        send(
+            app,
+            addr,
+            Ask::new(addr, "POST", "/api/control")
+                .json(body)
+                .cookie(&cookie)
+                .raw(),
+        )
+    };
+    // The session waits for the therapist.
+    assert!(snapshot(&app).paused_for.contains(PauseReason::Therapist));
+    let r = go(&mut app, r#"{"do":"start"}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Resumed (therapist)"), "{}", r.body);
+    assert!(snapshot(&app).paused_for.is_empty());
+
+    let step = |app: &App| snapshot(app).exposure.as_ref().unwrap().step;
+    let r = go(&mut app, r#"{"do":"step","change":"up"}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(step(&app), 2);
+    let r = go(&mut app, r#"{"do":"step","to":4}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(step(&app), 4);
+    let r = go(&mut app, r#"{"do":"record_suds","value":55}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(snapshot(&app).last_suds, Some(55));
+
+    // Each bad input: a clear 4xx, nothing changed.
+    let before = snapshot(&app).clone();
+    let huge_note = format!(
+        r#"{{"do":"note","text":"{}"}}"#,
+        "a".repeat(10 * 1024 * 1024)
+    );
+    for (body, status, words) in [
+        (r#"{"do":"record_suds","value":101}"#, 422, "0 to 100"),
+        (r#"{"do":"step","to":99}"#, 422, "steps are 1 to 4"),
+        (
+            r#"{"do":"event","name":"earthquake"}"#,
+            422,
+            "cannot be fired",
+        ),
+        (r#"{"do":"volume","to":-1}"#, 422, "0 (silent)"),
+        (r#"{"do":"note","text":""}"#, 422, "empty"),
+        (r#"{"do":"launch"}"#, 400, "not a control"),
+        (r#"{"do":"step","to":"#, 400, "not a control"),
+        ("not json at all", 400, "not a control"),
+        (huge_note.as_str(), 413, ""),
+    ] {
+        let r = go(&mut app, body);
+        assert_eq!(
+            r.status,
+            status,
+            "{} -> {}",
+            &body[..body.len().min(60)],
+            r.body
+        );
+        if !words.is_empty() {
+            assert!(error_of(&r).contains(words), "{}", r.body);
+        }
+        for _ in 0..3 {
+            app.update();
+        }
+        let now = snapshot(&app);
+        assert_eq!(
+            (
+                now.exposure.clone(),
+                now.last_suds,
+                now.listening,
+                now.paused_for
+            ),
+            (
+                before.exposure.clone(),
+                before.last_suds,
+                before.listening,
+                before.paused_for
+            ),
+            "{} changed the session",
+            &body[..body.len().min(60)]
+        );
+    }
+    // Refused by the app itself: already in the safe place.
+    assert_eq!(go(&mut app, r#"{"do":"safe_place"}"#).status, 200);
+    assert!(update_until(&mut app, Duration::from_secs(10), |w| w
+        .resource::<SessionSnapshot>()
+        .place
+        .as_ref()
+        .is_some_and(|p| p.is_safe_place())));
+    let r = go(&mut app, r#"{"do":"leave_safe_place"}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(update_until(&mut app, Duration::from_secs(10), |w| !w
+        .resource::<SessionSnapshot>()
+        .place
+        .as_ref()
+        .is_some_and(|p| p.is_safe_place())));
+    assert_eq!(step(&app), 4, "back at the same step");
+    let r = go(&mut app, r#"{"do":"note","text":"Calm after the lake."}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Note: Calm after the lake."));
+
+    // The server goes with the app.
+    drop(app);
+    assert!(
+        TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err(),
+        "the console still listens after the app closed"
+    );
+}
+
+/// The TCP ports a process listens on, from its sockets and the kernel's
+/// table of listening sockets.
+fn listening(pid: u32) -> Vec<String> {
+    let mut inodes = Vec::new();
+    if let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
+        for fd in fds.flatten() {
+            if let Ok(link) = std::fs::read_link(fd.path()) {
+                let link = link.to_string_lossy().into_owned();
+                if let Some(inode) = link
+                    .strip_prefix("socket:[")
+                    .and_then(|s| s.strip_suffix(']'))
+                {
+                    inodes.push(inode.to_owned());
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            // State 0A is LISTEN; column 9 is the socket's inode.
+            if cols.len() > 9 && cols[3] == "0A" && inodes.iter().any(|i| i == cols[9]) {
+                found.push(cols[1].to_owned());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn nothing_listens_unless_the_console_is_asked_for_and_then_only_on_loopback() {
+    for console in [false, true] {
+        let mut command = stillpoint();
+        command.args(["--desktop", "--silent", "--quit-after", "8", "--no-journal"]);
+        if console {
+            command.arg("--console");
+        }
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_secs(5));
+        let ports = listening(child.id());
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+        if console {
+            assert_eq!(ports.len(), 1, "{ports:?}\n{printed}");
+            // 0100007F is 127.0.0.1 in the kernel's table.
+            assert!(ports[0].starts_with("0100007F:"), "{ports:?}");
+            let port = u16::from_str_radix(ports[0].split(':').nth(1).unwrap(), 16).unwrap();
+            assert!(
+                printed.contains(&format!("http://127.0.0.1:{port}/"))
+                    && printed.contains("pairing code"),
+                "{printed}"
+            );
+        } else {
+            assert!(ports.is_empty(), "listening without --console: {ports:?}");
+        }
+    }
+}
