@@ -498,6 +498,22 @@ fn controls_change_the_session_and_bad_input_changes_nothing() {
         .as_ref()
         .is_some_and(|p| p.is_safe_place())));
     assert_eq!(step(&app), 4, "back at the same step");
+    let r = go(
+        &mut app,
+        r#"{"do":"questionnaire","when":"after","answers":[1,1,0,1,0,0,1,0,1,0,0,1,0,0,1,0]}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("Questionnaire (after)") && r.body.contains("total 33.7"),
+        "{}",
+        r.body
+    );
+    let r = go(
+        &mut app,
+        r#"{"do":"questionnaire","when":"after","answers":[1,1,1]}"#,
+    );
+    assert_eq!(r.status, 422);
+    assert!(error_of(&r).contains("16 items"));
     let r = go(&mut app, r#"{"do":"note","text":"Calm after the lake."}"#);
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("Note: Calm after the lake."));

@@ -267,7 +267,24 @@ fn sample(alias: &str, note: &str) -> (NewSession, Vec<Entry>) {
         value,
         text: text.into(),
     };
+    let ssq = |when: &str, answers: [u8; 16]| {
+        let s = stillpoint::state::ssq::score(&answers).unwrap();
+        serde_json::json!({
+            "when": when, "answers": answers, "nausea": s.nausea,
+            "oculomotor": s.oculomotor, "disorientation": s.disorientation, "total": s.total,
+        })
+        .to_string()
+    };
+    let before = [0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0];
+    let after = [1, 1, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 0];
     let entries = vec![
+        e(
+            0,
+            EntryKind::Questionnaire,
+            1,
+            Some(1122),
+            &ssq("before", before),
+        ),
         e(0, EntryKind::Start, 1, None, "Poster"),
         e(5, EntryKind::Suds, 1, Some(20), "at the start"),
         e(120, EntryKind::Step, 2, None, "Jar, far"),
@@ -281,6 +298,13 @@ fn sample(alias: &str, note: &str) -> (NewSession, Vec<Entry>) {
         e(540, EntryKind::SafeLeft, 3, None, "spiders.ron"),
         e(560, EntryKind::Suds, 3, Some(50), "asked for"),
         e(600, EntryKind::Note, 3, None, note),
+        e(
+            630,
+            EntryKind::Questionnaire,
+            3,
+            Some(3366),
+            &ssq("after", after),
+        ),
     ];
     (session, entries)
 }
@@ -340,7 +364,7 @@ fn the_command_line_lists_exports_and_deletes_sessions_and_asks_first() {
         out.contains("2026-12-03 05:30") && out.contains("R.K.") && out.contains("J.S., Tuesdays")
     );
     assert!(
-        out.contains("10 min 00 s") && out.contains("13 entries"),
+        out.contains("10 min 00 s") && out.contains("15 entries"),
         "{out}"
     );
 
@@ -351,7 +375,7 @@ fn the_command_line_lists_exports_and_deletes_sessions_and_asks_first() {
         "",
     );
     assert_eq!(code, 0);
-    assert_eq!(csv.lines().count(), 14, "{csv}");
+    assert_eq!(csv.lines().count(), 16, "{csv}");
     assert!(csv.contains("2026-12-03 05:40:07 UTC,600.000,600.000,note,3,,Calmer after the lake."));
     let (code, json, _) = journal(
         &data,
@@ -466,6 +490,9 @@ fn the_report_is_one_printable_page_that_loads_nothing_and_is_the_same_every_tim
         "In the safe place",
         "creak",
         "Jar, near",
+        "Cybersickness questionnaire",
+        "<td>before</td>",
+        "<td>after</td>",
     ] {
         assert!(html.contains(piece), "the report lacks {piece:?}");
     }

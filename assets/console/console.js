@@ -107,6 +107,9 @@ function render() {
       ...view.steps.map((name, i) => new Option(`${i + 1}. ${name}`, String(i + 1))),
     );
   }
+  if (view.step && document.activeElement !== jump) {
+    jump.value = String(view.step[0]);
+  }
   const events = $("events");
   const names = view.events.join("\n");
   if (events.dataset.names !== names) {
@@ -188,6 +191,32 @@ function watch() {
   };
 }
 
+async function questionnaire() {
+  const body = $("ssq-items");
+  if (body.children.length) return;
+  const response = await fetch("/api/questionnaire", { credentials: "same-origin" });
+  if (!response.ok) return;
+  const items = await response.json();
+  body.replaceChildren(
+    ...items.map((name, i) => {
+      const tr = document.createElement("tr");
+      const label = document.createElement("td");
+      const select = document.createElement("select");
+      select.id = `ssq-${i}`;
+      label.append(Object.assign(document.createElement("label"), { htmlFor: select.id, textContent: `${i + 1}. ${name}` }));
+      ["0 none", "1 slight", "2 moderate", "3 severe"].forEach((words, v) => select.append(new Option(words, String(v))));
+      const cell = document.createElement("td");
+      cell.append(select);
+      tr.append(label, cell);
+      return tr;
+    }),
+  );
+}
+
+function answers() {
+  return [...$("ssq-items").querySelectorAll("select")].map((s) => Number(s.value));
+}
+
 async function start() {
   try {
     const response = await fetch("/api/view", { credentials: "same-origin" });
@@ -199,6 +228,7 @@ async function start() {
     showConsole();
     render();
     watch();
+    questionnaire();
   } catch (_) {
     $("link").textContent = "The app is not answering; trying again…";
     setTimeout(start, retry);
@@ -233,6 +263,11 @@ function wire() {
     const value = Number($("suds-heard").value);
     control({ do: "record_suds", value }, `record SUDS ${value}`);
   });
+  for (const when of ["before", "after"]) {
+    $(`ssq-${when}`).addEventListener("click", () =>
+      control({ do: "questionnaire", when, answers: answers() }, `record the questionnaire (${when})`),
+    );
+  }
   $("note-add").addEventListener("click", async () => {
     const text = $("note").value;
     await control({ do: "note", text }, "add the note");

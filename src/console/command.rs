@@ -55,11 +55,28 @@ pub enum Control {
         /// 0 to 100.
         value: i64,
     },
+    /// The cybersickness questionnaire, before or after.
+    Questionnaire {
+        /// `before` or `after`.
+        when: BeforeAfter,
+        /// Sixteen answers, 0 to 3.
+        answers: Vec<i64>,
+    },
     /// A note for the record.
     Note {
         /// Its words.
         text: String,
     },
+}
+
+/// When the questionnaire was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BeforeAfter {
+    /// The baseline.
+    Before,
+    /// After the session.
+    After,
 }
 
 /// A step's direction.
@@ -155,6 +172,32 @@ pub fn intents(control: Control, now: &View) -> Result<Vec<Intent>, String> {
                 Intent::Suds(SudsChange::Answer),
             ]
         }
+        Control::Questionnaire { when, answers } => {
+            let n = crate::state::ssq::ITEMS.len();
+            if answers.len() != n {
+                return Err(format!(
+                    "the questionnaire has {n} items; {} answers were given",
+                    answers.len()
+                ));
+            }
+            let mut rated = [0u8; 16];
+            for (i, (slot, a)) in rated.iter_mut().zip(&answers).enumerate() {
+                *slot = u8::try_from(*a).ok().filter(|a| *a <= 3).ok_or_else(|| {
+                    format!(
+                        "item {} ({}): {a} is not a rating; expected 0 (none) to 3 (severe)",
+                        i + 1,
+                        crate::state::ssq::ITEMS[i]
+                    )
+                })?;
+            }
+            vec![Intent::Questionnaire {
+                when: match when {
+                    BeforeAfter::Before => crate::state::ssq::When::Before,
+                    BeforeAfter::After => crate::state::ssq::When::After,
+                },
+                answers: rated,
+            }]
+        }
         Control::Note { text } => {
             let chars = text.trim().chars().count();
             if chars == 0 {
@@ -222,6 +265,13 @@ mod tests {
         assert!(go(r#"{"do":"volume","to":3}"#).contains("0 (silent) to 2"));
         assert!(go(r#"{"do":"note","text":"  "}"#).contains("empty"));
         assert!(go(r#"{"do":"start"}"#).contains("already running"));
+        assert!(
+            go(r#"{"do":"questionnaire","when":"after","answers":[0,1]}"#).contains("16 items")
+        );
+        assert!(
+            go(r#"{"do":"questionnaire","when":"before","answers":[0,0,0,0,0,0,0,4,0,0,0,0,0,0,0,0]}"#)
+                .contains("item 8 (Nausea): 4")
+        );
         assert!(parse(r#"{"do":"launch"}"#).is_err());
         assert!(parse(r#"{"do":"step","to":"three"}"#).is_err());
         assert!(parse(r#"{"do":"pause","extra":1}"#).is_err());

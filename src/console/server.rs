@@ -193,6 +193,10 @@ fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/api/pair", post(pair))
         .route("/api/view", get(view))
+        .route(
+            "/api/questionnaire",
+            get(|| async { axum::Json(crate::state::ssq::ITEMS) }),
+        )
         .route("/api/control", post(control))
         .route("/api/live", get(live))
         .route("/api/export/{id}", get(export))

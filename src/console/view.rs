@@ -163,6 +163,14 @@ pub fn said(message: &Lifecycle) -> Option<String> {
         ),
         Lifecycle::BreakSuggested { after_min } => format!("Break suggested after {after_min} min"),
         Lifecycle::NoteAdded { text } => format!("Note: {text}"),
+        Lifecycle::QuestionnaireScored { when, scores, .. } => format!(
+            "Questionnaire ({}): nausea {:.1}, oculomotor {:.1}, disorientation {:.1}, total {:.1}",
+            when.name(),
+            scores.nausea,
+            scores.oculomotor,
+            scores.disorientation,
+            scores.total
+        ),
         Lifecycle::Refused { what, why } => format!("Could not {what}: {why}"),
     })
 }

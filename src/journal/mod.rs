@@ -26,7 +26,7 @@ use bevy::prelude::*;
 
 use crate::AppSet;
 use crate::state::snapshot::publish as publish_snapshot;
-use crate::state::{AppState, Lifecycle, Place, RecordNow, SessionClock, SudsWhy};
+use crate::state::{AppState, Lifecycle, PauseReason, Place, RecordNow, SessionClock, SudsWhy};
 use writer::{Ack, Write, Writer};
 
 /// What a session is.
@@ -135,6 +135,7 @@ entry_kinds! {
     SoundStalled => "sound_stalled", "The sound stopped reaching the headphones";
     SoundBack => "sound_back", "The sound reached the headphones again";
     Note => "note", "Note";
+    Questionnaire => "questionnaire", "Cybersickness questionnaire";
 }
 
 /// Something that happened in a session.
@@ -309,6 +310,13 @@ fn record(
                     }));
                     link.open = Some(shown.path.clone());
                     link.step = None;
+                    // A pause that began before the session did (the console
+                    // waiting for the therapist) is part of it.
+                    for reason in PauseReason::ALL {
+                        if state.paused_for().contains(reason) {
+                            writes.push(entry(EntryKind::Paused, step, None, reason.name().into()));
+                        }
+                    }
                 }
             }
             continue;
@@ -376,6 +384,24 @@ fn record(
             Lifecycle::OutputStalled => entry(EntryKind::SoundStalled, step, None, String::new()),
             Lifecycle::OutputResumed => entry(EntryKind::SoundBack, step, None, String::new()),
             Lifecycle::NoteAdded { text } => entry(EntryKind::Note, step, None, text.clone()),
+            Lifecycle::QuestionnaireScored {
+                when,
+                answers,
+                scores,
+            } => entry(
+                EntryKind::Questionnaire,
+                step,
+                Some((scores.total * 100.0).round() as i64),
+                serde_json::json!({
+                    "when": when.name(),
+                    "answers": answers,
+                    "nausea": scores.nausea,
+                    "oculomotor": scores.oculomotor,
+                    "disorientation": scores.disorientation,
+                    "total": scores.total,
+                })
+                .to_string(),
+            ),
             _ => continue,
         };
         writes.push(write);

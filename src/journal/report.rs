@@ -421,7 +421,7 @@ pub fn html(record: &SessionRecord) -> String {
         match s.ended_ms {
             Some(ms) => utc(ms),
             None => format!(
-                "not recorded (the app did not close normally); the last entry is at {}",
+                "not recorded: the session is still running, or the app did not close normally; the last entry is at {}",
                 utc(end)
             ),
         },
@@ -544,6 +544,40 @@ pub fn html(record: &SessionRecord) -> String {
     );
     table(
         &mut h,
+        "Cybersickness questionnaire",
+        &[
+            "Time",
+            "When",
+            "Nausea",
+            "Oculomotor",
+            "Disorientation",
+            "Total",
+        ],
+        record
+            .entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::Questionnaire)
+            .map(|e| {
+                let q: serde_json::Value = serde_json::from_str(&e.text).unwrap_or_default();
+                let score = |name: &str| {
+                    q[name]
+                        .as_f64()
+                        .map_or_else(|| "—".to_owned(), |v| format!("{v:.1}"))
+                };
+                vec![
+                    at(e),
+                    escape(q["when"].as_str().unwrap_or("")),
+                    score("nausea"),
+                    score("oculomotor"),
+                    score("disorientation"),
+                    score("total"),
+                ]
+            })
+            .collect(),
+        "The questionnaire was not taken.",
+    );
+    table(
+        &mut h,
         "Notes",
         &["Time", "Step", "Note"],
         record
@@ -571,6 +605,15 @@ pub fn html(record: &SessionRecord) -> String {
                 let detail = match (e.kind, e.value) {
                     (EntryKind::Suds, Some(v)) => format!("{v} ({})", escape(&e.text)),
                     (EntryKind::BreakSuggested, Some(v)) => format!("after {v} min"),
+                    (EntryKind::Questionnaire, Some(v)) => {
+                        let q: serde_json::Value =
+                            serde_json::from_str(&e.text).unwrap_or_default();
+                        format!(
+                            "{}: total {:.1}",
+                            escape(q["when"].as_str().unwrap_or("")),
+                            v as f64 / 100.0
+                        )
+                    }
                     (EntryKind::Step | EntryKind::Start, _) => escape(&e.text),
                     _ => escape(&e.text),
                 };

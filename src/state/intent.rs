@@ -48,6 +48,14 @@ pub enum Intent {
         /// What happened.
         why: String,
     },
+    /// The cybersickness questionnaire's sixteen answers, 0 to 3 each,
+    /// before the session or after it.
+    Questionnaire {
+        /// Before or after.
+        when: super::ssq::When,
+        /// The answers, in the questionnaire's order.
+        answers: [u8; 16],
+    },
     /// Add a note to the session's record (the therapist's words, with the
     /// time they were written).
     Note(String),
@@ -197,6 +205,19 @@ impl AppState {
             Intent::Step(change) => self.change_step(*change, heard, &mut said),
             Intent::FireEvent(name) => self.fire(name, &mut said),
             Intent::Note(text) => said.push(note(text)),
+            Intent::Questionnaire { when, answers } => {
+                said.push(match super::ssq::score(answers) {
+                    Ok(scores) => Lifecycle::QuestionnaireScored {
+                        when: *when,
+                        answers: *answers,
+                        scores,
+                    },
+                    Err(why) => Lifecycle::Refused {
+                        what: "score the questionnaire".into(),
+                        why,
+                    },
+                })
+            }
             Intent::Pacer(on) => self.pacer_on(*on, heard, &mut said),
             Intent::Suds(change) => self.change_suds(*change, heard, &mut said),
             Intent::HeadsetGone { why } => {

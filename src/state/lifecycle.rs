@@ -124,6 +124,15 @@ pub enum Lifecycle {
         /// Minutes of continuous use.
         after_min: u32,
     },
+    /// The cybersickness questionnaire was answered and scored.
+    QuestionnaireScored {
+        /// Before or after the session.
+        when: super::ssq::When,
+        /// The answers, 0 to 3, in the questionnaire's order.
+        answers: [u8; 16],
+        /// The scores.
+        scores: super::ssq::Scores,
+    },
     /// A note was added to the session.
     NoteAdded {
         /// Its words.

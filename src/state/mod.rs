@@ -15,6 +15,7 @@ pub mod intent;
 pub mod lifecycle;
 pub mod rest;
 pub mod snapshot;
+pub mod ssq;
 pub mod suds;
 
 use bevy::prelude::*;
