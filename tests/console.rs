@@ -592,3 +592,417 @@ fn nothing_listens_unless_the_console_is_asked_for_and_then_only_on_loopback() {
         }
     }
 }
+
+/// A WebDriver session with chromedriver, spoken over plain HTTP on
+/// loopback: the few commands the browser test needs.
+struct Browser {
+    driver: std::process::Child,
+    port: u16,
+    session: String,
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium with an empty profile.
+    fn start(profile: &std::path::Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = crate::common::output_dir("console").join("chromedriver.log");
+        let driver = std::process::Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log.display()))
+            // Cargo points the library path at the build's own folders for
+            // tests; the browser wants the system's.
+            .env_remove("LD_LIBRARY_PATH")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian's chromium-driver; .ci/setup installs it)");
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "chromedriver never listened"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut browser = Self {
+            driver,
+            port,
+            session: String::new(),
+        };
+        // As root, without a sandbox; no background traffic to anywhere.
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1200,1000",
+        ]
+        .iter()
+        .map(|a| serde_json::Value::from(*a))
+        .chain([format!("--user-data-dir={}", profile.display()).into()])
+        .collect::<Vec<_>>();
+        let made = browser.call(
+            "POST",
+            "/session",
+            serde_json::json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
+                "binary": "/usr/bin/chromium", "args": args }}}}),
+        );
+        browser.session = made["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no browser session: {made}"))
+            .to_owned();
+        browser
+    }
+
+    /// One WebDriver command; its `value`.
+    fn call(&self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let path = if path == "/session" {
+            path.to_owned()
+        } else {
+            format!("/session/{}{path}", self.session)
+        };
+        let body = if method == "GET" {
+            String::new()
+        } else {
+            body.to_string()
+        };
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.port,
+            body.len()
+        )
+        .unwrap();
+        // chromedriver keeps the connection open: read the head, then as
+        // many bytes as it says.
+        let mut reply = Vec::new();
+        let mut buf = [0u8; 65536];
+        let want = loop {
+            let n = stream
+                .read(&mut buf)
+                .unwrap_or_else(|e| panic!("chromedriver did not answer {method} {path}: {e}"));
+            assert!(
+                n > 0,
+                "chromedriver closed the connection on {method} {path}"
+            );
+            reply.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&reply);
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text[..end]
+                    .lines()
+                    .filter_map(|l| l.split_once(':'))
+                    .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                break end + 4 + length;
+            }
+        };
+        while reply.len() < want {
+            let n = stream.read(&mut buf).unwrap();
+            assert!(
+                n > 0,
+                "chromedriver's reply to {method} {path} was cut short"
+            );
+            reply.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&reply);
+        let json = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        let value: serde_json::Value = serde_json::from_str(json)
+            .unwrap_or_else(|e| panic!("chromedriver said {text:?}: {e}"));
+        value["value"].clone()
+    }
+
+    fn go(&self, url: &str) {
+        self.call("POST", "/url", serde_json::json!({ "url": url }));
+    }
+
+    fn element(&self, css: &str) -> String {
+        let found = self.call(
+            "POST",
+            "/element",
+            serde_json::json!({"using": "css selector", "value": css}),
+        );
+        found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|v| v.as_str())
+            .unwrap_or_else(|| panic!("no element {css}: {found}"))
+            .to_owned()
+    }
+
+    fn click(&self, css: &str) {
+        let id = self.element(css);
+        self.call(
+            "POST",
+            &format!("/element/{id}/click"),
+            serde_json::json!({}),
+        );
+    }
+
+    fn type_in(&self, css: &str, text: &str) {
+        let id = self.element(css);
+        self.call(
+            "POST",
+            &format!("/element/{id}/clear"),
+            serde_json::json!({}),
+        );
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            serde_json::json!({ "text": text }),
+        );
+    }
+
+    /// Runs a script in the page and returns its result.
+    fn run(&self, script: &str) -> serde_json::Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            serde_json::json!({"script": script, "args": []}),
+        )
+    }
+
+    /// The app's view, as the page fetches it with its own cookie.
+    fn view(&self) -> serde_json::Value {
+        let text = self.call(
+            "POST",
+            "/execute/async",
+            serde_json::json!({"script": "const done = arguments[0]; fetch('/api/view').then(r => r.text()).then(done, e => done(String(e)));", "args": []}),
+        );
+        serde_json::from_str(text.as_str().unwrap_or("")).unwrap_or_else(|_| text.clone())
+    }
+
+    /// Waits until `holds` is true of the app's view; the last view.
+    fn until(&self, what: &str, holds: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let start = Instant::now();
+        loop {
+            let view = self.view();
+            if holds(&view) {
+                return view;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "the app's snapshot never showed {what}: {view}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn feedback(&self) -> String {
+        self.run("return document.getElementById('feedback').textContent")
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    /// Clicks and waits until the page says the app has done it.
+    fn control(&self, css: &str) {
+        self.run("document.getElementById('feedback').textContent = ''");
+        self.click(css);
+        let start = Instant::now();
+        while !self.feedback().starts_with("Done") {
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "{css}: the page never said done: {:?}",
+                self.feedback()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn screenshot(&self, out: &std::path::Path) {
+        use base64_png::decode;
+        let shot = self.call("GET", "/screenshot", serde_json::Value::Null);
+        std::fs::write(out, decode(shot.as_str().unwrap())).unwrap();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            self.call("DELETE", "", serde_json::Value::Null);
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Screenshots come as base64; a small decoder rather than a crate.
+mod base64_png {
+    pub fn decode(text: &str) -> Vec<u8> {
+        let value = |c: u8| match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("not base64: {c}"),
+        };
+        let bytes: Vec<u8> = text
+            .bytes()
+            .filter(|c| *c != b'=' && !c.is_ascii_whitespace())
+            .collect();
+        let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+        for chunk in bytes.chunks(4) {
+            let v: Vec<u32> = chunk.iter().map(|c| u32::from(value(*c))).collect();
+            let n = v.iter().fold(0u32, |acc, x| acc << 6 | x) << (6 * (4 - v.len()));
+            let take = v.len() * 6 / 8;
+            out.extend_from_slice(&n.to_be_bytes()[1..1 + take]);
+        }
+        out
+    }
+}
+
+#[test]
+fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() {
+    let home = crate::common::scratch("console-browser");
+    let shots = crate::common::output_dir("console");
+    let mut app = stillpoint()
+        .env("XDG_DATA_HOME", home.join("data"))
+        .args([
+            "--desktop",
+            "--silent",
+            "--scene",
+            crate::common::scenes_dir()
+                .join("spiders.ron")
+                .to_str()
+                .unwrap(),
+            "--alias",
+            "R.K.",
+            "--console",
+            "--quit-after",
+            "300",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The address and the code, from the app's output.
+    let mut out = std::io::BufReader::new(app.stdout.take().unwrap());
+    let (mut address, mut code) = (String::new(), String::new());
+    while address.is_empty() || code.is_empty() {
+        let mut line = String::new();
+        assert!(
+            std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0,
+            "the app ended before printing its console's address and code"
+        );
+        if let Some(rest) = line.split("console is at ").nth(1) {
+            address = rest.trim().trim_end_matches('/').to_owned();
+        }
+        if let Some(rest) = line.split("pairing code: ").nth(1) {
+            code = rest.split_whitespace().next().unwrap().to_owned();
+        }
+    }
+    let printed = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = out.read_to_string(&mut rest);
+        rest
+    });
+
+    let browser = Browser::start(&home.join("profile"));
+    browser.go(&format!("{address}/"));
+    browser.type_in("#code", &code);
+    browser.click("#pair-form button");
+    let view = browser.until("the session, paired", |v| v["alias"] == "R.K.");
+    assert_eq!(view["paused_for"], serde_json::json!(["therapist"]));
+    browser.screenshot(&shots.join("paired.png"));
+
+    browser.control("button[data-do=start]");
+    browser.until("the session running", |v| v["flow"] == "running");
+    browser.control("button[data-change=up]");
+    browser.until("step 2", |v| v["step"][0] == 2);
+    browser.control("button[data-change=up]");
+    let at3 = browser.until("step 3", |v| v["step"][0] == 3);
+    let event = at3["events"][0]
+        .as_str()
+        .expect("an event at step 3")
+        .to_owned();
+    browser.control("#events button");
+    browser.type_in("#suds-heard", "40");
+    browser.control("#suds-record");
+    browser.until("SUDS 40", |v| v["last_suds"] == 40);
+    browser.control("button[data-do=safe_place]");
+    browser.until("the safe place", |v| v["safe_place"] == true);
+    browser.control("button[data-do=leave_safe_place]");
+    browser.until("back at step 3", |v| {
+        v["safe_place"] == false && v["step"][0] == 3
+    });
+    browser.type_in("#note", "Calmer after the lake; asked to go on.");
+    browser.control("#note-add");
+    // Every line the page logged is marked recorded once it is on the disk.
+    let view = browser.until("everything committed", |v| {
+        v["record"]["committed"] == v["record"]["made"] && v["record"]["made"].as_u64() > Some(8)
+    });
+    let start = Instant::now();
+    while browser.run("return document.querySelectorAll('#log .rec:not(.done)').length") != 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "lines never marked recorded"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    browser.screenshot(&shots.join("console.png"));
+
+    // The report, from the page's own export link.
+    let session = view["record"]["session"]
+        .as_i64()
+        .expect("a recorded session");
+    browser.go(&format!("{address}/api/export/{session}?format=html"));
+    std::thread::sleep(Duration::from_millis(500));
+    let report = browser.run("return document.documentElement.outerHTML");
+    let report = report.as_str().unwrap();
+    browser.screenshot(&shots.join("report.png"));
+    for item in [
+        "R.K.",
+        "The kitchen",
+        "The step changed",
+        "Jar, near",
+        "An event was fired",
+        event.as_str(),
+        "SUDS given",
+        "40",
+        "Went to the safe place",
+        "Came back from the safe place",
+        "Paused (therapist)",
+        "Calmer after the lake; asked to go on.",
+    ] {
+        assert!(report.contains(item), "the report lacks {item:?}");
+    }
+
+    // Stop: the app fades out and closes, and the record says it ended.
+    browser.go(&format!("{address}/"));
+    browser.until("the console again", |v| v["alias"] == "R.K.");
+    browser.click("button[data-do=stop]");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = app.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the app did not close on stop"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    drop(browser);
+    let _ = printed.join();
+    assert!(status.success(), "{status}");
+    let record = home.join("data").join("stillpoint").join("journal.sqlite3");
+    let db = stillpoint::journal::store::open(&record, false)
+        .unwrap()
+        .unwrap();
+    let ended = stillpoint::journal::store::session(&db, session).unwrap();
+    assert!(ended.session.ended_ms.is_some(), "the end is recorded");
+}
