@@ -6,11 +6,13 @@
 
 use std::io::{Read, Write as _};
 use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use stillpoint::console::pairing::CODE_LIFE;
 use stillpoint::console::{Console, ConsoleOptions};
+use stillpoint::journal::Recording;
 use stillpoint::scene::{CurrentScene, SceneAsset};
 use stillpoint::state::{PauseReason, SessionSnapshot};
 
@@ -20,13 +22,27 @@ const FRAME: Duration = Duration::from_millis(20);
 
 /// The exposure fixture with the console on a free port.
 fn console_app(test: &str) -> (App, SocketAddr) {
+    recorded_console_app(test, None)
+}
+
+/// [`console_app`], keeping the session record at `journal` (for `alias`).
+fn recorded_console_app(test: &str, journal: Option<(&Path, &str)>) -> (App, SocketAddr) {
     let (dir, _) = scene_folder(test, "lake_dusk.ron", "lake_dusk.ron");
     std::fs::copy(fixture("exposure_steps.ron"), dir.join("steps.ron")).unwrap();
     let mut app = app_on(&dir, "steps.ron", FRAME, None);
+    let alias = journal.map_or("R.K.", |(_, a)| a).to_owned();
+    if let Some((path, _)) = journal {
+        app.insert_resource(Recording {
+            path: path.to_path_buf(),
+            alias: alias.clone(),
+            relaxation: false,
+        });
+        stillpoint::journal::plugin(&mut app);
+    }
     app.insert_resource(ConsoleOptions {
         bind: "127.0.0.1:0".parse().unwrap(),
-        alias: "R.K.".into(),
-        journal: None,
+        alias,
+        journal: journal.map(|(p, _)| p.to_path_buf()),
     });
     stillpoint::console::plugin(&mut app);
     assert!(update_until(&mut app, Duration::from_secs(60), |w| {
@@ -57,25 +73,27 @@ impl Reply {
 /// Sends `raw` (a whole HTTP/1.1 request) and reads the reply, updating the
 /// app meanwhile so that it can act on controls.
 fn send(app: &mut App, addr: SocketAddr, raw: Vec<u8>) -> Reply {
-    let exchange = std::thread::spawn(move || {
-        let mut stream = TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(15)))
-            .unwrap();
-        // A body the server refuses early (too large) may not all be taken:
-        // the reply is read all the same.
-        let _ = stream.write_all(&raw);
-        let mut bytes = Vec::new();
-        let _ = stream.read_to_end(&mut bytes);
-        bytes
-    });
+    let exchange = std::thread::spawn(move || plain(addr, &raw));
     let start = Instant::now();
     while !exchange.is_finished() {
         assert!(start.elapsed() < Duration::from_secs(20), "no reply");
         app.update();
         std::thread::sleep(Duration::from_millis(2));
     }
-    let bytes = exchange.join().unwrap();
+    exchange.join().unwrap()
+}
+
+/// Sends `raw` and reads the reply (the app runs elsewhere).
+fn plain(addr: SocketAddr, raw: &[u8]) -> Reply {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    // A body the server refuses early (too large) may not all be taken:
+    // the reply is read all the same.
+    let _ = stream.write_all(raw);
+    let mut bytes = Vec::new();
+    let _ = stream.read_to_end(&mut bytes);
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
@@ -1005,4 +1023,174 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
         .unwrap();
     let ended = stillpoint::journal::store::session(&db, session).unwrap();
     assert!(ended.session.ended_ms.is_some(), "the end is recorded");
+}
+
+/// The child of the console's crash test: a session with the console and
+/// the record on; a client thread pairs, then adds notes as fast as the
+/// console takes them, printing each once the console shows it committed.
+#[test]
+#[ignore = "run by the console's crash test as its child process"]
+fn console_crash_child() {
+    let Some(record) = std::env::var_os("STILLPOINT_CRASH_RECORD") else {
+        return;
+    };
+    let run: u32 = std::env::var("STILLPOINT_CRASH_RUN")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let alias = format!("crash-{run}");
+    let record = std::path::PathBuf::from(record);
+    let (mut app, addr) =
+        recorded_console_app(&format!("console-crash-{run}"), Some((&record, &alias)));
+    let code = code(&app);
+    std::thread::spawn(move || {
+        let pair = Ask::new(addr, "POST", "/api/pair").json(&format!("{{\"code\":\"{code}\"}}"));
+        let reply = plain(addr, &pair.raw());
+        let cookie = reply
+            .header("set-cookie")
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let mut out = std::io::stdout().lock();
+        for n in 1u64.. {
+            writeln!(out, "sent {n}").unwrap();
+            out.flush().unwrap();
+            let note = Ask::new(addr, "POST", "/api/control")
+                .json(&format!(
+                    "{{\"do\":\"note\",\"text\":\"{alias} note {n}\"}}"
+                ))
+                .cookie(&cookie);
+            assert_eq!(plain(addr, &note.raw()).status, 200);
+            // Recorded once the view says every write made is committed.
+            let mut wanted = None;
+            loop {
+                let view = plain(
+                    addr,
+                    &Ask::new(addr, "GET", "/api/view").cookie(&cookie).raw(),
+                );
+                let v: serde_json::Value = serde_json::from_str(&view.body).unwrap();
+                let made = v["record"]["made"].as_u64().unwrap();
+                let committed = v["record"]["committed"].as_u64().unwrap();
+                let wanted = *wanted.get_or_insert(made);
+                if committed >= wanted {
+                    break;
+                }
+            }
+            writeln!(out, "acked {n}").unwrap();
+            out.flush().unwrap();
+        }
+    });
+    loop {
+        app.update();
+    }
+}
+
+#[test]
+fn a_session_killed_while_the_console_records_keeps_every_entry_it_showed_recorded() {
+    let dir = crate::common::scratch("console-crash");
+    let record = dir.join("journal.sqlite3");
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+    let mut random = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    const KILLS: u32 = 50;
+    let (mut in_flight, mut acked_in_all) = (0, 0);
+    for run in 1..=KILLS {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "console::console_crash_child",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("STILLPOINT_CRASH_RECORD", &record)
+            .env("STILLPOINT_CRASH_RUN", run.to_string())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+                let Ok(line) = line else { break };
+                if let Some(n) = line.strip_prefix("acked ") {
+                    let _ = tx.send((true, n.parse::<u64>().unwrap()));
+                } else if let Some(n) = line.strip_prefix("sent ") {
+                    let _ = tx.send((false, n.parse::<u64>().unwrap()));
+                }
+            }
+        });
+        let (mut acked, mut sent) = (0u64, 0u64);
+        let note = |(ack, n): (bool, u64), acked: &mut u64, sent: &mut u64| {
+            let slot = if ack { acked } else { sent };
+            *slot = (*slot).max(n);
+        };
+        while acked == 0 {
+            let line = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the child records through the console");
+            note(line, &mut acked, &mut sent);
+        }
+        let until = Instant::now() + Duration::from_micros(random() % 300_000);
+        while let Some(left) = until.checked_duration_since(Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(line) => note(line, &mut acked, &mut sent),
+                Err(_) => break,
+            }
+        }
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9),
+            "run {run}: the child was running when killed"
+        );
+        reader.join().unwrap();
+        while let Ok(line) = rx.try_recv() {
+            note(line, &mut acked, &mut sent);
+        }
+        if sent > acked {
+            in_flight += 1;
+        }
+        let db = rusqlite::Connection::open(&record).unwrap();
+        let check: String = db
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok", "run {run}");
+        let alias = format!("crash-{run}");
+        for n in 1..=acked {
+            let there: i64 = db
+                .query_row(
+                    "SELECT COUNT(*) FROM entries e JOIN sessions s ON s.id = e.session
+                     WHERE s.alias = ?1 AND e.kind = 'note' AND e.text = ?2",
+                    rusqlite::params![alias, format!("{alias} note {n}")],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(
+                there, 1,
+                "run {run}: note {n} was shown recorded but is not there"
+            );
+        }
+        acked_in_all += acked;
+    }
+    println!(
+        "{KILLS} kills through the console: {acked_in_all} notes shown recorded, all there; {in_flight} kills came with a note in flight"
+    );
+    assert!(
+        in_flight >= KILLS * 4 / 5,
+        "only {in_flight} of {KILLS} kills came mid-write"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
