@@ -971,6 +971,15 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The mirror of the client's window, small, kept fresh.
+    let start = Instant::now();
+    while browser.run("return document.getElementById('mirror').naturalWidth") != 320 {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "no mirror of the window came"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     browser.screenshot(&shots.join("console.png"));
 
     // The report, from the page's own export link.

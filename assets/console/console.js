@@ -167,6 +167,19 @@ function logged(message) {
   $("log").prepend(li);
 }
 
+// The mirror, fetched again about twice a second while the page is seen.
+function refreshMirror() {
+  if (live && live.readyState === WebSocket.OPEN && !document.hidden) {
+    const img = $("mirror");
+    const next = new Image();
+    next.onload = () => {
+      img.src = next.src;
+    };
+    next.src = `/api/mirror?at=${Date.now()}`;
+  }
+  setTimeout(refreshMirror, 500);
+}
+
 function watch() {
   live = new WebSocket(`ws://${location.host}/api/live`);
   live.onopen = () => {
@@ -277,3 +290,4 @@ function wire() {
 
 wire();
 start();
+refreshMirror();

@@ -9,6 +9,7 @@
 //! sends the live view and each lifecycle message out.
 
 pub mod command;
+pub mod mirror;
 pub mod pairing;
 pub mod server;
 pub mod view;
@@ -97,6 +98,12 @@ pub fn plugin(app: &mut App) {
             server.addr
         );
     }
+    match mirror::Mirror::start(shared.mirror.clone()) {
+        Ok(m) => {
+            app.insert_resource(m);
+        }
+        Err(e) => eprintln!("stillpoint: the console shows no mirror of the window: {e}"),
+    }
     app.insert_resource(Console {
         server,
         shared,
@@ -110,6 +117,7 @@ pub fn plugin(app: &mut App) {
     .add_systems(Startup, (wait_for_the_therapist, spawn_pairing_text))
     .add_systems(Update, (take_control, new_code_key).in_set(AppSet::Input))
     .add_systems(Update, show_code.in_set(AppSet::Ui))
+    .add_systems(Update, mirror::capture.in_set(AppSet::Report))
     .add_systems(Update, tell.in_set(AppSet::Report).after(publish_snapshot));
 }
 

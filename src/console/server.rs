@@ -84,6 +84,15 @@ pub struct Shared {
     said: broadcast::Sender<Arc<str>>,
     journal: Option<PathBuf>,
     stop: watch::Receiver<bool>,
+    /// The window's latest mirror.
+    pub mirror: Arc<super::mirror::Latest>,
+}
+
+impl Shared {
+    /// How many pages watch live now.
+    pub fn watching(&self) -> usize {
+        self.watchers.load(Ordering::SeqCst)
+    }
 }
 
 /// The app's ends of the server.
@@ -135,6 +144,7 @@ pub fn start(bind: SocketAddr, journal: Option<PathBuf>) -> std::io::Result<(Ser
         said: said_tx.clone(),
         journal,
         stop: stop_rx.clone(),
+        mirror: Arc::default(),
     });
     let app = router(shared.clone());
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -199,6 +209,7 @@ fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/api/control", post(control))
         .route("/api/live", get(live))
+        .route("/api/mirror", get(mirror))
         .route("/api/export/{id}", get(export))
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "there is nothing here") })
         .layer(middleware::from_fn_with_state(shared.clone(), guard))
@@ -460,6 +471,29 @@ async fn watch_live(mut socket: WebSocket, watching: Watching) {
     }
     // The app is closing.
     let _ = socket.send(Message::Close(None)).await;
+}
+
+async fn mirror(State(shared): State<Arc<Shared>>) -> Response {
+    let png = shared
+        .mirror
+        .png
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    match png {
+        Some(png) => (
+            [
+                (header::CONTENT_TYPE, "image/png"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            (*png).clone(),
+        )
+            .into_response(),
+        None => refuse(
+            StatusCode::NOT_FOUND,
+            "no mirror yet: it is taken while a page watches, from a window",
+        ),
+    }
 }
 
 #[derive(serde::Deserialize)]
