@@ -811,7 +811,7 @@ impl Browser {
                 return view;
             }
             assert!(
-                start.elapsed() < Duration::from_secs(15),
+                start.elapsed() < Duration::from_secs(30),
                 "the app's snapshot never showed {what}: {view}"
             );
             std::thread::sleep(Duration::from_millis(100));
@@ -832,7 +832,7 @@ impl Browser {
         let start = Instant::now();
         while !self.feedback().starts_with("Done") {
             assert!(
-                start.elapsed() < Duration::from_secs(15),
+                start.elapsed() < Duration::from_secs(30),
                 "{css}: the page never said done: {:?}",
                 self.feedback()
             );

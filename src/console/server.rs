@@ -38,8 +38,9 @@ const MAX_REQUESTS: usize = 32;
 /// The most WebSocket watchers at once.
 pub const MAX_WATCHERS: usize = 16;
 
-/// How long the app has to act on a control.
-const ANSWER_WITHIN: Duration = Duration::from_secs(3);
+/// How long the app has to act on a control (a renderer on the CPU can take
+/// seconds over a frame that compiles the shaders of something new).
+const ANSWER_WITHIN: Duration = Duration::from_secs(8);
 
 /// The session cookie's name.
 const COOKIE: &str = "stillpoint_console";
