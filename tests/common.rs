@@ -229,3 +229,110 @@ pub struct Onsets {
     in_block: usize,
     quiet_until: u64,
 }
+
+/// What a crash test's child had printed when it was killed: the highest
+/// number it acknowledged (`acked N`) and the highest it had started on
+/// (`{started} N`: written, queued or sent).
+pub struct Killed {
+    /// The last entry acknowledged.
+    pub acked: u64,
+    /// The last entry started on.
+    pub started: u64,
+}
+
+/// Runs the test `child` of this binary (an ignored test that writes until
+/// it is killed), with `STILLPOINT_CRASH_RECORD` and `STILLPOINT_CRASH_RUN`
+/// set; once it has acknowledged one entry, waits a random 0 to `within`
+/// more, kills it with SIGKILL (asserting it was still running) and returns
+/// what it had printed.
+pub fn kill_at_random(
+    child: &str,
+    record: &Path,
+    run: u32,
+    started: &'static str,
+    within: Duration,
+    random: &mut impl FnMut() -> u64,
+) -> Killed {
+    use std::io::BufRead;
+    let mut process = Command::new(std::env::current_exe().unwrap())
+        .args([
+            child,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("STILLPOINT_CRASH_RECORD", record)
+        .env("STILLPOINT_CRASH_RUN", run.to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = process.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let (ack, n) = match (line.strip_prefix("acked "), line.split_once(' ')) {
+                (Some(n), _) => (true, n),
+                (None, Some((tag, n))) if tag == started => (false, n),
+                _ => continue,
+            };
+            let _ = tx.send((ack, n.parse::<u64>().unwrap()));
+        }
+    });
+    let mut killed = Killed {
+        acked: 0,
+        started: 0,
+    };
+    let note = |(ack, n): (bool, u64), killed: &mut Killed| {
+        let slot = if ack {
+            &mut killed.acked
+        } else {
+            &mut killed.started
+        };
+        *slot = (*slot).max(n);
+    };
+    while killed.acked == 0 {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the child acknowledges entries");
+        note(line, &mut killed);
+    }
+    let until = Instant::now() + Duration::from_micros(random() % within.as_micros().max(1) as u64);
+    while let Some(left) = until.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(line) => note(line, &mut killed),
+            Err(_) => break,
+        }
+    }
+    process.kill().unwrap();
+    let status = process.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9),
+        "run {run}: the child was still running when killed"
+    );
+    reader.join().unwrap();
+    // What it printed before the kill and was read after it.
+    while let Ok(line) = rx.try_recv() {
+        note(line, &mut killed);
+    }
+    killed
+}
+
+/// A small random generator (xorshift), seeded from the clock, for moments
+/// to kill a child at.
+pub fn random_source(salt: u64) -> impl FnMut() -> u64 {
+    let mut seed = salt
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}

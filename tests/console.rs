@@ -1100,75 +1100,19 @@ fn console_crash_child() {
 fn a_session_killed_while_the_console_records_keeps_every_entry_it_showed_recorded() {
     let dir = crate::common::scratch("console-crash");
     let record = dir.join("journal.sqlite3");
-    let mut seed: u64 = 0x2545_F491_4F6C_DD1D
-        ^ std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64;
-    let mut random = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut random = crate::common::random_source(0x2545_F491_4F6C_DD1D);
     const KILLS: u32 = 50;
     let (mut in_flight, mut acked_in_all) = (0, 0);
     for run in 1..=KILLS {
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "console::console_crash_child",
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("STILLPOINT_CRASH_RECORD", &record)
-            .env("STILLPOINT_CRASH_RUN", run.to_string())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
-                let Ok(line) = line else { break };
-                if let Some(n) = line.strip_prefix("acked ") {
-                    let _ = tx.send((true, n.parse::<u64>().unwrap()));
-                } else if let Some(n) = line.strip_prefix("sent ") {
-                    let _ = tx.send((false, n.parse::<u64>().unwrap()));
-                }
-            }
-        });
-        let (mut acked, mut sent) = (0u64, 0u64);
-        let note = |(ack, n): (bool, u64), acked: &mut u64, sent: &mut u64| {
-            let slot = if ack { acked } else { sent };
-            *slot = (*slot).max(n);
-        };
-        while acked == 0 {
-            let line = rx
-                .recv_timeout(Duration::from_secs(60))
-                .expect("the child records through the console");
-            note(line, &mut acked, &mut sent);
-        }
-        let until = Instant::now() + Duration::from_micros(random() % 300_000);
-        while let Some(left) = until.checked_duration_since(Instant::now()) {
-            match rx.recv_timeout(left) {
-                Ok(line) => note(line, &mut acked, &mut sent),
-                Err(_) => break,
-            }
-        }
-        child.kill().unwrap();
-        let status = child.wait().unwrap();
-        assert_eq!(
-            std::os::unix::process::ExitStatusExt::signal(&status),
-            Some(9),
-            "run {run}: the child was running when killed"
+        let killed = crate::common::kill_at_random(
+            "console::console_crash_child",
+            &record,
+            run,
+            "sent",
+            Duration::from_millis(300),
+            &mut random,
         );
-        reader.join().unwrap();
-        while let Ok(line) = rx.try_recv() {
-            note(line, &mut acked, &mut sent);
-        }
+        let (acked, sent) = (killed.acked, killed.started);
         if sent > acked {
             in_flight += 1;
         }

@@ -4,12 +4,11 @@
 //! nothing, and a writer killed at random moments that never loses what it
 //! acknowledged.
 
-use std::io::{BufRead, BufReader, Read, Write as _};
+use std::io::{Read, Write as _};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bevy::prelude::*;
 use rusqlite::Connection;
@@ -571,81 +570,20 @@ fn crash_child() {
 fn a_writer_killed_at_random_moments_keeps_everything_it_acknowledged() {
     let dir = scratch("journal-crash");
     let record = dir.join("journal.sqlite3");
-    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15
-        ^ std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64;
-    let mut random = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut random = crate::common::random_source(0x9E37_79B9_7F4A_7C15);
     let mut beyond = 0;
     let mut acked_in_all = 0;
     const KILLS: u32 = 50;
     for run in 1..=KILLS {
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "journal::crash_child",
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("STILLPOINT_CRASH_RECORD", &record)
-            .env("STILLPOINT_CRASH_RUN", run.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(n) = line.strip_prefix("acked ") {
-                    let _ = tx.send((true, n.parse::<u64>().unwrap()));
-                } else if let Some(n) = line.strip_prefix("queued ") {
-                    let _ = tx.send((false, n.parse::<u64>().unwrap()));
-                }
-            }
-        });
-        // Wait for the first acknowledgement (the child is writing), then a
-        // random 0 to 150 ms more.
-        let (mut acked, mut queued) = (0, 0);
-        let note = |(ack, n): (bool, u64), acked: &mut u64, queued: &mut u64| {
-            let slot = if ack { acked } else { queued };
-            *slot = (*slot).max(n);
-        };
-        let started = Instant::now();
-        while acked == 0 {
-            let line = rx
-                .recv_timeout(Duration::from_secs(30))
-                .expect("the child acknowledges writes");
-            note(line, &mut acked, &mut queued);
-            assert!(started.elapsed() < Duration::from_secs(30));
-        }
-        let until = Instant::now() + Duration::from_micros(random() % 150_000);
-        while let Some(left) = until.checked_duration_since(Instant::now()) {
-            match rx.recv_timeout(left) {
-                Ok(line) => note(line, &mut acked, &mut queued),
-                Err(_) => break,
-            }
-        }
-        child.kill().unwrap();
-        let status = child.wait().unwrap();
-        assert_eq!(
-            status.signal(),
-            Some(9),
-            "run {run}: the child was still writing when killed"
+        let killed = crate::common::kill_at_random(
+            "journal::crash_child",
+            &record,
+            run,
+            "queued",
+            Duration::from_millis(150),
+            &mut random,
         );
-        reader.join().unwrap();
-        // What the child printed before the kill and was read after it.
-        while let Ok(line) = rx.try_recv() {
-            note(line, &mut acked, &mut queued);
-        }
+        let (acked, queued) = (killed.acked, killed.started);
         assert!(
             queued > acked,
             "run {run}: killed with writes in flight (queued {queued}, acknowledged {acked})"
