@@ -52,9 +52,14 @@ pub struct Console {
     /// The answer owed for the control taken this frame.
     owed: Option<oneshot::Sender<Answer>>,
     alias: String,
-    /// Whether the first view has gone out.
-    viewed: bool,
+    /// When the view was last composed; `None` before the first.
+    viewed: Option<Instant>,
+    /// The snapshot changed since the view was last composed.
+    stale: bool,
 }
+
+/// How often the view is composed from the snapshot at most.
+const VIEW_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 
 #[derive(Component)]
 struct PairingText;
@@ -112,7 +117,8 @@ pub fn plugin(app: &mut App) {
         said,
         owed: None,
         alias: options.alias,
-        viewed: false,
+        viewed: None,
+        stale: true,
     })
     .add_systems(Startup, (wait_for_the_therapist, spawn_pairing_text))
     .add_systems(Update, (take_control, new_code_key).in_set(AppSet::Input))
@@ -232,8 +238,14 @@ fn tell(
         said.push(words);
     }
     // The view first, so that whoever is answered sees it changed.
-    if snapshot.is_changed() || !console.viewed {
-        console.viewed = true;
+    // The snapshot changes every frame (its clock moves); the view, which
+    // pages see at most ten times a second, is composed at most every
+    // 50 ms, and at once for a control being answered.
+    console.stale |= snapshot.is_changed();
+    let due = console.viewed.is_none_or(|t| t.elapsed() >= VIEW_EVERY);
+    if console.stale && (due || console.owed.is_some()) {
+        console.viewed = Some(Instant::now());
+        console.stale = false;
         let now = View::of(&snapshot, &console.alias);
         if **console.views.borrow() != now {
             console.views.send_replace(Arc::new(now));
