@@ -36,6 +36,7 @@ fn headset(console: bool) -> (Harness, u64) {
             bind: "127.0.0.1:0".parse().unwrap(),
             alias: "bench".into(),
             journal: None,
+            scenes: stillpoint::console::view::scene_choices(&scenes()),
         });
         stillpoint::console::plugin(&mut harness.app);
     }

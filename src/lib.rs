@@ -210,33 +210,35 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
     } else {
         state::Presentation::Desktop
     };
-    app.insert_resource(scene::SceneFolder { root: folder })
-        .insert_resource(scene::CurrentScene::new(file.clone()))
-        .insert_resource({
-            let state = state::AppState::new(
-                file,
-                launch.guide.clone(),
-                state::Listening {
-                    volume: launch.settings.volume,
-                    mono: launch.settings.mono,
-                },
-                presentation,
-            );
-            match launch.exposure_step {
-                // A still frame has nobody to answer SUDS: it shows the
-                // scene at the step, unasked.
-                Some(step) if launch.frozen_at.is_some() => {
-                    state.for_exposure(step).without_suds_questions()
-                }
-                Some(step) => state.for_exposure(step),
-                None => state,
+    app.insert_resource(scene::SceneFolder {
+        root: folder.clone(),
+    })
+    .insert_resource(scene::CurrentScene::new(file.clone()))
+    .insert_resource({
+        let state = state::AppState::new(
+            file,
+            launch.guide.clone(),
+            state::Listening {
+                volume: launch.settings.volume,
+                mono: launch.settings.mono,
+            },
+            presentation,
+        );
+        match launch.exposure_step {
+            // A still frame has nobody to answer SUDS: it shows the
+            // scene at the step, unasked.
+            Some(step) if launch.frozen_at.is_some() => {
+                state.for_exposure(step).without_suds_questions()
             }
-        })
-        .insert_resource(state::BreakAdvice::new(launch.settings.break_after()))
-        .insert_resource(overlay::ShowHints(launch.hints))
-        .insert_resource(pacer::PacerOptions {
-            reduced_motion: launch.settings.reduced_motion,
-        });
+            Some(step) => state.for_exposure(step),
+            None => state,
+        }
+    })
+    .insert_resource(state::BreakAdvice::new(launch.settings.break_after()))
+    .insert_resource(overlay::ShowHints(launch.hints))
+    .insert_resource(pacer::PacerOptions {
+        reduced_motion: launch.settings.reduced_motion,
+    });
     if let Output::Offscreen { width, height } = launch.output {
         capture::add_offscreen_target(&mut app, width, height);
     }
@@ -270,7 +272,11 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
         journal::plugin(&mut app);
     }
     if let Some(options) = &launch.console {
-        app.insert_resource(options.clone());
+        let mut options = options.clone();
+        if options.scenes.is_empty() {
+            options.scenes = console::view::scene_choices(&folder);
+        }
+        app.insert_resource(options);
         console::plugin(&mut app);
     }
     if let Some(headset) = &launch.headset {

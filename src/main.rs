@@ -79,6 +79,8 @@ fn main() -> ExitCode {
                     bind: std::net::SocketAddr::new(ip, cli.console_port.unwrap_or(0)),
                     alias: cli.alias.clone().unwrap_or_default(),
                     journal: launch.journal.as_ref().map(|r| r.path.clone()),
+                    // Read from the scene's folder when the app is built.
+                    scenes: Vec::new(),
                 });
             }
             let mode = if cli.xr {

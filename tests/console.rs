@@ -43,6 +43,7 @@ fn recorded_console_app(test: &str, journal: Option<(&Path, &str)>) -> (App, Soc
         bind: "127.0.0.1:0".parse().unwrap(),
         alias,
         journal: journal.map(|(p, _)| p.to_path_buf()),
+        scenes: stillpoint::console::view::scene_choices(&crate::common::scenes_dir()),
     });
     stillpoint::console::plugin(&mut app);
     assert!(update_until(&mut app, Duration::from_secs(60), |w| {

@@ -86,7 +86,10 @@ function render() {
     : view.flow;
   $("place").textContent = view.safe_place ? "in the safe place" : "in the scene";
   $("pacer").textContent = view.pacer ? `on: ${view.pacer}` : "off";
-  $("presentation").textContent = view.presentation;
+  $("presentation").textContent =
+    view.headset_focused === null
+      ? view.presentation
+      : `${view.presentation} (${view.headset_focused ? "on and in focus" : "not in focus: off the head or in the runtime's menu"})`;
   $("sound").textContent = view.sound;
   $("suds").textContent =
     (view.last_suds === null ? "none given yet" : `last ${view.last_suds}`) +
@@ -109,6 +112,18 @@ function render() {
   }
   if (view.step && document.activeElement !== jump) {
     jump.value = String(view.step[0]);
+  }
+  const choice = $("scene-choice");
+  const files = view.scenes.map((s) => s.file).join("\n");
+  if (choice.dataset.files !== files) {
+    choice.dataset.files = files;
+    choice.replaceChildren(
+      ...view.scenes.map((s) =>
+        new Option(`${s.title}${s.steps.length ? ` (exposure, ${s.steps.length} steps)` : ""}`, s.file),
+      ),
+    );
+    if (view.scene) choice.value = view.scene[1];
+    sceneSteps();
   }
   const events = $("events");
   const names = view.events.join("\n");
@@ -147,6 +162,15 @@ function render() {
       mark.classList.add("done");
     }
   }
+}
+
+// The steps of the scene chosen in the scene list.
+function sceneSteps() {
+  const chosen = view && view.scenes.find((s) => s.file === $("scene-choice").value);
+  const steps = chosen ? chosen.steps : [];
+  const select = $("scene-step");
+  select.replaceChildren(...steps.map((name, i) => new Option(`${i + 1}. ${name}`, String(i + 1))));
+  select.disabled = steps.length === 0;
 }
 
 function logged(message) {
@@ -268,6 +292,27 @@ function wire() {
   $("jump-go").addEventListener("click", () => {
     const to = Number($("jump").value);
     control({ do: "step", to }, `go to step ${to}`);
+  });
+  $("scene-choice").addEventListener("change", sceneSteps);
+  $("scene-go").addEventListener("click", () => {
+    const file = $("scene-choice").value;
+    const body = { do: "scene", file };
+    const step = $("scene-step");
+    if (!step.disabled && step.value) body.step = Number(step.value);
+    const title = $("scene-choice").selectedOptions[0]?.textContent || file;
+    control(body, `go to ${title}${body.step ? `, step ${body.step}` : ""}`);
+  });
+  $("rhythm-preset").addEventListener("change", () => {
+    $("rhythm-seconds").hidden = $("rhythm-preset").value !== "custom";
+  });
+  $("rhythm-set").addEventListener("click", () => {
+    const preset = $("rhythm-preset").value;
+    if (preset === "custom") {
+      const seconds = ["rhythm-in", "rhythm-hold-in", "rhythm-out", "rhythm-hold-out"].map((id) => Number($(id).value));
+      control({ do: "rhythm", seconds }, `set the rhythm to ${seconds.join(", ")} s`);
+    } else {
+      control({ do: "rhythm", preset }, `set the rhythm to ${preset}`);
+    }
   });
   $("volume").addEventListener("change", () => {
     control({ do: "volume", to: Number($("volume").value) }, "set the volume");

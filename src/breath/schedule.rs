@@ -450,6 +450,30 @@ impl Schedule {
             .chain(self.steps.last().map(Step::end))
     }
 
+    /// The paced breath `t` falls in: when its breath in began and how long
+    /// the whole breath lasts. `None` when `t` is not in a paced breath
+    /// (settling in, a rest, the close, after the end).
+    pub fn breath_at(&self, t: Micros) -> Option<(Micros, Micros)> {
+        let index = self
+            .steps
+            .partition_point(|s| s.start <= t)
+            .checked_sub(1)?;
+        let step = &self.steps[index];
+        if t >= step.end() || !step.phase.is_paced() {
+            return None;
+        }
+        let begin = self.steps[..=index]
+            .iter()
+            .rposition(|s| s.phase == Phase::Inhale || !s.phase.is_paced())
+            .filter(|&i| self.steps[i].phase == Phase::Inhale)?;
+        let end = self.steps[index + 1..]
+            .iter()
+            .find(|s| s.phase == Phase::Inhale || !s.phase.is_paced())
+            .map_or_else(|| self.length(), |s| s.start);
+        let start = self.steps[begin].start;
+        Some((start, end - start))
+    }
+
     /// The first change at or after `t`, if any.
     pub fn next_change(&self, t: Micros) -> Option<Micros> {
         let index = self.steps.partition_point(|s| s.start < t);

@@ -76,6 +76,43 @@ impl Guide {
     }
 }
 
+impl Guide {
+    /// This guide's pacer going on at `rhythm` instead, for `length`: from a
+    /// breath of `from_per_min` breaths a minute (the one the person is
+    /// breathing; a natural rate when they are not paced) it slows by at
+    /// most one breath a minute per breath, as a session's ramp does, then
+    /// holds the rhythm. A faster rhythm starts at once. Its title, sounds
+    /// and pulses stay.
+    pub fn retimed(
+        &self,
+        rhythm: Rhythm,
+        sets: Option<Sets>,
+        from_per_min: Option<f64>,
+        length: Micros,
+    ) -> Self {
+        let from = from_per_min.unwrap_or(f64::from(defaults::ramp_from()));
+        let plan = Plan {
+            length,
+            rhythm,
+            sets,
+            segments: vec![
+                SegmentPlan::Ramp {
+                    from_per_min: from,
+                    step_per_min: 1.0,
+                },
+                SegmentPlan::Hold,
+            ],
+            captions: PhaseCaptions::default(),
+        };
+        Self {
+            title: self.title.clone(),
+            schedule: Arc::new(Schedule::build(&plan)),
+            sounds: self.sounds,
+            haptics: self.haptics,
+        }
+    }
+}
+
 /// Reads and checks a session file.
 pub fn load_session(path: &Path) -> Result<SessionFile, FileErrors> {
     let name = path.display().to_string();

@@ -4,7 +4,9 @@
 use serde::Deserialize;
 
 use super::view::View;
-use crate::state::{Intent, MAX_NOTE_CHARS, PauseReason, StepChange, SudsChange, VolumeChange};
+use crate::state::{
+    Intent, MAX_NOTE_CHARS, PauseReason, RhythmChoice, StepChange, SudsChange, VolumeChange,
+};
 
 /// A control, as the page sends it: `{"do": "step", "to": 3}`. Every
 /// variant has braces, so that a field it does not have is refused.
@@ -42,6 +44,26 @@ pub enum Control {
     Pacer {
         /// On.
         on: bool,
+    },
+    /// The pacer's rhythm: a preset (`resonance`, `box`, `4-7-8`,
+    /// `sighing`) or four numbers of seconds (in, hold, out, hold).
+    Rhythm {
+        /// A preset's name.
+        #[serde(default)]
+        preset: Option<String>,
+        /// Four numbers of seconds.
+        #[serde(default)]
+        seconds: Option<Vec<f64>>,
+    },
+    /// Take the person to a scene of the scene folder, at a step (from 1)
+    /// of its hierarchy.
+    Scene {
+        /// Its file, as the view lists it.
+        file: String,
+        /// A step, from 1 (an exposure scene only; the first when not
+        /// given).
+        #[serde(default)]
+        step: Option<usize>,
     },
     /// The master volume, 0 to 2.
     Volume {
@@ -142,6 +164,50 @@ pub fn intents(control: Control, now: &View) -> Result<Vec<Intent>, String> {
         Control::SafePlace {} => vec![Intent::SafePlace],
         Control::LeaveSafePlace {} => vec![Intent::LeaveSafePlace],
         Control::Pacer { on } => vec![Intent::Pacer(on)],
+        Control::Rhythm { preset, seconds } => {
+            let name = match (preset, seconds) {
+                (Some(preset), None) => preset,
+                (None, Some(seconds)) => seconds
+                    .iter()
+                    .map(f64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                _ => {
+                    return Err(
+                        "give either \"preset\" (resonance, box, 4-7-8 or sighing) or \"seconds\": four numbers"
+                            .into(),
+                    );
+                }
+            };
+            let (rhythm, sets) = crate::breath::session::parse_rhythm(&name)
+                .map_err(|why| format!("rhythm {why}"))?;
+            vec![Intent::Rhythm(RhythmChoice { name, rhythm, sets })]
+        }
+        Control::Scene { file, step } => {
+            let Some(scene) = now.scenes.iter().find(|s| s.file == file) else {
+                let files: Vec<&str> = now.scenes.iter().map(|s| s.file.as_str()).collect();
+                return Err(format!(
+                    "no scene {file:?} in the scene folder; these are: {}",
+                    files.join(", ")
+                ));
+            };
+            match (step, scene.steps.len()) {
+                (Some(_), 0) => {
+                    return Err(format!(
+                        "{} has no steps (it is not an exposure scene)",
+                        scene.title
+                    ));
+                }
+                (Some(n), steps) if !(1..=steps).contains(&n) => {
+                    return Err(format!(
+                        "step {n} does not exist in {}; the steps are 1 to {steps}",
+                        scene.title
+                    ));
+                }
+                _ => {}
+            }
+            vec![Intent::ChangeScene { path: file, step }]
+        }
         Control::Volume { to } => {
             if !(0.0..=crate::state::MAX_VOLUME).contains(&to) {
                 return Err(format!(
@@ -281,5 +347,65 @@ mod tests {
                 .unwrap_err()
                 .contains("no steps")
         );
+    }
+
+    fn with_scenes() -> View {
+        let scene = |file: &str, steps: usize| super::super::view::SceneChoice {
+            file: file.into(),
+            title: file.trim_end_matches(".ron").into(),
+            steps: (1..=steps).map(|n| format!("step {n}")).collect(),
+        };
+        View {
+            scenes: vec![scene("lake_dusk.ron", 0), scene("spiders.ron", 8)].into(),
+            ..View::default()
+        }
+    }
+
+    #[test]
+    fn a_scene_and_a_rhythm_are_chosen_from_what_there_is() {
+        let now = with_scenes();
+        let go = |json: &str| intents(parse(json).unwrap(), &now);
+        assert_eq!(
+            go(r#"{"do":"scene","file":"spiders.ron","step":2}"#),
+            Ok(vec![Intent::ChangeScene {
+                path: "spiders.ron".into(),
+                step: Some(2)
+            }])
+        );
+        assert_eq!(
+            go(r#"{"do":"scene","file":"lake_dusk.ron"}"#),
+            Ok(vec![Intent::ChangeScene {
+                path: "lake_dusk.ron".into(),
+                step: None
+            }])
+        );
+        let Ok(rhythm) = go(r#"{"do":"rhythm","seconds":[4,0,6,0]}"#) else {
+            panic!("four numbers are a rhythm");
+        };
+        assert!(matches!(&rhythm[..], [Intent::Rhythm(c)]
+            if c.name == "4,0,6,0" && c.rhythm == crate::breath::Rhythm::resonance()));
+        let Ok(rhythm) = go(r#"{"do":"rhythm","preset":"4-7-8"}"#) else {
+            panic!("a preset is a rhythm");
+        };
+        assert!(matches!(&rhythm[..], [Intent::Rhythm(c)] if c.sets.is_some()));
+
+        let refused = |json: &str| go(json).unwrap_err();
+        assert!(
+            refused(r#"{"do":"scene","file":"../etc/passwd"}"#)
+                .contains("these are: lake_dusk.ron, spiders.ron")
+        );
+        assert!(
+            refused(r#"{"do":"scene","file":"spiders.ron","step":9}"#).contains("steps are 1 to 8")
+        );
+        assert!(
+            refused(r#"{"do":"scene","file":"lake_dusk.ron","step":1}"#).contains("has no steps")
+        );
+        assert!(refused(r#"{"do":"rhythm","preset":"fast"}"#).contains("expected a preset"));
+        assert!(refused(r#"{"do":"rhythm","seconds":[4,0]}"#).contains("has 2 numbers"));
+        assert!(refused(r#"{"do":"rhythm","seconds":[0.1,0,6,0]}"#).starts_with("rhythm"));
+        assert!(
+            refused(r#"{"do":"rhythm","seconds":[4,0,6,0],"preset":"box"}"#).contains("either")
+        );
+        assert!(refused(r#"{"do":"rhythm"}"#).contains("either"));
     }
 }

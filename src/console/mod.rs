@@ -37,6 +37,9 @@ pub struct ConsoleOptions {
     pub alias: String,
     /// The session record, for the page's export links.
     pub journal: Option<PathBuf>,
+    /// The scenes the therapist can take the person to
+    /// ([`view::scene_choices`] of the scene folder).
+    pub scenes: Vec<view::SceneChoice>,
 }
 
 /// The running console, as the app holds it.
@@ -52,6 +55,7 @@ pub struct Console {
     /// The answer owed for the control taken this frame.
     owed: Option<oneshot::Sender<Answer>>,
     alias: String,
+    scenes: Arc<[view::SceneChoice]>,
     /// When the view was last composed; `None` before the first.
     viewed: Option<Instant>,
     /// The snapshot changed since the view was last composed.
@@ -117,6 +121,7 @@ pub fn plugin(app: &mut App) {
         said,
         owed: None,
         alias: options.alias,
+        scenes: options.scenes.into(),
         viewed: None,
         stale: true,
     })
@@ -246,7 +251,7 @@ fn tell(
     if console.stale && (due || console.owed.is_some()) {
         console.viewed = Some(Instant::now());
         console.stale = false;
-        let now = View::of(&snapshot, &console.alias);
+        let now = View::of(&snapshot, &console.alias, &console.scenes);
         if **console.views.borrow() != now {
             console.views.send_replace(Arc::new(now));
         }

@@ -1,6 +1,8 @@
 //! What the console sees: the snapshot as the page shows it, and each
 //! lifecycle message in words.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::breath::Phase;
@@ -47,6 +49,56 @@ pub struct View {
     pub record: RecordView,
     /// A break is being suggested.
     pub break_suggested: bool,
+    /// The headset is on the person's head and shows the session (`None`
+    /// in the window).
+    pub headset_focused: Option<bool>,
+    /// The scenes the therapist can take the person to.
+    #[serde(serialize_with = "each")]
+    pub scenes: Arc<[SceneChoice]>,
+}
+
+fn each<S: serde::Serializer>(scenes: &Arc<[SceneChoice]>, to: S) -> Result<S::Ok, S::Error> {
+    scenes.as_ref().serialize(to)
+}
+
+/// A scene in the scene folder, as the console offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SceneChoice {
+    /// Its file, inside the scene folder.
+    pub file: String,
+    /// Its title.
+    pub title: String,
+    /// Its hierarchy's step names, lowest first (empty: a relaxation
+    /// scene).
+    pub steps: Vec<String>,
+}
+
+/// The scenes in `folder` that read and check, by file name. One that does
+/// not is left out (`stillpoint validate` says why).
+pub fn scene_choices(folder: &std::path::Path) -> Vec<SceneChoice> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    let mut files: Vec<std::path::PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "ron"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .filter_map(|path| {
+            let file = path.file_name()?.to_string_lossy().into_owned();
+            let scene = crate::scene::parse::read_scene(&path, &file).ok()?;
+            Some(SceneChoice {
+                file,
+                title: scene.title,
+                steps: scene
+                    .exposure
+                    .map(|e| e.steps.into_iter().map(|s| s.name).collect())
+                    .unwrap_or_default(),
+            })
+        })
+        .collect()
 }
 
 /// How far the session record has got.
@@ -78,7 +130,7 @@ fn phase(p: Phase) -> &'static str {
 
 impl View {
     /// The view of a snapshot.
-    pub fn of(snapshot: &SessionSnapshot, alias: &str) -> Self {
+    pub fn of(snapshot: &SessionSnapshot, alias: &str, scenes: &Arc<[SceneChoice]>) -> Self {
         let exposure = snapshot.exposure.as_ref();
         Self {
             alias: alias.to_owned(),
@@ -130,6 +182,15 @@ impl View {
                 trouble: snapshot.record.trouble.clone(),
             },
             break_suggested: snapshot.break_suggested,
+            headset_focused: match snapshot.presentation {
+                Presentation::Desktop => None,
+                Presentation::Headset => Some(
+                    !snapshot
+                        .paused_for
+                        .contains(crate::state::PauseReason::Headset),
+                ),
+            },
+            scenes: scenes.clone(),
         }
     }
 }
@@ -171,6 +232,19 @@ pub fn said(message: &Lifecycle) -> Option<String> {
             scores.disorientation,
             scores.total
         ),
+        Lifecycle::RhythmChanged {
+            name,
+            from: Some(_),
+        } => {
+            format!("Rhythm {name} from the next breath in")
+        }
+        Lifecycle::RhythmChanged { name, from: None } => {
+            format!("Rhythm {name} when the pacer goes on")
+        }
+        Lifecycle::SceneChanged { to, step, .. } => match step {
+            Some(step) => format!("Going to {to}, step {step}"),
+            None => format!("Going to {to}"),
+        },
         Lifecycle::Refused { what, why } => format!("Could not {what}: {why}"),
     })
 }

@@ -136,6 +136,8 @@ entry_kinds! {
     SoundBack => "sound_back", "The sound reached the headphones again";
     Note => "note", "Note";
     Questionnaire => "questionnaire", "Cybersickness questionnaire";
+    Rhythm => "rhythm", "The pacer's rhythm was chosen";
+    SceneLeft => "scene_left", "Left for another scene";
 }
 
 /// Something that happened in a session.
@@ -384,6 +386,12 @@ fn record(
             Lifecycle::OutputStalled => entry(EntryKind::SoundStalled, step, None, String::new()),
             Lifecycle::OutputResumed => entry(EntryKind::SoundBack, step, None, String::new()),
             Lifecycle::NoteAdded { text } => entry(EntryKind::Note, step, None, text.clone()),
+            Lifecycle::RhythmChanged { name, .. } => {
+                entry(EntryKind::Rhythm, step, None, name.clone())
+            }
+            Lifecycle::SceneChanged { to, .. } => {
+                entry(EntryKind::SceneLeft, step, None, to.clone())
+            }
             Lifecycle::QuestionnaireScored {
                 when,
                 answers,

@@ -8,7 +8,8 @@ use super::suds::{SudsChange, SudsWhy};
 use super::{
     AppState, GUIDE_LEAD, GuideRun, MAX_VOLUME, PauseReason, Place, Presentation, VOLUME_STEP,
 };
-use crate::breath::{Guide, Micros};
+use crate::breath::schedule::Sets;
+use crate::breath::{Guide, Micros, Rhythm};
 
 /// Something an input asks for.
 #[derive(Message, Debug, Clone, PartialEq)]
@@ -42,6 +43,19 @@ pub enum Intent {
     /// Turn the breathing pacer on or off. In an exposure scene it starts
     /// off (relaxing can keep the fear from being faced); each use is said.
     Pacer(bool),
+    /// Breathe to this rhythm from now on: a running pacer changes at its
+    /// next breath in (slowing by at most one breath a minute per breath),
+    /// and a pacer turned on later starts with it.
+    Rhythm(RhythmChoice),
+    /// Take the person to another scene (a path inside the scene folder),
+    /// at a step of its hierarchy (from 1; the first when not given),
+    /// through the veil. An exposure scene arrives with the pacer off.
+    ChangeScene {
+        /// The scene.
+        path: String,
+        /// The step, from 1.
+        step: Option<usize>,
+    },
     /// The headset has gone (the runtime stopped, or ended the session):
     /// the window takes over, paused for the person.
     HeadsetGone {
@@ -62,6 +76,22 @@ pub enum Intent {
     /// Close the app (its sound fades out first).
     Quit,
 }
+
+/// A breathing rhythm chosen while the app runs, with the words it was
+/// chosen by (a preset's name, or the four numbers).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RhythmChoice {
+    /// How the rhythm was named: `box`, `4,0,6,0`.
+    pub name: String,
+    /// One breath's phases.
+    pub rhythm: Rhythm,
+    /// Sets with rests between, if the rhythm has them (4-7-8).
+    pub sets: Option<Sets>,
+}
+
+/// How long a pacer started by a rhythm or turned on in an exposure scene
+/// runs, minutes, when no guided session says otherwise.
+pub const PACER_MINUTES: f32 = 20.0;
 
 /// The longest note, in characters.
 pub const MAX_NOTE_CHARS: usize = 4000;
@@ -219,6 +249,10 @@ impl AppState {
                 })
             }
             Intent::Pacer(on) => self.pacer_on(*on, heard, &mut said),
+            Intent::Rhythm(choice) => self.change_rhythm(choice, heard, &mut said),
+            Intent::ChangeScene { path, step } => {
+                self.change_scene(path, *step, heard, &mut said);
+            }
             Intent::Suds(change) => self.change_suds(*change, heard, &mut said),
             Intent::HeadsetGone { why } => {
                 if self.presentation == Presentation::Headset {
@@ -325,13 +359,121 @@ impl AppState {
         match (on, running) {
             (true, false) => {
                 let guide = self.pacer.clone().unwrap_or_else(|| {
-                    Guide::rhythm_only(crate::breath::Rhythm::resonance(), None, 20.0)
+                    Guide::rhythm_only(Rhythm::resonance(), None, PACER_MINUTES)
                 });
                 said.extend(self.apply(&Intent::StartGuide(guide), heard));
             }
             (false, true) => said.extend(self.apply(&Intent::StopGuide, heard)),
             // Already as asked.
             _ => {}
+        }
+    }
+
+    fn change_rhythm(&mut self, choice: &RhythmChoice, heard: Micros, said: &mut Vec<Lifecycle>) {
+        let running = self.guided.latest().filter(|_| !self.ended).cloned();
+        let Some(run) = running else {
+            // Kept for when the pacer is turned on.
+            let mut guide = Guide::rhythm_only(choice.rhythm, choice.sets, PACER_MINUTES);
+            if let Some(old) = &self.pacer {
+                guide.title.clone_from(&old.title);
+            }
+            self.pacer = Some(guide);
+            said.push(Lifecycle::RhythmChanged {
+                name: choice.name.clone(),
+                from: None,
+            });
+            return;
+        };
+        // The breath under way is finished first: the new rhythm takes over
+        // at the next breath in, so the orb and the sound never jump.
+        let soon = heard + GUIDE_LEAD;
+        let into = soon.saturating_sub(run.origin);
+        let (origin, from_per_min) = match run.guide.schedule.breath_at(into) {
+            Some((start, period)) => (
+                run.origin + start + period,
+                Some(crate::breath::schedule::per_minute(period)),
+            ),
+            None => (soon.max(run.origin), None),
+        };
+        let left = (run.origin + run.guide.schedule.length()).saturating_sub(origin);
+        let length = left.max(crate::breath::schedule::micros_from_s(5.0 * 60.0));
+        let guide = run
+            .guide
+            .retimed(choice.rhythm, choice.sets, from_per_min, length);
+        self.pacer = Some(guide.clone());
+        self.guided
+            .set_from(Some(GuideRun { guide, origin }), origin);
+        said.push(Lifecycle::RhythmChanged {
+            name: choice.name.clone(),
+            from: Some(origin),
+        });
+    }
+
+    fn change_scene(
+        &mut self,
+        path: &str,
+        step: Option<usize>,
+        heard: Micros,
+        said: &mut Vec<Lifecycle>,
+    ) {
+        let refuse = |said: &mut Vec<Lifecycle>, why: String| {
+            said.push(Lifecycle::Refused {
+                what: format!("go to the scene \"{path}\""),
+                why,
+            });
+        };
+        if path.trim().is_empty() {
+            return refuse(said, "no scene was named".into());
+        }
+        if step == Some(0) {
+            return refuse(said, "steps are counted from 1".into());
+        }
+        let from = self.place_scene().to_owned();
+        if !self.place.is_safe_place() && from == path {
+            return refuse(said, "the person is in it already".into());
+        }
+        if let Place::SafePlace { path: safe, .. } = &self.place {
+            said.push(Lifecycle::SafePlaceLeft {
+                from: safe.clone(),
+                to: path.to_owned(),
+            });
+        }
+        // The new scene's SUDS begin afresh: a question left open belongs
+        // to the scene left.
+        if let Some(open) = self.suds.open.take() {
+            said.push(Lifecycle::SudsSetAside { why: open.why });
+        }
+        self.suds.last_asked = None;
+        self.suds.last_value = None;
+        self.safe_wanted = false;
+        self.place = Place::Scene {
+            path: path.to_owned(),
+        };
+        self.step = step.map_or(0, |n| n - 1);
+        self.arriving = true;
+        said.push(Lifecycle::SceneChanged {
+            from,
+            to: path.to_owned(),
+            step,
+        });
+        self.arrive(heard, said);
+    }
+
+    /// Once the scene the person was taken to is known: an exposure scene
+    /// starts with the pacer off (kept for when it is asked for), at a step
+    /// it has.
+    fn arrive(&mut self, heard: Micros, said: &mut Vec<Lifecycle>) {
+        let Some(shown) = self.known.get(self.place.scene()) else {
+            return;
+        };
+        self.arriving = false;
+        let Some(facts) = &shown.exposure else {
+            return;
+        };
+        self.step = self.step.min(facts.steps.len().saturating_sub(1));
+        if let Some(run) = self.guided.latest().filter(|_| !self.ended) {
+            self.pacer = Some(run.guide.clone());
+            said.extend(self.apply(&Intent::StopGuide, heard));
         }
     }
 
@@ -368,8 +510,11 @@ impl AppState {
     }
 
     /// Goes on with an ask that waited for a scene to be known.
-    pub(super) fn resolve_waiting(&mut self) -> Vec<Lifecycle> {
+    pub(super) fn resolve_waiting(&mut self, heard: Micros) -> Vec<Lifecycle> {
         let mut said = Vec::new();
+        if self.arriving {
+            self.arrive(heard, &mut said);
+        }
         if self.safe_wanted && self.known.contains_key(self.place.scene()) {
             self.go_to_safe_place(&mut said);
         }

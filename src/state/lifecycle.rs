@@ -138,6 +138,24 @@ pub enum Lifecycle {
         /// Its words.
         text: String,
     },
+    /// The pacer's rhythm was chosen.
+    RhythmChanged {
+        /// The rhythm as it was named (`box`, `4,0,6,0`).
+        name: String,
+        /// The session time the running pacer takes it up at (its next
+        /// breath in); `None` when the pacer is off and will start with it.
+        from: Option<Micros>,
+    },
+    /// The person is being taken to another scene (it appears through the
+    /// veil once loaded, and is said with [`Lifecycle::SceneShown`]).
+    SceneChanged {
+        /// The scene they were in (their own, not a safe place).
+        from: String,
+        /// The scene they go to.
+        to: String,
+        /// The step of its hierarchy they arrive at, from 1, if asked.
+        step: Option<usize>,
+    },
     /// An intent could not be done; nothing changed.
     Refused {
         /// What was asked.

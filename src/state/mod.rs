@@ -20,7 +20,7 @@ pub mod suds;
 
 use bevy::prelude::*;
 
-pub use intent::{Intent, MAX_NOTE_CHARS, StepChange, VolumeChange};
+pub use intent::{Intent, MAX_NOTE_CHARS, PACER_MINUTES, RhythmChoice, StepChange, VolumeChange};
 pub use lifecycle::{Ending, Lifecycle, Sound};
 pub use rest::BreakAdvice;
 pub use snapshot::{ExposureFacts, GuideNow, RecordNow, SessionSnapshot, ShownScene, StepNow};
@@ -301,6 +301,9 @@ pub struct AppState {
     pacer: Option<Guide>,
     /// Distress asked and answered in an exposure scene.
     suds: suds::Suds,
+    /// The person was taken to a scene not yet known: what it is decides
+    /// the pacer and the step once it is.
+    arriving: bool,
 }
 
 impl AppState {
@@ -327,6 +330,7 @@ impl AppState {
             step: 0,
             pacer: None,
             suds: Default::default(),
+            arriving: false,
         }
     }
 
@@ -479,8 +483,8 @@ pub fn apply_intents(
             said.write(message);
         }
     }
-    if state.safe_wanted {
-        for message in state.resolve_waiting() {
+    if state.safe_wanted || state.arriving {
+        for message in state.resolve_waiting(clock.heard) {
             said.write(message);
         }
     }

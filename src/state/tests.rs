@@ -150,9 +150,9 @@ fn the_safe_place_asked_for_before_its_scene_is_known_is_kept_until_it_is() {
         Presentation::Desktop,
     );
     assert!(state.apply(&Intent::SafePlace, 0).is_empty());
-    assert!(state.resolve_waiting().is_empty(), "still not known");
+    assert!(state.resolve_waiting(0).is_empty(), "still not known");
     state.know(forest());
-    let said = state.resolve_waiting();
+    let said = state.resolve_waiting(0);
     assert!(matches!(said[..], [Lifecycle::SafePlaceEntered { .. }]));
     assert!(state.place().is_safe_place());
 }
@@ -256,4 +256,207 @@ fn changes_asked_in_quick_succession_each_come_at_their_own_moment() {
     state.guided.settle(11_000_000);
     assert!(state.guided().newest_change().is_none());
     assert_eq!(schedule_at(&state, 11_000_000), sighing.schedule);
+}
+
+fn spiders() -> ShownScene {
+    ShownScene {
+        path: "spiders.ron".into(),
+        title: "Spiders".into(),
+        safe_scene: Some("lake.ron".into()),
+        exposure: Some(ExposureFacts {
+            steps: (1..=4).map(|n| (format!("s{n}"), String::new())).collect(),
+            events: Vec::new(),
+            suds_every: 0,
+        }),
+    }
+}
+
+#[test]
+fn a_scene_change_takes_the_person_there_and_an_exposure_scene_arrives_with_the_pacer_off() {
+    let resonance = Guide::rhythm_only(Rhythm::resonance(), None, 5.0);
+    let mut state = AppState::new(
+        "lake.ron",
+        Some(resonance),
+        Listening::default(),
+        Presentation::Desktop,
+    );
+    state.know(lake());
+    let go = Intent::ChangeScene {
+        path: "spiders.ron".into(),
+        step: Some(3),
+    };
+    let said = state.apply(&go, 1_000_000);
+    assert_eq!(
+        said,
+        [Lifecycle::SceneChanged {
+            from: "lake.ron".into(),
+            to: "spiders.ron".into(),
+            step: Some(3),
+        }]
+    );
+    assert_eq!(state.place().scene(), "spiders.ron");
+    // Until the scene is known, nothing else is decided.
+    assert!(state.resolve_waiting(1_100_000).is_empty());
+    assert_eq!(state.flow(), Flow::Running);
+    state.know(spiders());
+    let said = state.resolve_waiting(1_200_000);
+    assert!(
+        matches!(
+            &said[..],
+            [Lifecycle::SessionEnded {
+                how: Ending::Stopped,
+                ..
+            }]
+        ),
+        "{said:?}"
+    );
+    assert_eq!(state.step_now().map(|(_, s)| s), Some(2));
+    // The SUDS of the new scene start afresh: asked at its start.
+    assert!(state.suds_is_due(1_300_000));
+    // The pacer comes back with the guide it had.
+    let said = state.apply(&Intent::Pacer(true), 2_000_000);
+    assert!(matches!(&said[..], [Lifecycle::SessionStarted { .. }]));
+    // Going to the scene one is in is refused; an unknown step is clamped
+    // to the scene's last once known.
+    let again = state.apply(&go, 3_000_000);
+    assert!(
+        matches!(&again[..], [Lifecycle::Refused { .. }]),
+        "{again:?}"
+    );
+    let said = state.apply(
+        &Intent::ChangeScene {
+            path: "forest.ron".into(),
+            step: Some(0),
+        },
+        3_000_000,
+    );
+    assert!(matches!(&said[..], [Lifecycle::Refused { .. }]));
+    assert_eq!(state.place().scene(), "spiders.ron");
+}
+
+#[test]
+fn a_scene_change_from_the_safe_place_leaves_it_for_the_new_scene() {
+    let mut state = AppState::new(
+        "spiders.ron",
+        None,
+        Listening::default(),
+        Presentation::Desktop,
+    )
+    .for_exposure(1);
+    state.know(spiders());
+    state.know(lake());
+    state.apply(&Intent::SafePlace, 0);
+    assert!(state.place().is_safe_place());
+    let said = state.apply(
+        &Intent::ChangeScene {
+            path: "forest.ron".into(),
+            step: None,
+        },
+        1_000_000,
+    );
+    assert_eq!(
+        said[0],
+        Lifecycle::SafePlaceLeft {
+            from: "lake.ron".into(),
+            to: "forest.ron".into(),
+        }
+    );
+    assert!(matches!(said[1], Lifecycle::SceneChanged { .. }));
+    assert_eq!(
+        state.place(),
+        &Place::Scene {
+            path: "forest.ron".into()
+        }
+    );
+    state.know(forest());
+    assert!(state.resolve_waiting(1_100_000).is_empty());
+    assert!(state.step_now().is_none());
+}
+
+fn choice(name: &str) -> RhythmChoice {
+    let (rhythm, sets) = crate::breath::session::parse_rhythm(name).unwrap();
+    RhythmChoice {
+        name: name.into(),
+        rhythm,
+        sets,
+    }
+}
+
+#[test]
+fn a_rhythm_chosen_with_the_pacer_off_is_the_one_it_starts_with() {
+    let mut state = AppState::new(
+        "spiders.ron",
+        None,
+        Listening::default(),
+        Presentation::Desktop,
+    )
+    .for_exposure(0);
+    let said = state.apply(&Intent::Rhythm(choice("box")), 0);
+    assert_eq!(
+        said,
+        [Lifecycle::RhythmChanged {
+            name: "box".into(),
+            from: None
+        }]
+    );
+    assert!(state.guided().latest().is_none(), "the pacer stays off");
+    state.apply(&Intent::Pacer(true), 1_000_000);
+    let run = state.guided().latest().unwrap();
+    let first = &run.guide.schedule.steps()[..4];
+    let seconds: Vec<f64> = first.iter().map(|s| s.duration as f64 / 1e6).collect();
+    assert_eq!(seconds, [4.0, 4.0, 4.0, 4.0]);
+}
+
+#[test]
+fn a_running_pacer_takes_a_new_rhythm_at_its_next_breath_in_and_slows_gently() {
+    // Resonance: 10 s breaths, 4 in and 6 out.
+    let resonance = Guide::rhythm_only(Rhythm::resonance(), None, 10.0);
+    let mut state = AppState::new(
+        "lake.ron",
+        Some(resonance.clone()),
+        Listening::default(),
+        Presentation::Desktop,
+    );
+    // 23 s in: the third breath's out-breath; the next breath in is at 30 s.
+    let heard = 23_000_000;
+    let said = state.apply(&Intent::Rhythm(choice("4-7-8")), heard);
+    assert_eq!(
+        said,
+        [Lifecycle::RhythmChanged {
+            name: "4-7-8".into(),
+            from: Some(30_000_000)
+        }]
+    );
+    // The breath under way is the old rhythm's to its end.
+    let old = state.guided().at(29_999_999).unwrap();
+    assert_eq!(old.guide.schedule, resonance.schedule);
+    let new = state.guided().at(30_000_000).unwrap();
+    assert_eq!(new.origin, 30_000_000);
+    assert_eq!(new.at(30_000_000).phase, crate::breath::Phase::Inhale);
+    // From 6 breaths a minute down to 4-7-8's 3.16: no breath is more than
+    // one breath a minute slower than the one before.
+    let schedule = new.guide.schedule.clone();
+    let mut rates = Vec::new();
+    let mut t = 0;
+    while let Some((start, period)) = schedule.breath_at(t) {
+        rates.push(60e6 / period as f64);
+        t = start + period;
+        if rates.len() > 12 {
+            break;
+        }
+    }
+    assert!(rates.len() > 3, "{rates:?}");
+    assert!(rates[0] <= 6.0 + 1e-6, "{rates:?}");
+    for pair in rates.windows(2) {
+        assert!(pair[0] - pair[1] <= 1.0 + 1e-6, "{rates:?}");
+    }
+    assert!(
+        (rates.last().unwrap() - 60.0 / 19.0).abs() < 0.01,
+        "{rates:?}"
+    );
+    // The pacer turned off and on again keeps the new rhythm.
+    state.apply(&Intent::Pacer(false), 40_000_000);
+    state.apply(&Intent::Pacer(true), 50_000_000);
+    let again = state.guided().latest().unwrap();
+    assert_eq!(again.guide.schedule, schedule);
 }
