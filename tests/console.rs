@@ -43,7 +43,7 @@ fn recorded_console_app(test: &str, journal: Option<(&Path, &str)>) -> (App, Soc
         bind: "127.0.0.1:0".parse().unwrap(),
         alias,
         journal: journal.map(|(p, _)| p.to_path_buf()),
-        scenes: stillpoint::console::view::scene_choices(&crate::common::scenes_dir()),
+        scenes: stillpoint::console::view::scene_choices(&dir),
     });
     stillpoint::console::plugin(&mut app);
     assert!(update_until(&mut app, Duration::from_secs(60), |w| {
@@ -537,6 +537,75 @@ fn controls_change_the_session_and_bad_input_changes_nothing() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("Note: Calm after the lake."));
 
+    // The rhythm, chosen while the pacer is off, is the one it starts with.
+    assert!(snapshot(&app).guide.is_none(), "the pacer starts off");
+    let r = go(&mut app, r#"{"do":"rhythm","seconds":[4,4,4,4]}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("Rhythm 4,4,4,4 when the pacer goes on"),
+        "{}",
+        r.body
+    );
+    let r = go(&mut app, r#"{"do":"pacer","on":true}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = go(&mut app, r#"{"do":"rhythm","preset":"resonance"}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("Rhythm resonance from the next breath in"),
+        "{}",
+        r.body
+    );
+    for (body, words) in [
+        (r#"{"do":"rhythm","preset":"gasp"}"#, "expected a preset"),
+        (r#"{"do":"rhythm","seconds":[4,0,6]}"#, "has 3 numbers"),
+        (r#"{"do":"rhythm","seconds":[4,0,600,0]}"#, "rhythm"),
+        (
+            r#"{"do":"scene","file":"spiders.ron"}"#,
+            "these are: lake_dusk.ron, steps.ron",
+        ),
+        (
+            r#"{"do":"scene","file":"steps.ron","step":99}"#,
+            "steps are 1 to 4",
+        ),
+        (
+            r#"{"do":"scene","file":"lake_dusk.ron","step":2}"#,
+            "has no steps",
+        ),
+    ] {
+        let r = go(&mut app, body);
+        assert_eq!(r.status, 422, "{body} -> {}", r.body);
+        assert!(error_of(&r).contains(words), "{body} -> {}", r.body);
+    }
+
+    // Another scene, and back to the exposure at a step: it arrives through
+    // the veil with the pacer off.
+    let shown = |app: &App| snapshot(app).scene.as_ref().map(|s| s.path.clone());
+    let r = go(&mut app, r#"{"do":"scene","file":"lake_dusk.ron"}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Going to lake_dusk.ron"), "{}", r.body);
+    assert!(update_until(&mut app, Duration::from_secs(30), |w| w
+        .resource::<SessionSnapshot>()
+        .scene
+        .as_ref()
+        .is_some_and(|s| s.path == "lake_dusk.ron")));
+    assert!(snapshot(&app).exposure.is_none());
+    assert!(
+        snapshot(&app).guide.is_some(),
+        "the pacer goes on in the lake"
+    );
+    let r = go(&mut app, r#"{"do":"scene","file":"steps.ron","step":3}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(update_until(&mut app, Duration::from_secs(30), |w| w
+        .resource::<SessionSnapshot>()
+        .exposure
+        .as_ref()
+        .is_some_and(|e| e.step == 3)));
+    assert_eq!(shown(&app).as_deref(), Some("steps.ron"));
+    assert!(update_until(&mut app, Duration::from_secs(5), |w| w
+        .resource::<SessionSnapshot>()
+        .guide
+        .is_none()));
+
     // The server goes with the app.
     drop(app);
     assert!(
@@ -890,14 +959,11 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
     let shots = crate::common::output_dir("console");
     let mut app = stillpoint()
         .env("XDG_DATA_HOME", home.join("data"))
+        // The default scene: the therapist chooses the spiders from the
+        // console.
         .args([
             "--desktop",
             "--silent",
-            "--scene",
-            crate::common::scenes_dir()
-                .join("spiders.ron")
-                .to_str()
-                .unwrap(),
             "--alias",
             "R.K.",
             "--console",
@@ -938,6 +1004,21 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
     assert_eq!(view["paused_for"], serde_json::json!(["therapist"]));
     browser.screenshot(&shots.join("paired.png"));
 
+    // Start the spiders scene, at its first step.
+    assert_eq!(view["scene"][1], "lake_dusk.ron");
+    browser.run(
+        "const s = document.getElementById('scene-choice'); s.value = 'spiders.ron'; \
+         s.dispatchEvent(new Event('change'));",
+    );
+    browser.control("#scene-go");
+    let spiders = browser.until("the spiders scene", |v| {
+        v["scene"][1] == "spiders.ron" && v["step"][0] == 1
+    });
+    assert_eq!(
+        spiders["pacer"],
+        serde_json::Value::Null,
+        "the pacer is off"
+    );
     browser.control("button[data-do=start]");
     browser.until("the session running", |v| v["flow"] == "running");
     browser.control("button[data-change=up]");

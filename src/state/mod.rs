@@ -393,7 +393,9 @@ impl AppState {
     pub fn flow(&self) -> Flow {
         if !self.paused_for.is_empty() {
             Flow::Paused
-        } else if self.ended {
+        } else if self.ended && self.step_now().is_none() {
+            // An exposure goes on with its pacer off: only a guided
+            // session can be over.
             Flow::Ended
         } else {
             Flow::Running
