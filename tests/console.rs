@@ -50,7 +50,13 @@ fn recorded_console_app(test: &str, journal: Option<(&Path, &str)>) -> (App, Soc
         w.resource::<CurrentScene>().generation == 1
             && w.resource::<Assets<SceneAsset>>().len() >= 2
     }));
-    app.update();
+    // The live view is composed at most every 50 ms: long enough for the
+    // view with the scene in it to be out.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(120) {
+        app.update();
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let addr = app.world().resource::<Console>().server.addr;
     (app, addr)
 }
@@ -370,6 +376,50 @@ fn pairing_gives_a_token_once_and_every_request_needs_it_the_host_and_the_origin
         snapshot(&app).paused_for.contains(PauseReason::Therapist),
         "nothing refused changed the session"
     );
+
+    // Connections are capped: with as many held open as are allowed, one
+    // more is closed at once, unanswered; once they close, pages are
+    // served again.
+    let cap = stillpoint::console::listener::MAX_CONNECTIONS;
+    let held: Vec<TcpStream> = (0..cap)
+        .map(|_| TcpStream::connect(addr).unwrap())
+        .collect();
+    // The server has taken every one of them before the next comes.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut over = TcpStream::connect(addr).unwrap();
+    over.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = over.write_all(&Ask::new(addr, "GET", "/").raw());
+    let mut bytes = Vec::new();
+    let closed = over.read_to_end(&mut bytes);
+    assert!(
+        bytes.is_empty() && closed.is_ok_or_reset(),
+        "a connection past the cap was answered: {closed:?} {:?}",
+        String::from_utf8_lossy(&bytes)
+    );
+    drop(held);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        send(&mut app, addr, Ask::new(addr, "GET", "/").raw()).status,
+        200
+    );
+}
+
+/// A read that ended because the other side closed (or reset) the
+/// connection, rather than timing out.
+trait ClosedRead {
+    fn is_ok_or_reset(&self) -> bool;
+}
+
+impl ClosedRead for std::io::Result<usize> {
+    fn is_ok_or_reset(&self) -> bool {
+        match self {
+            Ok(_) => true,
+            Err(e) => matches!(
+                e.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+            ),
+        }
+    }
 }
 
 /// Sends an upgrade and reads until the first WebSocket frame has come (or

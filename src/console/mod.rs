@@ -9,6 +9,7 @@
 //! sends the live view and each lifecycle message out.
 
 pub mod command;
+pub mod listener;
 pub mod mirror;
 pub mod pairing;
 pub mod server;

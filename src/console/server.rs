@@ -163,7 +163,7 @@ pub fn start(bind: SocketAddr, journal: Option<PathBuf>) -> std::io::Result<(Ser
                     }
                 };
                 let mut stop = stop_rx;
-                let served = axum::serve(listener, app)
+                let served = axum::serve(super::listener::Capped::new(listener), app)
                     .with_graceful_shutdown(async move {
                         let _ = stop.wait_for(|s| *s).await;
                     })
