@@ -14,7 +14,7 @@ use stillpoint::console::pairing::CODE_LIFE;
 use stillpoint::console::{Console, ConsoleOptions};
 use stillpoint::journal::Recording;
 use stillpoint::scene::{CurrentScene, SceneAsset};
-use stillpoint::state::{PauseReason, SessionSnapshot};
+use stillpoint::state::{Intent, PauseReason, SessionSnapshot};
 
 use crate::common::{app_on, fixture, scene_folder, stillpoint, update_until};
 
@@ -1278,4 +1278,53 @@ fn a_session_killed_while_the_console_records_keeps_every_entry_it_showed_record
         "only {in_flight} of {KILLS} kills came mid-write"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn in_the_headset_the_pairing_code_is_on_the_panel_while_the_session_waits() {
+    use stillpoint::overlay::panel::PanelText;
+    use stillpoint::xr::harness::Harness;
+
+    let mut h = Harness::new(&crate::common::scenes_dir(), "spiders.ron").at_step(0);
+    h.app.insert_resource(ConsoleOptions {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        alias: "R.K.".into(),
+        journal: None,
+        scenes: Vec::new(),
+    });
+    stillpoint::console::plugin(&mut h.app);
+    assert!(h.until_shown(3_000), "the kitchen did not load");
+    for _ in 0..3 {
+        h.step();
+    }
+    let panel = |h: &mut Harness| {
+        let world = h.app.world_mut();
+        world
+            .query_filtered::<&Text, With<PanelText>>()
+            .single(world)
+            .unwrap()
+            .0
+            .clone()
+    };
+    let code = code(&h.app);
+    let words = panel(&mut h);
+    assert!(words.contains("therapist"), "{words:?}");
+    assert!(
+        words.ends_with(&format!(
+            "Therapist's console code: {} {}",
+            &code[..3],
+            &code[3..]
+        )),
+        "{words:?}"
+    );
+    // Once the therapist starts the session, the client's panel has the
+    // pacer's or the scene's words again, and no code.
+    h.app
+        .world_mut()
+        .write_message(Intent::Resume(PauseReason::Therapist));
+    for _ in 0..3 {
+        h.step();
+    }
+    let words = panel(&mut h);
+    assert!(!words.contains("console code"), "{words:?}");
 }

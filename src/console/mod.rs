@@ -172,13 +172,19 @@ fn new_code_key(keys: Res<ButtonInput<KeyCode>>, console: Res<Console>) {
     }
 }
 
-/// The pairing code on screen while one is good.
-fn show_code(console: Res<Console>, mut texts: Query<&mut Text, With<PairingText>>) {
+/// The pairing code on screen while one is good: in the window's corner,
+/// and in the headset on its panel while the session is paused (it waits
+/// for the therapist until paired and started).
+fn show_code(
+    console: Res<Console>,
+    mut texts: Query<&mut Text, With<PairingText>>,
+    panel: Option<ResMut<crate::overlay::panel::PanelLine>>,
+) {
     let Ok(pairing) = console.shared.pairing.try_lock() else {
         return;
     };
     let shown = pairing.shown(Instant::now());
-    let words = match shown {
+    let words = match &shown {
         Some((code, left)) => format!(
             "Therapist's console: pair with {} {}  ({}:{:02})",
             &code[..3],
@@ -189,6 +195,14 @@ fn show_code(console: Res<Console>, mut texts: Query<&mut Text, With<PairingText
         None => String::new(),
     };
     drop(pairing);
+    if let Some(mut panel) = panel {
+        let line = shown.map_or_else(String::new, |(code, _)| {
+            format!("Therapist's console code: {} {}", &code[..3], &code[3..])
+        });
+        if panel.0 != line {
+            panel.0 = line;
+        }
+    }
     for mut text in &mut texts {
         if text.0 != words {
             text.0.clone_from(&words);

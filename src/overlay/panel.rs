@@ -30,6 +30,12 @@ const VEIL_RADIUS_M: f32 = seat::MIN_DISTANCE_M + 0.1;
 /// What the panel adds while the session is paused, after why.
 pub const PAUSED_HOW: &str = "  \u{b7}  the menu button goes on";
 
+/// A line the panel adds under the pause's words while the session is
+/// paused (the console's pairing code while the session waits for the
+/// therapist); empty: none.
+#[derive(Resource, Debug, Clone, Default, PartialEq, Eq)]
+pub struct PanelLine(pub String);
+
 /// The panel's camera.
 #[derive(Component)]
 struct PanelCamera;
@@ -47,7 +53,8 @@ pub struct PanelText;
 struct HeadVeil;
 
 pub fn plugin(app: &mut App) {
-    app.add_systems(Startup, (spawn_panel, spawn_veil))
+    app.init_resource::<PanelLine>()
+        .add_systems(Startup, (spawn_panel, spawn_veil))
         .add_systems(
             Update,
             (
@@ -174,6 +181,7 @@ fn panel_words(
     notice: Res<Notice>,
     state: Res<AppState>,
     now: Res<PacerNow>,
+    line: Res<PanelLine>,
     mut texts: Query<&mut Text, With<PanelText>>,
     mut overridden: Local<bool>,
 ) {
@@ -190,13 +198,14 @@ fn panel_words(
     let paused = pause_words(snapshot.paused_for);
     for mut text in &mut texts {
         match over {
-            Some(words)
-                if words == paused
-                    && !(text.0.starts_with(words) && text.0.ends_with(PAUSED_HOW)) =>
-            {
+            Some(words) if words == paused && !paused_as(&text.0, words, &line.0) => {
                 text.0.clear();
                 text.0.push_str(words);
                 text.0.push_str(PAUSED_HOW);
+                if !line.0.is_empty() {
+                    text.0.push('\n');
+                    text.0.push_str(&line.0);
+                }
             }
             Some(words) if words != paused && text.0 != words => {
                 text.0.clear();
@@ -209,6 +218,21 @@ fn panel_words(
         }
     }
     *overridden = over.is_some();
+}
+
+/// Whether `text` is the pause's `words`, how to go on and `line` (if any).
+fn paused_as(text: &str, words: &str, line: &str) -> bool {
+    let Some(rest) = text
+        .strip_prefix(words)
+        .and_then(|rest| rest.strip_prefix(PAUSED_HOW))
+    else {
+        return false;
+    };
+    if line.is_empty() {
+        rest.is_empty()
+    } else {
+        rest.strip_prefix('\n') == Some(line)
+    }
 }
 
 /// The panel's camera draws only when its words change (and the frame
