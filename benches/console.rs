@@ -293,7 +293,7 @@ fn generate_load(spec: &str) {
     let mut controls = control_ms.lock().unwrap().clone();
     println!(
         "console load from another process over {seconds:.1} s: snapshot {:.0} requests/s (2 clients), p50 {:.2} ms, p99 {:.2} ms; \
-         controls {:.0} requests/s (1 client), p50 {:.2} ms, p99 {:.2} ms; live messages (views at most 20/s, and every event) {:.1}/s per page (8 pages)",
+         controls {:.0} requests/s (1 client), p50 {:.2} ms, p99 {:.2} ms; live messages (views at most 10/s, and every event) {:.1}/s per page (8 pages)",
         views.len() as f64 / seconds,
         quantile(&mut views, 0.5),
         quantile(&mut views, 0.99),
