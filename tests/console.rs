@@ -731,12 +731,12 @@ fn nothing_listens_unless_the_console_is_asked_for_and_then_only_on_loopback() {
     }
 }
 
-/// A WebDriver session with chromedriver, spoken over plain HTTP on
-/// loopback: the few commands the browser test needs.
+/// A WebDriver session with chromedriver, through fantoccini, on a runtime
+/// of the test's own: each command waits for its answer.
 struct Browser {
     driver: std::process::Child,
-    port: u16,
-    session: String,
+    runtime: tokio::runtime::Runtime,
+    client: Option<fantoccini::Client>,
 }
 
 impl Browser {
@@ -766,11 +766,10 @@ impl Browser {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        let mut browser = Self {
-            driver,
-            port,
-            session: String::new(),
-        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         // As root, without a sandbox; no background traffic to anywhere.
         let args = [
             "--headless",
@@ -787,137 +786,77 @@ impl Browser {
         .map(|a| serde_json::Value::from(*a))
         .chain([format!("--user-data-dir={}", profile.display()).into()])
         .collect::<Vec<_>>();
-        let made = browser.call(
-            "POST",
-            "/session",
-            serde_json::json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
-                "binary": "/usr/bin/chromium", "args": args }}}}),
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".to_owned(),
+            serde_json::json!({ "binary": "/usr/bin/chromium", "args": args }),
         );
-        browser.session = made["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no browser session: {made}"))
-            .to_owned();
-        browser
+        // chromedriver is on loopback: plain HTTP, no TLS.
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = runtime
+            .block_on(
+                fantoccini::ClientBuilder::new(connector)
+                    .capabilities(capabilities)
+                    .connect(&format!("http://127.0.0.1:{port}")),
+            )
+            .unwrap_or_else(|e| panic!("no browser session: {e}"));
+        Self {
+            driver,
+            runtime,
+            client: Some(client),
+        }
     }
 
-    /// One WebDriver command; its `value`.
-    fn call(&self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
-        let path = if path == "/session" {
-            path.to_owned()
-        } else {
-            format!("/session/{}{path}", self.session)
-        };
-        let body = if method == "GET" {
-            String::new()
-        } else {
-            body.to_string()
-        };
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .unwrap();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            self.port,
-            body.len()
-        )
-        .unwrap();
-        // chromedriver keeps the connection open: read the head, then as
-        // many bytes as it says.
-        let mut reply = Vec::new();
-        let mut buf = [0u8; 65536];
-        let want = loop {
-            let n = stream
-                .read(&mut buf)
-                .unwrap_or_else(|e| panic!("chromedriver did not answer {method} {path}: {e}"));
-            assert!(
-                n > 0,
-                "chromedriver closed the connection on {method} {path}"
-            );
-            reply.extend_from_slice(&buf[..n]);
-            let text = String::from_utf8_lossy(&reply);
-            if let Some(end) = text.find("\r\n\r\n") {
-                let length = text[..end]
-                    .lines()
-                    .filter_map(|l| l.split_once(':'))
-                    .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-                    .and_then(|(_, v)| v.trim().parse::<usize>().ok())
-                    .unwrap_or(0);
-                break end + 4 + length;
-            }
-        };
-        while reply.len() < want {
-            let n = stream.read(&mut buf).unwrap();
-            assert!(
-                n > 0,
-                "chromedriver's reply to {method} {path} was cut short"
-            );
-            reply.extend_from_slice(&buf[..n]);
-        }
-        let text = String::from_utf8_lossy(&reply);
-        let json = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-        let value: serde_json::Value = serde_json::from_str(json)
-            .unwrap_or_else(|e| panic!("chromedriver said {text:?}: {e}"));
-        value["value"].clone()
+    fn client(&self) -> &fantoccini::Client {
+        self.client.as_ref().expect("the browser session is open")
+    }
+
+    /// Runs one WebDriver command to its answer.
+    fn done<T>(
+        &self,
+        what: &str,
+        command: impl std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+    ) -> T {
+        self.runtime
+            .block_on(command)
+            .unwrap_or_else(|e| panic!("the browser could not {what}: {e}"))
     }
 
     fn go(&self, url: &str) {
-        self.call("POST", "/url", serde_json::json!({ "url": url }));
+        self.done(&format!("open {url}"), self.client().goto(url));
     }
 
-    fn element(&self, css: &str) -> String {
-        let found = self.call(
-            "POST",
-            "/element",
-            serde_json::json!({"using": "css selector", "value": css}),
-        );
-        found
-            .as_object()
-            .and_then(|o| o.values().next())
-            .and_then(|v| v.as_str())
-            .unwrap_or_else(|| panic!("no element {css}: {found}"))
-            .to_owned()
+    fn element(&self, css: &str) -> fantoccini::elements::Element {
+        self.done(
+            &format!("find {css}"),
+            self.client().find(fantoccini::Locator::Css(css)),
+        )
     }
 
     fn click(&self, css: &str) {
-        let id = self.element(css);
-        self.call(
-            "POST",
-            &format!("/element/{id}/click"),
-            serde_json::json!({}),
-        );
+        let element = self.element(css);
+        self.done(&format!("click {css}"), element.click());
     }
 
     fn type_in(&self, css: &str, text: &str) {
-        let id = self.element(css);
-        self.call(
-            "POST",
-            &format!("/element/{id}/clear"),
-            serde_json::json!({}),
-        );
-        self.call(
-            "POST",
-            &format!("/element/{id}/value"),
-            serde_json::json!({ "text": text }),
-        );
+        let element = self.element(css);
+        self.done(&format!("clear {css}"), element.clear());
+        self.done(&format!("type in {css}"), element.send_keys(text));
     }
 
     /// Runs a script in the page and returns its result.
     fn run(&self, script: &str) -> serde_json::Value {
-        self.call(
-            "POST",
-            "/execute/sync",
-            serde_json::json!({"script": script, "args": []}),
-        )
+        self.done("run a script", self.client().execute(script, Vec::new()))
     }
 
     /// The app's view, as the page fetches it with its own cookie.
     fn view(&self) -> serde_json::Value {
-        let text = self.call(
-            "POST",
-            "/execute/async",
-            serde_json::json!({"script": "const done = arguments[0]; fetch('/api/view').then(r => r.text()).then(done, e => done(String(e)));", "args": []}),
+        let text = self.done(
+            "fetch the view",
+            self.client().execute_async(
+                "const done = arguments[0]; fetch('/api/view').then(r => r.text()).then(done, e => done(String(e)));",
+                Vec::new(),
+            ),
         );
         serde_json::from_str(text.as_str().unwrap_or("")).unwrap_or_else(|_| text.clone())
     }
@@ -961,45 +900,18 @@ impl Browser {
     }
 
     fn screenshot(&self, out: &std::path::Path) {
-        use base64_png::decode;
-        let shot = self.call("GET", "/screenshot", serde_json::Value::Null);
-        std::fs::write(out, decode(shot.as_str().unwrap())).unwrap();
+        let png = self.done("take a screenshot", self.client().screenshot());
+        std::fs::write(out, png).unwrap();
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        if !self.session.is_empty() {
-            self.call("DELETE", "", serde_json::Value::Null);
+        if let Some(client) = self.client.take() {
+            let _ = self.runtime.block_on(client.close());
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
-    }
-}
-
-/// Screenshots come as base64; a small decoder rather than a crate.
-mod base64_png {
-    pub fn decode(text: &str) -> Vec<u8> {
-        let value = |c: u8| match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => panic!("not base64: {c}"),
-        };
-        let bytes: Vec<u8> = text
-            .bytes()
-            .filter(|c| *c != b'=' && !c.is_ascii_whitespace())
-            .collect();
-        let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
-        for chunk in bytes.chunks(4) {
-            let v: Vec<u32> = chunk.iter().map(|c| u32::from(value(*c))).collect();
-            let n = v.iter().fold(0u32, |acc, x| acc << 6 | x) << (6 * (4 - v.len()));
-            let take = v.len() * 6 / 8;
-            out.extend_from_slice(&n.to_be_bytes()[1..1 + take]);
-        }
-        out
     }
 }
 
