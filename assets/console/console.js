@@ -198,6 +198,8 @@ function refreshMirror() {
     const next = new Image();
     next.onload = () => {
       img.src = next.src;
+      img.hidden = false;
+      $("mirror-wait").hidden = true;
     };
     next.src = `/api/mirror?at=${Date.now()}`;
   }
