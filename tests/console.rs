@@ -833,8 +833,21 @@ impl Browser {
         )
     }
 
+    /// Clicks once the control is enabled (the page enables a control when
+    /// the view it has been sent allows it).
     fn click(&self, css: &str) {
         let element = self.element(css);
+        let start = Instant::now();
+        while !self.done(
+            &format!("see whether {css} is enabled"),
+            element.is_enabled(),
+        ) {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "{css} stayed disabled"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
         self.done(&format!("click {css}"), element.click());
     }
 
@@ -965,6 +978,15 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
     let view = browser.until("the session, paired", |v| v["alias"] == "R.K.");
     assert_eq!(view["paused_for"], serde_json::json!(["therapist"]));
     browser.screenshot(&shots.join("paired.png"));
+    // The lake has no steps: the page offers none.
+    let start = Instant::now();
+    while browser.run("return document.querySelector('button[data-change=up]').disabled") != true {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "step up is offered in a scene without steps"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 
     // Start the spiders scene, at its first step.
     assert_eq!(view["scene"][1], "lake_dusk.ron");

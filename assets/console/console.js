@@ -113,6 +113,10 @@ function render() {
   if (view.step && document.activeElement !== jump) {
     jump.value = String(view.step[0]);
   }
+  // The step controls only where the scene has steps.
+  for (const c of [...document.querySelectorAll("button[data-change]"), jump, $("jump-go")]) {
+    c.disabled = !view.step;
+  }
   const choice = $("scene-choice");
   const files = view.scenes.map((s) => s.file).join("\n");
   if (choice.dataset.files !== files) {
