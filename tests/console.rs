@@ -6,6 +6,7 @@
 
 use std::io::{Read, Write as _};
 use std::net::{SocketAddr, TcpStream};
+use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -754,6 +755,9 @@ impl Browser {
             // Cargo points the library path at the build's own folders for
             // tests; the browser wants the system's.
             .env_remove("LD_LIBRARY_PATH")
+            // A process group of its own, with the browser it starts, so
+            // that nothing outlives the test.
+            .process_group(0)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -923,7 +927,15 @@ impl Drop for Browser {
         if let Some(client) = self.client.take() {
             let _ = self.runtime.block_on(client.close());
         }
-        let _ = self.driver.kill();
+        // Closing the session quits the browser; should it not have (the
+        // test failed mid-command, or chromedriver did not get to it), the
+        // group goes with chromedriver.
+        let group = self.driver.id() as libc::pid_t;
+        // SAFETY: kill(2) with a negative pid signals the process group
+        // that `process_group(0)` made for chromedriver; it touches no memory.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
         let _ = self.driver.wait();
     }
 }
