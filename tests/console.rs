@@ -732,6 +732,19 @@ fn nothing_listens_unless_the_console_is_asked_for_and_then_only_on_loopback() {
     }
 }
 
+/// Asks `holds` every 50 ms until it is true or `limit` has passed; whether
+/// it came true.
+fn within(limit: Duration, mut holds: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while !holds() {
+        if start.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
+}
+
 /// A WebDriver session with chromedriver, through fantoccini, on a runtime
 /// of the test's own: each command waits for its answer.
 struct Browser {
@@ -762,14 +775,12 @@ impl Browser {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("chromedriver (Debian's chromium-driver; .ci/setup installs it)");
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "chromedriver never listened"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        assert!(
+            within(Duration::from_secs(20), || {
+                TcpStream::connect(("127.0.0.1", port)).is_ok()
+            }),
+            "chromedriver never listened"
+        );
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -841,17 +852,15 @@ impl Browser {
     /// the view it has been sent allows it).
     fn click(&self, css: &str) {
         let element = self.element(css);
-        let start = Instant::now();
-        while !self.done(
-            &format!("see whether {css} is enabled"),
-            element.is_enabled(),
-        ) {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "{css} stayed disabled"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        assert!(
+            within(Duration::from_secs(10), || {
+                self.done(
+                    &format!("see whether {css} is enabled"),
+                    element.is_enabled(),
+                )
+            }),
+            "{css} stayed disabled"
+        );
         self.done(&format!("click {css}"), element.click());
     }
 
@@ -905,15 +914,13 @@ impl Browser {
     fn control(&self, css: &str) {
         self.run("document.getElementById('feedback').textContent = ''");
         self.click(css);
-        let start = Instant::now();
-        while !self.feedback().starts_with("Done") {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "{css}: the page never said done: {:?}",
-                self.feedback()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        assert!(
+            within(Duration::from_secs(30), || self
+                .feedback()
+                .starts_with("Done")),
+            "{css}: the page never said done: {:?}",
+            self.feedback()
+        );
     }
 
     fn screenshot(&self, out: &std::path::Path) {
@@ -991,14 +998,12 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
     assert_eq!(view["paused_for"], serde_json::json!(["therapist"]));
     browser.screenshot(&shots.join("paired.png"));
     // The lake has no steps: the page offers none.
-    let start = Instant::now();
-    while browser.run("return document.querySelector('button[data-change=up]').disabled") != true {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "step up is offered in a scene without steps"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert!(
+        within(Duration::from_secs(10), || {
+            browser.run("return document.querySelector('button[data-change=up]').disabled") == true
+        }),
+        "step up is offered in a scene without steps"
+    );
 
     // Start the spiders scene, at its first step.
     assert_eq!(view["scene"][1], "lake_dusk.ron");
@@ -1041,23 +1046,19 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
     let view = browser.until("everything committed", |v| {
         v["record"]["committed"] == v["record"]["made"] && v["record"]["made"].as_u64() > Some(8)
     });
-    let start = Instant::now();
-    while browser.run("return document.querySelectorAll('#log .rec:not(.done)').length") != 0 {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "lines never marked recorded"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    assert!(
+        within(Duration::from_secs(10), || {
+            browser.run("return document.querySelectorAll('#log .rec:not(.done)').length") == 0
+        }),
+        "lines never marked recorded"
+    );
     // The mirror of the client's window, small, kept fresh.
-    let start = Instant::now();
-    while browser.run("return document.getElementById('mirror').naturalWidth") != 320 {
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "no mirror of the window came"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    assert!(
+        within(Duration::from_secs(15), || {
+            browser.run("return document.getElementById('mirror').naturalWidth") == 320
+        }),
+        "no mirror of the window came"
+    );
     browser.screenshot(&shots.join("console.png"));
 
     // The report, from the page's own export link.
