@@ -39,6 +39,7 @@ fn headset(console: bool) -> (Harness, u64) {
             alias: "bench".into(),
             journal: None,
             scenes: stillpoint::console::view::scene_choices(&scenes()),
+            ..ConsoleOptions::default()
         });
         stillpoint::console::plugin(&mut harness.app);
     }

@@ -130,10 +130,10 @@ fn request_capture(
     }
     if current.generation == 0 {
         if let Some(error) = &current.error {
-            eprintln!("{error}");
+            crate::tell!("{error}");
             exit.write(AppExit::error());
         } else if time.elapsed() > CAPTURE_TIMEOUT {
-            eprintln!(
+            crate::tell!(
                 "the scene did not appear within {} s",
                 CAPTURE_TIMEOUT.as_secs()
             );
@@ -164,11 +164,11 @@ fn request_capture(
               mut exit: MessageWriter<AppExit>| {
             match save_png(&captured, &path) {
                 Ok(()) => {
-                    println!("wrote {}", path.display());
+                    crate::say!("wrote {}", path.display());
                     job.saved += 1;
                 }
                 Err(e) => {
-                    eprintln!("{}: cannot write the screenshot: {e}", path.display());
+                    crate::tell!("{}: cannot write the screenshot: {e}", path.display());
                     exit.write(AppExit::error());
                 }
             }
@@ -257,7 +257,7 @@ fn measure_frames(
 ) {
     if current.generation == 0 {
         if let Some(error) = &current.error {
-            eprintln!("{error}");
+            crate::tell!("{error}");
             exit.write(AppExit::error());
         }
         return;
@@ -269,7 +269,7 @@ fn measure_frames(
     profiler.samples.push(time.delta_secs_f64());
     if profiler.samples.len() as u32 >= profiler.frames {
         if let Some(stats) = FrameStats::from_seconds(&profiler.samples) {
-            println!(
+            crate::say!(
                 "{}: {} frames: mean {:.2} ms, median {:.2} ms, p95 {:.2} ms, max {:.2} ms ({:.1} frames per second)",
                 profiler.scene,
                 stats.frames,

@@ -18,8 +18,9 @@ pub struct Cli {
     /// What to do; with none, open the scene in a window.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Scene file to open. Default: scenes/lake_dusk.ron.
-    #[arg(long, value_name = "PATH")]
+    /// Scene file to open, or the name of a shipped scene (as `stillpoint
+    /// scenes` lists them). Default: scenes/lake_dusk.ron.
+    #[arg(long, value_name = "PATH", value_parser = scene_path)]
     pub scene: Option<PathBuf>,
     /// Close cleanly after this many seconds (kiosks, demos, scripted runs).
     #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
@@ -60,8 +61,9 @@ pub struct Cli {
     #[arg(long, value_name = "PORT", requires = "console")]
     pub console_port: Option<u16>,
     /// Listen on ADDRESS instead of 127.0.0.1 (for a laptop beside the
-    /// headset on a trusted network; a warning is printed).
-    #[arg(long, value_name = "ADDRESS", requires = "console")]
+    /// headset on a trusted network; a warning is printed): one address of
+    /// this machine, never every network (0.0.0.0 or ::).
+    #[arg(long, value_name = "ADDRESS", requires = "console", value_parser = one_address)]
     pub console_bind: Option<std::net::IpAddr>,
     /// The guided session.
     #[command(flatten)]
@@ -154,7 +156,7 @@ pub enum Command {
     /// events the therapist can fire at each.
     Steps {
         /// The scene file.
-        #[arg(value_name = "SCENE")]
+        #[arg(value_name = "SCENE", value_parser = scene_path)]
         scene: PathBuf,
     },
     /// List the shipped guided sessions, with their titles.
@@ -168,7 +170,7 @@ pub enum Command {
     /// scene's viewpoint. Same inputs, same bytes.
     RenderAudio {
         /// Scene file whose sounds to render.
-        #[arg(long, value_name = "PATH")]
+        #[arg(long, value_name = "PATH", value_parser = scene_path)]
         scene: PathBuf,
         /// Seconds of sound.
         #[arg(long, value_name = "SECONDS", value_parser = audio_seconds)]
@@ -180,7 +182,7 @@ pub enum Command {
     /// Render one frame of a scene offscreen and save it as a PNG.
     Screenshot {
         /// Scene file to render.
-        #[arg(long, value_name = "PATH")]
+        #[arg(long, value_name = "PATH", value_parser = scene_path)]
         scene: PathBuf,
         /// PNG file to write.
         #[arg(long, value_name = "FILE.png")]
@@ -214,7 +216,7 @@ pub enum Command {
     /// Measure frame times of a scene in a window, after a warm-up.
     Profile {
         /// Scene file to measure.
-        #[arg(long, value_name = "PATH")]
+        #[arg(long, value_name = "PATH", value_parser = scene_path)]
         scene: PathBuf,
         /// Frames measured.
         #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -245,9 +247,13 @@ pub enum JournalCommand {
         /// The format.
         #[arg(long, value_enum, default_value_t = ExportFormat::Html)]
         format: ExportFormat,
-        /// File to write; default the terminal.
+        /// File to write (readable by you only); default the terminal.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Write over FILE if it exists (never over the record itself, and
+        /// never through a symbolic link).
+        #[arg(long, requires = "out")]
+        force: bool,
     },
     /// Delete a session, or every session of an alias, leaving no readable
     /// trace in the file. Asks first unless --yes.
@@ -305,6 +311,22 @@ pub fn scenes_dir() -> PathBuf {
         return local.to_path_buf();
     }
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes")
+}
+
+/// A scene as typed: a path to a file, or else the name of a shipped scene
+/// (`beach_sunset.ron`, or `beach_sunset`), as `stillpoint scenes` lists
+/// them. A name that is neither stays as typed, and reading it says why.
+fn scene_path(text: &str) -> Result<PathBuf, String> {
+    let typed = PathBuf::from(text);
+    if typed.exists() || typed.components().count() != 1 {
+        return Ok(typed);
+    }
+    let shipped = scenes_dir();
+    let named = [shipped.join(text), shipped.join(format!("{text}.ron"))];
+    Ok(named
+        .into_iter()
+        .find(|path| path.is_file())
+        .unwrap_or(typed))
 }
 
 fn positive_seconds(text: &str) -> Result<f64, String> {
@@ -385,6 +407,22 @@ fn non_negative_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
+/// An address the console can listen on: one of this machine's. A wildcard
+/// is refused: the console answers only requests that name the address it
+/// listens on as their `Host`, which no request names as 0.0.0.0.
+fn one_address(text: &str) -> Result<std::net::IpAddr, String> {
+    let ip: std::net::IpAddr = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not an IP address (like 192.168.1.20)"))?;
+    if ip.to_canonical().is_unspecified() {
+        return Err(format!(
+            "--console-bind {text} listens on every network; give the one address of this \
+             machine the therapist's laptop reaches, e.g. 192.168.1.20"
+        ));
+    }
+    Ok(ip)
+}
+
 fn eye_size(text: &str) -> Result<(u32, u32), String> {
     let bad = || {
         format!("expected WIDTHxHEIGHT in pixels, 64 to 8192 each, like 1440x1600; got {text:?}")
@@ -406,6 +444,26 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_console_listens_on_one_address_never_on_every_network() {
+        for wildcard in ["0.0.0.0", "::", "::ffff:0.0.0.0"] {
+            let refused =
+                Cli::try_parse_from(["stillpoint", "--console", "--console-bind", wildcard])
+                    .unwrap_err()
+                    .to_string();
+            assert!(refused.contains("listens on every network"), "{refused}");
+        }
+        let cli =
+            Cli::try_parse_from(["stillpoint", "--console", "--console-bind", "192.168.1.20"])
+                .unwrap();
+        assert_eq!(
+            cli.console_bind,
+            Some(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+                192, 168, 1, 20
+            )))
+        );
     }
 
     #[test]

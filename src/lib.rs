@@ -24,7 +24,9 @@ pub mod render;
 pub mod scene;
 pub mod seat;
 pub mod settings;
+pub mod signals;
 pub mod state;
+pub mod terminal;
 pub mod typeface;
 pub mod view;
 pub mod xr;
@@ -193,6 +195,18 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
         .set(RenderPlugin {
             synchronous_pipeline_compilation: offscreen,
             ..default()
+        })
+        .set(bevy::log::LogPlugin {
+            // Scenes are the only files the asset server loads, and the
+            // scene module says a failed load once, as FILE:LINE:COLUMN.
+            // The asset server would say it twice more (once for the
+            // reload, once for a retry), with a backtrace each when
+            // RUST_BACKTRACE is set.
+            filter: format!(
+                "{},bevy_asset::server=off",
+                bevy::log::DEFAULT_FILTER.trim_end_matches(',')
+            ),
+            ..default()
         });
     if offscreen {
         app.add_plugins((
@@ -293,6 +307,7 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
         xr::plugin(&mut app);
         xr::single_threaded(&mut app);
     }
+    signals::plugin(&mut app);
     if let Some(seconds) = launch.quit_after {
         // In `Update`, so that every `Last` system (the sound's fade-out
         // among them) sees the exit in the same frame.

@@ -22,22 +22,22 @@ use stillpoint::{HeadsetOptions, Launch, Output, audio, build_app, capture};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (file_settings, settings_errors) = load_settings();
-    if let Some(errors) = settings_errors {
-        eprintln!("{errors}");
-        eprintln!("the settings file has problems; using the default settings");
+    let loaded = load_settings();
+    if let (Some(errors), Some(outcome)) = (&loaded.errors, loaded.outcome()) {
+        stillpoint::tell!("{errors}");
+        stillpoint::tell!("{outcome}");
     }
-    let settings = effective_settings(file_settings, &cli.comfort);
+    let settings = effective_settings(loaded.settings, &cli.comfort);
     // The session for a scene, or the reason there is none (exit 2).
     let guide_for = |scene: &Path| -> Result<Option<Guide>, ExitCode> {
         choose_guide(scene, &cli.guide).map_err(|e| {
-            eprintln!("{e}");
+            stillpoint::tell!("{e}");
             ExitCode::from(2)
         })
     };
     let launch = |scene: PathBuf, output, frozen_at, hints| -> Result<Launch, ExitCode> {
         let exposure_step = start_step(&scene, cli.step).map_err(|why| {
-            eprintln!("{why}");
+            stillpoint::tell!("{why}");
             ExitCode::from(2)
         })?;
         Ok(Launch {
@@ -81,6 +81,7 @@ fn main() -> ExitCode {
                     journal: launch.journal.as_ref().map(|r| r.path.clone()),
                     // Read from the scene's folder when the app is built.
                     scenes: Vec::new(),
+                    ..ConsoleOptions::default()
                 });
             }
             let mode = if cli.xr {
@@ -92,9 +93,10 @@ fn main() -> ExitCode {
             };
             match decide(mode, probe) {
                 Decision::Headset(headset) => {
-                    eprintln!(
+                    stillpoint::tell!(
                         "stillpoint: in the headset: {} on {}",
-                        headset.system, headset.runtime
+                        headset.system,
+                        headset.runtime
                     );
                     launch.headset = Some(HeadsetOptions {
                         eye_size: cli.eye_size,
@@ -102,10 +104,10 @@ fn main() -> ExitCode {
                         eye_screenshot: cli.eye_screenshot.clone(),
                     });
                 }
-                Decision::Desktop { why: Some(why) } => eprintln!("stillpoint: {why}"),
+                Decision::Desktop { why: Some(why) } => stillpoint::tell!("stillpoint: {why}"),
                 Decision::Desktop { why: None } => {}
                 Decision::Refuse(why) => {
-                    eprintln!("stillpoint: {why}");
+                    stillpoint::tell!("stillpoint: {why}");
                     return ExitCode::from(3);
                 }
             }
@@ -120,10 +122,21 @@ fn main() -> ExitCode {
             ref scene,
             seconds,
             ref out,
-        }) => match guide_for(scene) {
-            Ok(guide) => render_audio(scene, guide, &settings, seconds, out),
-            Err(code) => code,
-        },
+        }) => {
+            // The step is checked as the app checks it: one the scene
+            // lacks is an error, not a silent first step.
+            let step = match start_step(scene, cli.step) {
+                Ok(step) => step,
+                Err(why) => {
+                    stillpoint::tell!("{why}");
+                    return ExitCode::from(2);
+                }
+            };
+            match guide_for(scene) {
+                Ok(guide) => render_audio(scene, guide, &settings, seconds, out, step),
+                Err(code) => code,
+            }
+        }
         Some(Command::Scenes { dir }) => list_scenes(&dir.unwrap_or_else(scenes_dir)),
         Some(Command::Validate { paths }) => validate(&paths),
         Some(Command::Screenshot {
@@ -177,7 +190,7 @@ fn recording(alias: Option<String>, settings: &Settings) -> Option<Recording> {
             relaxation: settings.record_relaxation,
         }),
         None => {
-            eprintln!(
+            stillpoint::tell!(
                 "stillpoint: neither XDG_DATA_HOME nor HOME is set: no session record is kept"
             );
             None
@@ -190,12 +203,29 @@ fn run(launch: Launch, extra: impl FnOnce(&mut bevy::prelude::App)) -> ExitCode 
     let mut app = match build_app(&launch) {
         Ok(app) => app,
         Err(e) => {
-            eprintln!("{e}");
+            stillpoint::tell!("{e}");
             return ExitCode::from(2);
         }
     };
     extra(&mut app);
-    match app.run() {
+    let exit = app.run();
+    // The session record's writer finishes when the app is dropped; only
+    // then is it known whether everything was recorded.
+    drop(app);
+    match exit {
+        AppExit::Success if stillpoint::journal::lost_anything() => {
+            let lost = stillpoint::journal::lost();
+            let were = if lost == 1 {
+                "entry was"
+            } else {
+                "entries were"
+            };
+            stillpoint::tell!(
+                "stillpoint: the session record could not be written: {lost} {were} not \
+                 recorded (see above)"
+            );
+            ExitCode::from(4)
+        }
         AppExit::Success => ExitCode::SUCCESS,
         AppExit::Error(code) => ExitCode::from(code.get()),
     }
@@ -239,19 +269,19 @@ fn print_steps(path: &Path) -> ExitCode {
     let file = match check(path) {
         Ok(file) => file,
         Err(errors) => {
-            eprintln!("{errors}");
+            stillpoint::tell!("{errors}");
             return ExitCode::from(2);
         }
     };
     let Some(exposure) = file.exposure else {
-        eprintln!(
+        stillpoint::tell!(
             "{}: {} is not an exposure scene; it has no steps",
             display_path(path),
             file.title
         );
         return ExitCode::from(2);
     };
-    println!("{}: {} steps", file.title, exposure.steps.len());
+    stillpoint::say!("{}: {} steps", file.title, exposure.steps.len());
     for (i, step) in exposure.steps.iter().enumerate() {
         let events: Vec<&str> = exposure
             .events
@@ -259,16 +289,16 @@ fn print_steps(path: &Path) -> ExitCode {
             .filter(|e| e.steps.contains(&(i as u32 + 1)))
             .map(|e| e.name.as_str())
             .collect();
-        println!("{:>3}  {}: {}", i + 1, step.name, step.say);
+        stillpoint::say!("{:>3}  {}: {}", i + 1, step.name, step.say);
         if !events.is_empty() {
-            println!("       events: {}", events.join(", "));
+            stillpoint::say!("       events: {}", events.join(", "));
         }
     }
     if !exposure.events.is_empty() {
-        println!("events:");
+        stillpoint::say!("events:");
         for event in &exposure.events {
             let steps: Vec<String> = event.steps.iter().map(u32::to_string).collect();
-            println!(
+            stillpoint::say!(
                 "  {} ({} s, at steps {}): {}",
                 event.name,
                 event.seconds,
@@ -303,17 +333,17 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
             })
         };
         match result {
-            Ok(title) => println!("{}: ok ({title})", display_path(path)),
+            Ok(title) => stillpoint::say!("{}: ok ({title})", display_path(path)),
             Err(errors) => {
                 failed += 1;
-                eprintln!("{errors}");
+                stillpoint::tell!("{errors}");
             }
         }
     }
     if failed == 0 {
         ExitCode::SUCCESS
     } else {
-        eprintln!("{failed} of {} files have problems", paths.len());
+        stillpoint::tell!("{failed} of {} files have problems", paths.len());
         ExitCode::FAILURE
     }
 }
@@ -322,23 +352,25 @@ fn list_sessions(dir: &Path) -> ExitCode {
     let files = match ron_files(dir) {
         Ok(files) => files,
         Err(e) => {
-            eprintln!("{}: cannot list sessions: {e}", dir.display());
+            stillpoint::tell!("{}: cannot list sessions: {e}", dir.display());
             return ExitCode::FAILURE;
         }
     };
     let mut status = ExitCode::SUCCESS;
     for (path, name) in files {
         match load_session(&path) {
-            Ok(session) => println!(
+            Ok(session) => stillpoint::say!(
                 "{name:<22} {} ({} min): {}",
-                session.title, session.minutes, session.description
+                session.title,
+                session.minutes,
+                session.description
             ),
             Err(errors) => {
-                println!(
+                stillpoint::say!(
                     "{name:<22} (invalid: see `stillpoint validate {}`)",
                     display_path(&path)
                 );
-                eprintln!("{errors}");
+                stillpoint::tell!("{errors}");
                 status = ExitCode::FAILURE;
             }
         }
@@ -353,11 +385,12 @@ fn render_audio(
     settings: &Settings,
     seconds: f64,
     out: &Path,
+    step: Option<usize>,
 ) -> ExitCode {
     let scene = match load_scene(scene_path) {
         Ok(scene) => scene,
         Err(errors) => {
-            eprintln!("{errors}");
+            stillpoint::tell!("{errors}");
             return ExitCode::from(2);
         }
     };
@@ -370,15 +403,16 @@ fn render_audio(
             guide.as_ref(),
             mix,
             seconds,
+            step,
         )
     });
     match written {
         Ok(()) => {
-            println!("wrote {} ({seconds} s)", out.display());
+            stillpoint::say!("wrote {} ({seconds} s)", out.display());
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("{}: cannot write the sound: {e}", out.display());
+            stillpoint::tell!("{}: cannot write the sound: {e}", out.display());
             ExitCode::FAILURE
         }
     }
@@ -388,20 +422,20 @@ fn list_scenes(dir: &Path) -> ExitCode {
     let files = match ron_files(dir) {
         Ok(files) => files,
         Err(e) => {
-            eprintln!("{}: cannot list scenes: {e}", dir.display());
+            stillpoint::tell!("{}: cannot list scenes: {e}", dir.display());
             return ExitCode::FAILURE;
         }
     };
     let mut status = ExitCode::SUCCESS;
     for (path, name) in files {
         match check(&path) {
-            Ok(scene) => println!("{name:<20} {}: {}", scene.title, scene.description),
+            Ok(scene) => stillpoint::say!("{name:<20} {}: {}", scene.title, scene.description),
             Err(errors) => {
-                println!(
+                stillpoint::say!(
                     "{name:<20} (invalid: see `stillpoint validate {}`)",
                     display_path(&path)
                 );
-                eprintln!("{errors}");
+                stillpoint::tell!("{errors}");
                 status = ExitCode::FAILURE;
             }
         }

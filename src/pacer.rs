@@ -260,7 +260,9 @@ fn spawn_caption(mut commands: Commands) {
                 TextColor(crate::typeface::INK),
                 crate::typeface::spacing(),
                 crate::typeface::backing(12.0),
-                TextLayout::justify(Justify::Center),
+                // One line, always: the caption's box is sized to its words,
+                // and a count that wrapped would fall outside it.
+                TextLayout::new(Justify::Center, LineBreak::NoWrap),
                 Visibility::Hidden,
             ));
         });

@@ -96,21 +96,182 @@ pub fn settings_path() -> Option<PathBuf> {
 }
 
 /// Reads the settings file if there is one. No file: the defaults. A broken
-/// file: the defaults and its errors.
-pub fn load_settings() -> (Settings, Option<FileErrors>) {
+/// file: what can be kept of it, and its errors. A field that is unknown,
+/// of the wrong kind or out of range is left out (its default is used) and
+/// named in the errors; the good fields beside it are kept, so one typo does
+/// not undo a person's volume or mono sound. A file that is not RON at all,
+/// or cannot be read, gives the defaults.
+pub fn load_settings() -> LoadedSettings {
     let Some(path) = settings_path() else {
-        return (Settings::default(), None);
+        return LoadedSettings::default();
     };
     if !path.exists() {
-        return (Settings::default(), None);
+        return LoadedSettings::default();
     }
     let shown = path.display().to_string();
-    match read_limited(&path, &shown, "settings file")
-        .and_then(|bytes| parse_settings(&shown, &bytes))
-    {
-        Ok(settings) => (settings, None),
-        Err(errors) => (Settings::default(), Some(errors)),
+    let bytes = match read_limited(&path, &shown, "settings file") {
+        Ok(bytes) => bytes,
+        Err(errors) => {
+            return LoadedSettings {
+                errors: Some(errors),
+                ..LoadedSettings::default()
+            };
+        }
+    };
+    match parse_settings(&shown, &bytes) {
+        Ok(settings) => LoadedSettings {
+            settings,
+            ..LoadedSettings::default()
+        },
+        Err(errors) => match salvage(&shown, &bytes) {
+            Some((settings, dropped, located)) => LoadedSettings {
+                settings,
+                errors: Some(located),
+                dropped,
+            },
+            None => LoadedSettings {
+                errors: Some(errors),
+                ..LoadedSettings::default()
+            },
+        },
     }
+}
+
+/// The settings as read, with what was wrong in the file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadedSettings {
+    /// The settings to use.
+    pub settings: Settings,
+    /// The file's problems, if it had any.
+    pub errors: Option<FileErrors>,
+    /// The fields left out of a file with problems (the rest were kept);
+    /// empty with errors means the whole file was left out.
+    pub dropped: Vec<String>,
+}
+
+impl LoadedSettings {
+    /// One line on what became of a file with problems, for the terminal.
+    pub fn outcome(&self) -> Option<String> {
+        self.errors.as_ref()?;
+        Some(if self.dropped.is_empty() {
+            "the settings file has problems; using the default settings".into()
+        } else {
+            format!(
+                "the settings file has problems: left out {} (the default is used); \
+                 the other settings are used",
+                self.dropped.join(", ")
+            )
+        })
+    }
+}
+
+/// Keeps the good fields of a settings file that failed as a whole: each
+/// top-level field is tried alone, with the same parser and checks, and
+/// kept if it passes. Returns the settings, the names left out and their
+/// errors at their own lines; `None` when the file is not a RON struct.
+fn salvage(file: &str, bytes: &[u8]) -> Option<(Settings, Vec<String>, FileErrors)> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let ron::Value::Map(fields) = crate::diagnostics::ron_options()
+        .from_str::<ron::Value>(text)
+        .ok()?
+    else {
+        return None;
+    };
+    let mut kept: Vec<String> = Vec::new();
+    let mut dropped = Vec::new();
+    let mut errors = Vec::new();
+    for (key, value) in fields.iter() {
+        let ron::Value::String(name) = key else {
+            return None;
+        };
+        let one = ron::to_string(value)
+            .ok()
+            .map(|value| format!("{name}: {value}"));
+        let alone = one
+            .as_ref()
+            .map(|field| parse_settings(file, format!("({field})").as_bytes()));
+        match (one, alone) {
+            (Some(field), Some(Ok(_))) => kept.push(field),
+            (_, outcome) => {
+                let message = match outcome {
+                    Some(Err(why)) => why.0.into_iter().next().map(|e| e.message),
+                    _ => None,
+                }
+                .unwrap_or_else(|| format!("{name}: this value cannot be read"));
+                let (line, column) = field_position(text, name).unwrap_or((1, 1));
+                errors.push(crate::diagnostics::FileError {
+                    file: file.to_owned(),
+                    line,
+                    column,
+                    message: format!("{message}; left out, its default is used"),
+                });
+                dropped.push(name.clone());
+            }
+        }
+    }
+    if dropped.is_empty() {
+        return None;
+    }
+    let settings = parse_settings(file, format!("({})", kept.join(", ")).as_bytes()).ok()?;
+    Some((settings, dropped, FileErrors(errors)))
+}
+
+/// Where the top-level field `name` is written in a settings file: the
+/// line and column of its name, outside strings, comments and brackets.
+fn field_position(text: &str, name: &str) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    let (mut line, mut column) = (1, 1);
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let here = (line, column);
+        if c == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            '"' => {
+                // Skip a string, with its escapes.
+                let mut escaped = false;
+                for (_, c) in chars.by_ref() {
+                    column += 1;
+                    if c == '\n' {
+                        line += 1;
+                        column = 1;
+                    }
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' {
+                        escaped = true;
+                    } else if c == '"' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek().is_some_and(|(_, c)| *c == '/') => {
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        line += 1;
+                        column = 1;
+                        break;
+                    }
+                }
+            }
+            _ if depth == 1 && text[i..].starts_with(name) => {
+                let before = text[..i].chars().next_back();
+                let after = text[i + name.len()..].trim_start();
+                let starts_word = before.is_none_or(|b| !(b.is_alphanumeric() || b == '_'));
+                if starts_word && after.starts_with(':') {
+                    return Some(here);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Parses and checks settings; errors name `file`, a line and a column.
@@ -159,5 +320,27 @@ mod tests {
         );
         let ok = parse_settings("s.ron", b"(mono: true, chime: false)").unwrap();
         assert!(ok.mono && ok.chime == Some(false) && ok.volume == 1.0);
+    }
+
+    #[test]
+    fn one_bad_field_is_left_out_and_the_good_ones_are_kept() {
+        let text = "(\n  volume: 0.5,\n  mono: true,\n  colour: \"blue\",\n  chime: false,\n  \
+                    output_latency_ms: 900,\n  swell: Some(false),\n)";
+        let (settings, dropped, errors) = salvage("settings.ron", text.as_bytes()).unwrap();
+        assert_eq!(dropped, ["colour", "output_latency_ms"]);
+        assert_eq!(settings.volume, 0.5);
+        assert!(settings.mono);
+        assert_eq!(settings.chime, Some(false));
+        assert_eq!(settings.swell, Some(false));
+        assert_eq!(settings.output_latency_ms, 0.0, "the default");
+        let said = errors.to_string();
+        assert!(said.contains("settings.ron:4:3: "), "{said}");
+        assert!(said.contains("colour"), "{said}");
+        assert!(
+            said.contains("settings.ron:6:3: output_latency_ms: 900 ms is out of range"),
+            "{said}"
+        );
+        // Nothing to keep from a file that is not RON at all.
+        assert!(salvage("s.ron", b"volume = 0.5").is_none());
     }
 }

@@ -1,23 +1,28 @@
 //! The therapist's console over real HTTP on loopback: nothing listens
-//! unless asked; pairing (a used, a wrong, an expired code); the token, the
-//! `Host` and the `Origin` on every request and the WebSocket; bad and
-//! oversized input refused with a clear message and nothing changed;
-//! controls that change the snapshot; the server gone with the app.
+//! unless asked, and never on every network; pairing (a used, a wrong, an
+//! expired code, a withdrawn one, tries limited); the token, the `Host` and
+//! the `Origin` on every request and the WebSocket; connections capped and
+//! closed when quiet, without locking a paired page out; bad and oversized
+//! input refused with a clear message and nothing changed; controls that
+//! change the snapshot, each done exactly when it is answered done; exports
+//! of this run's session only; the server gone with the app.
 
-use std::io::{Read, Write as _};
+use std::io::{BufRead as _, Read, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
-use stillpoint::console::pairing::CODE_LIFE;
+use stillpoint::console::listener::MAX_CONNECTIONS;
+use stillpoint::console::pairing::{CODE_LIFE, MAX_TRIES};
+use stillpoint::console::server::ANSWER_WITHIN;
 use stillpoint::console::{Console, ConsoleOptions};
 use stillpoint::journal::Recording;
 use stillpoint::scene::{CurrentScene, SceneAsset};
-use stillpoint::state::{Intent, PauseReason, SessionSnapshot};
+use stillpoint::state::{Intent, Lifecycle, PauseReason, SessionSnapshot};
 
-use crate::common::{app_on, fixture, scene_folder, stillpoint, update_until};
+use crate::common::{app_on, fixture, heard, scene_folder, stillpoint, update_until};
 
 const FRAME: Duration = Duration::from_millis(20);
 
@@ -28,6 +33,16 @@ fn console_app(test: &str) -> (App, SocketAddr) {
 
 /// [`console_app`], keeping the session record at `journal` (for `alias`).
 fn recorded_console_app(test: &str, journal: Option<(&Path, &str)>) -> (App, SocketAddr) {
+    console_app_with(test, journal, ANSWER_WITHIN)
+}
+
+/// [`recorded_console_app`], giving the app `answer_within` to take a
+/// control.
+fn console_app_with(
+    test: &str,
+    journal: Option<(&Path, &str)>,
+    answer_within: Duration,
+) -> (App, SocketAddr) {
     let (dir, _) = scene_folder(test, "lake_dusk.ron", "lake_dusk.ron");
     std::fs::copy(fixture("exposure_steps.ron"), dir.join("steps.ron")).unwrap();
     let mut app = app_on(&dir, "steps.ron", FRAME, None);
@@ -45,6 +60,7 @@ fn recorded_console_app(test: &str, journal: Option<(&Path, &str)>) -> (App, Soc
         alias,
         journal: journal.map(|(p, _)| p.to_path_buf()),
         scenes: stillpoint::console::view::scene_choices(&dir),
+        answer_within,
     });
     stillpoint::console::plugin(&mut app);
     assert!(update_until(&mut app, Duration::from_secs(60), |w| {
@@ -353,40 +369,88 @@ fn pairing_gives_a_token_once_and_every_request_needs_it_the_host_and_the_origin
     let r = send(&mut app, addr, pair(&old).raw());
     assert_eq!(r.status, 403);
     assert!(error_of(&r).contains("no pairing code is shown"));
-    // Five wrong tries replace the code.
+    // Five wrong tries withdraw the code: no new one is made until the
+    // person at the app asks for one. (Tries so far, wrong, malformed or of
+    // no code: four; a right one does not count.)
     let fresh = {
         let console = app.world().resource::<Console>();
         let mut pairing = console.shared.pairing.lock().unwrap();
         pairing.renew(Instant::now())
     };
+    let made = app
+        .world()
+        .resource::<Console>()
+        .shared
+        .pairing
+        .lock()
+        .unwrap()
+        .made;
     let wrong = if fresh == "000000" {
         "111111"
     } else {
         "000000"
     };
     for _ in 0..4 {
-        send(&mut app, addr, pair(wrong).raw());
+        assert_eq!(send(&mut app, addr, pair(wrong).raw()).status, 403);
     }
     let r = send(&mut app, addr, pair(wrong).raw());
-    assert!(error_of(&r).contains("shows a new one"), "{}", r.body);
-    let replaced = code(&app);
-    if replaced != fresh {
-        assert_eq!(send(&mut app, addr, pair(&fresh).raw()).status, 403);
+    assert_eq!(r.status, 403);
+    assert!(
+        error_of(&r)
+            .contains("the code is withdrawn; ask the person at the app to press C for a new one"),
+        "{}",
+        r.body
+    );
+    {
+        let console = app.world().resource::<Console>();
+        let pairing = console.shared.pairing.lock().unwrap();
+        assert!(
+            pairing.shown(Instant::now()).is_none(),
+            "a code is still shown"
+        );
+        assert_eq!(pairing.made, made, "a wrong try made a new code");
     }
+    // The right code is refused now: the tenth try in the minute.
+    let r = send(&mut app, addr, pair(&fresh).raw());
+    assert_eq!(r.status, 403);
+    assert!(error_of(&r).contains("withdrawn"), "{}", r.body);
+    // Past ten tries, even a right code is refused unchecked: the person
+    // presses C, and the new code is not used up by the refused try.
+    let new = {
+        let console = app.world().resource::<Console>();
+        let mut pairing = console.shared.pairing.lock().unwrap();
+        pairing.renew(Instant::now())
+    };
+    let r = send(&mut app, addr, pair(&new).raw());
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert_eq!(error_of(&r), "too many tries; wait a minute");
+    assert_eq!(code(&app), new, "a try past the limit used the code");
     assert!(
         snapshot(&app).paused_for.contains(PauseReason::Therapist),
         "nothing refused changed the session"
     );
 
-    // Connections are capped: with as many held open as are allowed, one
-    // more is closed at once, unanswered; once they close, pages are
-    // served again.
-    let cap = stillpoint::console::listener::MAX_CONNECTIONS;
-    let held: Vec<TcpStream> = (0..cap)
-        .map(|_| TcpStream::connect(addr).unwrap())
+    // Connections are capped. With the cap full of connections that have
+    // shown the token, one more is closed at once, unanswered.
+    let keep_alive = |ask: Ask<'_>| {
+        String::from_utf8(ask.raw())
+            .unwrap()
+            .replace("Connection: close\r\n", "")
+            .into_bytes()
+    };
+    let mut held: Vec<TcpStream> = (0..MAX_CONNECTIONS)
+        .map(|_| {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            stream
+                .write_all(&keep_alive(view().cookie(&cookie)))
+                .unwrap();
+            assert_eq!(one_reply(&mut stream).status, 200);
+            stream
+        })
         .collect();
-    // The server has taken every one of them before the next comes.
-    std::thread::sleep(Duration::from_millis(300));
     let mut over = TcpStream::connect(addr).unwrap();
     over.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let _ = over.write_all(&Ask::new(addr, "GET", "/").raw());
@@ -394,15 +458,84 @@ fn pairing_gives_a_token_once_and_every_request_needs_it_the_host_and_the_origin
     let closed = over.read_to_end(&mut bytes);
     assert!(
         bytes.is_empty() && closed.is_ok_or_reset(),
-        "a connection past the cap was answered: {closed:?} {:?}",
+        "a connection past a cap of paired ones was answered: {closed:?} {:?}",
         String::from_utf8_lossy(&bytes)
     );
+    // A connection that has shown no token holds its place only until one
+    // more comes: that one is served, and the holder is closed.
+    drop(held.pop());
+    std::thread::sleep(Duration::from_millis(200));
+    let mut holder = TcpStream::connect(addr).unwrap();
+    holder
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        send(&mut app, addr, Ask::new(addr, "GET", "/").raw()).status,
+        200
+    );
+    let mut byte = [0u8; 1];
+    let evicted = holder.read(&mut byte);
+    assert!(
+        matches!(evicted, Ok(0)) || (evicted.is_err() && evicted.is_ok_or_reset()),
+        "the unpaired holder was kept: {evicted:?}"
+    );
+    // The paired ones are still served.
+    held[0]
+        .write_all(&keep_alive(view().cookie(&cookie)))
+        .unwrap();
+    assert_eq!(one_reply(&mut held[0]).status, 200);
     drop(held);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(
         send(&mut app, addr, Ask::new(addr, "GET", "/").raw()).status,
         200
     );
+}
+
+/// Reads one reply on a connection kept alive: its head, and a body of its
+/// `Content-Length`.
+fn one_reply(stream: &mut TcpStream) -> Reply {
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(n, _)| n.trim().eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if bytes.len() >= end + 4 + length {
+                break;
+            }
+        }
+        let n = stream.read(&mut buf).expect("the reply comes");
+        assert!(
+            n > 0,
+            "closed mid-reply: {:?}",
+            String::from_utf8_lossy(&bytes)
+        );
+        bytes.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not HTTP: {text:?}"));
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_lowercase(), v.trim().to_owned()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
 }
 
 /// A read that ended because the other side closed (or reset) the
@@ -496,9 +629,16 @@ fn controls_change_the_session_and_bad_input_changes_nothing() {
     let r = go(&mut app, r#"{"do":"step","to":4}"#);
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(step(&app), 4);
+    // The step change opened a question: what the therapist records
+    // answers it, as one answer, not a question asked, set aside and
+    // answered again.
+    assert!(snapshot(&app).suds.is_some());
     let r = go(&mut app, r#"{"do":"record_suds","value":55}"#);
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(snapshot(&app).last_suds, Some(55));
+    assert!(snapshot(&app).suds.is_none());
+    let said: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(said["said"].as_array().map(Vec::len), Some(1), "{}", r.body);
 
     // Each bad input: a clear 4xx, nothing changed.
     let before = snapshot(&app).clone();
@@ -1238,6 +1378,7 @@ fn in_the_headset_the_pairing_code_is_on_the_panel_while_the_session_waits() {
         alias: "R.K.".into(),
         journal: None,
         scenes: Vec::new(),
+        answer_within: ANSWER_WITHIN,
     });
     stillpoint::console::plugin(&mut h.app);
     assert!(h.until_shown(3_000), "the kitchen did not load");
@@ -1274,4 +1415,436 @@ fn in_the_headset_the_pairing_code_is_on_the_panel_while_the_session_waits() {
     }
     let words = panel(&mut h);
     assert!(!words.contains("console code"), "{words:?}");
+}
+
+/// The real app (the `stillpoint` binary, in a window under the tests' X
+/// server) in the spiders scene with the console on; what it prints is read
+/// as it goes. Dropping it kills the app.
+struct Running {
+    process: std::process::Child,
+    addr: SocketAddr,
+    code: String,
+    out: Option<std::thread::JoinHandle<String>>,
+    err: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Running {
+    /// Starts the app and waits for its console's address and code.
+    fn start() -> Self {
+        let mut process = stillpoint()
+            .args([
+                "--desktop",
+                "--silent",
+                "--no-journal",
+                "--console",
+                "--quit-after",
+                "120",
+                "--scene",
+            ])
+            .arg(crate::common::scenes_dir().join("spiders.ron"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = process.stderr.take().unwrap();
+        let err = std::thread::spawn(move || {
+            let mut all = String::new();
+            let _ = stderr.read_to_string(&mut all);
+            all
+        });
+        let mut stdout = std::io::BufReader::new(process.stdout.take().unwrap());
+        // Made first, so that the app is killed should it never print.
+        let mut running = Running {
+            process,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            code: String::new(),
+            out: None,
+            err: Some(err),
+        };
+        let mut printed = String::new();
+        let mut addr: Option<SocketAddr> = None;
+        while addr.is_none() || running.code.is_empty() {
+            let mut line = String::new();
+            assert!(
+                stdout.read_line(&mut line).unwrap() > 0,
+                "the app ended before printing its console's address and code: {printed}"
+            );
+            if let Some(rest) = line.split("console is at http://").nth(1) {
+                addr = rest.trim().trim_end_matches('/').parse().ok();
+            }
+            if let Some(rest) = line.split("pairing code: ").nth(1) {
+                running.code = rest.split_whitespace().next().unwrap_or("").to_owned();
+            }
+            printed.push_str(&line);
+        }
+        running.addr = addr.unwrap();
+        running.out = Some(std::thread::spawn(move || {
+            let _ = stdout.read_to_string(&mut printed);
+            printed
+        }));
+        running
+    }
+
+    /// Stops the app; everything it printed on its output and its errors.
+    fn stop(mut self) -> (String, String) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+        let out = self
+            .out
+            .take()
+            .map(|t| t.join().unwrap())
+            .unwrap_or_default();
+        let err = self
+            .err
+            .take()
+            .map(|t| t.join().unwrap())
+            .unwrap_or_default();
+        (out, err)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// Tries `code` at `addr` as the page does.
+fn pair_with(addr: SocketAddr, code: &str) -> Reply {
+    plain(
+        addr,
+        &Ask::new(addr, "POST", "/api/pair")
+            .json(&format!("{{\"code\":\"{code}\"}}"))
+            .raw(),
+    )
+}
+
+/// Whether a read ended because the server closed (or reset) the
+/// connection, rather than with data or a timeout.
+fn closed_by_server(read: &std::io::Result<usize>) -> bool {
+    match read {
+        Ok(n) => *n == 0,
+        Err(e) => matches!(
+            e.kind(),
+            std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::ConnectionAborted
+        ),
+    }
+}
+
+#[test]
+fn wrong_codes_withdraw_the_code_and_tries_are_limited_with_a_line_for_each_not_per_try() {
+    let app = Running::start();
+    let (addr, code) = (app.addr, app.code.clone());
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in (1..5).rev() {
+        let r = pair_with(addr, wrong);
+        assert_eq!(r.status, 403, "{}", r.body);
+        assert!(
+            error_of(&r).contains(&format!("{left} tries left")),
+            "{}",
+            r.body
+        );
+    }
+    let r = pair_with(addr, wrong);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(
+        error_of(&r),
+        "too many wrong codes: the code is withdrawn; ask the person at the app to press C for a new one"
+    );
+    // The code the app printed pairs no more.
+    let r = pair_with(addr, &code);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(error_of(&r).contains("withdrawn"), "{}", r.body);
+
+    // Twenty tries as fast as they go: of the ten a minute looked at, six
+    // are gone; the rest are refused unchecked.
+    let statuses: Vec<u16> = (0..20).map(|_| pair_with(addr, wrong).status).collect();
+    let looked = MAX_TRIES - 6;
+    assert!(
+        statuses[..looked].iter().all(|s| *s == 403)
+            && statuses[looked..].iter().all(|s| *s == 429),
+        "{statuses:?}"
+    );
+    let r = pair_with(addr, &code);
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert_eq!(error_of(&r), "too many tries; wait a minute");
+    assert_eq!(r.header("retry-after"), Some("60"));
+
+    // No new code was made or printed; each change was said once.
+    let (out, err) = app.stop();
+    let printed = format!("{out}\n{err}");
+    let codes: Vec<&str> = printed
+        .lines()
+        .filter(|l| l.contains("pairing code:"))
+        .collect();
+    assert_eq!(
+        codes.len(),
+        1,
+        "a code was printed after wrong tries: {codes:?}"
+    );
+    let said = |words: &str| printed.lines().filter(|l| l.contains(words)).count();
+    assert_eq!(said("withdrawn"), 1, "{err}");
+    assert_eq!(said("tries in a minute"), 1, "{err}");
+}
+
+#[test]
+fn idle_connections_are_closed_and_never_lock_the_therapist_out() {
+    let app = Running::start();
+    let addr = app.addr;
+    // More connections than the cap, sending nothing.
+    let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS + 8)
+        .map(|_| TcpStream::connect(addr).unwrap())
+        .collect();
+    // The server has taken them all.
+    std::thread::sleep(Duration::from_millis(300));
+    let start = Instant::now();
+    let paired = pair_with(addr, &app.code);
+    assert_eq!(paired.status, 200, "{}", paired.body);
+    let cookie = paired
+        .header("set-cookie")
+        .expect("a cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let view = plain(
+        addr,
+        &Ask::new(addr, "GET", "/api/view").cookie(&cookie).raw(),
+    );
+    assert_eq!(view.status, 200, "{}", view.body);
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "pairing and the view took {:?} past {} idle connections",
+        start.elapsed(),
+        idle.len()
+    );
+    // The oldest idle connection made room: it is closed.
+    let mut oldest = &idle[0];
+    oldest
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let read = oldest.read(&mut byte);
+    assert!(
+        closed_by_server(&read),
+        "the oldest idle connection was kept: {read:?}"
+    );
+    drop(idle);
+
+    // On their own: one connection that sends nothing, one that stalls in
+    // the middle of its head. Each is closed once quiet for five seconds.
+    let silent = TcpStream::connect(addr).unwrap();
+    let mut stalled = TcpStream::connect(addr).unwrap();
+    stalled.write_all(b"GET / HTTP/1.1\r\nHo").unwrap();
+    let start = Instant::now();
+    for (what, mut stream) in [("sends nothing", &silent), ("stalls mid-head", &stalled)] {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(12)))
+            .unwrap();
+        let read = stream.read(&mut byte);
+        assert!(
+            closed_by_server(&read),
+            "a connection that {what} was kept: {read:?}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "a connection that {what} was kept {:?}",
+            start.elapsed()
+        );
+    }
+    assert!(
+        start.elapsed() >= Duration::from_secs(4),
+        "closed after only {:?}, before it was quiet for long",
+        start.elapsed()
+    );
+    drop(app);
+}
+
+#[test]
+fn a_console_exports_the_session_it_runs_and_no_other() {
+    let dir = crate::common::scratch("console-export-record");
+    let record = dir.join("journal.sqlite3");
+    // An earlier session of another client, in the same record.
+    let other = {
+        let db = stillpoint::journal::store::open(&record, true)
+            .unwrap()
+            .unwrap();
+        db.execute(
+            "INSERT INTO sessions (alias, scene, title, kind, started_ms)
+             VALUES ('J.D.', 'steps.ron', 'Another client', 'exposure', 1)",
+            [],
+        )
+        .unwrap();
+        db.last_insert_rowid()
+    };
+    let (mut app, addr) = recorded_console_app("console-export", Some((&record, "R.K.")));
+    assert!(
+        update_until(&mut app, Duration::from_secs(30), |w| {
+            let r = &w.resource::<SessionSnapshot>().record;
+            r.session.is_some() && r.committed >= r.made
+        }),
+        "the session was never recorded"
+    );
+    let own = snapshot(&app).record.session.unwrap();
+    assert_ne!(own, other);
+    let cookie = paired(&mut app, addr);
+    let export = |id: i64| {
+        Ask::new(addr, "GET", &format!("/api/export/{id}?format=json"))
+            .cookie(&cookie)
+            .raw()
+    };
+    for id in [other, own + 1000] {
+        let r = send(&mut app, addr, export(id));
+        assert_eq!(r.status, 404, "session {id}: {}", r.body);
+        assert_eq!(
+            error_of(&r),
+            "this console exports only the session it runs"
+        );
+    }
+    let r = send(&mut app, addr, export(own));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("R.K.") && !r.body.contains("J.D."),
+        "{}",
+        r.body
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The notes the app has added, in order.
+fn notes(app: &App) -> Vec<String> {
+    heard(app)
+        .iter()
+        .filter_map(|m| match m {
+            Lifecycle::NoteAdded { text } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A note control, as the page sends it.
+fn note(addr: SocketAddr, cookie: &str, text: &str) -> Vec<u8> {
+    Ask::new(addr, "POST", "/api/control")
+        .json(&format!(r#"{{"do":"note","text":"{text}"}}"#))
+        .cookie(cookie)
+        .raw()
+}
+
+#[test]
+fn a_control_answered_not_done_is_never_done() {
+    let (mut app, addr) = console_app_with("console-not-done", None, Duration::from_millis(300));
+    let cookie = paired(&mut app, addr);
+    // The app does not update, so nothing takes the control.
+    let r = plain(addr, &note(addr, &cookie, "Not done."));
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(
+        error_of(&r),
+        "the app did not act on it in time; it was not done"
+    );
+    // Now it updates, long enough to come to the control left waiting.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(1) {
+        app.update();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        !notes(&app).iter().any(|n| n == "Not done."),
+        "a control answered not done was done: {:?}",
+        notes(&app)
+    );
+    // The next control is taken and done, once.
+    let r = send(&mut app, addr, note(addr, &cookie, "Done."));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(notes(&app), vec!["Done.".to_owned()]);
+}
+
+#[test]
+fn of_many_controls_at_once_each_is_done_once_if_answered_done_and_never_if_not() {
+    let (mut app, addr) = console_app_with("console-many", None, Duration::from_millis(300));
+    let cookie = paired(&mut app, addr);
+    // A hundred notes from fifty senders at once (fewer connections than
+    // the cap, so that none is evicted).
+    const SENDERS: usize = 50;
+    const EACH: usize = 2;
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|s| {
+            let cookie = cookie.clone();
+            std::thread::spawn(move || {
+                (0..EACH)
+                    .map(|i| {
+                        let text = format!("Note {} of many.", s * EACH + i);
+                        let status = plain(addr, &note(addr, &cookie, &text)).status;
+                        (text, status)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    // The app updates slowly: a frame every 40 ms, taking at most one
+    // control a frame.
+    let start = Instant::now();
+    while !senders.iter().all(|s| s.is_finished()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the notes were never all answered"
+        );
+        app.update();
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    let answered: Vec<(String, u16)> = senders
+        .into_iter()
+        .flat_map(|s| s.join().unwrap())
+        .collect();
+    // Long enough to come to every control left waiting.
+    for _ in 0..50 {
+        app.update();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let notes = notes(&app);
+    for (text, status) in &answered {
+        let times = notes.iter().filter(|n| *n == text).count();
+        match status {
+            200 => assert_eq!(times, 1, "{text:?} was answered done"),
+            503 => assert_eq!(times, 0, "{text:?} was answered not done"),
+            other => panic!("{text:?} was answered {other}"),
+        }
+    }
+    let done = answered.iter().filter(|(_, s)| *s == 200).count();
+    assert_eq!(notes.len(), done, "notes done that were not answered done");
+    assert!(
+        done > 0 && done < answered.len(),
+        "{done} of {} done: the test wants both answers",
+        answered.len()
+    );
+}
+
+#[test]
+fn the_console_never_listens_on_every_network() {
+    for wildcard in ["0.0.0.0", "::"] {
+        let out = stillpoint()
+            .args([
+                "--desktop",
+                "--silent",
+                "--no-journal",
+                "--console",
+                "--console-bind",
+                wildcard,
+                "--quit-after",
+                "5",
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{wildcard}: {err}");
+        assert!(
+            err.contains(&format!(
+                "--console-bind {wildcard} listens on every network; give the one address of \
+                 this machine the therapist's laptop reaches, e.g. 192.168.1.20"
+            )),
+            "{err}"
+        );
+    }
 }

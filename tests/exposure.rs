@@ -561,3 +561,130 @@ fn suds_is_asked_at_the_start_at_each_step_and_each_interval_and_never_holds_any
     }
     assert_eq!(suds_said(&app).len(), before, "asked in the safe place");
 }
+
+#[test]
+fn a_safe_scene_that_is_the_scene_itself_or_an_exposure_scene_is_refused_at_its_line() {
+    let (dir, spiders) = scene_folder("safe-checked", "spiders.ron", "spiders.ron");
+    std::fs::copy(
+        crate::common::scenes_dir().join("heights.ron"),
+        dir.join("heights.ron"),
+    )
+    .unwrap();
+    let itself = spiders.replacen(
+        "safe_scene: \"lake_dusk.ron\"",
+        "safe_scene: \"spiders.ron\"",
+        1,
+    );
+    assert_ne!(itself, spiders);
+    std::fs::write(dir.join("spiders.ron"), itself).unwrap();
+    let towards_fear = spiders.replacen(
+        "safe_scene: \"lake_dusk.ron\"",
+        "safe_scene: \"heights.ron\"",
+        1,
+    );
+    std::fs::write(dir.join("spiders_to_heights.ron"), towards_fear).unwrap();
+    let out = stillpoint()
+        .arg("validate")
+        .arg(dir.join("spiders.ron"))
+        .arg(dir.join("spiders_to_heights.ron"))
+        .arg(dir.join("lake_dusk.ron"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{said}{err}");
+    // At the line and column of the value of `safe_scene`.
+    assert!(
+        err.contains("spiders.ron:15:17: safe_scene: \"spiders.ron\" is this scene itself"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "spiders_to_heights.ron:15:17: safe_scene: \"heights.ron\" is an exposure scene"
+        ),
+        "{err}"
+    );
+    assert!(said.contains("lake_dusk.ron: ok"), "{said}");
+    // The app will not show such a scene either: its error is shown.
+    let mut app = app_on(&dir, "spiders.ron", FRAME, None);
+    assert!(update_until(&mut app, Duration::from_secs(30), |w| w
+        .resource::<CurrentScene>()
+        .error
+        .is_some()));
+    let current = app.world().resource::<CurrentScene>();
+    assert_eq!(current.generation, 0, "nothing was shown");
+    assert!(
+        current
+            .error
+            .as_ref()
+            .unwrap()
+            .contains("is this scene itself"),
+        "{:?}",
+        current.error
+    );
+}
+
+#[test]
+fn a_safe_scene_changed_into_an_exposure_scene_is_never_shown_as_the_safe_place() {
+    let (dir, _) = scene_folder("safe-changed", "spiders.ron", "spiders.ron");
+    let scenes = crate::common::scenes_dir();
+    std::fs::copy(
+        scenes.join("beach_sunset.ron"),
+        dir.join("beach_sunset.ron"),
+    )
+    .unwrap();
+    let mut app = crate::common::app_with(
+        &dir,
+        "spiders.ron",
+        FRAME,
+        None,
+        stillpoint::state::Presentation::Desktop,
+        true,
+    );
+    assert!(update_until(&mut app, Duration::from_secs(60), |w| {
+        w.resource::<CurrentScene>().generation == 1
+            && w.resource::<Assets<SceneAsset>>().len() >= 2
+    }));
+    // Let the watcher settle, then, after the kitchen was checked with a
+    // calm safe place, its safe scene's file becomes the tower.
+    update_until(&mut app, Duration::from_millis(500), |_| false);
+    let tower = std::fs::read_to_string(scenes.join("heights.ron"))
+        .unwrap()
+        .replacen(
+            "safe_scene: \"lake_dusk.ron\"",
+            "safe_scene: \"beach_sunset.ron\"",
+            1,
+        );
+    std::fs::write(dir.join("lake_dusk.ron"), tower).unwrap();
+    assert!(
+        update_until(&mut app, Duration::from_secs(30), |w| w
+            .resource::<Assets<SceneAsset>>()
+            .iter()
+            .any(|(_, a)| a.scene.title == "The tower")),
+        "the changed file was not loaded again"
+    );
+    ask(&mut app, Intent::SafePlace);
+    let start = std::time::Instant::now();
+    loop {
+        app.update();
+        let current = app.world().resource::<CurrentScene>();
+        assert_ne!(
+            current.path, "lake_dusk.ron",
+            "the tower was shown as the safe place"
+        );
+        if current.path == "beach_sunset.ron" && current.generation == 2 {
+            let said = heard(&app).iter().any(|m| {
+                matches!(m, Lifecycle::Refused { why, .. }
+                    if why.contains("\"lake_dusk.ron\" is an exposure scene now")
+                        && why.contains("showing \"beach_sunset.ron\" instead"))
+            });
+            assert!(said, "the watchers were not told");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no calm scene was shown"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

@@ -2,13 +2,16 @@
 //! back, the command line's list, exports and deletes, the report's bytes,
 //! a delete that leaves no trace, trouble that delays the record and loses
 //! nothing, and a writer killed at random moments that never loses what it
-//! acknowledged.
+//! acknowledged. Session numbers are never given twice, a session being
+//! recorded cannot be deleted, reads never write, exports never harm, and a
+//! run that could not record says so in its exit status.
 
 use std::io::{Read, Write as _};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use rusqlite::Connection;
@@ -123,7 +126,8 @@ fn an_exposure_session_is_recorded_as_it_happens_and_committed_before_it_is_show
     assert_eq!(seen.session.alias, "R.K.");
     assert_eq!(seen.session.kind, SessionKind::Exposure);
     assert_eq!(seen.session.ended_ms, None, "still running");
-    assert_eq!(seen.steps.len(), 4);
+    assert_eq!(seen.scenes.len(), 1);
+    assert_eq!(seen.scenes[0].steps.len(), 4);
     let got = kinds(&seen);
     let want_in_order = [
         (EntryKind::Start, Some(1)),
@@ -170,6 +174,124 @@ fn an_exposure_session_is_recorded_as_it_happens_and_committed_before_it_is_show
     let ended = store::session(&reader, id).unwrap();
     assert!(ended.session.ended_ms.is_some(), "the end is recorded");
     assert_eq!(ended.entries.len(), seen.entries.len());
+}
+
+#[test]
+fn one_visit_through_several_scenes_is_one_session_whose_lengths_add_up() {
+    let dir = scratch("journal-visit");
+    let record = dir.join("journal.sqlite3");
+    // The lake first, not recorded: the session clock runs for a while
+    // before the session begins.
+    let mut app = recorded_app("journal-visit", &record, false, "lake_dusk.ron");
+    for _ in 0..100 {
+        app.update();
+    }
+    let shown = |app: &mut App, scene: &str| {
+        let scene = scene.to_owned();
+        assert!(
+            update_until(app, Duration::from_secs(30), move |w| {
+                w.resource::<SessionSnapshot>()
+                    .scene
+                    .as_ref()
+                    .is_some_and(|s| s.path == scene)
+            }),
+            "never arrived"
+        );
+        app.update();
+    };
+    let go = |app: &mut App, path: &str, step| {
+        ask(
+            app,
+            Intent::ChangeScene {
+                path: path.into(),
+                step,
+            },
+        )
+    };
+    go(&mut app, "steps.ron", Some(1));
+    shown(&mut app, "steps.ron");
+    ask(&mut app, Intent::Note("in the steps".into()));
+    ask(&mut app, Intent::Step(StepChange::Up));
+    for _ in 0..25 {
+        app.update();
+    }
+    // The therapist takes the person to the lake, and back to the steps.
+    go(&mut app, "lake_dusk.ron", None);
+    shown(&mut app, "lake_dusk.ron");
+    ask(&mut app, Intent::Note("at the lake".into()));
+    for _ in 0..25 {
+        app.update();
+    }
+    go(&mut app, "steps.ron", Some(3));
+    shown(&mut app, "steps.ron");
+    ask(&mut app, Intent::Note("back in the steps".into()));
+    for _ in 0..25 {
+        app.update();
+    }
+    until_committed(&mut app);
+    drop(app);
+
+    let db = store::open_read(&record).unwrap().unwrap();
+    let sessions = store::sessions(&db).unwrap();
+    assert_eq!(sessions.len(), 1, "one visit, one session: {sessions:#?}");
+    let whole = store::session(&db, sessions[0].id).unwrap();
+    let scenes: Vec<&str> = whole.scenes.iter().map(|s| s.scene.as_str()).collect();
+    assert_eq!(scenes, ["steps.ron", "lake_dusk.ron"]);
+    assert_eq!(whole.scenes[0].steps.len(), 4);
+    assert!(whole.scenes[1].steps.is_empty(), "the lake has no steps");
+    let notes: Vec<(&str, &str)> = whole
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Note)
+        .map(|e| (e.scene.as_str(), e.text.as_str()))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            ("steps.ron", "in the steps"),
+            ("lake_dusk.ron", "at the lake"),
+            ("steps.ron", "back in the steps"),
+        ]
+    );
+    // Back at the steps at step 3, recorded as the start of that stretch.
+    assert!(
+        whole
+            .entries
+            .iter()
+            .any(|e| e.kind == EntryKind::Start && e.step == Some(3) && e.scene == "steps.ron"),
+        "{:#?}",
+        whole.entries
+    );
+    // Lengths count from the session's own start: session time is never
+    // more than the clock's, and the first entry is near its beginning,
+    // not two seconds in.
+    let s = &whole.session;
+    let wall_us = (s.ended_ms.expect("ended") - s.started_ms) * 1000;
+    assert!(s.started_at_us >= 1_500_000, "the clock ran before: {s:?}");
+    assert!(
+        s.length_us > 0 && s.length_us <= wall_us + 100_000,
+        "session time {} us against {} us on the clock",
+        s.length_us,
+        wall_us
+    );
+    let csv = report::csv(&whole);
+    let first: f64 = csv
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(4)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (0.0..0.5).contains(&first),
+        "the first entry at {first} s: {csv}"
+    );
+    // The report names both scenes and says what each length counts.
+    let html = report::html(&whole);
+    assert!(html.contains("Scenes</dt>"), "both scenes are named");
+    assert!(html.contains("pauses included") && html.contains("pauses not counted"));
 }
 
 #[test]
@@ -253,12 +375,14 @@ fn sample(alias: &str, note: &str) -> (NewSession, Vec<Entry>) {
         title: "The kitchen".into(),
         kind: SessionKind::Exposure,
         started_ms: t0,
+        started_at_us: 0,
         steps: steps
             .iter()
             .map(|(n, s)| ((*n).into(), (*s).into()))
             .collect(),
     };
     let e = |s: i64, kind, step: i64, value: Option<i64>, text: &str| Entry {
+        scene: "spiders.ron".into(),
         at_us: s * 1_000_000,
         wall_ms: t0 + s * 1000,
         kind,
@@ -407,7 +531,10 @@ fn the_command_line_lists_exports_and_deletes_sessions_and_asks_first() {
     assert_eq!(code, 2);
     assert!(err.contains("no session 99 in the record"), "{err}");
 
-    // Deleting asks; anything but yes keeps the session.
+    // Deleting asks; anything but yes keeps the session, "y" among it.
+    let (code, _, err) = journal(&data, &["delete", &first.to_string()], "y\n");
+    assert_eq!(code, 2);
+    assert!(err.contains("nothing was deleted"), "{err}");
     let (code, out, err) = journal(&data, &["delete", &first.to_string()], "no\n");
     assert_eq!(code, 2, "{out}{err}");
     assert!(out.contains("Type yes to delete") && err.contains("nothing was deleted"));
@@ -448,7 +575,7 @@ fn a_deleted_session_leaves_no_readable_trace_in_the_files() {
     let holds = |bytes: &[u8], text: &str| bytes.windows(text.len()).any(|w| w == text.as_bytes());
     let before = files();
     assert!(holds(&before, "zebra-quartz-7781") && holds(&before, "trace-alias-4417"));
-    assert_eq!(store::delete(&mut db, &[gone]).unwrap(), 1);
+    assert_eq!(store::delete(&mut db, &record, &[gone]).unwrap(), 1);
     let after = files();
     for trace in ["zebra-quartz-7781", "trace-alias-4417"] {
         assert!(
@@ -518,9 +645,501 @@ fn a_record_from_a_newer_stillpoint_is_left_as_it_is() {
         err.contains("schema version 99") && err.contains("newer Stillpoint"),
         "{err}"
     );
+    let err = store::open_read(&record).unwrap_err().to_string();
+    assert!(err.contains("schema version 99"), "{err}");
     assert!(
         std::fs::read(&record).unwrap() == bytes,
         "the file was changed"
+    );
+}
+
+#[test]
+fn a_deleted_session_s_number_is_never_given_again() {
+    let dir = scratch("journal-numbers");
+    let record = dir.join("journal.sqlite3");
+    let first = write_sample(&record, "first", "one");
+    let second = write_sample(&record, "second", "two");
+    let mut db = store::open(&record, false).unwrap().unwrap();
+    // The highest is deleted: a plain primary key would give its number
+    // again, and an app still holding its entries would write them there.
+    assert_eq!(store::delete(&mut db, &record, &[second]).unwrap(), 1);
+    drop(db);
+    let third = write_sample(&record, "third", "three");
+    assert!(
+        third > first && third > second,
+        "session {third} was given after {first} and {second}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Acknowledgements until one that `done` picks, for at most 20 s.
+fn acks_until(acks: &Receiver<Ack>, done: impl Fn(&Ack) -> bool) -> Vec<Ack> {
+    let start = Instant::now();
+    let mut seen = Vec::new();
+    while start.elapsed() < Duration::from_secs(20) {
+        if let Ok(ack) = acks.recv_timeout(Duration::from_millis(100)) {
+            let last = done(&ack);
+            seen.push(ack);
+            if last {
+                return seen;
+            }
+        }
+    }
+    panic!("the writer never said it: {seen:?}");
+}
+
+#[test]
+fn a_session_deleted_under_its_writer_is_said_gone_and_none_of_it_lands_in_another() {
+    let dir = scratch("journal-gone");
+    let record = dir.join("journal.sqlite3");
+    let writer = Writer::start(record.clone()).unwrap();
+    let (session, entries) = sample("gone-4417", "");
+    writer.to.send((1, Write::Begin(session.clone()))).unwrap();
+    writer
+        .to
+        .send((2, Write::Entry(entries[1].clone())))
+        .unwrap();
+    let acks = writer.from.lock().unwrap();
+    let seen = acks_until(&acks, |a| *a == Ack::Committed(2));
+    let id = seen
+        .iter()
+        .find_map(|a| match a {
+            Ack::Began(id) => Some(*id),
+            _ => None,
+        })
+        .expect("the session was begun");
+    // While it is recorded, its lock file is held.
+    let lock = dir.join("live").join(format!("{id}.lock"));
+    let probe = std::fs::File::open(&lock).expect("the session's lock file");
+    assert!(
+        matches!(probe.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
+        "the lock file is not held"
+    );
+    drop(probe);
+
+    // Another program (the sqlite3 shell, say) deletes the session and
+    // begins one of its own.
+    let other = Connection::open(&record).unwrap();
+    other.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    other
+        .execute("DELETE FROM sessions WHERE id = ?1", [id])
+        .unwrap();
+    other
+        .execute(
+            "INSERT INTO sessions (alias, scene, title, kind, started_ms)
+             VALUES ('someone else', 'lake_dusk.ron', 'Lake', 'relaxation', 0)",
+            [],
+        )
+        .unwrap();
+    let theirs = other.last_insert_rowid();
+    assert_ne!(theirs, id, "the deleted session's number was given again");
+
+    // The writer goes on with the session it was recording.
+    writer
+        .to
+        .send((3, Write::Entry(entries[2].clone())))
+        .unwrap();
+    writer
+        .to
+        .send((4, Write::Entry(entries[3].clone())))
+        .unwrap();
+    writer
+        .to
+        .send((
+            5,
+            Write::End {
+                wall_ms: 9,
+                at_us: 9,
+            },
+        ))
+        .unwrap();
+    let seen = acks_until(&acks, |a| *a == Ack::Committed(5));
+    assert_eq!(
+        seen.iter().filter(|a| **a == Ack::Gone(id)).count(),
+        1,
+        "said once: {seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|a| matches!(a, Ack::Trouble(_))),
+        "it is not trouble to retry for ever: {seen:?}"
+    );
+    let (anywhere, ended): (i64, Option<i64>) = other
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM entries), (SELECT ended_ms FROM sessions WHERE id = ?1)",
+            [theirs],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        anywhere, 0,
+        "entries of the deleted session landed somewhere"
+    );
+    assert_eq!(ended, None, "its end ended another session");
+    assert!(!lock.exists(), "the deleted session's lock file is kept");
+
+    // The next session is recorded as usual, under a new number.
+    writer.to.send((6, Write::Begin(session))).unwrap();
+    writer
+        .to
+        .send((7, Write::Entry(entries[1].clone())))
+        .unwrap();
+    let seen = acks_until(&acks, |a| *a == Ack::Committed(7));
+    let next = seen
+        .iter()
+        .find_map(|a| match a {
+            Ack::Began(id) => Some(*id),
+            _ => None,
+        })
+        .expect("the next session was begun");
+    assert!(next > theirs, "{next} after {theirs}");
+    drop(acks);
+    writer.finish();
+    let db = store::open_read(&record).unwrap().unwrap();
+    assert_eq!(store::session(&db, next).unwrap().entries.len(), 1);
+    assert!(
+        !dir.join("live").join(format!("{next}.lock")).exists(),
+        "a finished writer leaves no lock file"
+    );
+}
+
+/// A running app, killed with SIGKILL (as a crash would end it) when
+/// dropped.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The exposure fixture in a scene folder of its own, with the lake beside
+/// it as its safe place.
+fn exposure_scene(test: &str) -> PathBuf {
+    let (dir, _) = scene_folder(&format!("{test}-scenes"), "lake_dusk.ron", "lake_dusk.ron");
+    std::fs::copy(fixture("exposure_steps.ron"), dir.join("steps.ron")).unwrap();
+    dir.join("steps.ron")
+}
+
+/// The real app in a window, recording `scene` for R.K. into the record in
+/// `data`, its output in `log`.
+fn recording_app(data: &Path, scene: &Path, log: &Path) -> Running {
+    let child = stillpoint()
+        .env("XDG_DATA_HOME", data)
+        .arg("--scene")
+        .arg(scene)
+        .args([
+            "--desktop",
+            "--silent",
+            "--alias",
+            "R.K.",
+            "--quit-after",
+            "600",
+        ])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    Running(child)
+}
+
+/// The sessions `journal list` shows, by number.
+fn listed(data: &Path) -> Vec<i64> {
+    let (code, out, err) = journal(data, &["list"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    out.lines()
+        .filter_map(|line| line.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+/// Waits until `journal list` shows a session, while `app` runs.
+fn until_listed(data: &Path, app: &mut Running, log: &Path) -> Vec<i64> {
+    let start = Instant::now();
+    loop {
+        let ids = listed(data);
+        if !ids.is_empty() {
+            return ids;
+        }
+        if let Some(status) = app.0.try_wait().unwrap() {
+            panic!(
+                "the app ended ({status}) before its session was listed:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(240),
+            "no session was listed:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn a_session_being_recorded_cannot_be_deleted_and_its_number_is_never_given_again() {
+    let dir = scratch("journal-live");
+    let data = dir.join("data");
+    let lock = data.join("stillpoint").join("live").join("1.lock");
+    let scene = exposure_scene("journal-live");
+    let log = dir.join("first.log");
+    let mut first = recording_app(&data, &scene, &log);
+    assert_eq!(until_listed(&data, &mut first, &log), [1]);
+    assert!(lock.exists(), "the live session has no lock file");
+
+    // While the app records it, neither its number nor its alias deletes it.
+    for args in [
+        &["delete", "1", "--yes"][..],
+        &["delete", "--alias", "R.K.", "--yes"][..],
+    ] {
+        let (code, out, err) = journal(&data, args, "");
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(
+            err.contains("session 1 is being recorded by a Stillpoint that is running now")
+                && err.contains("nothing was deleted"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(listed(&data), [1], "{args:?} deleted the live session");
+    }
+
+    // The app crashes: its lock dies with it, and the session, left open,
+    // can be deleted.
+    drop(first);
+    assert!(lock.exists(), "a killed app cannot remove its lock file");
+    let (code, out, err) = journal(&data, &["delete", "1", "--yes"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Deleted 1 session."), "{out}");
+    assert!(!lock.exists(), "the stale lock file is kept");
+    assert!(listed(&data).is_empty());
+
+    // The next app's session has a number of its own, not the deleted one's.
+    let log = dir.join("second.log");
+    let mut second = recording_app(&data, &scene, &log);
+    assert_eq!(until_listed(&data, &mut second, &log), [2]);
+    drop(second);
+}
+
+#[test]
+fn an_export_never_writes_over_the_record_over_a_file_unasked_or_through_a_link() {
+    let dir = scratch("journal-export-safe");
+    let data = dir.join("data");
+    let folder = data.join("stillpoint");
+    let record = folder.join("journal.sqlite3");
+    let id = write_sample(&record, "R.K.", "=HYPERLINK(\"http://x\",\"y\")").to_string();
+    let (code, csv, _) = journal(&data, &["export", &id, "--format", "csv"], "");
+    assert_eq!(code, 0);
+    assert!(
+        csv.contains(",\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\r\n"),
+        "the note is a live formula: {csv}"
+    );
+    let export = |out: &Path, force: bool| {
+        let mut args = vec!["export", id.as_str(), "--format", "csv", "--out"];
+        args.push(out.to_str().unwrap());
+        if force {
+            args.push("--force");
+        }
+        journal(&data, &args, "")
+    };
+
+    // The record's own files, by any path, even with --force.
+    std::fs::create_dir_all(folder.join("x")).unwrap();
+    let before = std::fs::read(&record).unwrap();
+    for own in [
+        record.clone(),
+        folder.join("x").join("..").join("journal.sqlite3"),
+        folder.join("journal.sqlite3-wal"),
+        folder.join("journal.sqlite3-shm"),
+    ] {
+        for force in [false, true] {
+            let (code, out, err) = export(&own, force);
+            assert_eq!(code, 2, "{}: {out}{err}", own.display());
+            assert!(
+                err.contains("is the session record itself"),
+                "{}: {err}",
+                own.display()
+            );
+        }
+    }
+    assert!(
+        std::fs::read(&record).unwrap() == before,
+        "the record was written over"
+    );
+    // Reading may leave SQLite's own -wal beside the record, but empty.
+    let wal = std::fs::read(folder.join("journal.sqlite3-wal")).unwrap_or_default();
+    assert!(wal.is_empty(), "the export went into the record's -wal");
+    let (code, out, _) = journal(&data, &["list"], "");
+    assert!(code == 0 && out.contains("R.K."), "{out}");
+
+    // A file that is there: only with --force, and then only its owner
+    // reads it, whatever its mode was.
+    let old = dir.join("old.csv");
+    std::fs::write(&old, "keep me").unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, _, err) = export(&old, false);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{} exists; add --force to write over it",
+            old.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), "keep me");
+    let (code, out, err) = export(&old, true);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), csv);
+    let mode = std::fs::metadata(&old).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+
+    // A symbolic link is never followed, to a file or to nowhere.
+    let precious = dir.join("precious.txt");
+    std::fs::write(&precious, "precious").unwrap();
+    let link = dir.join("link.csv");
+    std::os::unix::fs::symlink(&precious, &link).unwrap();
+    let dangling = dir.join("dangling.csv");
+    let nowhere = dir.join("nowhere.txt");
+    std::os::unix::fs::symlink(&nowhere, &dangling).unwrap();
+    for target in [&link, &dangling] {
+        for force in [false, true] {
+            let (code, out, err) = export(target, force);
+            assert_eq!(code, 2, "{}: {out}{err}", target.display());
+        }
+        assert!(
+            std::fs::symlink_metadata(target)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "precious");
+    assert!(!nowhere.exists(), "a dangling link was followed");
+
+    // A new file is its owner's alone, and nothing is left beside it.
+    let new = dir.join("new.csv");
+    let (code, out, err) = export(&new, false);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(std::fs::read_to_string(&new).unwrap(), csv);
+    let mode = std::fs::metadata(&new).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".part"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// A file's bytes and mode.
+fn as_it_is(path: &Path) -> (Vec<u8>, u32) {
+    (
+        std::fs::read(path).unwrap(),
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o7777,
+    )
+}
+
+#[test]
+fn another_program_s_database_is_refused_and_left_as_it_was() {
+    let dir = scratch("journal-foreign");
+    let data = dir.join("data");
+    let record = data.join("stillpoint").join("journal.sqlite3");
+    std::fs::create_dir_all(record.parent().unwrap()).unwrap();
+    {
+        let db = Connection::open(&record).unwrap();
+        db.execute_batch("CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('theirs');")
+            .unwrap();
+    }
+    std::fs::set_permissions(&record, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let before = as_it_is(&record);
+    for args in [
+        &["list"][..],
+        &["export", "1"][..],
+        &["delete", "1", "--yes"][..],
+    ] {
+        let (code, out, err) = journal(&data, args, "");
+        assert_eq!(code, 1, "{args:?}: {out}{err}");
+        assert!(
+            err.contains(&format!(
+                "{} is not a Stillpoint session record",
+                record.display()
+            )),
+            "{args:?}: {err}"
+        );
+        assert!(as_it_is(&record) == before, "{args:?} changed the file");
+    }
+}
+
+#[test]
+fn a_read_only_record_is_listed_and_exported_and_left_read_only() {
+    let dir = scratch("journal-read-only");
+    let data = dir.join("data");
+    let record = data.join("stillpoint").join("journal.sqlite3");
+    let id = write_sample(&record, "R.K.", "Calmer after the lake.").to_string();
+    std::fs::set_permissions(&record, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let before = as_it_is(&record);
+    let (code, out, err) = journal(&data, &["list"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("R.K.") && out.contains("15 entries"), "{out}");
+    let (code, csv, err) = journal(&data, &["export", &id, "--format", "csv"], "");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(csv.lines().count(), 16, "{csv}");
+    let html = dir.join("report.html");
+    let (code, out, err) = journal(&data, &["export", &id, "--out", html.to_str().unwrap()], "");
+    assert_eq!(code, 0, "{out}{err}");
+    let after = as_it_is(&record);
+    assert_eq!(after.1, 0o400, "the record's mode changed to {:o}", after.1);
+    assert!(after.0 == before.0, "reading changed the record's bytes");
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_named_and_refused() {
+    let dir = scratch("journal-not-a-database");
+    let data = dir.join("data");
+    let record = data.join("stillpoint").join("journal.sqlite3");
+    std::fs::create_dir_all(record.parent().unwrap()).unwrap();
+    std::fs::write(&record, "hello").unwrap();
+    for args in [
+        &["list"][..],
+        &["export", "1"][..],
+        &["delete", "1", "--yes"][..],
+    ] {
+        let (code, out, err) = journal(&data, args, "");
+        assert_ne!(code, 0, "{args:?}: {out}{err}");
+        assert!(
+            err.contains(&format!(
+                "{} is not a Stillpoint session record (not an SQLite database)",
+                record.display()
+            )),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&record).unwrap(), "hello");
+}
+
+#[test]
+fn a_run_that_could_not_record_its_session_exits_4_and_names_the_file() {
+    let dir = scratch("journal-unwritable");
+    // The data folder is a file: the record's folder cannot be made, whoever
+    // runs the test (root included).
+    let data = dir.join("data");
+    std::fs::write(&data, "not a folder").unwrap();
+    let record = data.join("stillpoint").join("journal.sqlite3");
+    let scene = exposure_scene("journal-unwritable");
+    let out = stillpoint()
+        .env("XDG_DATA_HOME", &data)
+        .arg("--scene")
+        .arg(&scene)
+        .args(["--desktop", "--silent", "--quit-after", "30"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{}\n{err}", out.status);
+    assert!(
+        err.contains(&record.display().to_string()),
+        "the record's file is not named:\n{err}"
+    );
+    assert!(err.contains("not recorded (#1)"), "{err}");
+    assert!(
+        err.contains("stillpoint: the session record could not be written: "),
+        "{err}"
     );
 }
 
@@ -545,6 +1164,7 @@ fn crash_child() {
     loop {
         n += 1;
         let entry = Entry {
+            scene: "spiders.ron".into(),
             at_us: n as i64,
             wall_ms: n as i64,
             kind: EntryKind::Note,
@@ -628,4 +1248,46 @@ fn a_writer_killed_at_random_moments_keeps_everything_it_acknowledged() {
     );
     assert!(acked_in_all > KILLS as i64, "the children wrote");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_shutdown_or_kill_ends_the_session_as_closing_the_window_does() {
+    for signal in ["TERM", "HUP"] {
+        let dir = scratch(&format!("journal-sig{signal}"));
+        let data = dir.join("data");
+        let scene = exposure_scene(&format!("journal-sig{signal}"));
+        let log = dir.join("app.log");
+        let mut app = recording_app(&data, &scene, &log);
+        let ids = until_listed(&data, &mut app, &log);
+        let sent = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(app.0.id().to_string())
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = app.0.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "SIG{signal} did not close the app:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        assert_eq!(status.code(), Some(0), "SIG{signal}: {status}\n{said}");
+        let (code, out, err) = journal(&data, &["list"], "");
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            !out.contains("did not close normally"),
+            "SIG{signal} left the session open:\n{out}"
+        );
+        let record = data.join("stillpoint").join("journal.sqlite3");
+        let db = store::open_read(&record).unwrap().unwrap();
+        let whole = store::session(&db, ids[0]).unwrap();
+        assert!(whole.session.ended_ms.is_some(), "SIG{signal}: no end");
+    }
 }

@@ -276,8 +276,8 @@ pub fn seated_listener(scene: &Scene) -> Listener {
 /// Frames rendered at a time when streaming to a file: a tenth of a second.
 const STREAM_FRAMES: usize = 4_800;
 
-/// The exact mix of `scene` and its session over `seconds`, offline, heard
-/// from the seat, written to `out` as a WAV (32-bit float, stereo) as it is
+/// The exact mix of `scene` and its session over `seconds`, offline, at
+/// `step` (from 0) of an exposure scene's hierarchy, heard from the seat, written to `out` as a WAV (32-bit float, stereo) as it is
 /// rendered: an hour takes no more memory than a second.
 pub fn render_scene_to(
     out: impl std::io::Write,
@@ -285,10 +285,16 @@ pub fn render_scene_to(
     guide: Option<&Guide>,
     settings: MixSettings,
     seconds: f64,
+    step: Option<usize>,
 ) -> std::io::Result<()> {
     let frames = (seconds * f64::from(SAMPLE_RATE_HZ)).round() as usize;
+    // An exposure scene sounds as its step has it.
+    let mut sounds = scene_sounds(scene);
+    for (sound, on) in sounds.iter_mut().zip(scene.sounds_at(step)) {
+        sound.on = on;
+    }
     let mut mixer = Mixer::new(
-        &scene_sounds(scene),
+        &sounds,
         guide.map(|g| g.schedule.clone()),
         settings,
         seated_listener(scene),

@@ -231,12 +231,9 @@ pub fn intents(control: Control, now: &View) -> Result<Vec<Intent>, String> {
                     "SUDS {value}: expected a whole number from 0 to 100"
                 ));
             };
-            // Asked and answered at once: the answer is the therapist's.
-            vec![
-                Intent::Suds(SudsChange::Ask),
-                Intent::Suds(SudsChange::Set(value)),
-                Intent::Suds(SudsChange::Answer),
-            ]
+            // One answer: to the question on screen if one is open, else a
+            // rating the person said aloud.
+            vec![Intent::Suds(SudsChange::Record(value))]
         }
         Control::Questionnaire { when, answers } => {
             let n = crate::state::ssq::ITEMS.len();
@@ -313,8 +310,8 @@ mod tests {
         );
         assert_eq!(go(r#"{"do":"safe_place"}"#), Ok(vec![Intent::SafePlace]));
         assert_eq!(
-            go(r#"{"do":"record_suds","value":100}"#).unwrap().last(),
-            Some(&Intent::Suds(SudsChange::Answer))
+            go(r#"{"do":"record_suds","value":100}"#),
+            Ok(vec![Intent::Suds(SudsChange::Record(100))])
         );
     }
 

@@ -18,7 +18,7 @@ pub mod view;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use tokio::sync::oneshot;
@@ -41,6 +41,24 @@ pub struct ConsoleOptions {
     /// The scenes the therapist can take the person to
     /// ([`view::scene_choices`] of the scene folder).
     pub scenes: Vec<view::SceneChoice>,
+    /// How long the app has to take a control before its request is
+    /// answered that it was not done ([`server::ANSWER_WITHIN`]; tests
+    /// shorten it).
+    pub answer_within: Duration,
+}
+
+impl Default for ConsoleOptions {
+    /// Loopback on a free port, no alias, no record, no scenes to choose,
+    /// the usual time to answer.
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            alias: String::new(),
+            journal: None,
+            scenes: Vec::new(),
+            answer_within: server::ANSWER_WITHIN,
+        }
+    }
 }
 
 /// The running console, as the app holds it.
@@ -61,6 +79,9 @@ pub struct Console {
     viewed: Option<Instant>,
     /// The snapshot changed since the view was last composed.
     stale: bool,
+    /// The record's session last seen in the snapshot, told to the server
+    /// (which exports only the sessions this run recorded).
+    recording: Option<i64>,
 }
 
 /// How often the view is composed from the snapshot at most.
@@ -75,16 +96,17 @@ pub fn plugin(app: &mut App) {
     let Some(options) = app.world().get_resource::<ConsoleOptions>().cloned() else {
         return;
     };
-    let (server, ends) = match server::start(options.bind, options.journal.clone()) {
-        Ok(started) => started,
-        Err(e) => {
-            eprintln!(
-                "stillpoint: the console cannot listen on {}: {e}; going on without it",
-                options.bind
-            );
-            return;
-        }
-    };
+    let (server, ends) =
+        match server::start(options.bind, options.journal.clone(), options.answer_within) {
+            Ok(started) => started,
+            Err(e) => {
+                crate::tell!(
+                    "stillpoint: the console cannot listen on {}: {e}; going on without it",
+                    options.bind
+                );
+                return;
+            }
+        };
     let Ends {
         asks,
         view,
@@ -96,13 +118,13 @@ pub fn plugin(app: &mut App) {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .renew(Instant::now());
-    println!(
+    crate::say!(
         "stillpoint: the therapist's console is at http://{}/",
         server.addr
     );
-    println!("stillpoint: console pairing code: {code} (good for 5 minutes, once)");
+    crate::say!("stillpoint: console pairing code: {code} (good for 5 minutes, once)");
     if !server.addr.ip().is_loopback() {
-        eprintln!(
+        crate::tell!(
             "stillpoint: warning: the console listens on {}, which other machines can reach; \
              anyone who sees the pairing code can pair",
             server.addr
@@ -112,7 +134,7 @@ pub fn plugin(app: &mut App) {
         Ok(m) => {
             app.insert_resource(m);
         }
-        Err(e) => eprintln!("stillpoint: the console shows no mirror of the window: {e}"),
+        Err(e) => crate::tell!("stillpoint: the console shows no mirror of the window: {e}"),
     }
     app.insert_resource(Console {
         server,
@@ -125,6 +147,7 @@ pub fn plugin(app: &mut App) {
         scenes: options.scenes.into(),
         viewed: None,
         stale: true,
+        recording: None,
     })
     .add_systems(Startup, (wait_for_the_therapist, spawn_pairing_text))
     .add_systems(Update, (take_control, new_code_key).in_set(AppSet::Input))
@@ -168,7 +191,7 @@ fn new_code_key(keys: Res<ButtonInput<KeyCode>>, console: Res<Console>) {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .renew(Instant::now());
-        println!("stillpoint: console pairing code: {code} (good for 5 minutes, once)");
+        crate::say!("stillpoint: console pairing code: {code} (good for 5 minutes, once)");
     }
 }
 
@@ -210,21 +233,24 @@ fn show_code(
     }
 }
 
-/// Takes one control a frame and sends its intents.
+/// Takes one control a frame and sends its intents. A control whose
+/// request has given up on it (answered that it was not done) is dropped
+/// unanswered and undone, and the next is taken in its place.
 fn take_control(mut console: ResMut<Console>, mut intents: MessageWriter<Intent>) {
+    let console = console.as_mut();
     if console.owed.is_some() {
         return;
     }
-    let asked = console
-        .asks
-        .get_mut()
-        .unwrap_or_else(|e| e.into_inner())
-        .try_recv();
-    if let Ok(asked) = asked {
+    let asks = console.asks.get_mut().unwrap_or_else(|e| e.into_inner());
+    while let Ok(asked) = asks.try_recv() {
+        if !asked.claim.take() {
+            continue;
+        }
         for intent in asked.intents {
             intents.write(intent);
         }
         console.owed = Some(asked.reply);
+        return;
     }
 }
 
@@ -236,6 +262,12 @@ fn tell(
     mut heard: MessageReader<Lifecycle>,
 ) {
     let console = console.as_mut();
+    if snapshot.record.session != console.recording {
+        console.recording = snapshot.record.session;
+        if let Some(id) = console.recording {
+            console.shared.recording(id);
+        }
+    }
     let mut said = Vec::new();
     let mut refused = None;
     for message in heard.read() {

@@ -5,19 +5,21 @@
 //! upgrade must come from exactly this origin (cross-site requests and
 //! WebSocket hijacking), and everything under `/api/` but pairing needs the
 //! session token from pairing. Bodies are limited to 16 KiB, requests time
-//! out, and connections are capped. Controls reach Bevy over a bounded
-//! channel and are answered once the app has acted on them.
+//! out, and connections are capped and closed when quiet
+//! ([`super::listener`]). Controls reach Bevy over a bounded channel and are
+//! answered once the app has acted on them; each is done exactly when its
+//! request can say so (`Claim`): one answered "not done" never is.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -25,7 +27,8 @@ use axum::routing::{get, post};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use super::command::{Control, intents};
-use super::pairing::{Pairing, hex, unhex};
+use super::listener::Tag;
+use super::pairing::{Pairing, Refusal, hex, unhex};
 use super::view::View;
 use crate::state::Intent;
 
@@ -38,9 +41,18 @@ const MAX_REQUESTS: usize = 32;
 /// The most WebSocket watchers at once.
 pub const MAX_WATCHERS: usize = 16;
 
-/// How long the app has to act on a control (a renderer on the CPU can take
-/// seconds over a frame that compiles the shaders of something new).
-const ANSWER_WITHIN: Duration = Duration::from_secs(8);
+/// How long the app has to take a control (a renderer on the CPU can take
+/// seconds over a frame that compiles the shaders of something new); the
+/// default of [`super::ConsoleOptions::answer_within`].
+pub const ANSWER_WITHIN: Duration = Duration::from_secs(8);
+
+/// How long a control the app has taken may wait for its answer beyond
+/// [`ANSWER_WITHIN`]: the app answers in the frame it takes it in, so this
+/// is only ever waited for when the app took it just as the wait ran out.
+const TAKEN_ANSWER_WITHIN: Duration = Duration::from_secs(5);
+
+/// How long any other request may take, its body included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The session cookie's name.
 const COOKIE: &str = "stillpoint_console";
@@ -60,6 +72,58 @@ pub struct Asked {
     pub intents: Vec<Intent>,
     /// The answer: what the app said as it acted, or why it would not.
     pub reply: oneshot::Sender<Answer>,
+    /// Whether the app may still take it.
+    pub(crate) claim: Claim,
+}
+
+/// Who has a control: it waits, the app has taken it, or its request has
+/// given up on it. Whichever of the app and the request moves it from
+/// waiting first decides, so a control is done exactly when its request
+/// can say so: the app skips one given up on, and a request that finds
+/// its control taken waits for the answer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Claim(Arc<AtomicU8>);
+
+impl Claim {
+    const WAITING: u8 = 0;
+    const TAKEN: u8 = 1;
+    const ABANDONED: u8 = 2;
+
+    /// The app takes the control; false when its request has given up.
+    pub(crate) fn take(&self) -> bool {
+        self.0
+            .compare_exchange(
+                Self::WAITING,
+                Self::TAKEN,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
+    /// The request gives up on the control; false when the app has taken
+    /// it already.
+    fn abandon(&self) -> bool {
+        self.0
+            .compare_exchange(
+                Self::WAITING,
+                Self::ABANDONED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+}
+
+/// Gives up on a control when its request goes however it goes (answered,
+/// timed out by a layer, or dropped with its connection), so that the app
+/// never takes a control nobody waits for.
+struct GiveUp(Claim);
+
+impl Drop for GiveUp {
+    fn drop(&mut self) {
+        self.0.abandon();
+    }
 }
 
 /// What the app said when it acted on a control.
@@ -84,7 +148,11 @@ pub struct Shared {
     view: watch::Receiver<Arc<View>>,
     said: broadcast::Sender<Arc<str>>,
     journal: Option<PathBuf>,
+    /// The record's sessions this run has recorded: the only ones it
+    /// exports.
+    recorded: Mutex<Vec<i64>>,
     stop: watch::Receiver<bool>,
+    answer_within: Duration,
     /// The window's latest mirror.
     pub mirror: Arc<super::mirror::Latest>,
 }
@@ -93,6 +161,22 @@ impl Shared {
     /// How many pages watch live now.
     pub fn watching(&self) -> usize {
         self.watchers.load(Ordering::SeqCst)
+    }
+
+    /// Notes that this run records the record's session `id`.
+    pub(crate) fn recording(&self, id: i64) {
+        let mut recorded = self.recorded.lock().unwrap_or_else(|e| e.into_inner());
+        if !recorded.contains(&id) {
+            recorded.push(id);
+        }
+    }
+
+    /// Whether this run has recorded the record's session `id`.
+    fn recorded(&self, id: i64) -> bool {
+        self.recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&id)
     }
 }
 
@@ -126,8 +210,13 @@ impl Drop for Server {
 }
 
 /// Starts the server on `bind` (port 0: a free one), with the session
-/// record at `journal` for the export links.
-pub fn start(bind: SocketAddr, journal: Option<PathBuf>) -> std::io::Result<(Server, Ends)> {
+/// record at `journal` for the export links; the app has `answer_within` to
+/// take a control.
+pub fn start(
+    bind: SocketAddr,
+    journal: Option<PathBuf>,
+    answer_within: Duration,
+) -> std::io::Result<(Server, Ends)> {
     let listener = std::net::TcpListener::bind(bind)?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
@@ -144,7 +233,9 @@ pub fn start(bind: SocketAddr, journal: Option<PathBuf>) -> std::io::Result<(Ser
         view: view_rx,
         said: said_tx.clone(),
         journal,
+        recorded: Mutex::new(Vec::new()),
         stop: stop_rx.clone(),
+        answer_within,
         mirror: Arc::default(),
     });
     let app = router(shared.clone());
@@ -158,18 +249,22 @@ pub fn start(bind: SocketAddr, journal: Option<PathBuf>) -> std::io::Result<(Ser
                 let listener = match tokio::net::TcpListener::from_std(listener) {
                     Ok(l) => l,
                     Err(e) => {
-                        eprintln!("stillpoint: the console cannot listen: {e}");
+                        crate::tell!("stillpoint: the console cannot listen: {e}");
                         return;
                     }
                 };
                 let mut stop = stop_rx;
-                let served = axum::serve(super::listener::Capped::new(listener), app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stop.wait_for(|s| *s).await;
-                    })
-                    .await;
+                let listener = super::listener::Capped::new(listener);
+                // Closes quiet connections; it goes with the runtime.
+                tokio::spawn(super::listener::sweep(listener.conns()));
+                let served =
+                    axum::serve(listener, app.into_make_service_with_connect_info::<Tag>())
+                        .with_graceful_shutdown(async move {
+                            let _ = stop.wait_for(|s| *s).await;
+                        })
+                        .await;
                 if let Err(e) = served {
-                    eprintln!("stillpoint: the console stopped: {e}");
+                    crate::tell!("stillpoint: the console stopped: {e}");
                 }
             });
         })?;
@@ -189,6 +284,10 @@ pub fn start(bind: SocketAddr, journal: Option<PathBuf>) -> std::io::Result<(Ser
 }
 
 fn router(shared: Arc<Shared>) -> Router {
+    // A control waits for the app to take it, and then for its answer: a
+    // timeout of its own, longer than both, so that a layer never cuts an
+    // answer the handler would give.
+    let control_timeout = shared.answer_within + TAKEN_ANSWER_WITHIN + Duration::from_secs(1);
     Router::new()
         .route(
             "/",
@@ -208,19 +307,53 @@ fn router(shared: Arc<Shared>) -> Router {
             "/api/questionnaire",
             get(|| async { axum::Json(crate::state::ssq::ITEMS) }),
         )
-        .route("/api/control", post(control))
         .route("/api/live", get(live))
         .route("/api/mirror", get(mirror))
         .route("/api/export/{id}", get(export))
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "there is nothing here") })
-        .layer(middleware::from_fn_with_state(shared.clone(), guard))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
+        // Only the routes above (and the fallback) have this timeout: a
+        // layer covers the routes there are when it is added.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(10),
+            REQUEST_TIMEOUT,
         ))
+        .route(
+            "/api/control",
+            post(control).layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                control_timeout,
+            )),
+        )
+        .layer(middleware::from_fn_with_state(shared.clone(), guard))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_REQUESTS))
+        // Outermost, so that a request waiting for its turn keeps its
+        // connection from being closed for quiet.
+        .layer(middleware::from_fn(activity))
         .with_state(shared)
+}
+
+/// The connection a request came on, from the listener.
+fn connection(request: &Request) -> Option<Arc<super::listener::ConnState>> {
+    request
+        .extensions()
+        .get::<ConnectInfo<Tag>>()
+        .map(|info| info.0.0.clone())
+}
+
+/// Marks a request's connection busy from the moment its head has arrived
+/// (hyper calls the service then) until its response, and upgraded when it
+/// becomes a WebSocket: such a connection is not closed for quiet.
+async fn activity(request: Request, next: Next) -> Response {
+    let conn = connection(&request);
+    let _busy = conn.as_ref().map(|c| c.begin());
+    let response = next.run(request).await;
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS
+        && let Some(conn) = &conn
+    {
+        conn.mark_upgraded();
+    }
+    response
 }
 
 /// A JSON error with its status.
@@ -259,8 +392,11 @@ fn token(headers: &HeaderMap) -> Option<[u8; 32]> {
         .and_then(|(_, value)| unhex(value))
 }
 
-/// The checks every request passes before it is served.
+/// The checks every request passes before it is served. A connection on
+/// which a request carried a known token, or paired, is marked
+/// authenticated: it is not evicted for a new connection.
 async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let conn = connection(&request);
     let headers = request.headers();
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     if host != Some(shared.host.as_str()) {
@@ -281,22 +417,31 @@ async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
             );
         }
     }
-    if path.starts_with("/api/") && path != "/api/pair" {
-        let known = token(headers).is_some_and(|t| {
-            shared
-                .pairing
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .knows(&t)
-        });
-        if !known {
-            return refuse(
-                StatusCode::UNAUTHORIZED,
-                "not paired: type the code the app shows",
-            );
-        }
+    let known = token(headers).is_some_and(|t| {
+        shared
+            .pairing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .knows(&t)
+    });
+    if known && let Some(conn) = &conn {
+        conn.mark_authenticated();
     }
-    next.run(request).await
+    let pairing = path == "/api/pair";
+    if path.starts_with("/api/") && !pairing && !known {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "not paired: type the code the app shows",
+        );
+    }
+    let response = next.run(request).await;
+    if pairing
+        && response.status() == StatusCode::OK
+        && let Some(conn) = &conn
+    {
+        conn.mark_authenticated();
+    }
+    response
 }
 
 #[derive(serde::Deserialize)]
@@ -319,7 +464,7 @@ async fn pair(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         .pair(&code, Instant::now());
     match result {
         Ok(token) => {
-            eprintln!("stillpoint: a browser paired with the console");
+            crate::tell!("stillpoint: a browser paired with the console");
             let cookie = format!(
                 "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
                 hex(&token)
@@ -330,9 +475,17 @@ async fn pair(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             }
             response
         }
-        Err((why, new)) => {
-            if let Some(new) = new {
-                eprintln!("stillpoint: console pairing code replaced after wrong tries: {new}");
+        Err((why, news)) => {
+            // Said once when it happens, never per try, never with a code.
+            if let Some(news) = news {
+                crate::tell!("stillpoint: {news}");
+            }
+            if why == Refusal::TooManyTries {
+                let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, why.to_string());
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+                return response;
             }
             refuse(StatusCode::FORBIDDEN, why.to_string())
         }
@@ -359,15 +512,47 @@ async fn control(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         Ok(i) => i,
         Err(why) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, why),
     };
-    let (reply, answer) = oneshot::channel();
-    if shared.asks.try_send(Asked { intents, reply }).is_err() {
+    let claim = Claim::default();
+    // Gives up on the control however this request ends before the app
+    // took it.
+    let give_up = GiveUp(claim.clone());
+    let (reply, mut answer) = oneshot::channel();
+    if shared
+        .asks
+        .try_send(Asked {
+            intents,
+            reply,
+            claim,
+        })
+        .is_err()
+    {
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             "the app has controls waiting; try again in a moment",
         );
     }
-    match tokio::time::timeout(ANSWER_WITHIN, answer).await {
-        Ok(Ok(answer)) if answer.refused.is_some() => (
+    let answered = match tokio::time::timeout(shared.answer_within, &mut answer).await {
+        Ok(Ok(answer)) => Some(answer),
+        // Not answered in time, or the app went without answering.
+        Ok(Err(_)) | Err(_) => None,
+    };
+    let answered = match answered {
+        Some(answer) => Some(answer),
+        // Given up on before the app took it: the app will skip it.
+        None if give_up.0.abandon() => {
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the app did not act on it in time; it was not done",
+            );
+        }
+        // The app has taken it, and answers in the same frame.
+        None => match tokio::time::timeout(TAKEN_ANSWER_WITHIN, answer).await {
+            Ok(Ok(answer)) => Some(answer),
+            Ok(Err(_)) | Err(_) => None,
+        },
+    };
+    match answered {
+        Some(answer) if answer.refused.is_some() => (
             StatusCode::CONFLICT,
             axum::Json(serde_json::json!({
                 "error": answer.refused,
@@ -375,10 +560,10 @@ async fn control(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             })),
         )
             .into_response(),
-        Ok(Ok(answer)) => axum::Json(answer).into_response(),
-        _ => refuse(
+        Some(answer) => axum::Json(answer).into_response(),
+        None => refuse(
             StatusCode::SERVICE_UNAVAILABLE,
-            "the app did not act on it in time",
+            "the app took it but gave no answer; the view shows what it did",
         ),
     }
 }
@@ -528,8 +713,17 @@ async fn export(
             "no session record is kept in this run",
         );
     };
+    // The record holds other clients' sessions too: none of them is this
+    // console's to give.
+    if !shared.recorded(id) {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "this console exports only the session it runs",
+        );
+    }
     let made = tokio::task::spawn_blocking(move || -> Result<String, (StatusCode, String)> {
-        let db = crate::journal::store::open(&path, false)
+        // Read-only: exporting never writes to the record.
+        let db = crate::journal::store::open_read(&path)
             .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
             .ok_or((StatusCode::NOT_FOUND, "nothing is recorded yet".to_owned()))?;
         let record = crate::journal::store::session(&db, id).map_err(|e| match e {

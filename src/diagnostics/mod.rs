@@ -39,7 +39,19 @@ pub struct FileError {
 pub struct FileErrors(pub Vec<FileError>);
 
 impl FileErrors {
-    /// One problem at the start of `file`: it cannot be read at all.
+    /// A file that cannot be read at all (missing, a folder, a device):
+    /// no line or column, since there is no text to point into.
+    pub fn unreadable(file: &str, message: String) -> Self {
+        Self(vec![FileError {
+            file: file.to_owned(),
+            line: 0,
+            column: 0,
+            message,
+        }])
+    }
+
+    /// One problem with the whole of `file` (it is too big), pointed at its
+    /// start.
     pub fn whole_file(file: &str, message: String) -> Self {
         Self(vec![FileError {
             file: file.to_owned(),
@@ -56,19 +68,57 @@ impl fmt::Display for FileErrors {
             if i > 0 {
                 writeln!(f)?;
             }
-            write!(f, "{error}")?;
+            if error.line == 0 {
+                // A file that could not be read has no place to point at.
+                write!(f, "{}: {}", error.file, error.message)?;
+            } else {
+                write!(f, "{error}")?;
+            }
         }
         Ok(())
     }
 }
 
 /// Reads at most [`MAX_FILE_BYTES`] of `path`; a longer file is refused
-/// after reading one byte past the limit, whatever its size (a pipe or a
-/// device has none to ask). `what` names the kind of file in messages.
+/// after reading one byte past the limit. Only a regular file is read: a
+/// pipe or a device (a FIFO, `/dev/zero`, a terminal) is refused at once,
+/// without waiting on it, since opening a FIFO for reading blocks until
+/// something writes to it. `what` names the kind of file in messages.
 pub fn read_limited(path: &Path, shown: &str, what: &str) -> Result<Vec<u8>, FileErrors> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| FileErrors::whole_file(shown, format!("cannot read the {what}: {e}")))?;
+    let file = open_regular(path)
+        .map_err(|e| FileErrors::unreadable(shown, format!("cannot read the {what}: {e}")))?;
     read_limited_from(file, shown, what)
+}
+
+/// Opens `path` for reading if it is a regular file (following symlinks);
+/// anything else is an error of kind `InvalidInput` that says what it is.
+/// The file is opened without blocking and checked after it is open, so a
+/// FIFO swapped in between a check and the open cannot hang the reader.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let kind = file.metadata()?.file_type();
+    if kind.is_file() {
+        return Ok(file);
+    }
+    let what = if kind.is_dir() {
+        "a folder"
+    } else if kind.is_fifo() {
+        "a pipe (FIFO)"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    };
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("it is {what}; expected a regular file"),
+    ))
 }
 
 /// [`read_limited`] for any reader: at most [`MAX_FILE_BYTES`].
@@ -81,7 +131,7 @@ pub fn read_limited_from(
     reader
         .take(MAX_FILE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| FileErrors::whole_file(shown, format!("cannot read the {what}: {e}")))?;
+        .map_err(|e| FileErrors::unreadable(shown, format!("cannot read the {what}: {e}")))?;
     if bytes.len() > MAX_FILE_BYTES {
         return Err(too_big(shown, what));
     }
@@ -210,15 +260,7 @@ mod tests {
     }
 
     #[test]
-    fn an_endless_file_is_refused_after_the_limit_without_reading_it_all() {
-        // `/dev/zero` has no size and no end: reading it whole would never
-        // finish. The limit stops the read one byte past it.
-        let errors = read_limited(Path::new("/dev/zero"), "zero", "scene").unwrap_err();
-        assert!(
-            errors.0[0].message.contains("larger than"),
-            "{}",
-            errors.0[0].message
-        );
+    fn an_endless_reader_is_refused_after_the_limit_without_reading_it_all() {
         let mut endless = std::io::repeat(b' ');
         let errors = read_limited_from(&mut endless, "spaces", "session").unwrap_err();
         assert!(
@@ -228,6 +270,42 @@ mod tests {
         );
         let small = read_limited_from(&b"(volume: 1)"[..], "s.ron", "settings file").unwrap();
         assert_eq!(small, b"(volume: 1)");
+    }
+
+    #[test]
+    fn only_regular_files_are_read_and_a_pipe_never_blocks() {
+        // `/dev/zero` never ends, and a FIFO with no writer blocks whoever
+        // opens it for reading: both are refused at once.
+        let errors = read_limited(Path::new("/dev/zero"), "zero", "scene").unwrap_err();
+        assert_eq!(
+            errors.to_string(),
+            "zero: cannot read the scene: it is a device; expected a regular file"
+        );
+        let dir = std::env::temp_dir().join(format!("stillpoint-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("settings.ron");
+        let _ = std::fs::remove_file(&fifo);
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let errors = read_limited(&fifo, "settings.ron", "settings file").unwrap_err();
+        assert!(
+            errors.to_string().contains("it is a pipe (FIFO)"),
+            "{errors}"
+        );
+        let errors = read_limited(&dir, "dir", "scene").unwrap_err();
+        assert!(errors.to_string().contains("a folder"), "{errors}");
+        // A missing file is not a place in a file.
+        let errors = read_limited(&dir.join("none.ron"), "none.ron", "scene").unwrap_err();
+        assert!(
+            errors
+                .to_string()
+                .starts_with("none.ron: cannot read the scene: "),
+            "{errors}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,9 +1,18 @@
 //! `stillpoint journal`: list, export and delete recorded sessions.
+//!
+//! Listing and exporting only read the record (it is opened read-only, so
+//! neither its bytes nor its mode change, and a file that is not a record is
+//! refused untouched). An export is written only where it cannot harm: never
+//! over the record's own files, never through a symbolic link, over an
+//! existing file only with `--force`, and always readable by its owner only.
 
+use std::ffi::OsString;
+use std::fs;
 use std::io::{BufRead, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
 
@@ -16,44 +25,54 @@ use crate::cli::{ExportFormat, JournalCommand};
 /// cannot be read or written.
 pub fn run(what: JournalCommand) -> ExitCode {
     let Some(path) = store::default_path() else {
-        eprintln!("stillpoint: neither XDG_DATA_HOME nor HOME is set: there is no session record");
+        crate::tell!(
+            "stillpoint: neither XDG_DATA_HOME nor HOME is set: there is no session record"
+        );
         return ExitCode::from(2);
     };
     let stdin = std::io::stdin();
     match run_on(&path, what, &mut stdin.lock(), &mut std::io::stdout()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Refused(why)) => {
-            eprintln!("stillpoint: {why}");
+            crate::tell!("stillpoint: {why}");
             ExitCode::from(2)
         }
         Err(Failure::Broken(why)) => {
-            eprintln!("stillpoint: {why}");
+            crate::tell!("stillpoint: {why}");
             ExitCode::from(1)
         }
+        // Whoever read the output has gone (`journal list | head -1`):
+        // nothing more to say, and nothing went wrong.
+        Err(Failure::ReaderGone) => ExitCode::SUCCESS,
     }
 }
 
 /// Why a subcommand did not do what it was asked.
 #[derive(Debug)]
 pub enum Failure {
-    /// Nothing to do it to, or the person said no.
+    /// Nothing to do it to, the person said no, or doing it would harm.
     Refused(String),
     /// The record or a file could not be read or written.
     Broken(String),
+    /// The output's reader went away before everything was written.
+    ReaderGone,
+}
+
+/// A failure to write to the terminal (or whatever reads the output).
+fn terminal(e: std::io::Error) -> Failure {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Failure::ReaderGone
+    } else {
+        Failure::Broken(format!("the terminal: {e}"))
+    }
 }
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NoSuchSession(_) => Self::Refused(e.to_string()),
+            StoreError::NoSuchSession(_) | StoreError::Live(_) => Self::Refused(e.to_string()),
             e => Self::Broken(e.to_string()),
         }
-    }
-}
-
-impl From<rusqlite::Error> for Failure {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Broken(StoreError::Sql(e).to_string())
     }
 }
 
@@ -69,8 +88,13 @@ pub fn run_on(
     input: &mut dyn BufRead,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let stdout = |e: std::io::Error| Failure::Broken(format!("the terminal: {e}"));
-    let Some(mut db) = store::open(path, false)? else {
+    let stdout = terminal;
+    // Only a delete writes; the others read and leave the file as it is.
+    let db = match &what {
+        JournalCommand::Delete { .. } => store::open(path, false)?,
+        JournalCommand::List | JournalCommand::Export { .. } => store::open_read(path)?,
+    };
+    let Some(mut db) = db else {
         return match what {
             JournalCommand::List => writeln!(
                 out,
@@ -90,6 +114,7 @@ pub fn run_on(
             id: session,
             format,
             out: file,
+            force,
         } => {
             let record = store::session(&db, session)?;
             let text = match format {
@@ -100,7 +125,7 @@ pub fn run_on(
             match file {
                 None => out.write_all(text.as_bytes()).map_err(stdout),
                 Some(file) => {
-                    write_private(&file, text.as_bytes())?;
+                    write_private(&file, path, force, text.as_bytes())?;
                     writeln!(out, "Wrote session {session} to {}.", file.display()).map_err(stdout)
                 }
             }
@@ -121,6 +146,15 @@ pub fn run_on(
                     alias.unwrap_or_default()
                 )));
             }
+            let ids: Vec<i64> = doomed.iter().map(|r| r.id).collect();
+            // Said before asking, so nobody is asked to confirm a delete
+            // that would be refused; checked again, for certain, inside the
+            // delete's own transaction.
+            for id in &ids {
+                if store::is_recorded_now(path, *id)? {
+                    return Err(StoreError::Live(*id).into());
+                }
+            }
             for row in &doomed {
                 writeln!(out, "{}", line(row)).map_err(stdout)?;
             }
@@ -134,12 +168,12 @@ pub fn run_on(
                 out.flush().map_err(stdout)?;
                 let mut answer = String::new();
                 input.read_line(&mut answer).map_err(stdout)?;
-                if !matches!(answer.trim().to_lowercase().as_str(), "yes" | "y") {
+                // The prompt asks for the word: "y" is too easily typed.
+                if answer.trim().to_lowercase() != "yes" {
                     return Err(Failure::Refused("nothing was deleted".into()));
                 }
             }
-            let ids: Vec<i64> = doomed.iter().map(|r| r.id).collect();
-            let gone = store::delete(&mut db, &ids)?;
+            let gone = store::delete(&mut db, path, &ids)?;
             // Read back: none of them is there any more.
             let left = ids
                 .iter()
@@ -189,7 +223,7 @@ fn line(row: &SessionRow) -> String {
 
 fn list(db: &Connection, path: &Path, out: &mut dyn Write) -> Result<(), Failure> {
     let rows = store::sessions(db)?;
-    let stdout = |e: std::io::Error| Failure::Broken(format!("the terminal: {e}"));
+    let stdout = terminal;
     if rows.is_empty() {
         return writeln!(out, "No sessions are recorded in {}.", path.display()).map_err(stdout);
     }
@@ -205,15 +239,143 @@ fn list(db: &Connection, path: &Path, out: &mut dyn Write) -> Result<(), Failure
     Ok(())
 }
 
-/// Writes an export readable by its owner only: it is about a client.
-fn write_private(file: &PathBuf, bytes: &[u8]) -> Result<(), Failure> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(file)
-        .map_err(io(file))?;
-    f.write_all(bytes).map_err(io(file))?;
-    f.sync_all().map_err(io(file))
+/// Writes an export readable by its owner only (0600, whatever was there
+/// before): it is about a client. Never over the record's own files (the
+/// record, its -wal, -shm or -journal, by whatever path), never through a
+/// symbolic link, and over an existing file only when `force` is given.
+///
+/// The bytes go to a fresh file of our own in the same folder, which then
+/// takes the target's name: a rename replaces a link that appears there
+/// meanwhile instead of following it, and without `force` a hard link takes
+/// the name only if nothing has it.
+fn write_private(file: &Path, record: &Path, force: bool, bytes: &[u8]) -> Result<(), Failure> {
+    let shown = file.display();
+    if is_the_record(file, record) {
+        return Err(Failure::Refused(format!(
+            "{shown} is the session record itself (or one of its files); choose another file \
+             to write to (nothing was written)"
+        )));
+    }
+    match fs::symlink_metadata(file) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            return Err(Failure::Refused(format!(
+                "{shown} is a symbolic link; name the file itself (a link is never followed, \
+                 nothing was written)"
+            )));
+        }
+        Ok(meta) if meta.is_dir() => {
+            return Err(Failure::Refused(format!(
+                "{shown} is a folder; name a file in it (nothing was written)"
+            )));
+        }
+        Ok(_) if !force => {
+            return Err(Failure::Refused(format!(
+                "{shown} exists; add --force to write over it"
+            )));
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(file)(e)),
+    }
+    let Some(name) = file.file_name() else {
+        return Err(Failure::Refused(format!(
+            "{shown} does not name a file (nothing was written)"
+        )));
+    };
+    let folder = match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let (fresh, mut f) = fresh_file(folder, name).map_err(io(file))?;
+    let written = f
+        .set_permissions(fs::Permissions::from_mode(0o600))
+        .and_then(|()| f.write_all(bytes))
+        .and_then(|()| f.sync_all());
+    drop(f);
+    if let Err(e) = written {
+        let _ = fs::remove_file(&fresh);
+        return Err(io(file)(e));
+    }
+    let placed = if force {
+        fs::rename(&fresh, file)
+    } else {
+        match fs::hard_link(&fresh, file) {
+            Ok(()) => fs::remove_file(&fresh),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let _ = fs::remove_file(&fresh);
+                return Err(Failure::Refused(format!(
+                    "{shown} exists; add --force to write over it"
+                )));
+            }
+            // A file system without hard links: the name was free a moment
+            // ago, and a rename never follows a link.
+            Err(_) => fs::rename(&fresh, file),
+        }
+    };
+    if let Err(e) = placed {
+        let _ = fs::remove_file(&fresh);
+        return Err(io(file)(e));
+    }
+    // The new name itself on the disk, not only the bytes.
+    if let Ok(dir) = fs::File::open(folder) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// A new, empty file of our own (0600) in `folder`, named after `name`.
+fn fresh_file(folder: &Path, name: &std::ffi::OsStr) -> std::io::Result<(PathBuf, fs::File)> {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut tries = 0;
+    loop {
+        let mut fresh = OsString::from(".");
+        fresh.push(name);
+        fresh.push(format!(".{}-{nanos}-{tries}.part", std::process::id()));
+        let path = folder.join(fresh);
+        // create_new never opens what is there, a link included.
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(f) => return Ok((path, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 8 => tries += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Whether `file` is one of the record's own files: the same file on the
+/// disk (a hard link, a path through `..` or a linked folder), or the same
+/// place once its folder is resolved (a -wal that is not there now).
+fn is_the_record(file: &Path, record: &Path) -> bool {
+    let target = fs::metadata(file).ok();
+    let resolved_target = resolved(file);
+    ["", "-wal", "-shm", "-journal"].into_iter().any(|suffix| {
+        let mut own = record.as_os_str().to_owned();
+        own.push(suffix);
+        let own = PathBuf::from(own);
+        let same_file = match (&target, fs::metadata(&own)) {
+            (Some(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        };
+        let same_place = match (&resolved_target, resolved(&own)) {
+            (Some(a), Some(b)) => *a == b,
+            _ => false,
+        };
+        same_file || same_place
+    })
+}
+
+/// A path with its folder made canonical; the file itself need not exist.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?;
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    Some(fs::canonicalize(folder).ok()?.join(name))
 }

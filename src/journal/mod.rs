@@ -11,15 +11,23 @@
 //! Exposure sessions are always recorded; a person's own relaxation sessions
 //! only when their settings say so. Nothing about the client is kept but the
 //! alias the therapist gave.
+//!
+//! A run that had something to record and could not record all of it (the
+//! record could not be written by the time the app closed, or its writer
+//! could not start) prints what was not recorded and exits with status 4
+//! ([`lost_anything`]), so a script or a service sees that the session
+//! record is incomplete.
 
 pub mod command;
+mod live;
 pub mod report;
 pub mod store;
 pub mod writer;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::mpsc::TrySendError;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{SendError, TrySendError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bevy::prelude::*;
@@ -58,20 +66,25 @@ impl SessionKind {
     }
 }
 
-/// A session as it starts.
+/// A session as it starts. One visit is one session: it starts with the
+/// first scene of the person's that is recorded and ends when the app
+/// closes, whatever scenes it passes through on the way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewSession {
     /// The client's alias.
     pub alias: String,
-    /// The scene's file, inside the scene folder.
+    /// The first scene's file, inside the scene folder.
     pub scene: String,
-    /// The scene's title.
+    /// The first scene's title.
     pub title: String,
     /// Exposure or relaxation.
     pub kind: SessionKind,
     /// When, milliseconds since 1970 (UTC).
     pub started_ms: i64,
-    /// The hierarchy's steps, lowest first: name and sentence.
+    /// The session time it starts at, microseconds: lengths and the times
+    /// of its entries count from here.
+    pub started_at_us: i64,
+    /// The first scene's hierarchy's steps, lowest first: name and sentence.
     pub steps: Vec<(String, String)>,
 }
 
@@ -138,11 +151,15 @@ entry_kinds! {
     Questionnaire => "questionnaire", "Cybersickness questionnaire";
     Rhythm => "rhythm", "The pacer's rhythm was chosen";
     SceneLeft => "scene_left", "Left for another scene";
+    SceneEntered => "scene_entered", "Arrived in another scene";
 }
 
 /// Something that happened in a session.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Entry {
+    /// The scene it happened in (its file, inside the scene folder); its
+    /// step is that scene's.
+    pub scene: String,
     /// Session time (the sound heard, pauses not counted), microseconds.
     pub at_us: i64,
     /// Wall time, milliseconds since 1970 (UTC).
@@ -177,8 +194,11 @@ struct Link {
     held: VecDeque<(u64, Write)>,
     /// The number of the last write made.
     made: u64,
-    /// The scene of the session open, if one is.
+    /// The scene the person is in, while a session is open: entries are
+    /// made in it.
     open: Option<String>,
+    /// The scenes of the open session whose steps are in the record.
+    scenes: Vec<String>,
     /// The step last recorded, from 1.
     step: Option<usize>,
     /// Session time as of the last frame, microseconds.
@@ -187,9 +207,6 @@ struct Link {
 
 impl Drop for Link {
     fn drop(&mut self) {
-        let Some(writer) = self.writer.take() else {
-            return;
-        };
         // The app is closing without having said so (a test's app dropped,
         // a closed window): the session ends now, and everything held goes
         // to the writer before it finishes.
@@ -203,13 +220,44 @@ impl Drop for Link {
                 },
             ));
         }
-        for write in self.held.drain(..) {
-            if writer.to.send(write).is_err() {
+        let Some(writer) = self.writer.take() else {
+            // No writer ever ran: whatever was made is not recorded, and is
+            // said and counted rather than dropped unseen.
+            writer::not_recorded(self.held.drain(..));
+            return;
+        };
+        while let Some(write) = self.held.pop_front() {
+            if let Err(SendError(write)) = writer.to.send(write) {
+                // The writer's thread is gone: this and the rest are not
+                // recorded.
+                self.held.push_front(write);
                 break;
             }
         }
+        writer::not_recorded(self.held.drain(..));
         writer.finish();
     }
+}
+
+/// Writes dropped unrecorded in this process (printed as they were).
+static LOST: AtomicU64 = AtomicU64::new(0);
+
+/// Counts writes that will never be recorded.
+fn lose(n: u64) {
+    LOST.fetch_add(n, Ordering::SeqCst);
+}
+
+/// How many writes (sessions begun, entries, ends) this process had to
+/// record and could not; each was printed to the terminal. Final once the
+/// app is dropped, which waits for its writer.
+pub fn lost() -> u64 {
+    LOST.load(Ordering::SeqCst)
+}
+
+/// Whether anything this process had to record could not be recorded: the
+/// app then exits with status 4.
+pub fn lost_anything() -> bool {
+    lost() > 0
 }
 
 /// Records sessions as `Recording` says; added by the app when a record is
@@ -230,6 +278,7 @@ pub fn plugin(app: &mut App) {
         held: VecDeque::new(),
         made: 0,
         open: None,
+        scenes: Vec::new(),
         step: None,
         at_us: 0,
     })
@@ -254,6 +303,7 @@ pub fn suds_why(why: SudsWhy) -> String {
         SudsWhy::StepChange { from, to } => format!("step {from} to {to}"),
         SudsWhy::Interval => "at the interval".into(),
         SudsWhy::Asked => "asked for".into(),
+        SudsWhy::Heard => "said aloud, recorded by the therapist".into(),
     }
 }
 
@@ -271,8 +321,9 @@ fn record(
     link.at_us = at_us;
     let step = state.step_now().map(|(_, step)| step + 1);
     let mut writes: Vec<Write> = Vec::new();
-    let entry = |kind, step: Option<usize>, value: Option<i64>, text: String| {
+    let entry = |scene: &str, kind, step: Option<usize>, value: Option<i64>, text: String| {
         Write::Entry(Entry {
+            scene: scene.to_owned(),
             at_us,
             wall_ms: now_ms(),
             kind,
@@ -286,46 +337,72 @@ fn record(
             // The person's own scene, not the safe place they went to.
             let theirs = matches!(state.place(), Place::Scene { path } if *path == shown.path);
             let wanted = shown.exposure.is_some() || recording.relaxation;
-            if theirs && link.open.as_deref() != Some(shown.path.as_str()) {
-                if link.open.take().is_some() {
-                    writes.push(Write::End {
-                        wall_ms: now_ms(),
-                        at_us,
-                    });
-                }
-                if wanted {
-                    writes.push(Write::Begin(NewSession {
-                        alias: recording.alias.clone(),
+            let steps = || {
+                shown
+                    .exposure
+                    .as_ref()
+                    .map(|e| e.steps.clone())
+                    .unwrap_or_default()
+            };
+            if !theirs || link.open.as_deref() == Some(shown.path.as_str()) {
+                continue;
+            }
+            if link.open.is_some() {
+                // One visit is one session: another scene is a part of it,
+                // with its own steps, not a session of its own.
+                if !link.scenes.contains(&shown.path) {
+                    writes.push(Write::Scene {
                         scene: shown.path.clone(),
-                        title: shown.title.clone(),
-                        kind: if shown.exposure.is_some() {
-                            SessionKind::Exposure
-                        } else {
-                            SessionKind::Relaxation
-                        },
-                        started_ms: now_ms(),
-                        steps: shown
-                            .exposure
-                            .as_ref()
-                            .map(|e| e.steps.clone())
-                            .unwrap_or_default(),
-                    }));
-                    link.open = Some(shown.path.clone());
-                    link.step = None;
-                    // A pause that began before the session did (the console
-                    // waiting for the therapist) is part of it.
-                    for reason in PauseReason::ALL {
-                        if state.paused_for().contains(reason) {
-                            writes.push(entry(EntryKind::Paused, step, None, reason.name().into()));
-                        }
+                        steps: steps(),
+                    });
+                    link.scenes.push(shown.path.clone());
+                }
+                writes.push(entry(
+                    &shown.path,
+                    EntryKind::SceneEntered,
+                    None,
+                    None,
+                    shown.title.clone(),
+                ));
+                link.open = Some(shown.path.clone());
+                link.step = None;
+            } else if wanted {
+                writes.push(Write::Begin(NewSession {
+                    alias: recording.alias.clone(),
+                    scene: shown.path.clone(),
+                    title: shown.title.clone(),
+                    kind: if shown.exposure.is_some() {
+                        SessionKind::Exposure
+                    } else {
+                        SessionKind::Relaxation
+                    },
+                    started_ms: now_ms(),
+                    started_at_us: at_us,
+                    steps: steps(),
+                }));
+                link.open = Some(shown.path.clone());
+                link.scenes = vec![shown.path.clone()];
+                link.step = None;
+                // A pause that began before the session did (the console
+                // waiting for the therapist) is part of it.
+                for reason in PauseReason::ALL {
+                    if state.paused_for().contains(reason) {
+                        writes.push(entry(
+                            &shown.path,
+                            EntryKind::Paused,
+                            step,
+                            None,
+                            reason.name().into(),
+                        ));
                     }
                 }
             }
             continue;
         }
-        if link.open.is_none() {
+        let Some(scene) = link.open.clone() else {
             continue;
-        }
+        };
+        let entry = |kind, step, value, text| entry(&scene, kind, step, value, text);
         let write = match message {
             Lifecycle::StepChanged { to, name, .. } => {
                 link.step = Some(*to);
@@ -343,6 +420,7 @@ fn record(
                 step,
                 at,
             } => Write::Entry(Entry {
+                scene: scene.clone(),
                 at_us: *at as i64,
                 wall_ms: now_ms(),
                 kind: EntryKind::Suds,
@@ -415,12 +493,13 @@ fn record(
         writes.push(write);
     }
     // The step the session starts at, once the hierarchy is known.
-    if link.open.is_some()
+    if let Some(scene) = link.open.clone()
         && link.step.is_none()
         && let Some((facts, at)) = state.step_now()
     {
         link.step = Some(at + 1);
         writes.push(entry(
+            &scene,
             EntryKind::Start,
             Some(at + 1),
             None,
@@ -467,6 +546,13 @@ fn record(
             Ack::Recovered => {
                 info!("the session record is written again");
                 now.trouble = None;
+            }
+            Ack::Gone(id) => {
+                let why = format!(
+                    "session {id} was deleted from the record while it ran; the rest of it is not recorded"
+                );
+                warn!("{why}");
+                now.trouble = Some(why);
             }
         }
     }

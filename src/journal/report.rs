@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::store::SessionRecord;
+use super::store::{SceneSteps, SessionRecord};
 use super::{Entry, EntryKind, SessionKind};
 
 /// A wall time, milliseconds since 1970, as `2026-12-03 05:30:07 UTC`.
@@ -70,8 +70,9 @@ struct Spans {
     paused: Vec<(i64, i64, String)>,
     /// In the safe place: from, to.
     safe: Vec<(i64, i64)>,
-    /// At a step: from, to, the step (from 1).
-    steps: Vec<(i64, i64, i64)>,
+    /// At a step: from, to, the scene (its index in the record's scenes),
+    /// the step (from 1).
+    steps: Vec<(i64, i64, usize, i64)>,
 }
 
 fn spans(record: &SessionRecord) -> Spans {
@@ -82,7 +83,7 @@ fn spans(record: &SessionRecord) -> Spans {
     let mut paused_since = None;
     let mut all_reasons: Vec<String> = Vec::new();
     let mut safe_since = None;
-    let mut step: Option<(i64, i64)> = None;
+    let mut step: Option<(i64, usize, i64)> = None;
     for entry in &record.entries {
         let t = entry.wall_ms - start;
         match entry.kind {
@@ -114,10 +115,16 @@ fn spans(record: &SessionRecord) -> Spans {
             }
             EntryKind::Start | EntryKind::Step => {
                 if let Some(n) = entry.step {
-                    if let Some((from, was)) = step.take() {
-                        out.steps.push((from, t, was));
+                    if let Some((from, scene, was)) = step.take() {
+                        out.steps.push((from, t, scene, was));
                     }
-                    step = Some((t, n));
+                    step = Some((t, scene_index(record, &entry.scene), n));
+                }
+            }
+            // Another scene: the step of the one left ends there.
+            EntryKind::SceneEntered => {
+                if let Some((from, scene, was)) = step.take() {
+                    out.steps.push((from, t, scene, was));
                 }
             }
             _ => {}
@@ -129,8 +136,57 @@ fn spans(record: &SessionRecord) -> Spans {
     if let Some(from) = safe_since {
         out.safe.push((from, end));
     }
-    if let Some((from, n)) = step {
-        out.steps.push((from, end, n));
+    if let Some((from, scene, n)) = step {
+        out.steps.push((from, end, scene, n));
+    }
+    out
+}
+
+/// Where `scene` is in the record's scenes (the first when it is not
+/// there).
+fn scene_index(record: &SessionRecord, scene: &str) -> usize {
+    record
+        .scenes
+        .iter()
+        .position(|s| s.scene == scene)
+        .unwrap_or(0)
+}
+
+/// Session time (the sound heard, pauses not counted) spent at each step:
+/// the scene's index, the step (from 1), microseconds. Measured from the
+/// entries' session times, so a pause, at any step or before the start,
+/// counts for none.
+fn time_at_steps(record: &SessionRecord) -> Vec<(usize, i64, i64)> {
+    let s = &record.session;
+    let end_us = s.started_at_us + s.length_us;
+    let mut out: Vec<(usize, i64, i64)> = Vec::new();
+    let mut add = |scene: usize, n: i64, us: i64| match out
+        .iter_mut()
+        .find(|(sc, m, _)| *sc == scene && *m == n)
+    {
+        Some(found) => found.2 += us.max(0),
+        None => out.push((scene, n, us.max(0))),
+    };
+    let mut at: Option<(i64, usize, i64)> = None;
+    for entry in &record.entries {
+        match entry.kind {
+            EntryKind::Start | EntryKind::Step if entry.step.is_some() => {
+                if let Some((since, scene, n)) = at.take() {
+                    add(scene, n, entry.at_us - since);
+                }
+                let n = entry.step.unwrap_or(1);
+                at = Some((entry.at_us, scene_index(record, &entry.scene), n));
+            }
+            EntryKind::SceneEntered => {
+                if let Some((since, scene, n)) = at.take() {
+                    add(scene, n, entry.at_us - since);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some((since, scene, n)) = at {
+        add(scene, n, end_us - since);
     }
     out
 }
@@ -150,11 +206,12 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// The step's name, for a step counted from 1.
-fn step_name(record: &SessionRecord, step: i64) -> String {
+/// The name of step `step` (counted from 1) of the scene at `scene` in the
+/// record's scenes.
+fn step_name(record: &SessionRecord, scene: usize, step: i64) -> String {
     usize::try_from(step - 1)
         .ok()
-        .and_then(|i| record.steps.get(i))
+        .and_then(|i| record.scenes.get(scene)?.steps.get(i))
         .map_or_else(|| format!("step {step}"), |(name, _)| name.clone())
 }
 
@@ -248,14 +305,14 @@ pub fn chart(record: &SessionRecord) -> String {
         r#"<text class="axis" x="{RIGHT}" y="{}" text-anchor="end">minutes</text>"#,
         BOTTOM + 16.0
     );
-    for (from, to, n) in &spans.steps {
+    for (from, to, scene, n) in &spans.steps {
         let (x0, x1) = (x(*from), x(*to));
         let _ = write!(
             svg,
             r#"<rect class="step s{}" x="{x0:.1}" y="{bands_top}" width="{:.1}" height="{BAND}"><title>Step {n}, {}: {} to {}</title></rect>"#,
             n % 2,
             (x1 - x0).max(1.0),
-            escape(&step_name(record, *n)),
+            escape(&step_name(record, *scene, *n)),
             clock(*from),
             clock(*to)
         );
@@ -354,6 +411,7 @@ const STYLE: &str = "
 body { font-family: 'Ubuntu', 'Noto Sans', 'DejaVu Sans', sans-serif; color: #222; margin: 0 auto; max-width: 180mm; font-size: 10.5pt; line-height: 1.4; }
 h1 { font-size: 17pt; font-weight: 500; margin: 0 0 2mm; }
 h2 { font-size: 12pt; font-weight: 500; margin: 7mm 0 2mm; border-bottom: 0.3mm solid #bbb; }
+h3 { font-size: 10.5pt; font-weight: 500; margin: 4mm 0 1mm; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.5mm 6mm; margin: 0; }
 dt { color: #555; }
 dd { margin: 0; }
@@ -403,19 +461,33 @@ pub fn html(record: &SessionRecord) -> String {
         h,
         "<h1>{} session record</h1>\n<dl>\
          <dt>Client</dt><dd>{}</dd>\
-         <dt>Scene</dt><dd>{} <span class=\"quiet\">({})</span></dd>\
+         <dt>{}</dt><dd>{}</dd>\
          <dt>Session</dt><dd>{} in the record</dd>\
          <dt>Started</dt><dd>{}</dd>\
          <dt>Ended</dt><dd>{}</dd>\
-         <dt>Length</dt><dd>{} on the clock; {} in the scene, pauses not counted</dd>\
+         <dt>Length</dt><dd>{} on the clock from start to end, pauses included; {} of \
+         session time, pauses not counted</dd>\
          </dl>\n",
         match s.kind {
             SessionKind::Exposure => "Exposure",
             SessionKind::Relaxation => "Relaxation",
         },
         escape(&alias),
-        escape(&s.title),
-        escape(&s.scene),
+        if record.scenes.len() > 1 {
+            "Scenes"
+        } else {
+            "Scene"
+        },
+        record
+            .scenes
+            .iter()
+            .map(|scene| format!(
+                "{} <span class=\"quiet\">({})</span>",
+                escape(&scene.title),
+                escape(&scene.scene)
+            ))
+            .collect::<Vec<_>>()
+            .join(", then "),
         s.id,
         utc(start),
         match s.ended_ms {
@@ -439,18 +511,34 @@ pub fn html(record: &SessionRecord) -> String {
         chart(record)
     );
     let spans = spans(record);
-    if !record.steps.is_empty() {
+    let times = time_at_steps(record);
+    let with_steps: Vec<(usize, &SceneSteps)> = record
+        .scenes
+        .iter()
+        .enumerate()
+        .filter(|(_, scene)| !scene.steps.is_empty())
+        .collect();
+    if !with_steps.is_empty() {
+        h.push_str("<h2>Steps</h2>\n");
+    }
+    for (index, scene) in &with_steps {
+        if with_steps.len() > 1 {
+            let _ = writeln!(h, "<h3>{}</h3>", escape(&scene.title));
+        }
         h.push_str(
-            "<h2>Steps</h2>\n<table><tr><th class=\"n\">Step</th><th>Name</th><th class=\"n\">Time there</th><th>Reached at</th></tr>\n",
+            "<table><tr><th class=\"n\">Step</th><th>Name</th><th class=\"n\">Time there, pauses not counted</th><th>Reached at</th></tr>\n",
         );
-        for (i, (name, say)) in record.steps.iter().enumerate() {
+        for (i, (name, say)) in scene.steps.iter().enumerate() {
             let n = i as i64 + 1;
-            let times: Vec<&(i64, i64, i64)> =
-                spans.steps.iter().filter(|(_, _, s)| *s == n).collect();
-            let there: i64 = times.iter().map(|(a, b, _)| b - a).sum();
-            let reached = times
+            let there = times
                 .iter()
-                .map(|(a, _, _)| clock(*a))
+                .find(|(sc, m, _)| sc == index && *m == n)
+                .map(|(_, _, us)| *us);
+            let reached = spans
+                .steps
+                .iter()
+                .filter(|(_, _, sc, m)| sc == index && *m == n)
+                .map(|(a, _, _, _)| clock(*a))
                 .collect::<Vec<_>>()
                 .join(", ");
             let _ = writeln!(
@@ -458,11 +546,7 @@ pub fn html(record: &SessionRecord) -> String {
                 "<tr><td class=\"n\">{n}</td><td>{}<br><span class=\"quiet\">{}</span></td><td class=\"n\">{}</td><td>{}</td></tr>",
                 escape(name),
                 escape(say),
-                if times.is_empty() {
-                    "—".to_owned()
-                } else {
-                    length(there)
-                },
+                there.map_or_else(|| "—".to_owned(), |us| length(us / 1000)),
                 if reached.is_empty() {
                     "not reached".to_owned()
                 } else {
@@ -494,7 +578,15 @@ pub fn html(record: &SessionRecord) -> String {
             h.push_str("</table>\n");
         };
     let at = |e: &Entry| clock(e.wall_ms - start);
-    let step_of = |e: &Entry| e.step.map_or_else(String::new, |s| s.to_string());
+    // In a session of several scenes with steps, a step says whose it is.
+    let step_of = |e: &Entry| match e.step {
+        None => String::new(),
+        Some(n) if with_steps.len() > 1 => format!(
+            "{n} ({})",
+            escape(&record.scenes[scene_index(record, &e.scene)].title)
+        ),
+        Some(n) => n.to_string(),
+    };
     table(
         &mut h,
         "SUDS",
@@ -638,25 +730,43 @@ fn csv_cell(text: &str) -> String {
     }
 }
 
-/// One row per entry, with a header row.
+/// A cell of words from the record (an alias, a note, a name). A
+/// spreadsheet takes a cell that begins with `=`, `+`, `-` or `@` (or a tab
+/// or a carriage return before one) for a formula and runs it: such a cell
+/// starts with a single quote, which shows the words as they were typed
+/// (OWASP's advice on CSV injection). The numbers the report writes itself
+/// are not words and keep their sign.
+fn csv_text(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        csv_cell(&format!("'{text}"))
+    } else {
+        csv_cell(text)
+    }
+}
+
+/// One row per entry, with a header row: `since_start_s` is wall time
+/// since the session began (pauses included), `session_time_s` the session
+/// time since it began (pauses not counted).
 pub fn csv(record: &SessionRecord) -> String {
     let s = &record.session;
     let mut out = String::from(
-        "session,alias,wall_time_utc,since_start_s,session_time_s,kind,step,value,text\r\n",
+        "session,alias,wall_time_utc,since_start_s,session_time_s,scene,kind,step,value,text\r\n",
     );
     for e in &record.entries {
         let _ = write!(
             out,
-            "{},{},{},{:.3},{:.3},{},{},{},{}\r\n",
+            "{},{},{},{:.3},{:.3},{},{},{},{},{}\r\n",
             s.id,
-            csv_cell(&s.alias),
+            csv_text(&s.alias),
             utc(e.wall_ms),
             (e.wall_ms - s.started_ms) as f64 / 1000.0,
-            e.at_us as f64 / 1e6,
+            // Session time from the session's own start.
+            (e.at_us - s.started_at_us) as f64 / 1e6,
+            csv_text(&e.scene),
             e.kind.as_str(),
             e.step.map_or_else(String::new, |v| v.to_string()),
             e.value.map_or_else(String::new, |v| v.to_string()),
-            csv_cell(&e.text)
+            csv_text(&e.text)
         );
     }
     out
@@ -689,6 +799,67 @@ mod tests {
         assert_eq!(csv_cell("plain"), "plain");
         assert_eq!(csv_cell("a, b"), "\"a, b\"");
         assert_eq!(csv_cell("say \"no\"\nthen"), "\"say \"\"no\"\"\nthen\"");
+    }
+
+    #[test]
+    fn words_that_a_spreadsheet_would_run_as_formulas_are_written_as_words() {
+        let t0 = 1_796_275_807_000;
+        let entry = |value: Option<i64>, text: &str| Entry {
+            scene: "spiders.ron".into(),
+            at_us: -2_000_000,
+            wall_ms: t0 - 1000,
+            kind: EntryKind::Note,
+            step: Some(1),
+            value,
+            text: text.into(),
+        };
+        let record = SessionRecord {
+            session: crate::journal::store::SessionRow {
+                id: 7,
+                alias: "@SUM(1)".into(),
+                scene: "spiders.ron".into(),
+                title: "The kitchen".into(),
+                kind: SessionKind::Exposure,
+                started_ms: t0,
+                ended_ms: Some(t0 + 60_000),
+                started_at_us: 0,
+                length_us: 60_000_000,
+                entries: 4,
+            },
+            scenes: vec![SceneSteps {
+                scene: "spiders.ron".into(),
+                title: "The kitchen".into(),
+                steps: vec![("Poster".into(), "A poster.".into())],
+            }],
+            entries: vec![
+                entry(None, "=HYPERLINK(\"http://x\",\"y\")"),
+                entry(Some(-5), "-1+1"),
+                entry(None, "\t=1+1"),
+                entry(None, "plain words"),
+            ],
+        };
+        let csv = csv(&record);
+        let rows: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(
+            rows[1],
+            "7,'@SUM(1),2026-12-03 05:30:06 UTC,-1.000,-2.000,spiders.ron,note,1,,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+        );
+        // The numbers the report writes stay numbers, minus sign and all.
+        assert_eq!(
+            rows[2],
+            "7,'@SUM(1),2026-12-03 05:30:06 UTC,-1.000,-2.000,spiders.ron,note,1,-5,'-1+1"
+        );
+        assert!(rows[3].ends_with(",'\t=1+1"), "{}", rows[3]);
+        assert!(rows[4].ends_with(",plain words"), "{}", rows[4]);
+        for row in &rows[1..5] {
+            let cells: Vec<&str> = row.split(',').collect();
+            assert!(
+                !cells
+                    .iter()
+                    .any(|c| c.starts_with(['=', '+', '@', '\t', '\r'])),
+                "a live formula in {row:?}"
+            );
+        }
     }
 
     #[test]

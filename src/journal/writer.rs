@@ -6,7 +6,14 @@
 //! is committed (on the disk, `synchronous=FULL`) the writer sends back the
 //! highest number in it. A batch that fails is kept and tried again a second
 //! later, so a full disk or a locked file delays the record and loses nothing
-//! while the app runs.
+//! while the app runs. What still cannot be written when the app closes is
+//! printed to the terminal and counted ([`super::lost`]), and the run ends
+//! with a status that says so.
+//!
+//! While it records a session the writer holds that session's lock file
+//! ([`super::live`]), so `journal delete` leaves it alone. Should the session
+//! be deleted all the same (by another tool), its later writes are dropped,
+//! never sent to another session, and the app is told once.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -16,7 +23,8 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-use super::store;
+use super::live::{self, Held};
+use super::store::{self, StoreError};
 use super::{Entry, NewSession};
 
 /// How many writes the queue holds; the app keeps what does not fit and
@@ -33,6 +41,14 @@ pub enum Write {
     Begin(NewSession),
     /// Something happened in the session begun last.
     Entry(Entry),
+    /// The session begun last went on in another scene, with these steps
+    /// (name and sentence, lowest first; none for a calm scene).
+    Scene {
+        /// The scene's file, inside the scene folder.
+        scene: String,
+        /// Its hierarchy's steps.
+        steps: Vec<(String, String)>,
+    },
     /// The session begun last ended.
     End {
         /// When, milliseconds since 1970 (UTC).
@@ -45,14 +61,19 @@ pub enum Write {
 /// What the writer tells the app.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ack {
-    /// Every write up to this number is committed.
+    /// Every write up to this number is committed (or, for a session that
+    /// was deleted while it ran, dropped).
     Committed(u64),
     /// A session was begun with this number in the record.
     Began(i64),
-    /// The record cannot be written now; the writer keeps trying.
+    /// The record cannot be written now; the writer keeps trying. Says
+    /// which file and why.
     Trouble(String),
     /// Writing works again after trouble.
     Recovered,
+    /// The session with this number was deleted from the record while it
+    /// was being recorded: the rest of it is dropped, not recorded.
+    Gone(i64),
 }
 
 /// The app's end of the writer.
@@ -103,12 +124,26 @@ impl Drop for Writer {
     }
 }
 
+/// Prints writes that will never be recorded, so they are not lost
+/// silently, and counts them for the run's exit status.
+pub(crate) fn not_recorded(writes: impl IntoIterator<Item = (u64, Write)>) {
+    let mut n = 0;
+    for (number, write) in writes {
+        crate::tell!("stillpoint: not recorded (#{number}): {write:?}");
+        n += 1;
+    }
+    super::lose(n);
+}
+
 /// The writer thread's state.
 struct Scribe {
     path: PathBuf,
     db: Option<Connection>,
-    /// The session entries go to.
+    /// The session entries go to; `None` before the first, after an end, and
+    /// once the session was deleted under us.
     session: Option<i64>,
+    /// The lock files of the sessions being recorded (one, or none).
+    live: Vec<Held>,
     /// The trouble said last, so it is said once.
     trouble: Option<String>,
     acks: std::sync::mpsc::Sender<Ack>,
@@ -119,6 +154,7 @@ fn run(path: PathBuf, queue: Receiver<(u64, Write)>, acks: std::sync::mpsc::Send
         path,
         db: None,
         session: None,
+        live: Vec::new(),
         trouble: None,
         acks,
     };
@@ -141,13 +177,14 @@ fn run(path: PathBuf, queue: Receiver<(u64, Write)>, acks: std::sync::mpsc::Send
         match scribe.commit(&batch) {
             Ok(()) => batch.clear(),
             Err(why) => {
-                scribe.trouble(why);
+                let why = why.to_string();
+                scribe.trouble(&why);
                 if !open {
                     // The app is closing and the record cannot be written:
-                    // what it holds goes to the terminal, not nowhere.
-                    for (n, write) in batch.drain(..) {
-                        eprintln!("stillpoint: not recorded (#{n}): {write:?}");
-                    }
+                    // what it holds goes to the terminal, not nowhere, and
+                    // the run's exit status says so.
+                    crate::tell!("stillpoint: {why}");
+                    not_recorded(batch.drain(..));
                     break;
                 }
                 // Wait before trying again, taking no more writes meanwhile
@@ -160,44 +197,103 @@ fn run(path: PathBuf, queue: Receiver<(u64, Write)>, acks: std::sync::mpsc::Send
             }
         }
     }
+    // Dropping the scribe lets go of any session still held.
 }
 
 impl Scribe {
-    fn commit(&mut self, batch: &[(u64, Write)]) -> Result<(), String> {
+    fn commit(&mut self, batch: &[(u64, Write)]) -> Result<(), StoreError> {
         if self.db.is_none() {
-            let db = store::open(&self.path, true)
-                .map_err(|e| e.to_string())?
-                .expect("made when missing");
-            self.db = Some(db);
+            self.db = store::open(&self.path, true)?;
         }
-        let db = self.db.as_mut().expect("opened above");
-        let tx = db.transaction().map_err(|e| e.to_string())?;
+        let path = &self.path;
+        let Some(db) = self.db.as_mut() else {
+            return Err(StoreError::Io {
+                path: path.clone(),
+                doing: "cannot make the file".into(),
+                source: std::io::ErrorKind::NotFound.into(),
+            });
+        };
+        let tx = db.transaction().map_err(|e| StoreError::sql(path, e))?;
         let mut session = self.session;
         let mut began = Vec::new();
+        // The lock files taken in this batch: if it fails, they go with it
+        // (the sessions they mark were never committed).
+        let mut taken: Vec<Held> = Vec::new();
+        // Sessions that ended, were left or were deleted in this batch:
+        // their lock files go once it is committed.
+        let mut over: Vec<i64> = Vec::new();
+        let mut gone: Vec<i64> = Vec::new();
         for (_, write) in batch {
-            let done = match write {
-                Write::Begin(new) => store::begin(&tx, new).map(|id| {
+            match write {
+                Write::Begin(new) => {
+                    if let Some(left) = session.take() {
+                        over.push(left);
+                    }
+                    let id =
+                        store::begin(&tx, new).map_err(|e| StoreError::sql_on(path, &tx, e))?;
+                    // Held before the commit, so every session a reader can
+                    // see as begun is already marked as being recorded.
+                    let held = live::hold(path, id).map_err(|e| StoreError::Io {
+                        path: path.clone(),
+                        doing: format!(
+                            "cannot mark session {id} as being recorded ({})",
+                            live::file(path, id).display()
+                        ),
+                        source: e,
+                    })?;
+                    taken.push(held);
                     session = Some(id);
                     began.push(id);
-                }),
-                Write::Entry(entry) => match session {
-                    Some(id) => store::add(&tx, id, entry),
-                    None => Ok(()),
-                },
-                Write::End { wall_ms, at_us } => match session.take() {
-                    Some(id) => store::end(&tx, id, *wall_ms, *at_us),
-                    None => Ok(()),
-                },
-            };
-            done.map_err(|e| e.to_string())?;
+                }
+                Write::Entry(entry) => {
+                    if let Some(id) = session {
+                        let added = store::add(&tx, id, entry)
+                            .map_err(|e| StoreError::sql_on(path, &tx, e))?;
+                        if !added {
+                            // Deleted under us: this entry and the rest of
+                            // the session go nowhere, never to another one.
+                            session = None;
+                            over.push(id);
+                            gone.push(id);
+                        }
+                    }
+                }
+                Write::Scene { scene, steps } => {
+                    if let Some(id) = session {
+                        let known = store::add_scene(&tx, id, scene, steps)
+                            .map_err(|e| StoreError::sql_on(path, &tx, e))?;
+                        if !known {
+                            session = None;
+                            over.push(id);
+                            gone.push(id);
+                        }
+                    }
+                }
+                Write::End { wall_ms, at_us } => {
+                    if let Some(id) = session.take() {
+                        let ended = store::end(&tx, id, *wall_ms, *at_us)
+                            .map_err(|e| StoreError::sql_on(path, &tx, e))?;
+                        if !ended {
+                            gone.push(id);
+                        }
+                        over.push(id);
+                    }
+                }
+            }
         }
-        tx.commit().map_err(|e| e.to_string())?;
+        tx.commit().map_err(|e| StoreError::sql(path, e))?;
         self.session = session;
+        self.live.extend(taken);
+        // Dropping a lock file's hold removes it and lets go.
+        self.live.retain(|held| !over.contains(&held.id()));
         if self.trouble.take().is_some() {
             let _ = self.acks.send(Ack::Recovered);
         }
         for id in began {
             let _ = self.acks.send(Ack::Began(id));
+        }
+        for id in gone {
+            let _ = self.acks.send(Ack::Gone(id));
         }
         if let Some((n, _)) = batch.last() {
             let _ = self.acks.send(Ack::Committed(*n));
@@ -205,12 +301,12 @@ impl Scribe {
         Ok(())
     }
 
-    fn trouble(&mut self, why: String) {
+    fn trouble(&mut self, why: &str) {
         // A connection that failed is opened afresh next time.
         self.db = None;
-        if self.trouble.as_ref() != Some(&why) {
-            let _ = self.acks.send(Ack::Trouble(why.clone()));
-            self.trouble = Some(why);
+        if self.trouble.as_deref() != Some(why) {
+            let _ = self.acks.send(Ack::Trouble(why.to_owned()));
+            self.trouble = Some(why.to_owned());
         }
     }
 }

@@ -62,12 +62,16 @@ struct ErrorText;
 #[derive(Component)]
 struct PausePanel;
 
-#[derive(Component)]
-struct PauseWhy;
-
-/// The pause panel's lines for an exposure scene's steps and events.
-#[derive(Component)]
-struct StepKeys;
+/// The pause panel's words, each written for the reasons of the pause.
+#[derive(Component, Clone, Copy, PartialEq, Eq)]
+enum PauseText {
+    /// Why it is paused.
+    Why,
+    /// What the keys do.
+    KeyList,
+    /// An exposure scene's steps and events, with their keys.
+    StepKeys,
+}
 
 #[derive(Component)]
 struct Hint;
@@ -90,6 +94,40 @@ pub fn plugin(app: &mut App) {
             )
                 .in_set(AppSet::Ui),
         );
+}
+
+/// What the keys do while paused for `reasons`, a line each, as the pause
+/// panel lists them. While the therapist holds the session (before they
+/// start it, or after pausing it), Esc cannot go on, so it is not offered,
+/// and the list is kept short so it covers nothing else on screen (a SUDS
+/// question asked as the hierarchy appears).
+pub fn pause_keys(reasons: PauseReasons) -> &'static str {
+    if reasons.contains(PauseReason::Therapist) {
+        "Your therapist goes on with the session\n\
+         S  go to your safe place\n\
+         Q  quit"
+    } else {
+        "Esc  go on\n\
+         S  go to your safe place\n\
+         Enter  back from the safe place\n\
+         B  take a break\n\
+         F  fullscreen\n\
+         -  /  +  quieter, louder\n\
+         M  mono sound (both ears the same)\n\
+         P  the breathing pacer on or off\n\
+         Q  quit\n\
+         Drag with the mouse to look around"
+    }
+}
+
+/// How to go on while paused for `reasons`, as the headset's panel adds it
+/// after why: the menu button, unless the therapist holds the session.
+pub fn pause_how(reasons: PauseReasons) -> &'static str {
+    if reasons.contains(PauseReason::Therapist) {
+        "  \u{b7}  your therapist goes on"
+    } else {
+        "  \u{b7}  the menu button goes on"
+    }
 }
 
 /// Why the session is paused, in the person's words.
@@ -169,31 +207,22 @@ fn spawn_overlay(mut commands: Commands, hints: Option<Res<ShowHints>>) {
         ))
         .with_children(|panel| {
             panel.spawn((
-                PauseWhy,
+                PauseText::Why,
                 Text::new("Paused"),
                 TextFont::from_font_size(44.0),
                 TextColor(Color::srgb(0.93, 0.93, 0.9)),
             ));
-            for line in [
-                "Esc  go on",
-                "S  go to your safe place",
-                "Enter  back from the safe place",
-                "B  take a break",
-                "F  fullscreen",
-                "-  /  +  quieter, louder",
-                "M  mono sound (both ears the same)",
-                "P  the breathing pacer on or off",
-                "Q  quit",
-                "Drag with the mouse to look around",
-            ] {
-                panel.spawn((
-                    Text::new(line),
-                    TextFont::from_font_size(22.0),
-                    TextColor(Color::srgb(0.82, 0.84, 0.86)),
-                ));
-            }
             panel.spawn((
-                StepKeys,
+                PauseText::KeyList,
+                Text::new(pause_keys(PauseReasons::default())),
+                TextFont::from_font_size(22.0),
+                TextColor(Color::srgb(0.82, 0.84, 0.86)),
+                TextLayout::justify(Justify::Center),
+                // The lines a little apart, as separate lines were.
+                bevy::text::LineHeight::RelativeToFont(1.6),
+            ));
+            panel.spawn((
+                PauseText::StepKeys,
                 Text::new(""),
                 TextFont::from_font_size(22.0),
                 TextColor(Color::srgb(0.86, 0.84, 0.78)),
@@ -304,8 +333,7 @@ fn show_pause(
     snapshot: Res<SessionSnapshot>,
     state: Res<AppState>,
     mut panels: Query<&mut Visibility, With<PausePanel>>,
-    mut why: Query<&mut Text, (With<PauseWhy>, Without<StepKeys>)>,
-    mut keys: Query<&mut Text, (With<StepKeys>, Without<PauseWhy>)>,
+    mut texts: Query<(&PauseText, &mut Text)>,
     mut shown: Local<Option<(PauseReasons, Option<usize>)>>,
 ) {
     let paused = (snapshot.flow == Flow::Paused).then_some((
@@ -316,12 +344,6 @@ fn show_pause(
         return;
     }
     *shown = paused;
-    if paused.is_some() {
-        let lines = step_keys(&state);
-        for mut text in &mut keys {
-            text.0.clone_from(&lines);
-        }
-    }
     let paused = paused.map(|(reasons, _)| reasons);
     for mut visibility in &mut panels {
         *visibility = match paused {
@@ -329,10 +351,18 @@ fn show_pause(
             None => Visibility::Hidden,
         };
     }
-    if let Some(reasons) = paused {
-        for mut text in &mut why {
-            text.0 = pause_words(reasons).to_owned();
-        }
+    let Some(reasons) = paused else {
+        return;
+    };
+    for (part, mut text) in &mut texts {
+        text.0 = match part {
+            PauseText::Why => pause_words(reasons).to_owned(),
+            PauseText::KeyList => pause_keys(reasons).to_owned(),
+            // The therapist holds the session: the steps are theirs to
+            // change.
+            PauseText::StepKeys if reasons.contains(PauseReason::Therapist) => String::new(),
+            PauseText::StepKeys => step_keys(&state),
+        };
     }
 }
 

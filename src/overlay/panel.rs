@@ -14,7 +14,7 @@ use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages};
 use bevy::transform::TransformSystems;
 
-use super::{Notice, VEIL, pause_words};
+use super::{Notice, VEIL, pause_how, pause_words};
 use crate::AppSet;
 use crate::pacer::{PacerCaption, PacerNow, caption_now, write_caption};
 use crate::scene::spawn::SceneView;
@@ -27,8 +27,6 @@ use crate::view::{CameraPlaced, ViewCamera};
 const PANEL_LAYER: usize = 7;
 /// The veil's radius: no nearer than anything else we place.
 const VEIL_RADIUS_M: f32 = seat::MIN_DISTANCE_M + 0.1;
-/// What the panel adds while the session is paused, after why.
-pub const PAUSED_HOW: &str = "  \u{b7}  the menu button goes on";
 
 /// A line the panel adds under the pause's words while the session is
 /// paused (the console's pairing code while the session waits for the
@@ -196,12 +194,13 @@ fn panel_words(
         None
     };
     let paused = pause_words(snapshot.paused_for);
+    let how = pause_how(snapshot.paused_for);
     for mut text in &mut texts {
         match over {
-            Some(words) if words == paused && !paused_as(&text.0, words, &line.0) => {
+            Some(words) if words == paused && !paused_as(&text.0, words, how, &line.0) => {
                 text.0.clear();
                 text.0.push_str(words);
-                text.0.push_str(PAUSED_HOW);
+                text.0.push_str(how);
                 if !line.0.is_empty() {
                     text.0.push('\n');
                     text.0.push_str(&line.0);
@@ -220,11 +219,12 @@ fn panel_words(
     *overridden = over.is_some();
 }
 
-/// Whether `text` is the pause's `words`, how to go on and `line` (if any).
-fn paused_as(text: &str, words: &str, line: &str) -> bool {
+/// Whether `text` is the pause's `words`, `how` to go on and `line` (if
+/// any).
+fn paused_as(text: &str, words: &str, how: &str, line: &str) -> bool {
     let Some(rest) = text
         .strip_prefix(words)
-        .and_then(|rest| rest.strip_prefix(PAUSED_HOW))
+        .and_then(|rest| rest.strip_prefix(how))
     else {
         return false;
     };

@@ -29,10 +29,10 @@ use bevy::prelude::*;
 
 use crate::AppSet;
 use crate::clock::SceneClock;
-use crate::diagnostics::{FileErrors, MAX_FILE_BYTES, read_limited_from, too_big};
+use crate::diagnostics::{FileErrors, MAX_FILE_BYTES, read_limited, too_big};
 use crate::state::Lifecycle;
 use model::Scene;
-use parse::parse_scene;
+use parse::parse_scene_at;
 use spawn::{CloudDrift, Drift, drift_transform};
 
 pub use transition::{CLOSE_S, OPEN_S, ShowScene, Veil};
@@ -120,12 +120,11 @@ impl AssetLoader for SceneLoader {
         AsyncReadExt::take(reader, MAX_FILE_BYTES as u64 + 1)
             .read_to_end(&mut bytes)
             .await
-            .map_err(|e| FileErrors::whole_file(&shown, format!("could not read the file: {e}")))?;
+            .map_err(|e| FileErrors::unreadable(&shown, format!("could not read the file: {e}")))?;
         if bytes.len() > MAX_FILE_BYTES {
             return Err(too_big(&shown, "scene"));
         }
-        let folder = full.parent().map(Path::to_path_buf).unwrap_or_default();
-        let file = parse_scene(&shown, &bytes, &|p| folder.join(p).is_file())?;
+        let file = parse_scene_at(&full, &shown, &bytes)?;
         Ok(SceneAsset {
             scene: Arc::new(Scene::from_checked(&file, &bytes)),
         })
@@ -140,11 +139,8 @@ impl AssetLoader for SceneLoader {
 /// generates it.
 pub fn load_scene(path: &Path) -> Result<Scene, FileErrors> {
     let shown = display_path(path);
-    let file = std::fs::File::open(path)
-        .map_err(|e| FileErrors::whole_file(&shown, format!("cannot read the scene: {e}")))?;
-    let bytes = read_limited_from(file, &shown, "scene")?;
-    let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let checked = parse_scene(&shown, &bytes, &|p| folder.join(p).is_file())?;
+    let bytes = read_limited(path, &shown, "scene")?;
+    let checked = parse_scene_at(path, &shown, &bytes)?;
     Ok(Scene::from_checked(&checked, &bytes))
 }
 

@@ -192,6 +192,29 @@ pub struct SceneSound {
 }
 
 impl Scene {
+    /// Which of the scene's sounds play at `step` (from 0) of its
+    /// hierarchy, in the order of [`Scene::sounds`]: as the scene places
+    /// them, with the steps up to this one turning named sounds on or off.
+    /// Without a step, or in a scene without steps, as the scene places them.
+    pub fn sounds_at(&self, step: Option<usize>) -> Vec<bool> {
+        let target = self.exposure.as_ref().zip(step).map(|(plan, step)| {
+            plan.state_at(
+                step.min(plan.steps.len().saturating_sub(1)),
+                &plan.opening(self.wind.strength),
+            )
+        });
+        self.sounds
+            .iter()
+            .map(|sound| {
+                sound
+                    .name
+                    .zip(target.as_ref())
+                    .and_then(|(name, target)| target.sounds[name])
+                    .unwrap_or(sound.on)
+            })
+            .collect()
+    }
+
     /// Whether this is a graded exposure scene.
     pub fn is_exposure(&self) -> bool {
         self.exposure.is_some()

@@ -111,11 +111,8 @@ fn follow_step(
     let opening = plan.opening(scene.wind.strength);
     let target = plan.state_at(step, &opening);
     let mut on = [false; crate::scene::validate::MAX_SOUNDS];
-    for (slot, sound) in on.iter_mut().zip(&scene.sounds) {
-        *slot = sound
-            .name
-            .and_then(|name| target.sounds[name])
-            .unwrap_or(sound.on);
+    for (slot, playing) in on.iter_mut().zip(scene.sounds_at(Some(step))) {
+        *slot = playing;
     }
     let now = clock.seconds;
     let new_scene = stage.generation != current.generation || stage.to.is_none();

@@ -19,7 +19,7 @@ use bevy::prelude::*;
 use super::spawn::spawn_scene;
 use super::{CurrentScene, SceneAsset, beside, note_failures};
 use crate::AppSet;
-use crate::state::{AppState, ExposureFacts, Lifecycle, ShownScene};
+use crate::state::{AppState, ExposureFacts, Lifecycle, Place, ShownScene};
 
 /// Time for the veil to close, seconds of wall time.
 pub const CLOSE_S: f32 = 0.3;
@@ -105,12 +105,24 @@ pub(super) struct Switch {
     /// The veil has closed for a move to another place, which has not been
     /// made yet.
     place_ready: bool,
+    /// How many of [`CALM_FALLBACKS`] have been tried in place of a safe
+    /// scene that turned out not to be calm; 0 when none was needed.
+    fallback: usize,
 }
+
+/// Shipped calm scenes to show, in this order, when the safe scene named
+/// turns out, as it loads, not to be a calm place (its file was changed to
+/// an exposure scene after it was checked, or it is the person's own
+/// scene). One that is not in the scene folder, or not calm either, is
+/// passed over; with none left the veil stays closed, which shows nothing
+/// at all, until the person goes back.
+pub const CALM_FALLBACKS: [&str; 3] = ["lake_dusk.ron", "beach_sunset.ron", "forest_clearing.ron"];
 
 impl Switch {
     /// Heads for `target`, closing the veil from wherever it is.
     fn head_for(&mut self, target: Target, now: Duration) {
         self.target = Some(target);
+        self.fallback = 0;
         match self.stage {
             Stage::Open | Stage::Opening { .. } => {
                 let from = self.stage.alpha(now);
@@ -146,6 +158,31 @@ impl Switch {
     /// Whether a move of place is waiting for the veil.
     pub(super) fn moving_place(&self) -> bool {
         self.target == Some(Target::Place) || self.place_ready
+    }
+
+    /// Instead of `unsafe_path`, the next shipped calm scene (the veil
+    /// stays closed meanwhile, and with none left it stays closed).
+    fn fall_back(&mut self, assets: &AssetServer, unsafe_path: &str) -> Option<&'static str> {
+        let next = CALM_FALLBACKS
+            .iter()
+            .skip(self.fallback)
+            .find(|calm| **calm != unsafe_path)
+            .copied();
+        self.fallback = next
+            .and_then(|next| CALM_FALLBACKS.iter().position(|c| *c == next))
+            .map_or(CALM_FALLBACKS.len() + 1, |i| i + 1);
+        match next {
+            Some(next) => {
+                self.loading = Some((assets.load(next.to_owned()), next.to_owned()));
+                self.target = Some(Target::Scene(next.to_owned()));
+            }
+            None => {
+                // Nothing calm to show: the veil stays closed.
+                self.loading = None;
+                self.target = Some(Target::Scene(String::new()));
+            }
+        }
+        next
     }
 
     /// Gives up the switch (its scene failed to load): the veil opens on
@@ -221,6 +258,7 @@ fn track_loads(
     mut failures: MessageReader<AssetLoadFailedEvent<SceneAsset>>,
     scenes: Res<Assets<SceneAsset>>,
     time: Res<Time<Real>>,
+    assets: Res<AssetServer>,
     mut current: ResMut<CurrentScene>,
     mut switch: ResMut<Switch>,
 ) {
@@ -255,7 +293,18 @@ fn track_loads(
     let loading_id = switch.loading.as_ref().map(|(handle, _)| handle.id());
     let failed = note_failures(&mut failures, &mut current, [Some(shown_id), loading_id]);
     if loading_id.is_some_and(|id| failed.contains(&id)) {
-        switch.give_up(now);
+        if switch.fallback > 0 {
+            // A calm scene in place of an unsafe safe scene could not be
+            // read: the next one, never the scene behind the veil.
+            let path = switch
+                .loading
+                .as_ref()
+                .map(|(_, p)| p.clone())
+                .unwrap_or_default();
+            switch.fall_back(&assets, &path);
+        } else {
+            switch.give_up(now);
+        }
     }
 }
 
@@ -264,9 +313,12 @@ fn track_loads(
 fn drive_veil(
     time: Res<Time<Real>>,
     scenes: Res<Assets<SceneAsset>>,
+    state: Res<AppState>,
+    assets: Res<AssetServer>,
     current: Res<CurrentScene>,
     mut switch: ResMut<Switch>,
     mut veil: ResMut<Veil>,
+    mut said: MessageWriter<Lifecycle>,
 ) {
     let now = time.elapsed();
     let alpha = switch.stage.alpha(now);
@@ -291,9 +343,25 @@ fn drive_veil(
                     .as_ref()
                     .filter(|(handle, _)| scenes.contains(handle.id()))
                 {
-                    switch.ready = Some((handle.clone(), path));
-                    switch.target = None;
-                    switch.loading = None;
+                    let handle = handle.clone();
+                    if let Some(why) = not_a_safe_place(&state, &switch, &scenes, &handle, &path) {
+                        let instead = switch.fall_back(&assets, &path);
+                        let why = match instead {
+                            Some(calm) => format!("{why}; showing \"{calm}\" instead"),
+                            None => format!("{why}, and no calm scene is there to show instead"),
+                        };
+                        error!("{why}");
+                        // Said to whoever watches (the console, the tests);
+                        // the person sees only the calm scene.
+                        said.write(Lifecycle::Refused {
+                            what: format!("show \"{path}\" as the safe place"),
+                            why,
+                        });
+                    } else {
+                        switch.ready = Some((handle, path));
+                        switch.target = None;
+                        switch.loading = None;
+                    }
                 }
             }
             // The move of place is made this frame, after the switch.
@@ -313,6 +381,38 @@ fn drive_veil(
     if veil.alpha != alpha {
         veil.alpha = alpha;
     }
+}
+
+/// Why the scene loaded for the safe place is not one, if it is not: a
+/// scene with an exposure section, or the person's own scene. Checked as it
+/// is about to be shown, since its file can change after it was checked.
+fn not_a_safe_place(
+    state: &AppState,
+    switch: &Switch,
+    scenes: &Assets<SceneAsset>,
+    handle: &Handle<SceneAsset>,
+    path: &str,
+) -> Option<String> {
+    let Place::SafePlace {
+        path: safe,
+        return_to,
+    } = state.place()
+    else {
+        return None;
+    };
+    if safe != path && switch.fallback == 0 {
+        return None;
+    }
+    if path == return_to {
+        return Some(format!(
+            "the safe place \"{path}\" is the person's own scene, not a safe place"
+        ));
+    }
+    let scene = &scenes.get(handle.id())?.scene;
+    scene
+        .exposure
+        .is_some()
+        .then(|| format!("the safe place \"{path}\" is an exposure scene now, not a calm scene"))
 }
 
 /// Spawns the scene that is ready, in place of the one on screen, says so,

@@ -389,6 +389,33 @@ impl AppState {
         self.known.insert(scene.path.clone(), scene);
     }
 
+    /// [`AppState::know`], saying any change of step it makes: the
+    /// person's scene edited while they are in it, with fewer steps than
+    /// the one they are at, puts them at its last step. That is a change of
+    /// step like any other: said, recorded, and asked about (SUDS).
+    pub fn learn(&mut self, scene: ShownScene, heard: Micros) -> Vec<Lifecycle> {
+        let before = self.step_now().map(|(_, step)| step);
+        self.know(scene);
+        let mut said = Vec::new();
+        if let (Some(before), Some((facts, now))) = (before, self.step_now())
+            && before != now
+        {
+            let name = facts.steps[now].0.clone();
+            self.step = now;
+            said.push(Lifecycle::StepChanged {
+                from: before + 1,
+                to: now + 1,
+                name,
+            });
+            let why = SudsWhy::StepChange {
+                from: before + 1,
+                to: now + 1,
+            };
+            self.ask_suds(why, heard, &mut said);
+        }
+        said
+    }
+
     /// The flow these decisions make.
     pub fn flow(&self) -> Flow {
         if !self.paused_for.is_empty() {
@@ -457,11 +484,23 @@ pub fn plugin(app: &mut App) {
 
 /// Takes in what the feature modules report that decisions depend on: each
 /// scene shown, and its safe scene.
-fn note_facts(mut heard: MessageReader<Lifecycle>, mut state: ResMut<AppState>) {
-    for message in heard.read() {
+/// A change of step that a scene shown again makes is said here too (the
+/// messages are read and written through one cursor, since a system cannot
+/// both read and write them through the usual parameters).
+fn note_facts(
+    mut messages: ResMut<Messages<Lifecycle>>,
+    mut heard: Local<bevy::ecs::message::MessageCursor<Lifecycle>>,
+    mut state: ResMut<AppState>,
+    clock: Res<SessionClock>,
+) {
+    let mut changes = Vec::new();
+    for message in heard.read(&messages) {
         if let Lifecycle::SceneShown(scene) = message {
-            state.know(scene.clone());
+            changes.extend(state.learn(scene.clone(), clock.heard));
         }
+    }
+    if !changes.is_empty() {
+        messages.write_batch(changes);
     }
 }
 

@@ -37,8 +37,11 @@ pub enum SudsWhy {
     },
     /// The interval since the last question has passed.
     Interval,
-    /// Someone asked (a key, later the therapist's console).
+    /// Someone asked (a key, the therapist's console).
     Asked,
+    /// The person said it aloud, unasked on screen, and the therapist
+    /// recorded it.
+    Heard,
 }
 
 /// A change to the SUDS prompt.
@@ -54,6 +57,10 @@ pub enum SudsChange {
     Answer,
     /// Close the prompt without an answer.
     SetAside,
+    /// The therapist records a rating the person said aloud (0 to 100): the
+    /// answer to the question on screen if one is open, else a rating of
+    /// its own. Either way it is one answer, recorded once.
+    Record(u8),
 }
 
 /// The question on screen.
@@ -147,6 +154,30 @@ impl AppState {
                 if let Some(open) = self.suds.open.take() {
                     said.push(Lifecycle::SudsSetAside { why: open.why });
                 }
+            }
+            SudsChange::Record(value) => {
+                let Some((_, step)) = self.step_now() else {
+                    return said.push(Lifecycle::Refused {
+                        what: "record SUDS".into(),
+                        why: "this scene has no steps".into(),
+                    });
+                };
+                let value = value.min(100);
+                let why = match self.suds.open.take() {
+                    Some(open) => open.why,
+                    None => {
+                        // A rating given starts the interval afresh.
+                        self.suds.last_asked = Some(heard);
+                        SudsWhy::Heard
+                    }
+                };
+                self.suds.last_value = Some(value);
+                said.push(Lifecycle::SudsAnswered {
+                    value,
+                    why,
+                    step: step + 1,
+                    at: heard,
+                });
             }
         }
     }

@@ -272,6 +272,42 @@ fn spiders() -> ShownScene {
 }
 
 #[test]
+fn a_scene_edited_to_fewer_steps_than_the_one_the_person_is_at_says_the_change_of_step() {
+    let mut state = AppState::new(
+        "spiders.ron",
+        None,
+        Listening::default(),
+        Presentation::Desktop,
+    );
+    assert!(state.learn(spiders(), 0).is_empty(), "the first showing");
+    let said = state.apply(&Intent::Step(StepChange::To(4)), 1_000_000);
+    assert!(matches!(said[0], Lifecycle::StepChanged { to: 4, .. }));
+    // The file is saved with two steps while the person is at the fourth.
+    let mut shorter = spiders();
+    if let Some(facts) = shorter.exposure.as_mut() {
+        facts.steps.truncate(2);
+    }
+    let said = state.learn(shorter, 2_000_000);
+    assert_eq!(
+        said.first(),
+        Some(&Lifecycle::StepChanged {
+            from: 4,
+            to: 2,
+            name: "s2".into(),
+        }),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|m| matches!(m, Lifecycle::SudsAsked { step: 2, .. })),
+        "{said:?}"
+    );
+    // Saved again with four steps: the person stays where they were put.
+    assert!(state.learn(spiders(), 3_000_000).is_empty());
+    assert_eq!(state.step_now().map(|(_, s)| s), Some(1));
+}
+
+#[test]
 fn a_scene_change_takes_the_person_there_and_an_exposure_scene_arrives_with_the_pacer_off() {
     let resonance = Guide::rhythm_only(Rhythm::resonance(), None, 5.0);
     let mut state = AppState::new(
@@ -459,4 +495,47 @@ fn a_running_pacer_takes_a_new_rhythm_at_its_next_breath_in_and_slows_gently() {
     state.apply(&Intent::Pacer(true), 50_000_000);
     let again = state.guided().latest().unwrap();
     assert_eq!(again.guide.schedule, schedule);
+}
+
+#[test]
+fn a_suds_the_therapist_records_is_one_answer_to_the_open_question_or_one_of_its_own() {
+    let mut state = AppState::new(
+        "spiders.ron",
+        None,
+        Listening::default(),
+        Presentation::Desktop,
+    );
+    state.know(spiders());
+    // The question of the start is open: what the therapist heard answers
+    // it, once, with its own reason.
+    assert!(matches!(
+        &state.suds_due(0)[..],
+        [Lifecycle::SudsAsked {
+            why: SudsWhy::Start,
+            ..
+        }]
+    ));
+    let said = state.apply(&Intent::Suds(SudsChange::Record(40)), 1_000_000);
+    assert_eq!(
+        said,
+        [Lifecycle::SudsAnswered {
+            value: 40,
+            why: SudsWhy::Start,
+            step: 1,
+            at: 1_000_000,
+        }]
+    );
+    assert!(state.suds().is_none());
+    // With none open, it is a rating of its own, said aloud.
+    let said = state.apply(&Intent::Suds(SudsChange::Record(55)), 2_000_000);
+    assert_eq!(
+        said,
+        [Lifecycle::SudsAnswered {
+            value: 55,
+            why: SudsWhy::Heard,
+            step: 1,
+            at: 2_000_000,
+        }]
+    );
+    assert_eq!(state.last_suds(), Some(55));
 }
