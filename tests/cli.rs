@@ -518,15 +518,8 @@ fn a_scene_saved_broken_while_it_is_open_is_said_once_without_a_backtrace() {
     use std::io::BufRead;
     use std::sync::{Arc, Mutex};
 
-    let dir = scratch("broken-save");
-    let good = std::fs::read_to_string(scenes_dir().join("beach_sunset.ron")).unwrap();
+    let (dir, _) = crate::common::scene_folder("broken-save", "beach_sunset.ron", "beach.ron");
     let scene = dir.join("beach.ron");
-    std::fs::write(&scene, &good).unwrap();
-    std::fs::copy(
-        scenes_dir().join("lake_dusk.ron"),
-        dir.join("lake_dusk.ron"),
-    )
-    .unwrap();
     let mut child = stillpoint()
         .env("RUST_BACKTRACE", "1")
         .arg("--scene")

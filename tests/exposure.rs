@@ -628,11 +628,12 @@ fn a_safe_scene_that_is_the_scene_itself_or_an_exposure_scene_is_refused_at_its_
 fn a_safe_scene_changed_into_an_exposure_scene_is_never_shown_as_the_safe_place() {
     let (dir, _) = scene_folder("safe-changed", "spiders.ron", "spiders.ron");
     let scenes = crate::common::scenes_dir();
-    std::fs::copy(
-        scenes.join("beach_sunset.ron"),
-        dir.join("beach_sunset.ron"),
-    )
-    .unwrap();
+    // The beach, a safe place of its own (its safe place would be the
+    // lake's file, which is about to change).
+    let beach = std::fs::read_to_string(scenes.join("beach_sunset.ron"))
+        .unwrap()
+        .replacen("    safe_scene: \"lake_dusk.ron\",\n", "", 1);
+    std::fs::write(dir.join("beach_sunset.ron"), beach).unwrap();
     let mut app = crate::common::app_with(
         &dir,
         "spiders.ron",
