@@ -1071,3 +1071,50 @@ fn in_the_headset_a_suggested_break_is_read_on_the_panel_and_the_menu_button_tak
         Intent::Pause(PauseReason::Break)
     );
 }
+
+#[test]
+fn while_the_therapist_holds_the_session_the_pause_offers_no_key_that_does_nothing() {
+    let (dir, _) = scene_folder("therapist-pause", "spiders.ron", "spiders.ron");
+    let mut app = app_on(&dir, "spiders.ron", FRAME_60, None);
+    assert!(update_until(
+        &mut app,
+        Duration::from_secs(60),
+        |w| generation(w) == 1
+    ));
+    let words = |app: &mut App| -> Vec<String> {
+        let world = app.world_mut();
+        // Every text the overlay holds; the pause panel's say what the
+        // keys do for the pause there is now.
+        let mut texts = world.query::<&Text>();
+        texts.iter(world).map(|t| t.0.clone()).collect()
+    };
+    // Waiting for the therapist: Esc cannot go on, and the steps are theirs.
+    ask(&mut app, Intent::Pause(PauseReason::Therapist));
+    for _ in 0..3 {
+        app.update();
+    }
+    let seen = words(&mut app);
+    assert!(
+        seen.iter().any(|t| t == "Paused by your therapist"),
+        "{seen:#?}"
+    );
+    assert!(
+        seen.iter().any(|t| t.contains("Your therapist goes on")),
+        "{seen:#?}"
+    );
+    assert!(
+        !seen
+            .iter()
+            .any(|t| t.contains("Esc  go on") || t.contains("Up / Down")),
+        "{seen:#?}"
+    );
+    // Paused by the person: Esc goes on, and the steps are listed.
+    ask(&mut app, Intent::Resume(PauseReason::Therapist));
+    ask(&mut app, Intent::Pause(PauseReason::Person));
+    for _ in 0..3 {
+        app.update();
+    }
+    let seen = words(&mut app);
+    assert!(seen.iter().any(|t| t.contains("Esc  go on")), "{seen:#?}");
+    assert!(seen.iter().any(|t| t.contains("Up / Down")), "{seen:#?}");
+}

@@ -689,3 +689,57 @@ fn a_safe_scene_changed_into_an_exposure_scene_is_never_shown_as_the_safe_place(
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+#[test]
+fn a_scene_saved_with_fewer_steps_than_the_one_the_person_is_at_records_the_change() {
+    let (dir, _) = scene_folder("fewer-steps", "lake_dusk.ron", "lake_dusk.ron");
+    let text = std::fs::read_to_string(fixture("exposure_steps.ron")).unwrap();
+    std::fs::write(dir.join("steps.ron"), &text).unwrap();
+    let mut app = crate::common::app_with(
+        &dir,
+        "steps.ron",
+        FRAME,
+        None,
+        stillpoint::state::Presentation::Desktop,
+        true,
+    );
+    assert!(update_until(&mut app, Duration::from_secs(60), |w| {
+        w.resource::<CurrentScene>().generation == 1
+    }));
+    ask(&mut app, Intent::Step(StepChange::To(4)));
+    app.update();
+    assert_eq!(step(&app), 4);
+    // The author saves it with two steps while the person is at the fourth.
+    update_until(&mut app, Duration::from_millis(500), |_| false);
+    let two = text
+        .replace(
+            "            (name: \"High\", say: \"On top of the tower, looking down.\", place: Some(\"high\"),\n             moves: [(name: \"lift\", by_m: (0.0, 29.0, 0.0))]),\n",
+            "",
+        )
+        .replace(
+            "            (name: \"Open\", say: \"The rail is gone; the wind is heard.\", hide: [\"rail\"], sounds_on: [\"wind\"]),\n",
+            "",
+        )
+        .replace("steps: [2, 3, 4]", "steps: [2]")
+        .replace("steps: [3, 4]", "steps: [2]");
+    assert_ne!(two, text);
+    std::fs::write(dir.join("steps.ron"), two).unwrap();
+    assert!(
+        update_until(&mut app, Duration::from_secs(30), |w| w
+            .resource::<CurrentScene>()
+            .generation
+            == 2),
+        "the edit was not shown: {:?}",
+        app.world().resource::<CurrentScene>().error
+    );
+    app.update();
+    assert_eq!(step(&app), 2);
+    assert!(
+        heard(&app).iter().any(|m| matches!(
+            m,
+            Lifecycle::StepChanged { from: 4, to: 2, name } if name == "Rail"
+        )),
+        "the change of step was not said: {:#?}",
+        heard(&app)
+    );
+}

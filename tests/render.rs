@@ -1198,3 +1198,83 @@ fn the_bird_and_the_spider_on_its_thread_are_seen() {
         assert!(n < all / 100, "too much changed for a {what}: {n}");
     }
 }
+
+#[test]
+fn every_breathing_caption_sits_on_one_line_inside_its_box() {
+    use bevy::prelude::*;
+    use bevy::text::TextLayoutInfo;
+    use stillpoint::breath::Guide;
+    use stillpoint::breath::session::parse_rhythm;
+    use stillpoint::pacer::PacerCaption;
+
+    let (rhythm, sets) = parse_rhythm("4,7,8,2").expect("a rhythm");
+    let launch = stillpoint::Launch {
+        scene: crate::common::scenes_dir().join("lake_dusk.ron"),
+        output: stillpoint::Output::Offscreen {
+            width: 1280,
+            height: 720,
+        },
+        quit_after: None,
+        frozen_at: Some(0.0),
+        hints: false,
+        guide: Some(Guide::rhythm_only(rhythm, sets, 5.0)),
+        settings: stillpoint::settings::Settings::default(),
+        silent: true,
+        headset: None,
+        exposure_step: None,
+        journal: None,
+        console: None,
+    };
+    let mut app = stillpoint::build_app(&launch).expect("the app builds");
+    app.finish();
+    app.cleanup();
+    assert!(
+        crate::common::update_until(&mut app, std::time::Duration::from_secs(120), |w| {
+            crate::common::generation(w) > 0
+        }),
+        "the lake never appeared"
+    );
+    // The captions one after another, as a person sees them change: every
+    // count of a breath in, a hold, a breath out and a hold, so the box
+    // laid out for one caption is laid out again for the next.
+    let mut seen = Vec::new();
+    for tenth in (5..=205).step_by(10) {
+        let at_us = tenth * 100_000;
+        app.world_mut()
+            .resource_mut::<stillpoint::state::SessionClock>()
+            .heard = at_us;
+        for _ in 0..3 {
+            app.update();
+        }
+        let world = app.world_mut();
+        let mut captions =
+            world.query_filtered::<(&Text, &TextLayoutInfo, &ComputedNode), With<PacerCaption>>();
+        let (text, layout, node) = captions.single(world).expect("one caption in a window");
+        assert!(!layout.glyphs.is_empty(), "{:?} was not laid out", text.0);
+        let lines = layout
+            .glyphs
+            .iter()
+            .map(|g| g.line_index)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        assert_eq!(lines, 1, "{:?} wraps onto {lines} lines", text.0);
+        // The words, all of them, inside the box that backs them.
+        let inset = node.content_inset();
+        let inner = node.size() - inset.min_inset - inset.max_inset;
+        assert!(
+            layout.size.x <= inner.x + 1.0,
+            "{:?}: {} px of words in a box {} px wide",
+            text.0,
+            layout.size.x,
+            inner.x
+        );
+        seen.push(text.0.clone());
+    }
+    for words in ["Breathe in", "Hold", "Breathe out"] {
+        assert!(
+            seen.iter().any(|s| s.starts_with(words)),
+            "never saw {words:?}: {seen:?}"
+        );
+    }
+}
