@@ -634,21 +634,9 @@ fn a_safe_scene_changed_into_an_exposure_scene_is_never_shown_as_the_safe_place(
         .unwrap()
         .replacen("    safe_scene: \"lake_dusk.ron\",\n", "", 1);
     std::fs::write(dir.join("beach_sunset.ron"), beach).unwrap();
-    let mut app = crate::common::app_with(
-        &dir,
-        "spiders.ron",
-        FRAME,
-        None,
-        stillpoint::state::Presentation::Desktop,
-        true,
-    );
-    assert!(update_until(&mut app, Duration::from_secs(60), |w| {
-        w.resource::<CurrentScene>().generation == 1
-            && w.resource::<Assets<SceneAsset>>().len() >= 2
-    }));
-    // Let the watcher settle, then, after the kitchen was checked with a
-    // calm safe place, its safe scene's file becomes the tower.
-    update_until(&mut app, Duration::from_millis(500), |_| false);
+    let mut app = watched_app(&dir, "spiders.ron");
+    // After the kitchen was checked with a calm safe place, its safe
+    // scene's file becomes the tower.
     let tower = std::fs::read_to_string(scenes.join("heights.ron"))
         .unwrap()
         .replacen(
@@ -695,22 +683,11 @@ fn a_scene_saved_with_fewer_steps_than_the_one_the_person_is_at_records_the_chan
     let (dir, _) = scene_folder("fewer-steps", "lake_dusk.ron", "lake_dusk.ron");
     let text = std::fs::read_to_string(fixture("exposure_steps.ron")).unwrap();
     std::fs::write(dir.join("steps.ron"), &text).unwrap();
-    let mut app = crate::common::app_with(
-        &dir,
-        "steps.ron",
-        FRAME,
-        None,
-        stillpoint::state::Presentation::Desktop,
-        true,
-    );
-    assert!(update_until(&mut app, Duration::from_secs(60), |w| {
-        w.resource::<CurrentScene>().generation == 1
-    }));
+    let mut app = watched_app(&dir, "steps.ron");
     ask(&mut app, Intent::Step(StepChange::To(4)));
     app.update();
     assert_eq!(step(&app), 4);
     // The author saves it with two steps while the person is at the fourth.
-    update_until(&mut app, Duration::from_millis(500), |_| false);
     let two = text
         .replace(
             "            (name: \"High\", say: \"On top of the tower, looking down.\", place: Some(\"high\"),\n             moves: [(name: \"lift\", by_m: (0.0, 29.0, 0.0))]),\n",
@@ -742,4 +719,23 @@ fn a_scene_saved_with_fewer_steps_than_the_one_the_person_is_at_records_the_chan
         "the change of step was not said: {:#?}",
         heard(&app)
     );
+}
+
+/// The scene `file` of `dir` shown, with its safe place loaded ahead, the
+/// files watched as an author's edits are, and the watcher settled.
+fn watched_app(dir: &std::path::Path, file: &str) -> App {
+    let mut app = crate::common::app_with(
+        dir,
+        file,
+        FRAME,
+        None,
+        stillpoint::state::Presentation::Desktop,
+        true,
+    );
+    assert!(update_until(&mut app, Duration::from_secs(60), |w| {
+        w.resource::<CurrentScene>().generation == 1
+            && w.resource::<Assets<SceneAsset>>().len() >= 2
+    }));
+    update_until(&mut app, Duration::from_millis(500), |_| false);
+    app
 }

@@ -497,31 +497,10 @@ fn offscreen_app(session: &Path) -> bevy::prelude::App {
     use stillpoint::breath::session::load_session;
     let guide = Guide::from_file(&load_session(session).expect("valid session"), None)
         .expect("room to hold");
-    let launch = stillpoint::Launch {
-        scene: crate::common::fixture("sync_meadow.ron"),
-        output: stillpoint::Output::Offscreen {
-            width: WIDTH,
-            height: HEIGHT,
-        },
-        quit_after: None,
-        frozen_at: Some(0.0),
-        hints: false,
-        guide: Some(guide),
-        settings: stillpoint::settings::Settings::default(),
-        silent: true,
-        headset: None,
-        exposure_step: None,
-        journal: None,
-        console: None,
-    };
-    let mut app = stillpoint::build_app(&launch).expect("the app builds");
-    app.finish();
-    app.cleanup();
-    assert!(
-        crate::common::update_until(&mut app, std::time::Duration::from_secs(120), |w| {
-            crate::common::generation(w) > 0
-        }),
-        "the meadow never appeared"
+    let mut app = guided_offscreen(
+        &crate::common::fixture("sync_meadow.ron"),
+        guide,
+        (WIDTH, HEIGHT),
     );
     // Shaders and the first frames' one-off work settle.
     for _ in 0..6 {
@@ -1208,31 +1187,10 @@ fn every_breathing_caption_sits_on_one_line_inside_its_box() {
     use stillpoint::pacer::PacerCaption;
 
     let (rhythm, sets) = parse_rhythm("4,7,8,2").expect("a rhythm");
-    let launch = stillpoint::Launch {
-        scene: crate::common::scenes_dir().join("lake_dusk.ron"),
-        output: stillpoint::Output::Offscreen {
-            width: 1280,
-            height: 720,
-        },
-        quit_after: None,
-        frozen_at: Some(0.0),
-        hints: false,
-        guide: Some(Guide::rhythm_only(rhythm, sets, 5.0)),
-        settings: stillpoint::settings::Settings::default(),
-        silent: true,
-        headset: None,
-        exposure_step: None,
-        journal: None,
-        console: None,
-    };
-    let mut app = stillpoint::build_app(&launch).expect("the app builds");
-    app.finish();
-    app.cleanup();
-    assert!(
-        crate::common::update_until(&mut app, std::time::Duration::from_secs(120), |w| {
-            crate::common::generation(w) > 0
-        }),
-        "the lake never appeared"
+    let mut app = guided_offscreen(
+        &crate::common::scenes_dir().join("lake_dusk.ron"),
+        Guide::rhythm_only(rhythm, sets, 5.0),
+        (1280, 720),
     );
     // The captions one after another, as a person sees them change: every
     // count of a breath in, a hold, a breath out and a hold, so the box
@@ -1277,4 +1235,38 @@ fn every_breathing_caption_sits_on_one_line_inside_its_box() {
             "never saw {words:?}: {seen:?}"
         );
     }
+}
+
+/// The whole app rendering `scene` offscreen at `size`, its clocks held at
+/// 0 for the test to set, with `guide` from the start; once it is shown.
+fn guided_offscreen(
+    scene: &Path,
+    guide: stillpoint::breath::Guide,
+    (width, height): (u32, u32),
+) -> bevy::prelude::App {
+    let launch = stillpoint::Launch {
+        scene: scene.to_path_buf(),
+        output: stillpoint::Output::Offscreen { width, height },
+        quit_after: None,
+        frozen_at: Some(0.0),
+        hints: false,
+        guide: Some(guide),
+        settings: stillpoint::settings::Settings::default(),
+        silent: true,
+        headset: None,
+        exposure_step: None,
+        journal: None,
+        console: None,
+    };
+    let mut app = stillpoint::build_app(&launch).expect("the app builds");
+    app.finish();
+    app.cleanup();
+    assert!(
+        crate::common::update_until(&mut app, std::time::Duration::from_secs(120), |w| {
+            crate::common::generation(w) > 0
+        }),
+        "{} never appeared",
+        scene.display()
+    );
+    app
 }

@@ -309,18 +309,32 @@ impl AppState {
         };
         let name = facts.steps[to].0.clone();
         if to != step {
-            self.step = to;
-            said.push(Lifecycle::StepChanged {
-                from: step + 1,
-                to: to + 1,
-                name,
-            });
-            let why = SudsWhy::StepChange {
-                from: step + 1,
-                to: to + 1,
-            };
-            self.ask_suds(why, heard, said);
+            self.moved_to_step(step, to, name, heard, said);
         }
+    }
+
+    /// The person is at step `to` now, from `from` (both from 0), named
+    /// `name`: said, and asked about (the rating that ends one step and
+    /// begins the next), whatever moved them.
+    pub(super) fn moved_to_step(
+        &mut self,
+        from: usize,
+        to: usize,
+        name: String,
+        heard: Micros,
+        said: &mut Vec<Lifecycle>,
+    ) {
+        self.step = to;
+        said.push(Lifecycle::StepChanged {
+            from: from + 1,
+            to: to + 1,
+            name,
+        });
+        let why = SudsWhy::StepChange {
+            from: from + 1,
+            to: to + 1,
+        };
+        self.ask_suds(why, heard, said);
     }
 
     fn fire(&mut self, name: &str, said: &mut Vec<Lifecycle>) {

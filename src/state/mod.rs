@@ -401,17 +401,7 @@ impl AppState {
             && before != now
         {
             let name = facts.steps[now].0.clone();
-            self.step = now;
-            said.push(Lifecycle::StepChanged {
-                from: before + 1,
-                to: now + 1,
-                name,
-            });
-            let why = SudsWhy::StepChange {
-                from: before + 1,
-                to: now + 1,
-            };
-            self.ask_suds(why, heard, &mut said);
+            self.moved_to_step(before, now, name, heard, &mut said);
         }
         said
     }
