@@ -1016,6 +1016,38 @@ fn an_export_never_writes_over_the_record_over_a_file_unasked_or_through_a_link(
     assert_eq!(std::fs::read_to_string(&precious).unwrap(), "precious");
     assert!(!nowhere.exists(), "a dangling link was followed");
 
+    // Nor is anything that is not a regular file replaced, even with
+    // --force: a pipe stays a pipe (as /dev/null stays a device).
+    let fifo = dir.join("pipe.csv");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (code, out, err) = export(&fifo, true);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("is not a regular file"), "{err}");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    // And nothing goes into the record's folder, where the locks of the
+    // sessions being recorded are kept.
+    let live = folder.join("live");
+    std::fs::create_dir_all(&live).unwrap();
+    std::fs::write(live.join("9.lock"), "").unwrap();
+    for target in [live.join("9.lock"), folder.join("report.csv")] {
+        let (code, out, err) = export(&target, true);
+        assert_eq!(code, 2, "{}: {out}{err}", target.display());
+        assert!(err.contains("a file in its folder"), "{err}");
+    }
+    assert!(!folder.join("report.csv").exists());
+
     // A new file is its owner's alone, and nothing is left beside it.
     let new = dir.join("new.csv");
     let (code, out, err) = export(&new, false);
@@ -1144,6 +1176,16 @@ fn a_run_that_could_not_record_its_session_exits_4_and_names_the_file() {
         err.contains("stillpoint: the session record could not be written: "),
         "{err}"
     );
+    // What is in the way, and what to do about it.
+    let blocker = format!("{} is a file, not a folder", data.display());
+    assert!(
+        err.contains(&blocker) && err.contains("move or rename"),
+        "{err}"
+    );
+    // Listing says the same, rather than that nothing is recorded yet.
+    let (code, out, err) = journal(&data, &["list"], "");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains(&blocker), "{out}{err}");
 }
 
 /// The child of the crash test: writes entries as fast as the writer takes

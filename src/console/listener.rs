@@ -45,6 +45,12 @@ const MAX_SOCKETS: usize = 2 * MAX_CONNECTIONS;
 /// is closed.
 pub const IDLE: Duration = Duration::from_secs(5);
 
+/// How long a paired connection may be quiet: a page's keep-alive
+/// connections, which it sends its controls on, stay open between the
+/// therapist's clicks, rather than being opened afresh (and so, under a
+/// flood of new connections, exposed to eviction before they are paired).
+pub const PAIRED_IDLE: Duration = Duration::from_secs(60);
+
 /// How often the sweeper looks for quiet connections.
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
 
@@ -58,6 +64,9 @@ pub(crate) struct ConnState {
     activity: Mutex<Activity>,
     upgraded: AtomicBool,
     authenticated: AtomicBool,
+    /// Bytes have come in on it: a client that asks at once (a page) has
+    /// spoken before one that only holds the connection.
+    spoke: AtomicBool,
     killed: AtomicBool,
     /// The task that last read or wrote the socket, to wake when killed.
     waker: Mutex<Option<Waker>>,
@@ -82,6 +91,7 @@ impl ConnState {
             }),
             upgraded: AtomicBool::new(false),
             authenticated: AtomicBool::new(false),
+            spoke: AtomicBool::new(false),
             killed: AtomicBool::new(false),
             waker: Mutex::new(None),
         }
@@ -120,6 +130,10 @@ impl ConnState {
         self.authenticated.load(Ordering::SeqCst)
     }
 
+    fn has_spoken(&self) -> bool {
+        self.spoke.load(Ordering::Relaxed)
+    }
+
     fn is_killed(&self) -> bool {
         self.killed.load(Ordering::SeqCst)
     }
@@ -137,7 +151,8 @@ impl ConnState {
         }
     }
 
-    /// Kills it if it has been quiet for [`IDLE`] at `now` with nothing in
+    /// Kills it if it has been quiet for [`IDLE`] ([`PAIRED_IDLE`] once
+    /// paired) at `now` with nothing in
     /// flight and no upgrade; whether it did.
     fn kill_if_quiet(&self, now: Instant) -> bool {
         if self.is_killed() || self.upgraded.load(Ordering::SeqCst) {
@@ -146,8 +161,13 @@ impl ConnState {
         // Decided under the activity lock: a request that starts after
         // this finds the connection killed, one that started before keeps
         // it.
+        let idle = if self.is_authenticated() {
+            PAIRED_IDLE
+        } else {
+            IDLE
+        };
         let activity = self.activity();
-        if activity.in_flight == 0 && now.saturating_duration_since(activity.last) >= IDLE {
+        if activity.in_flight == 0 && now.saturating_duration_since(activity.last) >= idle {
             self.kill();
             return true;
         }
@@ -195,17 +215,25 @@ impl Conns {
         }
         let live = open.iter().filter(|c| !c.is_killed()).count();
         if live >= MAX_CONNECTIONS {
-            // The oldest that has shown no token, one with nothing in
+            // The oldest that has shown no token: one that has sent
+            // nothing before one that has (a page asks as soon as it
+            // connects; a holder need never speak), and one with nothing in
             // flight before one with a request being served.
             let victim = open
                 .iter()
                 .filter(|c| !c.is_killed() && !c.is_authenticated())
-                .min_by_key(|c| (c.busy(), c.accepted))?;
+                .min_by_key(|c| (c.has_spoken(), c.busy(), c.accepted))?;
             victim.kill();
         }
         let state = Arc::new(ConnState::new(now));
         open.push(state.clone());
         Some(state)
+    }
+
+    /// Whether every socket the console may hold is held, connections
+    /// closed but not yet let go of included.
+    fn sockets_full(&self) -> bool {
+        self.open().len() >= MAX_SOCKETS
     }
 
     /// Closes every connection quiet for [`IDLE`] at `now`; how many.
@@ -279,6 +307,11 @@ impl axum::serve::Listener for Capped {
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        // The connections taken so far run first: a page that has just
+        // connected sends its request (and so has spoken) before a flood
+        // of new connections can be taken in its place, and a connection
+        // closed for quiet or evicted lets go of its socket.
+        tokio::task::yield_now().await;
         loop {
             let (stream, addr) = match self.inner.accept().await {
                 Ok(accepted) => accepted,
@@ -294,6 +327,15 @@ impl axum::serve::Listener for Capped {
                     continue;
                 }
             };
+            // Connections closed for a flood of new ones let go of their
+            // sockets when their tasks next run: give them the chance
+            // before turning a new one away for want of sockets.
+            for _ in 0..16 {
+                if !self.conns.sockets_full() {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
             match self.conns.admit(Instant::now()) {
                 Some(state) => {
                     let _ = stream.set_nodelay(true);
@@ -348,7 +390,12 @@ impl AsyncRead for Held {
         if let Err(e) = self.alive(cx) {
             return Poll::Ready(Err(e));
         }
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let read = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.state.spoke.store(true, Ordering::Relaxed);
+        }
+        read
     }
 }
 
@@ -439,6 +486,38 @@ mod tests {
             !upgraded.is_killed(),
             "a WebSocket is never closed for quiet"
         );
+    }
+
+    #[test]
+    fn a_paired_connection_stays_open_between_clicks() {
+        let t0 = Instant::now();
+        let conns = Conns::default();
+        let paired = conns.admit(t0).unwrap();
+        let unpaired = conns.admit(t0).unwrap();
+        paired.mark_authenticated();
+        assert_eq!(conns.sweep(t0 + IDLE), 1);
+        assert!(unpaired.is_killed() && !paired.is_killed());
+        assert_eq!(conns.sweep(t0 + PAIRED_IDLE - Duration::from_millis(1)), 0);
+        assert_eq!(conns.sweep(t0 + PAIRED_IDLE), 1);
+        assert!(paired.is_killed());
+    }
+
+    #[test]
+    fn a_connection_that_has_asked_is_evicted_after_every_one_that_only_holds_its_place() {
+        let t0 = Instant::now();
+        let at = |i: usize| t0 + Duration::from_millis(i as u64);
+        let conns = Conns::default();
+        let held: Vec<_> = (0..MAX_CONNECTIONS)
+            .map(|i| conns.admit(at(i)).unwrap())
+            .collect();
+        // The oldest has sent its request (a page, not yet paired); the
+        // rest have sent nothing.
+        held[0].spoke.store(true, Ordering::Relaxed);
+        for n in 1..MAX_CONNECTIONS {
+            let _new = conns.admit(at(MAX_CONNECTIONS + n)).expect("room is made");
+            assert!(held[n].is_killed(), "the silent connection {n} was kept");
+            assert!(!held[0].is_killed(), "the page was evicted for a holder");
+        }
     }
 
     #[test]

@@ -182,7 +182,7 @@ impl Checker {
         } else if !file_exists(path) {
             self.problem(
                 field,
-                format!("\"{path}\" does not exist; expected a {what} file, relative to this scene's folder"),
+                format!("\"{path}\" does not exist as a file; expected a {what} file, relative to this scene's folder"),
             );
         }
     }

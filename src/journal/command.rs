@@ -252,8 +252,8 @@ fn write_private(file: &Path, record: &Path, force: bool, bytes: &[u8]) -> Resul
     let shown = file.display();
     if is_the_record(file, record) {
         return Err(Failure::Refused(format!(
-            "{shown} is the session record itself (or one of its files); choose another file \
-             to write to (nothing was written)"
+            "{shown} is the session record itself, one of its files or a file in its \
+             folder; choose a file elsewhere to write to (nothing was written)"
         )));
     }
     match fs::symlink_metadata(file) {
@@ -266,6 +266,14 @@ fn write_private(file: &Path, record: &Path, force: bool, bytes: &[u8]) -> Resul
         Ok(meta) if meta.is_dir() => {
             return Err(Failure::Refused(format!(
                 "{shown} is a folder; name a file in it (nothing was written)"
+            )));
+        }
+        // A device, a pipe, a socket: never replaced (`--force` over
+        // `/dev/null` would put a file in its place).
+        Ok(meta) if !meta.is_file() => {
+            return Err(Failure::Refused(format!(
+                "{shown} is not a regular file (a device, a pipe or a socket); name a file \
+                 (nothing was written)"
             )));
         }
         Ok(_) if !force => {
@@ -354,6 +362,15 @@ fn fresh_file(folder: &Path, name: &std::ffi::OsStr) -> std::io::Result<(PathBuf
 fn is_the_record(file: &Path, record: &Path) -> bool {
     let target = fs::metadata(file).ok();
     let resolved_target = resolved(file);
+    // Nothing is exported into the record's own folder, or below it: the
+    // lock files that mark a session being recorded live there.
+    if let (Some(target), Some(folder)) = (
+        &resolved_target,
+        record.parent().and_then(|f| fs::canonicalize(f).ok()),
+    ) && target.starts_with(&folder)
+    {
+        return true;
+    }
     ["", "-wal", "-shm", "-journal"].into_iter().any(|suffix| {
         let mut own = record.as_os_str().to_owned();
         own.push(suffix);

@@ -225,6 +225,15 @@ fn explain(e: &rusqlite::Error, os: Option<io::Error>) -> String {
         ErrorCode::NotADatabase => {
             "it is not a Stillpoint session record (not an SQLite database)".into()
         }
+        // A hot journal beside the file: another program's write was cut
+        // short, and only a writer may roll it back. A Stillpoint record is
+        // always in write-ahead-log mode and never leaves one.
+        ErrorCode::ReadOnly if failure.extended_code == rusqlite::ffi::SQLITE_READONLY_ROLLBACK => {
+            "a write to it was cut short and left a -journal file beside it; a Stillpoint \
+             record never leaves one, so it is most likely another program's database (it is \
+             left as it is)"
+                .into()
+        }
         ErrorCode::ReadOnly => "it cannot be written: the file, its folder or the disk is \
              read-only (make the file and its folder writable by you)"
             .into(),
@@ -307,20 +316,37 @@ pub fn default_path() -> Option<PathBuf> {
 fn exists(path: &Path) -> Result<bool, StoreError> {
     match fs::metadata(path) {
         Ok(_) => Ok(true),
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-            ) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(StoreError::io(path, "cannot be reached", e)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(match in_the_way(path) {
+            Some(error) => error,
+            None => StoreError::io(path, "cannot be reached", e),
+        }),
     }
+}
+
+/// The error for a file where one of the record's folders should be (the
+/// data folder, or `stillpoint` in it), which no record can be kept under.
+fn in_the_way(path: &Path) -> Option<StoreError> {
+    let blocker = path
+        .ancestors()
+        .skip(1)
+        .find(|folder| fs::metadata(folder).is_ok_and(|m| !m.is_dir()))?;
+    Some(StoreError::io(
+        path,
+        format!(
+            "{} is a file, not a folder, so the record cannot be kept in it; move or rename \
+             that file",
+            blocker.display()
+        ),
+        io::Error::from(io::ErrorKind::NotADirectory),
+    ))
 }
 
 /// Makes the record's folder (0700) and an empty file (0600).
 fn make(path: &Path) -> Result<(), StoreError> {
+    if let Some(error) = in_the_way(path) {
+        return Err(error);
+    }
     if let Some(folder) = path.parent()
         && !folder.as_os_str().is_empty()
     {
@@ -954,6 +980,41 @@ mod tests {
         assert!(id > 2, "session number {id} was given before");
         drop(db);
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn another_program_s_unfinished_write_is_named_as_such_and_left_alone() {
+        let dir = scratch("hot-journal");
+        let theirs = dir.join("theirs.db");
+        let db = Connection::open(&theirs).expect("made");
+        db.execute_batch(
+            "PRAGMA journal_mode = DELETE; PRAGMA cache_size = 1;
+             CREATE TABLE t (x BLOB);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+             INSERT INTO t SELECT randomblob(1000) FROM n;
+             BEGIN; UPDATE t SET x = randomblob(1000);",
+        )
+        .expect("a write under way, spilled to the file");
+        // The file and its journal as a crash mid-write would leave them.
+        let copy = dir.join("copy");
+        fs::create_dir_all(&copy).expect("a folder");
+        let path = copy.join("journal.sqlite3");
+        fs::copy(&theirs, &path).expect("copied");
+        fs::copy(
+            dir.join("theirs.db-journal"),
+            copy.join("journal.sqlite3-journal"),
+        )
+        .expect("its journal copied");
+        db.execute_batch("ROLLBACK").expect("rolled back");
+        let before = fs::read(&path).expect("read");
+        let said = open_read(&path).expect_err("refused").to_string();
+        assert!(said.contains("-journal file"), "{said}");
+        assert!(!said.contains("read-only"), "{said}");
+        assert_eq!(
+            fs::read(&path).expect("read"),
+            before,
+            "the file was changed"
+        );
     }
 
     #[test]
