@@ -230,7 +230,7 @@ fn list(db: &Connection, path: &Path, out: &mut dyn Write) -> Result<(), Failure
     writeln!(
         out,
         "{:>4}  {:<16}  {:<16}  {:<10}  {:<24}  {:>12}",
-        "#", "started (UTC)", "alias", "kind", "scene", "in the scene"
+        "#", "started (UTC)", "alias", "kind", "first scene", "session time"
     )
     .map_err(stdout)?;
     for row in &rows {
