@@ -319,13 +319,7 @@ fn endless_or_oversized_files_are_refused_before_they_are_parsed() {
     // something writes to it: both are refused at once, as what they are,
     // wherever a file is read (a scene, a session, the settings).
     let fifo = dir.join("fifo.ron");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    crate::common::make_fifo(&fifo);
     let session = dir.join("sessions").join("endless.ron");
     std::os::unix::fs::symlink("/dev/zero", &session).unwrap();
     let out = run_within(

@@ -47,6 +47,16 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Makes a named pipe (FIFO) at `path`: a file that blocks whoever opens it
+/// to read until something writes to it.
+pub fn make_fifo(path: &Path) {
+    let made = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
 /// A file in `tests/fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1019,13 +1019,7 @@ fn an_export_never_writes_over_the_record_over_a_file_unasked_or_through_a_link(
     // Nor is anything that is not a regular file replaced, even with
     // --force: a pipe stays a pipe (as /dev/null stays a device).
     let fifo = dir.join("pipe.csv");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    crate::common::make_fifo(&fifo);
     let (code, out, err) = export(&fifo, true);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("is not a regular file"), "{err}");

@@ -381,6 +381,16 @@ impl Held {
     }
 }
 
+impl Held {
+    /// Bytes written are activity: the connection is not quiet.
+    fn stamped(&self, written: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+            self.state.stamp();
+        }
+        written
+    }
+}
+
 impl AsyncRead for Held {
     fn poll_read(
         mut self: Pin<&mut Self>,
@@ -409,10 +419,7 @@ impl AsyncWrite for Held {
             return Poll::Ready(Err(e));
         }
         let written = Pin::new(&mut self.stream).poll_write(cx, buf);
-        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
-            self.state.stamp();
-        }
-        written
+        self.stamped(written)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -436,10 +443,7 @@ impl AsyncWrite for Held {
             return Poll::Ready(Err(e));
         }
         let written = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
-        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
-            self.state.stamp();
-        }
-        written
+        self.stamped(written)
     }
 
     fn is_write_vectored(&self) -> bool {
