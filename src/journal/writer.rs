@@ -245,28 +245,22 @@ impl Scribe {
                     session = Some(id);
                     began.push(id);
                 }
-                Write::Entry(entry) => {
-                    if let Some(id) = session {
-                        let added = store::add(&tx, id, entry)
-                            .map_err(|e| StoreError::sql_on(path, &tx, e))?;
-                        if !added {
-                            // Deleted under us: this entry and the rest of
-                            // the session go nowhere, never to another one.
-                            session = None;
-                            over.push(id);
-                            gone.push(id);
-                        }
+                Write::Entry(_) | Write::Scene { .. } => {
+                    let Some(id) = session else {
+                        continue;
+                    };
+                    let there = match write {
+                        Write::Scene { scene, steps } => store::add_scene(&tx, id, scene, steps),
+                        Write::Entry(entry) => store::add(&tx, id, entry),
+                        _ => Ok(true),
                     }
-                }
-                Write::Scene { scene, steps } => {
-                    if let Some(id) = session {
-                        let known = store::add_scene(&tx, id, scene, steps)
-                            .map_err(|e| StoreError::sql_on(path, &tx, e))?;
-                        if !known {
-                            session = None;
-                            over.push(id);
-                            gone.push(id);
-                        }
+                    .map_err(|e| StoreError::sql_on(path, &tx, e))?;
+                    if !there {
+                        // Deleted under us: this write and the rest of the
+                        // session go nowhere, never to another one.
+                        session = None;
+                        over.push(id);
+                        gone.push(id);
                     }
                 }
                 Write::End { wall_ms, at_us } => {
