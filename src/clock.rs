@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 
-use crate::AppSet;
 use crate::breath::Micros;
 use crate::breath::schedule::micros_from_frames;
+use crate::frame::AppSet;
 use crate::state::{AppState, Flow, SessionClock};
 
 /// The mix's sample rate, frames per second: the clock's unit.
@@ -204,7 +204,7 @@ mod tests {
             .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
                 100,
             )));
-        crate::configure_sets(&mut app);
+        crate::frame::configure_sets(&mut app);
         app.add_plugins((crate::state::plugin, plugin));
         app
     }

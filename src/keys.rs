@@ -22,7 +22,7 @@
 
 use bevy::prelude::*;
 
-use crate::AppSet;
+use crate::frame::AppSet;
 use crate::state::suds::SUDS_STEP;
 use crate::state::{
     AppState, Intent, PauseReason, SessionSnapshot, StepChange, SudsChange, VolumeChange,

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod clock;
 pub mod console;
 pub mod diagnostics;
+pub mod frame;
 pub mod journal;
 pub mod keys;
 pub mod launch;
@@ -40,29 +41,6 @@ use bevy::prelude::*;
 use bevy::render::RenderPlugin;
 use bevy::window::{ExitCondition, PresentMode, WindowResolution};
 use bevy::winit::WinitPlugin;
-
-/// The order of work in a frame. Each set runs after the one before it.
-#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AppSet {
-    /// Inputs (keys, mouse, controllers) send their intents.
-    Input,
-    /// The intents take effect on the app's state; followers of the state
-    /// (the sound) pick the changes up.
-    Intents,
-    /// The clocks advance.
-    Clock,
-    /// Scene loading, switching through the veil, hot reload.
-    Scene,
-    /// Everything that moves with the clock: water, wind, particles,
-    /// clouds, the pacer.
-    Animate,
-    /// The camera follows the seated view and the person's look.
-    View,
-    /// Overlays: errors, pause, hints, notices, the caption.
-    Ui,
-    /// The snapshot of the frame, for watchers.
-    Report,
-}
 
 /// Where frames go.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -312,7 +290,7 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
         // In `Update`, so that every `Last` system (the sound's fade-out
         // among them) sees the exit in the same frame.
         app.insert_resource(QuitAfter(seconds))
-            .add_systems(Update, quit_after.in_set(AppSet::Input));
+            .add_systems(Update, quit_after.in_set(frame::AppSet::Input));
     }
     Ok(app)
 }
@@ -354,32 +332,13 @@ fn xr_plugins(
         .set(window)
 }
 
-/// Orders the frame: inputs, intents, clocks, scene, animation, view,
-/// overlays, the snapshot.
-pub fn configure_sets(app: &mut App) {
-    app.configure_sets(
-        Update,
-        (
-            AppSet::Input,
-            AppSet::Intents,
-            AppSet::Clock,
-            AppSet::Scene,
-            AppSet::Animate,
-            AppSet::View,
-            AppSet::Ui,
-            AppSet::Report,
-        )
-            .chain(),
-    );
-}
-
 /// Every Stillpoint plugin, in one list: the app, the headset's harness and
 /// the tests all add these, on whatever Bevy they run on (the headset adds
 /// [`xr::plugin`] on top). Needs the resources [`build_app`] inserts: a
 /// [`scene::SceneFolder`] and the first scene's [`scene::CurrentScene`]
 /// (and, to begin somewhere, a [`state::AppState`]).
 pub fn plugins(app: &mut App) {
-    configure_sets(app);
+    frame::configure_sets(app);
     app.add_plugins((
         typeface::plugin,
         state::plugin,

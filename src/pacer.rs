@@ -10,8 +10,8 @@
 use bevy::camera::Exposure;
 use bevy::prelude::*;
 
-use crate::AppSet;
 use crate::breath::{BreathState, Micros, Phase, Schedule};
+use crate::frame::AppSet;
 use crate::scene::CurrentScene;
 use crate::scene::format::PacerStyle;
 use crate::scene::model::PacerLook;

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use bevy::prelude::*;
 
-use crate::AppSet;
+use crate::frame::AppSet;
 use crate::state::Intent;
 
 /// Set by a signal handler; read once a frame.

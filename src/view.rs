@@ -14,7 +14,7 @@ use bevy::prelude::*;
 use bevy::render::renderer::RenderAdapterInfo;
 use bevy::window::{PrimaryWindow, WindowMode};
 
-use crate::AppSet;
+use crate::frame::AppSet;
 use crate::scene::spawn::SceneView;
 use crate::state::{AppState, Place, Presentation};
 

@@ -32,9 +32,9 @@ use shots::{Shot, ShotKind};
 use spatial::{Emitter, Listener};
 use voices::SoundKind;
 
-use crate::AppSet;
 use crate::breath::{Guide, Schedule};
 use crate::clock::{ClockShared, MixClock};
+use crate::frame::AppSet;
 use crate::scene::CurrentScene;
 use crate::scene::format;
 use crate::scene::model::Scene;

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use bevy::prelude::*;
 use tokio::sync::oneshot;
 
-use crate::AppSet;
+use crate::frame::AppSet;
 use crate::state::snapshot::publish as publish_snapshot;
 use crate::state::{Intent, Lifecycle, PauseReason, SessionSnapshot};
 use server::{Answer, Asked, Ends, Server};

@@ -32,7 +32,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bevy::prelude::*;
 
-use crate::AppSet;
+use crate::frame::AppSet;
 use crate::state::snapshot::publish as publish_snapshot;
 use crate::state::{AppState, Lifecycle, PauseReason, Place, RecordNow, SessionClock, SudsWhy};
 use writer::{Ack, Write, Writer};

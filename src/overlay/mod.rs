@@ -14,7 +14,7 @@ pub mod suds;
 
 use bevy::prelude::*;
 
-use crate::AppSet;
+use crate::frame::AppSet;
 use crate::scene::{CurrentScene, Veil};
 use crate::state::{AppState, Flow, Lifecycle, PauseReason, PauseReasons, SessionSnapshot};
 use crate::typeface;

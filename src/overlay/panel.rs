@@ -15,7 +15,7 @@ use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, T
 use bevy::transform::TransformSystems;
 
 use super::{Notice, VEIL, pause_how, pause_words};
-use crate::AppSet;
+use crate::frame::AppSet;
 use crate::pacer::{PacerCaption, PacerNow, caption_now, write_caption};
 use crate::scene::spawn::SceneView;
 use crate::scene::{CurrentScene, Veil};

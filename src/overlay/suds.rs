@@ -9,7 +9,7 @@
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 
-use crate::AppSet;
+use crate::frame::AppSet;
 use crate::state::suds::ANCHORS;
 use crate::state::{Intent, SessionSnapshot, SudsChange};
 use crate::typeface;

@@ -10,8 +10,8 @@ use bevy::prelude::*;
 use bevy::render::render_resource::{AsBindGroup, ShaderType};
 use bevy::shader::ShaderRef;
 
-use crate::AppSet;
 use crate::clock::SceneClock;
+use crate::frame::AppSet;
 
 const WATER_SHADER: Handle<Shader> = uuid_handle!("3c0c3f52-6a0e-4b0c-9c55-0d1f7a3e2b11");
 const SWAY_SHADER: Handle<Shader> = uuid_handle!("9a7d2e41-1f3b-4c8e-8f2a-5b6c7d8e9f02");

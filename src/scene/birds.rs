@@ -7,8 +7,8 @@ use bevy::prelude::*;
 use super::CurrentScene;
 use super::exposure::EventKind;
 use super::procgen::mesh::MeshData;
-use crate::AppSet;
 use crate::clock::SceneClock;
+use crate::frame::AppSet;
 use crate::state::Lifecycle;
 
 /// Wingspan, metres: a pigeon's.

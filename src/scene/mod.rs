@@ -27,9 +27,9 @@ use bevy::asset::io::Reader;
 use bevy::asset::{AssetLoadError, AssetLoadFailedEvent, AssetLoader, AsyncReadExt, LoadContext};
 use bevy::prelude::*;
 
-use crate::AppSet;
 use crate::clock::SceneClock;
 use crate::diagnostics::{FileErrors, MAX_FILE_BYTES, read_limited, too_big};
+use crate::frame::AppSet;
 use crate::state::Lifecycle;
 use model::Scene;
 use parse::parse_scene_at;

@@ -14,8 +14,8 @@ use super::spawn::{LegPart, PropPart, SceneView, SpiderThread, Walker};
 use super::spider;
 use super::transition::{SceneSwitch, Switch};
 use super::{CurrentScene, model::Scene};
-use crate::AppSet;
 use crate::clock::SceneClock;
+use crate::frame::AppSet;
 use crate::render::PlantMaterial;
 use crate::state::{AppState, Lifecycle};
 

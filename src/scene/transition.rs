@@ -18,7 +18,7 @@ use bevy::prelude::*;
 
 use super::spawn::spawn_scene;
 use super::{CurrentScene, SceneAsset, beside, note_failures};
-use crate::AppSet;
+use crate::frame::AppSet;
 use crate::state::{AppState, ExposureFacts, Lifecycle, Place, ShownScene};
 
 /// Time for the veil to close, seconds of wall time.

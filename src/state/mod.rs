@@ -26,8 +26,8 @@ pub use rest::BreakAdvice;
 pub use snapshot::{ExposureFacts, GuideNow, RecordNow, SessionSnapshot, ShownScene, StepNow};
 pub use suds::{SudsChange, SudsPrompt, SudsWhy};
 
-use crate::AppSet;
 use crate::breath::{BreathState, Guide, Micros};
+use crate::frame::AppSet;
 
 /// Loudest the master volume may be set: twice the calibrated default
 /// (+6 dB).

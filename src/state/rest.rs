@@ -92,7 +92,7 @@ pub(super) fn plugin(app: &mut App) {
     app.init_resource::<BreakAdvice>().add_systems(
         Update,
         keep_time
-            .in_set(crate::AppSet::Report)
+            .in_set(crate::frame::AppSet::Report)
             .before(super::snapshot::publish),
     );
 }

@@ -22,8 +22,8 @@ use bevy_mod_xr::session::{XrSessionCreated, session_available};
 
 use super::haptics::{Pulse, pulses_between};
 use super::session::HeadsetStatus;
-use crate::AppSet;
 use crate::breath::Micros;
+use crate::frame::AppSet;
 use crate::state::suds::SUDS_STEP;
 use crate::state::{AppState, Flow, Intent, SessionClock, SessionSnapshot, StepChange, SudsChange};
 

@@ -34,7 +34,7 @@ pub use runtime::RuntimeAlive;
 pub use seating::SeatState;
 pub use session::HeadsetStatus;
 
-use crate::AppSet;
+use crate::frame::AppSet;
 use crate::view::CameraPlaced;
 
 /// Where the head is read from the eyes and everything placed from it.
