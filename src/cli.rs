@@ -1,11 +1,10 @@
 //! The command line: what each subcommand takes, and where scenes are found.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-/// The scene opened when none is named.
-pub const DEFAULT_SCENE: &str = "lake_dusk.ron";
+use crate::scene::folder::scenes_dir;
 
 /// Guided relaxation in calming 3D scenes, on the desktop or in a headset.
 ///
@@ -298,19 +297,6 @@ fn alias(text: &str) -> Result<String, String> {
     } else {
         Ok(text.to_owned())
     }
-}
-
-/// The folder of shipped scenes: `$STILLPOINT_SCENES`, else `scenes/` in the
-/// working folder, else the one in the source tree this binary was built from.
-pub fn scenes_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("STILLPOINT_SCENES") {
-        return PathBuf::from(dir);
-    }
-    let local = Path::new("scenes");
-    if local.join(DEFAULT_SCENE).is_file() {
-        return local.to_path_buf();
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes")
 }
 
 /// A scene as typed: a path to a file, or else the name of a shipped scene

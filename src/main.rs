@@ -9,11 +9,12 @@ use clap::Parser;
 
 use stillpoint::breath::Guide;
 use stillpoint::breath::session::load_session;
-use stillpoint::cli::{Cli, Command, DEFAULT_SCENE, scenes_dir};
+use stillpoint::cli::{Cli, Command};
 use stillpoint::console::ConsoleOptions;
 use stillpoint::diagnostics::FileErrors;
 use stillpoint::journal::Recording;
 use stillpoint::launch::{choose_guide, effective_settings, mix_settings};
+use stillpoint::scene::folder::{DEFAULT_SCENE, RonFile, ron_files, scenes_dir};
 use stillpoint::scene::parse::read_scene;
 use stillpoint::scene::{display_path, format::SceneFile, load_scene};
 use stillpoint::settings::{Settings, load_settings};
@@ -357,7 +358,7 @@ fn list_sessions(dir: &Path) -> ExitCode {
         }
     };
     let mut status = ExitCode::SUCCESS;
-    for (path, name) in files {
+    for RonFile { path, name } in files {
         match load_session(&path) {
             Ok(session) => stillpoint::say!(
                 "{name:<22} {} ({} min): {}",
@@ -427,7 +428,7 @@ fn list_scenes(dir: &Path) -> ExitCode {
         }
     };
     let mut status = ExitCode::SUCCESS;
-    for (path, name) in files {
+    for RonFile { path, name } in files {
         match check(&path) {
             Ok(scene) => stillpoint::say!("{name:<20} {}: {}", scene.title, scene.description),
             Err(errors) => {
@@ -441,23 +442,4 @@ fn list_scenes(dir: &Path) -> ExitCode {
         }
     }
     status
-}
-
-/// The `.ron` files directly in `dir`, sorted, with their file names.
-fn ron_files(dir: &Path) -> std::io::Result<Vec<(PathBuf, String)>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "ron"))
-        .collect();
-    files.sort();
-    Ok(files
-        .into_iter()
-        .map(|path| {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            (path, name)
-        })
-        .collect())
 }

@@ -76,18 +76,12 @@ pub struct SceneChoice {
 /// The scenes in `folder` that read and check, by file name. One that does
 /// not is left out (`stillpoint validate` says why).
 pub fn scene_choices(folder: &std::path::Path) -> Vec<SceneChoice> {
-    let Ok(entries) = std::fs::read_dir(folder) else {
+    let Ok(files) = crate::scene::folder::ron_files(folder) else {
         return Vec::new();
     };
-    let mut files: Vec<std::path::PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "ron"))
-        .collect();
-    files.sort();
     files
         .into_iter()
-        .filter_map(|path| {
-            let file = path.file_name()?.to_string_lossy().into_owned();
+        .filter_map(|crate::scene::folder::RonFile { path, name: file }| {
             let scene = crate::scene::parse::read_scene(&path, &file).ok()?;
             Some(SceneChoice {
                 file,

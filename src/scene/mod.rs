@@ -9,6 +9,7 @@
 pub mod birds;
 pub mod blueprint;
 pub mod exposure;
+pub mod folder;
 pub mod format;
 pub mod model;
 pub mod parse;
