@@ -11,7 +11,7 @@ use stillpoint::audio::engine::{MixSettings, Mixer};
 use stillpoint::audio::{SAMPLE_RATE_HZ, scene_sounds, seated_listener};
 use stillpoint::breath::Guide;
 use stillpoint::breath::session::load_session;
-use stillpoint::launch::session_named_by;
+use stillpoint::commands::choose::session_named_by;
 use stillpoint::scene::load_scene;
 
 const SECONDS: usize = 10;

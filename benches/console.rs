@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use criterion::{Criterion, criterion_group};
+use stillpoint::app::harness::Harness;
 use stillpoint::console::{Console, ConsoleOptions};
-use stillpoint::xr::harness::Harness;
 
 fn scenes() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes")

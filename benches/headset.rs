@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bevy::prelude::*;
 use criterion::{Criterion, criterion_group, criterion_main};
-use stillpoint::xr::harness::{FRAME, Harness, bare_app, single_threaded};
+use stillpoint::app::harness::{FRAME, Harness, bare_app, single_threaded};
 
 /// Counts allocations, for the figures printed after the timings.
 struct Counting;

@@ -42,7 +42,7 @@ pub struct Cli {
     pub eye_screenshot: Option<PathBuf>,
     /// In an exposure scene, the step to start at, counted from 1 (default
     /// the first).
-    #[arg(long, value_name = "N", global = true, value_parser = clap::value_parser!(u32).range(1..=99))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=99))]
     pub step: Option<u32>,
     /// The client's alias, as the therapist wants it in the session record
     /// (1 to 64 characters). Nothing else about the client is kept.
@@ -76,63 +76,138 @@ pub struct Cli {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct GuideArgs {
     /// Session file to follow instead of the scene's own.
-    #[arg(long, value_name = "PATH", global = true)]
+    #[arg(long, value_name = "PATH")]
     pub session: Option<PathBuf>,
     /// Breathing rhythm: resonance, box, 4-7-8, sighing, or seconds
     /// IN,HOLD,OUT,HOLD such as 4,0,6,0. On its own it paces from the first
     /// breath, with no settling in or slowing down; with --session it
     /// replaces the session's rhythm.
-    #[arg(long, value_name = "RHYTHM", global = true)]
+    #[arg(long, value_name = "RHYTHM")]
     pub rhythm: Option<String>,
     /// Length of a --rhythm session on its own, minutes (1 to 60; default 5).
-    #[arg(long, value_name = "MINUTES", global = true, value_parser = minutes)]
+    #[arg(long, value_name = "MINUTES", value_parser = minutes)]
     pub minutes: Option<f32>,
     /// No pacer: the scene alone, even if it names a session.
-    #[arg(long, global = true, conflicts_with_all = ["session", "rhythm"])]
+    #[arg(long, conflicts_with_all = ["session", "rhythm"])]
     pub no_session: bool,
 }
 
 /// Sound and comfort; each overrides the settings file.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ComfortArgs {
-    /// Master volume, 0 (silent) to 2; 1 is the quiet default.
-    #[arg(long, value_name = "GAIN", global = true, value_parser = volume)]
-    pub volume: Option<f32>,
-    /// Nature sounds' volume, 0 to 2.
-    #[arg(long, value_name = "GAIN", global = true, value_parser = volume)]
-    pub nature_volume: Option<f32>,
-    /// Pacer sounds' volume, 0 to 2.
-    #[arg(long, value_name = "GAIN", global = true, value_parser = volume)]
-    pub pacer_volume: Option<f32>,
-    /// The same sound in both ears.
-    #[arg(long, global = true)]
-    pub mono: bool,
-    /// The breath-like swell: on or off.
-    #[arg(long, value_name = "on|off", global = true, value_parser = on_off)]
-    pub swell: Option<bool>,
-    /// The rising and falling tone: on or off.
-    #[arg(long, value_name = "on|off", global = true, value_parser = on_off)]
-    pub tone: Option<bool>,
-    /// The chime before each phase change: on or off.
-    #[arg(long, value_name = "on|off", global = true, value_parser = on_off)]
-    pub chime: Option<bool>,
+    /// What is heard.
+    #[command(flatten)]
+    pub sound: SoundArgs,
     /// Output latency of your headphones, milliseconds (Bluetooth: 100 to
     /// 250); the picture waits as long, so sound and picture meet.
-    #[arg(long, value_name = "MS", global = true, value_parser = latency_ms)]
+    #[arg(long, value_name = "MS", value_parser = latency_ms)]
     pub latency_ms: Option<f32>,
     /// Only a caption and a gentle brightening, no moving pacer.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub reduced_motion: bool,
     /// Never open a sound device; the session keeps the same clock.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub silent: bool,
     /// Controller pulses per breathing phase in the headset: on or off.
-    #[arg(long, value_name = "on|off", global = true, value_parser = on_off)]
+    #[arg(long, value_name = "on|off", value_parser = on_off)]
     pub haptics: Option<bool>,
     /// Suggest a break after this many minutes of continuous use (5 to 240;
     /// default 30); 0 never suggests one.
-    #[arg(long = "break-after", value_name = "MINUTES", global = true, value_parser = break_minutes)]
+    #[arg(long = "break-after", value_name = "MINUTES", value_parser = break_minutes)]
     pub break_after_min: Option<f32>,
+}
+
+/// What is heard, and how loud; each overrides the settings file.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SoundArgs {
+    /// Master volume, 0 (silent) to 2; 1 is the quiet default.
+    #[arg(long, value_name = "GAIN", value_parser = volume)]
+    pub volume: Option<f32>,
+    /// Nature sounds' volume, 0 to 2.
+    #[arg(long, value_name = "GAIN", value_parser = volume)]
+    pub nature_volume: Option<f32>,
+    /// Pacer sounds' volume, 0 to 2.
+    #[arg(long, value_name = "GAIN", value_parser = volume)]
+    pub pacer_volume: Option<f32>,
+    /// The same sound in both ears.
+    #[arg(long)]
+    pub mono: bool,
+    /// The breath-like swell: on or off.
+    #[arg(long, value_name = "on|off", value_parser = on_off)]
+    pub swell: Option<bool>,
+    /// The rising and falling tone: on or off.
+    #[arg(long, value_name = "on|off", value_parser = on_off)]
+    pub tone: Option<bool>,
+    /// The chime before each phase change: on or off.
+    #[arg(long, value_name = "on|off", value_parser = on_off)]
+    pub chime: Option<bool>,
+}
+
+/// The step and the guided session, for the subcommands that show or sound
+/// a scene; given after the subcommand, or before it as for the app.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SceneArgs {
+    /// In an exposure scene, the step, counted from 1 (default the first).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=99))]
+    pub step: Option<u32>,
+    /// The guided session.
+    #[command(flatten)]
+    pub guide: GuideArgs,
+}
+
+impl SceneArgs {
+    /// These, with what was given before the subcommand where these leave
+    /// it open.
+    pub fn or(self, before: &Cli) -> SceneArgs {
+        SceneArgs {
+            step: self.step.or(before.step),
+            guide: self.guide.or(&before.guide),
+        }
+    }
+}
+
+impl GuideArgs {
+    /// These, with what was given before the subcommand where these leave
+    /// it open.
+    pub fn or(self, before: &GuideArgs) -> GuideArgs {
+        GuideArgs {
+            session: self.session.or_else(|| before.session.clone()),
+            rhythm: self.rhythm.or_else(|| before.rhythm.clone()),
+            minutes: self.minutes.or(before.minutes),
+            no_session: self.no_session || before.no_session,
+        }
+    }
+}
+
+impl SoundArgs {
+    /// These, with what was given before the subcommand where these leave
+    /// it open.
+    pub fn or(self, before: &SoundArgs) -> SoundArgs {
+        SoundArgs {
+            volume: self.volume.or(before.volume),
+            nature_volume: self.nature_volume.or(before.nature_volume),
+            pacer_volume: self.pacer_volume.or(before.pacer_volume),
+            mono: self.mono || before.mono,
+            swell: self.swell.or(before.swell),
+            tone: self.tone.or(before.tone),
+            chime: self.chime.or(before.chime),
+        }
+    }
+}
+
+impl ComfortArgs {
+    /// These, with what was given before the subcommand where these leave
+    /// it open.
+    pub fn or(self, before: &ComfortArgs) -> ComfortArgs {
+        ComfortArgs {
+            sound: self.sound.or(&before.sound),
+            latency_ms: self.latency_ms.or(before.latency_ms),
+            reduced_motion: self.reduced_motion || before.reduced_motion,
+            silent: self.silent || before.silent,
+            haptics: self.haptics.or(before.haptics),
+            break_after_min: self.break_after_min.or(before.break_after_min),
+        }
+    }
 }
 
 /// The subcommands.
@@ -177,6 +252,12 @@ pub enum Command {
         /// WAV file to write.
         #[arg(long, value_name = "FILE.wav")]
         out: PathBuf,
+        /// The exposure step whose sounds play, and the guided session.
+        #[command(flatten)]
+        scene_args: SceneArgs,
+        /// What is heard.
+        #[command(flatten)]
+        sound: SoundArgs,
     },
     /// Render one frame of a scene offscreen and save it as a PNG.
     Screenshot {
@@ -202,6 +283,12 @@ pub enum Command {
         /// Scene time between frames, seconds.
         #[arg(long, value_name = "SECONDS", default_value_t = 0.1, value_parser = positive_seconds)]
         every: f64,
+        /// The exposure step shown, and the guided session whose pacer shows.
+        #[command(flatten)]
+        scene_args: SceneArgs,
+        /// Only a caption and a gentle brightening, no moving pacer.
+        #[arg(long)]
+        reduced_motion: bool,
     },
     /// The session record: list, export or delete recorded sessions. It is
     /// kept in $XDG_DATA_HOME/stillpoint/journal.sqlite3 (by default
@@ -229,6 +316,12 @@ pub enum Command {
         /// Window height, pixels.
         #[arg(long, default_value_t = 720, value_parser = clap::value_parser!(u32).range(16..=8192))]
         height: u32,
+        /// The exposure step shown, and the guided session.
+        #[command(flatten)]
+        scene_args: SceneArgs,
+        /// Sound and comfort.
+        #[command(flatten)]
+        comfort: ComfortArgs,
     },
 }
 

@@ -788,7 +788,7 @@ fn a_break_is_suggested_after_continuous_use_without_pausing_and_taking_it_pause
 
 #[test]
 fn a_stalled_output_queues_nothing_for_the_head_or_anything_else() {
-    use stillpoint::xr::harness::Harness;
+    use stillpoint::app::harness::Harness;
     let mut h = Harness::new(&scenes_dir(), "lake_dusk.ron");
     assert!(h.until_shown(3_000));
     // The mix takes nothing (an output that stopped), while the head moves
@@ -816,11 +816,11 @@ fn a_stalled_output_queues_nothing_for_the_head_or_anything_else() {
 fn in_the_headset_the_seat_follows_only_the_head_and_recentring_and_the_pacer_stays_comfortable() {
     use bevy_mod_xr::camera::XrCamera;
     use bevy_mod_xr::session::XrTrackingRoot;
+    use stillpoint::app::harness::Harness;
     use stillpoint::overlay::panel::PanelText;
     use stillpoint::pacer::PacerBody;
     use stillpoint::seat::{self, MIN_DISTANCE_M, MIN_TEXT_DEG, PACER_DISTANCE_M};
     use stillpoint::state::Presentation;
-    use stillpoint::xr::harness::Harness;
     use stillpoint::xr::{HeadsetStatus, SeatState};
 
     let mut h = Harness::new(&scenes_dir(), "lake_dusk.ron");
@@ -993,7 +993,7 @@ fn in_the_headset_the_seat_follows_only_the_head_and_recentring_and_the_pacer_st
 #[test]
 fn in_the_headset_the_safe_place_opens_behind_the_veil_within_half_a_second() {
     use bevy_mod_xr::session::XrTrackingRoot;
-    use stillpoint::xr::harness::{FRAME, Harness};
+    use stillpoint::app::harness::{FRAME, Harness};
 
     let mut h = Harness::new(&scenes_dir(), "forest_clearing.ron");
     assert!(h.until_shown(3_000));
@@ -1040,10 +1040,10 @@ fn in_the_headset_the_safe_place_opens_behind_the_veil_within_half_a_second() {
 
 #[test]
 fn in_the_headset_a_suggested_break_is_read_on_the_panel_and_the_menu_button_takes_it() {
+    use stillpoint::app::harness::Harness;
     use stillpoint::overlay::BREAK_WORDS;
     use stillpoint::overlay::panel::PanelText;
     use stillpoint::state::BreakAdvice;
-    use stillpoint::xr::harness::Harness;
 
     let mut h = Harness::new(&scenes_dir(), "lake_dusk.ron");
     assert!(h.until_shown(3_000));

@@ -16,7 +16,7 @@ use stillpoint::audio::{SAMPLE_RATE_HZ, scene_sounds, seated_listener};
 use stillpoint::breath::schedule::{micros_from_frames, micros_from_s};
 use stillpoint::breath::session::load_session;
 use stillpoint::breath::{Guide, Rhythm};
-use stillpoint::launch::session_named_by;
+use stillpoint::commands::choose::session_named_by;
 use stillpoint::scene::model::Scene;
 
 use crate::common::{Onsets, chime_onsets, scenes_dir, shipped_scenes};

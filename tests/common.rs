@@ -125,7 +125,7 @@ pub fn app_with(
     presentation: Presentation,
     watch: bool,
 ) -> App {
-    let mut app = stillpoint::bare_app(folder, frame, watch);
+    let mut app = stillpoint::app::bare_app(folder, frame, watch);
     app.insert_resource(AppState::new(
         file,
         guide,
@@ -133,7 +133,7 @@ pub fn app_with(
         presentation,
     ))
     .insert_resource(CurrentScene::new(file));
-    stillpoint::plugins(&mut app);
+    stillpoint::app::plugins(&mut app);
     listen_to(&mut app);
     app
 }

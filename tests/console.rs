@@ -1358,8 +1358,8 @@ fn a_session_killed_while_the_console_records_keeps_every_entry_it_showed_record
 
 #[test]
 fn in_the_headset_the_pairing_code_is_on_the_panel_while_the_session_waits() {
+    use stillpoint::app::harness::Harness;
     use stillpoint::overlay::panel::PanelText;
-    use stillpoint::xr::harness::Harness;
 
     let mut h = Harness::new(&crate::common::scenes_dir(), "spiders.ron").at_step(0);
     h.app.insert_resource(ConsoleOptions {

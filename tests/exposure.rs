@@ -272,7 +272,7 @@ fn in_an_exposure_scene_the_pacer_is_off_until_asked_for_and_each_use_is_said() 
     std::fs::copy(fixture("exposure_steps.ron"), dir.join("steps.ron")).unwrap();
     let guide =
         stillpoint::breath::Guide::rhythm_only(stillpoint::breath::Rhythm::resonance(), None, 5.0);
-    let mut app = stillpoint::bare_app(&dir, FRAME, false);
+    let mut app = stillpoint::app::bare_app(&dir, FRAME, false);
     app.insert_resource(
         stillpoint::state::AppState::new(
             "steps.ron",
@@ -283,7 +283,7 @@ fn in_an_exposure_scene_the_pacer_is_off_until_asked_for_and_each_use_is_said() 
         .for_exposure(0),
     )
     .insert_resource(CurrentScene::new("steps.ron"));
-    stillpoint::plugins(&mut app);
+    stillpoint::app::plugins(&mut app);
     crate::common::listen_to(&mut app);
     assert!(update_until(&mut app, Duration::from_secs(60), |w| w
         .resource::<CurrentScene>()

@@ -900,9 +900,9 @@ fn exposure_offscreen_as(
     step: usize,
     headset: bool,
 ) -> bevy::prelude::App {
-    let launch = stillpoint::Launch {
+    let launch = stillpoint::app::Launch {
         scene: scenes_dir().join(scene),
-        output: stillpoint::Output::Offscreen { width, height },
+        output: stillpoint::app::Output::Offscreen { width, height },
         quit_after: None,
         frozen_at: Some(0.0),
         hints: false,
@@ -914,7 +914,7 @@ fn exposure_offscreen_as(
         journal: None,
         console: None,
     };
-    let mut app = stillpoint::build_app(&launch).expect("the app builds");
+    let mut app = stillpoint::app::build_app(&launch).expect("the app builds");
     if headset {
         use stillpoint::state::{AppState, Listening, Presentation};
         stillpoint::overlay::panel::plugin(&mut app);
@@ -1244,9 +1244,9 @@ fn guided_offscreen(
     guide: stillpoint::breath::Guide,
     (width, height): (u32, u32),
 ) -> bevy::prelude::App {
-    let launch = stillpoint::Launch {
+    let launch = stillpoint::app::Launch {
         scene: scene.to_path_buf(),
-        output: stillpoint::Output::Offscreen { width, height },
+        output: stillpoint::app::Output::Offscreen { width, height },
         quit_after: None,
         frozen_at: Some(0.0),
         hints: false,
@@ -1258,7 +1258,7 @@ fn guided_offscreen(
         journal: None,
         console: None,
     };
-    let mut app = stillpoint::build_app(&launch).expect("the app builds");
+    let mut app = stillpoint::app::build_app(&launch).expect("the app builds");
     app.finish();
     app.cleanup();
     assert!(

@@ -14,17 +14,19 @@
 //! [`runtime`] (our frame steps and event poll), [`session`] (session
 //! states, focus, the fall back), [`seating`] (head, root, mirror),
 //! [`eyes`] (the eye cameras), [`controls`] (controllers, as intents),
-//! [`report`] (the log line), [`harness`] (a headset frame on bare Bevy).
+//! and [`report`] (the log line); `app::harness` runs a headset frame on bare
+//! Bevy.
 
 pub mod controls;
 pub mod eyes;
 pub mod haptics;
-pub mod harness;
 pub mod probe;
 pub mod report;
 pub mod runtime;
 pub mod seating;
 pub mod session;
+
+use std::path::PathBuf;
 
 use bevy::prelude::*;
 use bevy::transform::TransformSystems;
@@ -40,6 +42,83 @@ use crate::view::CameraPlaced;
 /// Where the head is read from the eyes and everything placed from it.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HeadSystems;
+
+/// How the headset runs.
+#[derive(Debug, Clone, Default)]
+pub struct HeadsetOptions {
+    /// Each eye's image size in pixels; the runtime's recommendation when
+    /// not given.
+    pub eye_size: Option<(u32, u32)>,
+    /// Controller pulses per breathing phase.
+    pub haptics: bool,
+    /// Save what the left eye sees, once the headset has shown 60 frames.
+    pub eye_screenshot: Option<PathBuf>,
+}
+
+/// The headset's part of the app, configured: added only when the app is
+/// built for the headset, after `bevy_mod_openxr`'s plugins
+/// ([`with_openxr`]).
+pub struct XrPlugin {
+    /// How the headset runs.
+    pub options: HeadsetOptions,
+}
+
+impl Plugin for XrPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(controls::HapticsOn(self.options.haptics));
+        if let Some(path) = &self.options.eye_screenshot {
+            app.insert_resource(EyeScreenshot::new(path.clone()));
+        }
+        if let Some((w, h)) = self.options.eye_size {
+            app.insert_resource(bevy_mod_openxr::resources::OxrSessionConfig {
+                resolutions: Some(vec![UVec2::new(w, h)]),
+                ..default()
+            });
+        }
+        plugin(app);
+    }
+
+    fn finish(&self, app: &mut App) {
+        single_threaded(app);
+    }
+}
+
+/// Bevy's plugins with OpenXR's: the runtime makes the graphics device,
+/// the session is seated (local space), and the window stays as the mirror.
+pub fn with_openxr(
+    plugins: bevy::app::PluginGroupBuilder,
+    window: WindowPlugin,
+) -> bevy::app::PluginGroupBuilder {
+    use bevy_mod_openxr::features::handtracking::HandTrackingPlugin;
+    use bevy_mod_openxr::features::overlay::OxrOverlayPlugin;
+    use bevy_mod_openxr::init::OxrInitPlugin;
+    use bevy_mod_openxr::reference_space::OxrReferenceSpacePlugin;
+    use bevy_mod_openxr::render::OxrRenderPlugin;
+    use bevy_mod_openxr::types::AppInfo;
+    bevy_mod_openxr::add_xr_plugins(plugins)
+        .set(OxrInitPlugin {
+            app_info: AppInfo {
+                name: "Stillpoint".into(),
+                version: bevy_mod_openxr::types::Version(0, 1, 0),
+            },
+            exts: default(),
+            backends: None,
+            synchronous_pipeline_compilation: false,
+            render_debug_flags: default(),
+        })
+        .set(OxrReferenceSpacePlugin {
+            default_primary_ref_space: openxr::ReferenceSpaceType::LOCAL,
+        })
+        // Our own frame wait, which outlives a runtime that goes away.
+        .set(OxrRenderPlugin {
+            spawn_cameras: true,
+            default_wait_frame: false,
+        })
+        .disable::<HandTrackingPlugin>()
+        .disable::<OxrOverlayPlugin>()
+        // Ours, in place of the runtime plugin's transparent window.
+        .set(window)
+}
 
 /// Everything the headset adds to the app. Added only when the app is built
 /// for the headset, after `bevy_mod_openxr`'s plugins.

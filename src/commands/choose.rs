@@ -1,16 +1,17 @@
 //! From the command line, the settings file and the scene to what a run
-//! needs: the guided session (if any), the mix's settings and the comfort
-//! options.
+//! needs: the guided session (if any), the step to start at and the
+//! comfort options in force.
 
 use std::path::{Path, PathBuf};
 
-use crate::audio::engine::MixSettings;
 use crate::breath::Guide;
 use crate::breath::Rhythm;
 use crate::breath::schedule::Sets;
 use crate::breath::session::{load_session, parse_rhythm};
 use crate::cli::{ComfortArgs, GuideArgs};
 use crate::diagnostics::FileErrors;
+use crate::scene::display_path;
+use crate::scene::format::SceneFile;
 use crate::scene::parse::read_scene;
 use crate::settings::Settings;
 
@@ -72,32 +73,50 @@ pub fn session_named_by(scene: &Path) -> Option<PathBuf> {
 /// The settings in force: the file's, with the command line on top.
 pub fn effective_settings(file: Settings, args: &ComfortArgs) -> Settings {
     Settings {
-        volume: args.volume.unwrap_or(file.volume),
-        nature_volume: args.nature_volume.unwrap_or(file.nature_volume),
-        pacer_volume: args.pacer_volume.unwrap_or(file.pacer_volume),
-        mono: args.mono || file.mono,
+        volume: args.sound.volume.unwrap_or(file.volume),
+        nature_volume: args.sound.nature_volume.unwrap_or(file.nature_volume),
+        pacer_volume: args.sound.pacer_volume.unwrap_or(file.pacer_volume),
+        mono: args.sound.mono || file.mono,
         reduced_motion: args.reduced_motion || file.reduced_motion,
         output_latency_ms: args.latency_ms.unwrap_or(file.output_latency_ms),
-        swell: args.swell.or(file.swell),
-        tone: args.tone.or(file.tone),
-        chime: args.chime.or(file.chime),
+        swell: args.sound.swell.or(file.swell),
+        tone: args.sound.tone.or(file.tone),
+        chime: args.sound.chime.or(file.chime),
         haptics: args.haptics.unwrap_or(file.haptics),
         break_after_min: args.break_after_min.unwrap_or(file.break_after_min),
         record_relaxation: file.record_relaxation,
     }
 }
 
-/// The mix's settings: the person's choices, else the session's.
-pub fn mix_settings(settings: &Settings, guide: Option<&Guide>) -> MixSettings {
-    let session = guide.map(|g| g.sounds).unwrap_or_default();
-    MixSettings {
-        master: settings.volume,
-        nature: settings.nature_volume,
-        pacer: settings.pacer_volume,
-        mono: settings.mono,
-        swell: settings.swell.unwrap_or(session.swell),
-        tone: settings.tone.unwrap_or(session.tone),
-        chime: settings.chime.unwrap_or(session.chime),
+/// Reads and checks one scene file.
+pub fn check(path: &Path) -> Result<SceneFile, FileErrors> {
+    read_scene(path, &display_path(path))
+}
+
+/// For an exposure scene, the step to start at (from 0): `--step` (counted
+/// from 1), else the first. A step the scene does not have, or a step for a
+/// scene with none, is an error that says so. A scene that cannot be read
+/// has its own error when it loads.
+pub fn start_step(scene: &Path, step: Option<u32>) -> Result<Option<usize>, String> {
+    let Ok(file) = check(scene) else {
+        return Ok(None);
+    };
+    let shown = display_path(scene);
+    match (file.exposure, step) {
+        (None, None) => Ok(None),
+        (None, Some(n)) => Err(format!(
+            "--step {n}: {shown} is not an exposure scene; it has no steps"
+        )),
+        (Some(exposure), step) => {
+            let steps = exposure.steps.len();
+            match step {
+                None => Ok(Some(0)),
+                Some(n) if (1..=steps).contains(&(n as usize)) => Ok(Some(n as usize - 1)),
+                Some(n) => Err(format!(
+                    "--step {n}: {shown} has {steps} steps; expected 1 to {steps}"
+                )),
+            }
+        }
     }
 }
 
@@ -113,14 +132,17 @@ mod tests {
             ..Settings::default()
         };
         let args = ComfortArgs {
-            volume: Some(0.8),
-            tone: Some(true),
+            sound: crate::cli::SoundArgs {
+                volume: Some(0.8),
+                tone: Some(true),
+                ..Default::default()
+            },
             ..ComfortArgs::default()
         };
         let settings = effective_settings(file, &args);
         assert_eq!(settings.volume, 0.8);
         let guide = Guide::rhythm_only(Rhythm::resonance(), None, 5.0);
-        let mix = mix_settings(&settings, Some(&guide));
+        let mix = crate::app::mix_settings(&settings, Some(&guide));
         assert!(!mix.chime && mix.tone && mix.swell);
     }
 }

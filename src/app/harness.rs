@@ -38,8 +38,8 @@ pub struct Harness {
     frames: u64,
 }
 
-pub use super::single_threaded;
-pub use crate::bare_app;
+pub use super::bare_app;
+pub use crate::xr::single_threaded;
 
 impl Harness {
     /// The app in headset mode on the scene `file` of `folder`, with a
@@ -54,8 +54,8 @@ impl Harness {
             Presentation::Headset,
         ))
         .insert_resource(CurrentScene::new(file));
-        crate::plugins(&mut app);
-        super::frame_plugin(&mut app);
+        super::plugins(&mut app);
+        crate::xr::frame_plugin(&mut app);
         let (ends, mix) = crate::audio::engine::ends();
         let clock = ClockShared::new();
         app.insert_resource(AudioLink::new(

@@ -1,0 +1,270 @@
+//! The commands that open a scene and run the app: the default (a window
+//! or a headset), `screenshot` (frames rendered offscreen) and `profile`
+//! (frame times in a window).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use bevy::prelude::{App, AppExit};
+
+use crate::app::{HeadsetOptions, Launch, Output, build_app};
+use crate::capture;
+use crate::cli::{Cli, ComfortArgs, GuideArgs, SceneArgs};
+use crate::commands::choose::{choose_guide, effective_settings, start_step};
+use crate::console::ConsoleOptions;
+use crate::journal::Recording;
+use crate::scene::display_path;
+use crate::scene::folder::{DEFAULT_SCENE, scenes_dir};
+use crate::settings::Settings;
+use crate::xr::probe::{Decision, Mode, decide, probe};
+
+/// What `screenshot` was given.
+pub struct Screenshot {
+    /// The scene to render.
+    pub scene: PathBuf,
+    /// The PNG file to write.
+    pub out: PathBuf,
+    /// The image's size, pixels.
+    pub size: (u32, u32),
+    /// Scene and session time of the first frame, seconds.
+    pub at: f64,
+    /// Frames to render.
+    pub frames: u32,
+    /// Scene time between frames, seconds.
+    pub every: f64,
+    /// The step and the session, over those given before the subcommand.
+    pub options: SceneArgs,
+    /// Only a caption and a gentle brightening.
+    pub reduced_motion: bool,
+}
+
+/// What `profile` was given.
+pub struct Profile {
+    /// The scene to measure.
+    pub scene: PathBuf,
+    /// Frames measured.
+    pub frames: u32,
+    /// Frames rendered before measuring.
+    pub warmup: u32,
+    /// The window's size, pixels.
+    pub size: (u32, u32),
+    /// The step and the session, over those given before the subcommand.
+    pub options: SceneArgs,
+    /// Sound and comfort, over those given before the subcommand.
+    pub comfort: ComfortArgs,
+}
+
+/// The app itself: the scene in the headset when one answers (or `--xr`
+/// asks for it), else in a window, with its session record and, when asked
+/// for, the therapist's console.
+pub fn window_or_headset(cli: &Cli, file: Settings) -> ExitCode {
+    let settings = effective_settings(file, &cli.comfort);
+    let scene = cli
+        .scene
+        .clone()
+        .unwrap_or_else(|| scenes_dir().join(DEFAULT_SCENE));
+    let output = Output::Window {
+        vsync: true,
+        size: (1280, 720),
+    };
+    let scene_args = SceneArgs {
+        step: cli.step,
+        guide: cli.guide.clone(),
+    };
+    let mut launch = match launch(scene, &scene_args, &settings, output, None, true) {
+        Ok(launch) => launch,
+        Err(code) => return code,
+    };
+    launch.quit_after = cli.quit_after;
+    launch.silent = cli.comfort.silent;
+    if !cli.no_journal {
+        launch.journal = recording(cli.alias.clone(), &settings);
+    }
+    if cli.console {
+        let ip = cli
+            .console_bind
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        launch.console = Some(ConsoleOptions {
+            bind: std::net::SocketAddr::new(ip, cli.console_port.unwrap_or(0)),
+            alias: cli.alias.clone().unwrap_or_default(),
+            journal: launch.journal.as_ref().map(|r| r.path.clone()),
+            // Read from the scene's folder when the app is built.
+            scenes: Vec::new(),
+            ..ConsoleOptions::default()
+        });
+    }
+    let mode = if cli.xr {
+        Mode::Xr
+    } else if cli.desktop {
+        Mode::Desktop
+    } else {
+        Mode::Auto
+    };
+    match decide(mode, probe) {
+        Decision::Headset(headset) => {
+            crate::tell!(
+                "stillpoint: in the headset: {} on {}",
+                headset.system,
+                headset.runtime
+            );
+            launch.headset = Some(HeadsetOptions {
+                eye_size: cli.eye_size,
+                haptics: settings.haptics,
+                eye_screenshot: cli.eye_screenshot.clone(),
+            });
+        }
+        Decision::Desktop { why: Some(why) } => crate::tell!("stillpoint: {why}"),
+        Decision::Desktop { why: None } => {}
+        Decision::Refuse(why) => {
+            crate::tell!("stillpoint: {why}");
+            return ExitCode::from(3);
+        }
+    }
+    run(launch, |_| {})
+}
+
+/// `stillpoint screenshot`: frames of a scene rendered offscreen, saved as
+/// PNG.
+pub fn screenshot(asked: Screenshot, file: Settings, cli: &Cli) -> ExitCode {
+    let comfort = ComfortArgs {
+        reduced_motion: asked.reduced_motion,
+        ..ComfortArgs::default()
+    }
+    .or(&cli.comfort);
+    let settings = effective_settings(file, &comfort);
+    let (width, height) = asked.size;
+    let options = asked.options.or(cli);
+    let at = asked.at;
+    match launch(
+        asked.scene,
+        &options,
+        &settings,
+        Output::Offscreen { width, height },
+        Some(at),
+        false,
+    ) {
+        Ok(mut launch) => {
+            launch.quit_after = cli.quit_after;
+            let (out, frames, every) = (asked.out, asked.frames, asked.every);
+            run(launch, |app| {
+                capture::add_screenshot(app, out, at, frames, every)
+            })
+        }
+        Err(code) => code,
+    }
+}
+
+/// `stillpoint profile`: frame times of a scene in a window.
+pub fn profile(asked: Profile, file: Settings, cli: &Cli) -> ExitCode {
+    let comfort = asked.comfort.or(&cli.comfort);
+    let settings = effective_settings(file, &comfort);
+    let name = display_path(&asked.scene);
+    let output = Output::Window {
+        vsync: false,
+        size: asked.size,
+    };
+    let options = asked.options.or(cli);
+    match launch(asked.scene, &options, &settings, output, None, false) {
+        Ok(mut launch) => {
+            launch.quit_after = cli.quit_after;
+            launch.silent = comfort.silent;
+            let (warmup, frames) = (asked.warmup, asked.frames);
+            run(launch, |app| {
+                capture::add_profiler(app, warmup, frames, name)
+            })
+        }
+        Err(code) => code,
+    }
+}
+
+/// How to start the app on `scene`: its session and step, or exit 2 with
+/// the reason there is none.
+fn launch(
+    scene: PathBuf,
+    options: &SceneArgs,
+    settings: &Settings,
+    output: Output,
+    frozen_at: Option<f64>,
+    hints: bool,
+) -> Result<Launch, ExitCode> {
+    let exposure_step = start_step(&scene, options.step).map_err(|why| {
+        crate::tell!("{why}");
+        ExitCode::from(2)
+    })?;
+    Ok(Launch {
+        guide: guide_for(&scene, &options.guide)?,
+        scene,
+        output,
+        quit_after: None,
+        frozen_at,
+        hints,
+        settings: settings.clone(),
+        silent: false,
+        headset: None,
+        exposure_step,
+        journal: None,
+        console: None,
+    })
+}
+
+/// The session for a scene, or the reason there is none (exit 2).
+fn guide_for(
+    scene: &std::path::Path,
+    args: &GuideArgs,
+) -> Result<Option<crate::breath::Guide>, ExitCode> {
+    choose_guide(scene, args).map_err(|e| {
+        crate::tell!("{e}");
+        ExitCode::from(2)
+    })
+}
+
+/// Where the session record is kept and for whom; `None` (said once) when
+/// there is no data folder to keep it in.
+fn recording(alias: Option<String>, settings: &Settings) -> Option<Recording> {
+    match crate::journal::store::default_path() {
+        Some(path) => Some(Recording {
+            path,
+            alias: alias.unwrap_or_default(),
+            relaxation: settings.record_relaxation,
+        }),
+        None => {
+            crate::tell!(
+                "stillpoint: neither XDG_DATA_HOME nor HOME is set: no session record is kept"
+            );
+            None
+        }
+    }
+}
+
+/// Builds and runs the app, with `extra` adding what the mode needs.
+fn run(launch: Launch, extra: impl FnOnce(&mut App)) -> ExitCode {
+    let mut app = match build_app(&launch) {
+        Ok(app) => app,
+        Err(e) => {
+            crate::tell!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    extra(&mut app);
+    let exit = app.run();
+    // The session record's writer finishes when the app is dropped; only
+    // then is it known whether everything was recorded.
+    drop(app);
+    match exit {
+        AppExit::Success if crate::journal::lost_anything() => {
+            let lost = crate::journal::lost();
+            let were = if lost == 1 {
+                "entry was"
+            } else {
+                "entries were"
+            };
+            crate::tell!(
+                "stillpoint: the session record could not be written: {lost} {were} not \
+                 recorded (see above)"
+            );
+            ExitCode::from(4)
+        }
+        AppExit::Success => ExitCode::SUCCESS,
+        AppExit::Error(code) => ExitCode::from(code.get()),
+    }
+}
