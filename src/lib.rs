@@ -24,6 +24,7 @@ pub mod keys;
 pub mod overlay;
 pub mod pacer;
 pub mod photosensitivity;
+pub mod questionnaire;
 pub mod render;
 pub mod scene;
 pub mod seat;

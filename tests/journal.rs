@@ -392,7 +392,7 @@ fn sample(alias: &str, note: &str) -> (NewSession, Vec<Entry>) {
         text: text.into(),
     };
     let ssq = |when: &str, answers: [u8; 16]| {
-        let s = stillpoint::state::ssq::score(&answers).unwrap();
+        let s = stillpoint::questionnaire::simulator_sickness::score(&answers).unwrap();
         serde_json::json!({
             "when": when, "answers": answers, "nausea": s.nausea,
             "oculomotor": s.oculomotor, "disorientation": s.disorientation, "total": s.total,

@@ -236,7 +236,7 @@ pub fn intents(control: Control, now: &View) -> Result<Vec<Intent>, String> {
             vec![Intent::Suds(SudsChange::Record(value))]
         }
         Control::Questionnaire { when, answers } => {
-            let n = crate::state::ssq::ITEMS.len();
+            let n = crate::questionnaire::simulator_sickness::ITEMS.len();
             if answers.len() != n {
                 return Err(format!(
                     "the questionnaire has {n} items; {} answers were given",
@@ -249,14 +249,14 @@ pub fn intents(control: Control, now: &View) -> Result<Vec<Intent>, String> {
                     format!(
                         "item {} ({}): {a} is not a rating; expected 0 (none) to 3 (severe)",
                         i + 1,
-                        crate::state::ssq::ITEMS[i]
+                        crate::questionnaire::simulator_sickness::ITEMS[i]
                     )
                 })?;
             }
             vec![Intent::Questionnaire {
                 when: match when {
-                    BeforeAfter::Before => crate::state::ssq::When::Before,
-                    BeforeAfter::After => crate::state::ssq::When::After,
+                    BeforeAfter::Before => crate::questionnaire::simulator_sickness::When::Before,
+                    BeforeAfter::After => crate::questionnaire::simulator_sickness::When::After,
                 },
                 answers: rated,
             }]

@@ -24,7 +24,7 @@ use bevy::prelude::*;
 use tokio::sync::oneshot;
 
 use crate::frame::AppSet;
-use crate::state::snapshot::publish as publish_snapshot;
+use crate::state::StateSystems;
 use crate::state::{Intent, Lifecycle, PauseReason, SessionSnapshot};
 use server::{Answer, Asked, Ends, Server};
 use view::View;
@@ -153,7 +153,10 @@ pub fn plugin(app: &mut App) {
     .add_systems(Update, (take_control, new_code_key).in_set(AppSet::Input))
     .add_systems(Update, show_code.in_set(AppSet::Ui))
     .add_systems(Update, mirror::capture.in_set(AppSet::Report))
-    .add_systems(Update, tell.in_set(AppSet::Report).after(publish_snapshot));
+    .add_systems(
+        Update,
+        tell.in_set(AppSet::Report).after(StateSystems::Publish),
+    );
 }
 
 /// With the console on, the session waits for the therapist to start it.

@@ -305,7 +305,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/view", get(view))
         .route(
             "/api/questionnaire",
-            get(|| async { axum::Json(crate::state::ssq::ITEMS) }),
+            get(|| async { axum::Json(crate::questionnaire::simulator_sickness::ITEMS) }),
         )
         .route("/api/live", get(live))
         .route("/api/mirror", get(mirror))

@@ -33,7 +33,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bevy::prelude::*;
 
 use crate::frame::AppSet;
-use crate::state::snapshot::publish as publish_snapshot;
+use crate::state::StateSystems;
 use crate::state::{AppState, Lifecycle, PauseReason, Place, RecordNow, SessionClock, SudsWhy};
 use writer::{Ack, Write, Writer};
 
@@ -284,7 +284,7 @@ pub fn plugin(app: &mut App) {
     })
     .add_systems(
         Update,
-        record.in_set(AppSet::Report).before(publish_snapshot),
+        record.in_set(AppSet::Report).before(StateSystems::Publish),
     );
 }
 

@@ -3,8 +3,9 @@
 
 use bevy::prelude::*;
 
+use super::lifecycle::SudsWhy;
 use super::lifecycle::{Ending, Lifecycle};
-use super::suds::{SudsChange, SudsWhy};
+use super::suds::SudsChange;
 use super::{
     AppState, GUIDE_LEAD, GuideRun, MAX_VOLUME, PauseReason, Place, Presentation, VOLUME_STEP,
 };
@@ -66,7 +67,7 @@ pub enum Intent {
     /// before the session or after it.
     Questionnaire {
         /// Before or after.
-        when: super::ssq::When,
+        when: crate::questionnaire::simulator_sickness::When,
         /// The answers, in the questionnaire's order.
         answers: [u8; 16],
     },
@@ -235,8 +236,8 @@ impl AppState {
             Intent::Step(change) => self.change_step(*change, heard, &mut said),
             Intent::FireEvent(name) => self.fire(name, &mut said),
             Intent::Note(text) => said.push(note(text)),
-            Intent::Questionnaire { when, answers } => {
-                said.push(match super::ssq::score(answers) {
+            Intent::Questionnaire { when, answers } => said.push(
+                match crate::questionnaire::simulator_sickness::score(answers) {
                     Ok(scores) => Lifecycle::QuestionnaireScored {
                         when: *when,
                         answers: *answers,
@@ -246,8 +247,8 @@ impl AppState {
                         what: "score the questionnaire".into(),
                         why,
                     },
-                })
-            }
+                },
+            ),
             Intent::Pacer(on) => self.pacer_on(*on, heard, &mut said),
             Intent::Rhythm(choice) => self.change_rhythm(choice, heard, &mut said),
             Intent::ChangeScene { path, step } => {

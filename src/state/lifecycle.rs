@@ -3,8 +3,7 @@
 
 use bevy::prelude::*;
 
-use super::snapshot::ShownScene;
-use super::suds::SudsWhy;
+use super::scene_facts::ShownScene;
 use super::{Listening, PauseReason};
 use crate::breath::{Micros, Phase};
 
@@ -127,11 +126,11 @@ pub enum Lifecycle {
     /// The cybersickness questionnaire was answered and scored.
     QuestionnaireScored {
         /// Before or after the session.
-        when: super::ssq::When,
+        when: crate::questionnaire::simulator_sickness::When,
         /// The answers, 0 to 3, in the questionnaire's order.
         answers: [u8; 16],
         /// The scores.
-        scores: super::ssq::Scores,
+        scores: crate::questionnaire::simulator_sickness::Scores,
     },
     /// A note was added to the session.
     NoteAdded {
@@ -191,4 +190,26 @@ pub enum Sound {
     },
     /// The device stopped taking sound.
     Stalled,
+}
+
+/// Why the person is asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SudsWhy {
+    /// The hierarchy has just appeared: before the first step.
+    Start,
+    /// The step changed (counted from 1): the rating after one step and
+    /// before the next.
+    StepChange {
+        /// The step left.
+        from: usize,
+        /// The step now.
+        to: usize,
+    },
+    /// The interval since the last question has passed.
+    Interval,
+    /// Someone asked (a key, the therapist's console).
+    Asked,
+    /// The person said it aloud, unasked on screen, and the therapist
+    /// recorded it.
+    Heard,
 }

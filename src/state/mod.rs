@@ -11,20 +11,21 @@
 //! (overlays, the headset's report, a console, a journal, the tests) reads
 //! the [`SessionSnapshot`] and the [`Lifecycle`] messages.
 
+pub mod breaks;
 pub mod intent;
 pub mod lifecycle;
-pub mod rest;
+pub mod scene_facts;
 pub mod snapshot;
-pub mod ssq;
 pub mod suds;
 
 use bevy::prelude::*;
 
+pub use breaks::BreakAdvice;
 pub use intent::{Intent, MAX_NOTE_CHARS, PACER_MINUTES, RhythmChoice, StepChange, VolumeChange};
-pub use lifecycle::{Ending, Lifecycle, Sound};
-pub use rest::BreakAdvice;
-pub use snapshot::{ExposureFacts, GuideNow, RecordNow, SessionSnapshot, ShownScene, StepNow};
-pub use suds::{SudsChange, SudsPrompt, SudsWhy};
+pub use lifecycle::{Ending, Lifecycle, Sound, SudsWhy};
+pub use scene_facts::{ExposureFacts, ShownScene};
+pub use snapshot::{GuideNow, RecordNow, SessionSnapshot, StepNow};
+pub use suds::{SudsChange, SudsPrompt};
 
 use crate::breath::{BreathState, Guide, Micros};
 use crate::frame::AppSet;
@@ -38,6 +39,18 @@ pub const VOLUME_STEP: f32 = 0.1;
 /// time for the command to reach the mix before its first sample, so the
 /// sound and the picture change at the same sample.
 pub const GUIDE_LEAD: Micros = 150_000;
+
+/// The state's own order inside [`AppSet::Report`]: the rules that follow
+/// the frame (the guided session's end, the break timer) settle, then the
+/// snapshot is published. A watcher that reads the snapshot in the frame it
+/// is made orders itself after [`StateSystems::Publish`].
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StateSystems {
+    /// The rules that follow the frame change the state.
+    Settle,
+    /// The snapshot of the frame is made.
+    Publish,
+}
 
 /// Whether the session runs. The flow follows from [`AppState`]: paused
 /// while any [`PauseReason`] holds, ended once the guided session has
@@ -464,12 +477,17 @@ pub fn plugin(app: &mut App) {
             Update,
             (
                 (note_facts, apply_intents).chain().in_set(AppSet::Intents),
-                (follow_the_guide, snapshot::publish)
-                    .chain()
-                    .in_set(AppSet::Report),
+                follow_the_guide.in_set(StateSystems::Settle),
+                snapshot::publish.in_set(StateSystems::Publish),
             ),
+        )
+        .configure_sets(
+            Update,
+            (StateSystems::Settle, StateSystems::Publish)
+                .chain()
+                .in_set(AppSet::Report),
         );
-    rest::plugin(app);
+    breaks::plugin(app);
 }
 
 /// Takes in what the feature modules report that decisions depend on: each

@@ -5,7 +5,7 @@
 //! anything: the scene goes on, steps and events still happen, and a new
 //! question sets an unanswered one aside.
 
-use super::lifecycle::Lifecycle;
+use super::lifecycle::{Lifecycle, SudsWhy};
 use super::{AppState, Place};
 use crate::breath::Micros;
 
@@ -21,28 +21,6 @@ pub const ANCHORS: [(u8, &str); 5] = [
 /// How far one press of the arrow keys (or a push of the stick) moves the
 /// answer.
 pub const SUDS_STEP: u8 = 5;
-
-/// Why the person is asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SudsWhy {
-    /// The hierarchy has just appeared: before the first step.
-    Start,
-    /// The step changed (counted from 1): the rating after one step and
-    /// before the next.
-    StepChange {
-        /// The step left.
-        from: usize,
-        /// The step now.
-        to: usize,
-    },
-    /// The interval since the last question has passed.
-    Interval,
-    /// Someone asked (a key, the therapist's console).
-    Asked,
-    /// The person said it aloud, unasked on screen, and the therapist
-    /// recorded it.
-    Heard,
-}
 
 /// A change to the SUDS prompt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

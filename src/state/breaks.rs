@@ -89,12 +89,8 @@ impl Default for BreakAdvice {
 }
 
 pub(super) fn plugin(app: &mut App) {
-    app.init_resource::<BreakAdvice>().add_systems(
-        Update,
-        keep_time
-            .in_set(crate::frame::AppSet::Report)
-            .before(super::snapshot::publish),
-    );
+    app.init_resource::<BreakAdvice>()
+        .add_systems(Update, keep_time.in_set(super::StateSystems::Settle));
 }
 
 /// Counts continuous use in real time (a slow renderer's frames do not
