@@ -6,8 +6,9 @@
 use std::time::Duration;
 
 use bevy::prelude::*;
-use stillpoint::scene::spawn::{PropPart, SceneView};
-use stillpoint::scene::stage::WindNow;
+use stillpoint::scene::exposure::props::PropPart;
+use stillpoint::scene::exposure::stage::WindNow;
+use stillpoint::scene::spawn::SceneView;
 use stillpoint::scene::{CurrentScene, SceneAsset, Veil};
 use stillpoint::state::{Intent, Lifecycle, SessionSnapshot, StepChange, SudsChange, SudsWhy};
 use stillpoint::view::ViewCamera;

@@ -407,7 +407,10 @@ fn follow_scene(link: Option<ResMut<AudioLink>>, current: Res<CurrentScene>) {
 }
 
 /// The scene's sounds a step turns on or off fade in or out.
-fn follow_switches(link: Option<ResMut<AudioLink>>, on: Res<crate::scene::stage::SoundsOn>) {
+fn follow_switches(
+    link: Option<ResMut<AudioLink>>,
+    on: Res<crate::scene::exposure::stage::SoundsOn>,
+) {
     if let Some(mut link) = link
         && on.is_changed()
         && !on.is_added()
@@ -446,11 +449,11 @@ fn play_events(
 /// The sound of `event`, heard by a head at `head`; `None` for a silent
 /// one (a spider on its thread).
 pub fn shot_for(
-    event: &crate::scene::exposure::EventSpec,
+    event: &crate::scene::exposure::plan::EventSpec,
     head: [f32; 3],
     seed: u64,
 ) -> Option<Shot> {
-    use crate::scene::exposure::EventKind;
+    use crate::scene::exposure::plan::EventKind;
     let (kind, from, to) = match event.does {
         EventKind::Gust { strength } => {
             let around = [head[0], head[1] + 1.5, head[2]];

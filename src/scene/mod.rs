@@ -6,7 +6,6 @@
 //! **Invariant:** a scene that fails to load never replaces the one on
 //! screen; the error is shown and the last good scene stays.
 
-pub mod birds;
 pub mod blueprint;
 pub mod exposure;
 pub mod folder;
@@ -15,11 +14,9 @@ pub mod model;
 pub mod parse;
 pub mod procgen;
 pub mod spawn;
-pub mod spider;
-pub mod stage;
 pub mod transition;
+pub mod upload;
 pub mod validate;
-pub mod validate_exposure;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -77,7 +74,7 @@ impl CurrentScene {
     }
 
     /// The shown scene's event that `message` says was fired, if it is one.
-    pub fn fired(&self, message: &Lifecycle) -> Option<&exposure::EventSpec> {
+    pub fn fired(&self, message: &Lifecycle) -> Option<&exposure::plan::EventSpec> {
         let Lifecycle::EventFired { name, .. } = message else {
             return None;
         };
@@ -158,8 +155,7 @@ pub fn plugin(app: &mut App) {
             (move_particles, drift_clouds).in_set(AppSet::Animate),
         );
     transition::plugin(app);
-    stage::plugin(app);
-    birds::plugin(app);
+    exposure::plugin(app);
 }
 
 /// A path as the user would type it: relative to the working folder where

@@ -6,8 +6,9 @@
 //! Nothing at runtime reads the file format ([`super::format`]).
 
 use super::blueprint::Blueprint;
-use super::exposure::{ExposurePlan, PlaceSpec};
-use super::format::{PacerStyle, Rgb, SceneFile, Shape, SoundKind};
+use super::exposure::format::Shape;
+use super::exposure::plan::{ExposurePlan, PlaceSpec};
+use super::format::{PacerStyle, Rgb, SceneFile, SoundKind};
 use super::procgen::mesh::MeshData;
 
 /// A scene that passed every check, ready to show.

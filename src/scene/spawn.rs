@@ -1,18 +1,19 @@
 //! Turns a checked scene into entities: light, sky, ground, water, plants,
-//! particles and clouds, all under one [`SceneRoot`] so that a reload or a
-//! change of scene replaces them in one step.
+//! particles and clouds, with its props (spawned by
+//! [`super::exposure::props`]), all under one [`SceneRoot`] so that a reload
+//! or a change of scene replaces them in one step.
 
-use bevy::asset::RenderAssetUsages;
 use bevy::light::{CascadeShadowConfigBuilder, NotShadowCaster, NotShadowReceiver};
-use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 
 use super::blueprint::{CLOUD_DISTANCE_M, DriftSpec, SUN_DISC_DEG, SUN_DISTANCE_M};
+use super::exposure::props::spawn_props;
 use super::format::Rgb;
 use super::model::Scene;
 use super::procgen::mesh::MeshData;
 use super::procgen::scatter::SHADES;
 use super::procgen::terrain::compass;
+use super::upload::{add_mesh, add_standard};
 use crate::render::{PlantMaterial, Sway, WaterMaterial, WaterUniform};
 
 /// The parent of everything a scene spawned.
@@ -394,162 +395,6 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) -> Entity {
     root
 }
 
-/// A prop as the scene stands it: the exposure steps show, hide and move
-/// it from here.
-#[derive(Component, Debug, Clone)]
-pub struct PropPart {
-    /// Its name, as an index into the exposure plan's names.
-    pub name: Option<usize>,
-    /// Where the scene stands it.
-    pub base: Vec3,
-    /// Whether it is there when the scene opens.
-    pub present: bool,
-    /// Its opacity when fully there: 1 less its clearness.
-    pub opacity: f32,
-}
-
-/// The props, each with a material of its own (so it can fade alone).
-fn spawn_props(world: &mut World, root: Entity, scene: &Scene) {
-    for prop in &scene.props {
-        let mesh = add_mesh(world, &prop.mesh);
-        let (r, g, b) = prop.color;
-        let opacity = 1.0 - prop.clear;
-        let see_through = prop.clear > 0.0 || !prop.present;
-        let material = add_standard(
-            world,
-            StandardMaterial {
-                base_color: Color::linear_rgba(r, g, b, if prop.present { opacity } else { 0.0 }),
-                perceptual_roughness: prop.roughness,
-                metallic: prop.metal,
-                reflectance: if prop.clear > 0.0 { 0.5 } else { 0.3 },
-                alpha_mode: if see_through {
-                    AlphaMode::Blend
-                } else {
-                    AlphaMode::Opaque
-                },
-                // Glass is seen from both sides.
-                double_sided: prop.clear > 0.0,
-                cull_mode: if prop.clear > 0.0 {
-                    None
-                } else {
-                    Some(bevy::render::render_resource::Face::Back)
-                },
-                ..default()
-            },
-        );
-        let base = Vec3::from(prop.at);
-        let mut entity = world.spawn((
-            PropPart {
-                name: prop.name,
-                base,
-                present: prop.present,
-                opacity,
-            },
-            Mesh3d(mesh),
-            MeshMaterial3d(material.clone()),
-            Transform::from_translation(base)
-                .with_rotation(Quat::from_rotation_y(-prop.turn_deg.to_radians())),
-            if prop.present {
-                Visibility::Inherited
-            } else {
-                Visibility::Hidden
-            },
-            ChildOf(root),
-        ));
-        if prop.clear > 0.5 {
-            // Clear glass lets the sun through.
-            entity.insert(NotShadowCaster);
-        }
-        if let Some(span) = prop.spider {
-            let facing = Quat::from_rotation_y(-prop.turn_deg.to_radians());
-            entity.insert(Walker {
-                span,
-                anchor: base,
-                facing,
-                wandering: Default::default(),
-                travelled: 0.0,
-                seed: (prop.at[0] * 7.0 + prop.at[2] * 13.0).sin() * 3.0,
-                last: None,
-                gait: crate::scene::spider::Gait::standing(span, base, facing),
-                drop: None,
-            });
-            let body = entity.id();
-            let leg_mesh = add_mesh(world, &MeshData::column(1.0, 1.0));
-            // Its thread, seen only while it hangs on it.
-            let silk = add_standard(
-                world,
-                StandardMaterial {
-                    base_color: Color::linear_rgba(0.85, 0.85, 0.85, 0.6),
-                    alpha_mode: AlphaMode::Blend,
-                    unlit: true,
-                    ..default()
-                },
-            );
-            world.spawn((
-                SpiderThread,
-                Mesh3d(leg_mesh.clone()),
-                MeshMaterial3d(silk),
-                Transform::default(),
-                Visibility::Hidden,
-                NotShadowCaster,
-                ChildOf(body),
-            ));
-            for leg in 0..crate::scene::spider::LEGS {
-                for upper in [true, false] {
-                    world.spawn((
-                        LegPart { leg, upper },
-                        Mesh3d(leg_mesh.clone()),
-                        MeshMaterial3d(material.clone()),
-                        Transform::default(),
-                        Visibility::Inherited,
-                        ChildOf(body),
-                    ));
-                }
-            }
-        }
-    }
-}
-
-/// A spider: where it stands (as its step puts it), how it walks about,
-/// and its feet. Its transform is its body's; `walk_spiders` moves it.
-#[derive(Component, Debug, Clone)]
-pub struct Walker {
-    /// Leg span, metres.
-    pub span: f32,
-    /// Its place as the step has it (glides and all), the ground under its
-    /// middle.
-    pub anchor: Vec3,
-    /// The way it faces.
-    pub facing: Quat,
-    /// How it walks about its place now.
-    pub wandering: crate::scene::exposure::Wandering,
-    /// How far along its wandering loop, metres.
-    pub travelled: f32,
-    /// Its own loop's shape.
-    pub seed: f32,
-    /// The scene time and place it was last shown at.
-    pub last: Option<(f64, Vec3)>,
-    /// Its feet.
-    pub gait: crate::scene::spider::Gait,
-    /// A drop on its thread under way: start (scene seconds), length
-    /// (seconds) and how far down (metres).
-    pub drop: Option<(f64, f32, f32)>,
-}
-
-/// A spider's thread.
-#[derive(Component, Debug, Clone, Copy)]
-pub struct SpiderThread;
-
-/// One segment of a spider's leg: the upper (hip to knee) or the lower
-/// (knee to foot) of leg `leg`.
-#[derive(Component, Debug, Clone, Copy)]
-pub struct LegPart {
-    /// Which leg, in [`crate::scene::spider`]'s order.
-    pub leg: usize,
-    /// The upper segment, else the lower.
-    pub upper: bool,
-}
-
 /// A particle's transform at scene time `t`: a slow wander about its anchor,
 /// and for fireflies a glow that swells and fades.
 pub fn drift_transform(drift: &Drift, t: f32) -> Transform {
@@ -570,29 +415,6 @@ pub fn drift_transform(drift: &Drift, t: f32) -> Transform {
 
 fn spawn_child(world: &mut World, parent: Entity, bundle: impl Bundle) {
     world.spawn((bundle, ChildOf(parent)));
-}
-
-fn add_standard(world: &mut World, material: StandardMaterial) -> Handle<StandardMaterial> {
-    world
-        .resource_mut::<Assets<StandardMaterial>>()
-        .add(material)
-}
-
-/// Uploads generated vertex data as a Bevy mesh.
-pub fn add_mesh(world: &mut World, data: &MeshData) -> Handle<Mesh> {
-    world.resource_mut::<Assets<Mesh>>().add(to_mesh(data))
-}
-
-/// Converts generated vertex data into a Bevy mesh.
-pub fn to_mesh(data: &MeshData) -> Mesh {
-    Mesh::new(
-        PrimitiveTopology::TriangleList,
-        RenderAssetUsages::default(),
-    )
-    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, data.positions.clone())
-    .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, data.normals.clone())
-    .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, data.colors.clone())
-    .with_inserted_indices(Indices::U32(data.indices.clone()))
 }
 
 fn rgb(c: Rgb) -> Color {

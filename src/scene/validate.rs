@@ -7,6 +7,7 @@
 //! Every problem names the value by its path; [`super::parse`] turns the path
 //! into a line and column.
 
+use super::exposure::validate as exposure_checks;
 use super::format::*;
 use crate::diagnostics::{Checker, PathStep, Problem};
 use crate::scene::procgen::terrain::TerrainShape;
@@ -148,10 +149,10 @@ pub fn validate(scene: &SceneFile, file_exists: &dyn Fn(&str) -> bool) -> Vec<Pr
             });
         }
     });
-    super::validate_exposure::sound_names(&mut c, &scene.sounds);
-    super::validate_exposure::props(&mut c, &scene.props);
+    exposure_checks::sound_names(&mut c, &scene.sounds);
+    exposure_checks::props(&mut c, &scene.props);
     if let Some(exposure) = &scene.exposure {
-        super::validate_exposure::exposure(&mut c, exposure, &scene.props, &scene.sounds);
+        exposure_checks::exposure(&mut c, exposure, &scene.props, &scene.sounds);
     }
     c.within("pacer", |c| {
         let p = &scene.pacer;

@@ -4,7 +4,7 @@
 //! gives the colour) except on pictures, whose paper and ink are baked in.
 
 use super::mesh::MeshData;
-use crate::scene::format::Drawing;
+use crate::scene::exposure::format::Drawing;
 
 /// Vertex colours multiply the surface's colour, alpha and all: props are
 /// opaque in their vertices, so a see-through surface shows as it asks.
@@ -81,7 +81,7 @@ impl MeshData {
     /// part and the larger abdomen behind it, each an ellipsoid. Its legs
     /// are drawn apart, as they move.
     pub fn spider_body(span: f32) -> Self {
-        let build = crate::scene::spider::build();
+        let build = crate::scene::exposure::spider::build();
         let mut mesh = Self::with_capacity(400, 2000);
         for (centre, half) in [build.front, build.back] {
             let unit = Self::sphere(1.0, (1.0, 1.0, 1.0));

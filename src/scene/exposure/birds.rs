@@ -4,11 +4,12 @@
 
 use bevy::prelude::*;
 
-use super::CurrentScene;
-use super::exposure::EventKind;
-use super::procgen::mesh::MeshData;
+use super::plan::EventKind;
 use crate::clock::SceneClock;
 use crate::frame::AppSet;
+use crate::scene::CurrentScene;
+use crate::scene::procgen::mesh::MeshData;
+use crate::scene::upload::to_mesh;
 use crate::state::Lifecycle;
 
 /// Wingspan, metres: a pigeon's.
@@ -79,12 +80,8 @@ fn release_birds(
             p[1] -= 0.06;
             p[2] *= 2.2;
         }
-        let body = meshes.add(crate::scene::spawn::to_mesh(&shape));
-        let wing = meshes.add(crate::scene::spawn::to_mesh(&MeshData::block([
-            SPAN_M / 2.0,
-            0.01,
-            0.14,
-        ])));
+        let body = meshes.add(to_mesh(&shape));
+        let wing = meshes.add(to_mesh(&MeshData::block([SPAN_M / 2.0, 0.01, 0.14])));
         let bird = Bird {
             start: clock.seconds,
             seconds: event.seconds,

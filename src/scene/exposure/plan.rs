@@ -2,8 +2,9 @@
 //! the steps with their references resolved, each step's whole state (the
 //! steps before it folded in), and how a state glides to the next.
 
-use super::format::{self, Happening, Prop, Sound};
-use super::validate_exposure::SEAT;
+use super::format::{self, Happening, Prop};
+use super::validate::SEAT;
+use crate::scene::format::Sound;
 
 /// A scene's hierarchy, checked, with names turned into indices.
 #[derive(Debug, Clone, PartialEq)]

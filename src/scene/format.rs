@@ -2,18 +2,18 @@
 //!
 //! These types are the external format only. They are parsed, checked by
 //! [`super::validate`], and then turned into the runtime's own
-//! [`super::model::Scene`]; nothing at runtime reads them.
+//! [`super::model::Scene`]; nothing at runtime reads them. The types of the
+//! `props` and `exposure` sections are graded exposure's, in
+//! [`super::exposure::format`].
 //!
 //! Conventions: distances in metres, angles in degrees, colours as linear-light
 //! `(r, g, b)` in 0..1, `y` is up and a heading of 0 degrees looks north
 //! (towards -z). New sections are added with `#[serde(default)]` so that older
 //! files keep loading.
 
-mod exposure;
-
 use serde::{Deserialize, Serialize};
 
-pub use exposure::{Drawing, Event, Exposure, Happening, Move, Place, Prop, Shape, Step, Surface};
+use super::exposure::format::{Exposure, Prop};
 
 /// A linear-light colour, each channel in 0..1.
 pub type Rgb = (f32, f32, f32);
@@ -556,20 +556,11 @@ impl Default for Wind {
 pub mod defaults {
     use super::{Range, Rgb};
 
-    pub fn glide_s() -> f32 {
-        4.0
-    }
     pub fn exposure_ev100() -> f32 {
         9.7
     }
     pub fn sound_size_m() -> f32 {
         1.0
-    }
-    pub fn suds_every_min() -> f32 {
-        5.0
-    }
-    pub fn wander_m_per_s() -> f32 {
-        0.05
     }
     pub fn eye_height_m() -> f32 {
         1.2

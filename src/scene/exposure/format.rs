@@ -1,14 +1,20 @@
 //! The parts of the scene format for graded exposure: things built into a
 //! place (props), the places a person can stand in it, and the hierarchy of
-//! steps and the events a therapist chooses from.
+//! steps and the events a therapist chooses from. The scene file
+//! ([`crate::scene::format::SceneFile`]) holds them in its `props` and
+//! `exposure` sections; like the rest of the format, nothing at runtime
+//! reads them.
 //!
 //! A step says only what it changes; everything it does not name keeps the
 //! previous step's value. Values glide to a step's over the exposure's
 //! `glide_s`; a change of place goes through the veil.
+//!
+//! The scene format names these types, so this file names none of the
+//! scene format's, which would make the two import each other: a colour is
+//! written out as `(f32, f32, f32)` (the format's `Rgb`), and the defaults
+//! used here are kept here.
 
 use serde::{Deserialize, Serialize};
-
-use super::{Rgb, defaults};
 
 /// Something built into the scene: a wall, a floor, a rail, a pane of glass,
 /// a table, a jar. Several props may share a name: steps and events show,
@@ -88,8 +94,8 @@ pub enum Drawing {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Surface {
-    /// Its colour, linear-light.
-    pub color: Rgb,
+    /// Its colour, linear-light `(r, g, b)`, each 0 to 1.
+    pub color: (f32, f32, f32),
     /// How rough: 0.05 (polished) to 1 (chalk); default 0.8.
     pub roughness: f32,
     /// How metallic: 0 to 1; default 0.
@@ -260,4 +266,25 @@ pub enum Happening {
         /// Where it ends, `(x, y, z)` metres.
         to_m: (f32, f32, f32),
     },
+}
+
+/// Default values, named so the format documentation and the code agree.
+mod defaults {
+    /// A prop is there when the scene opens.
+    pub fn yes() -> bool {
+        true
+    }
+    /// A place's pitch: a little down, as the scene's viewpoint has it.
+    pub fn pitch_deg() -> f32 {
+        -3.0
+    }
+    pub fn glide_s() -> f32 {
+        4.0
+    }
+    pub fn suds_every_min() -> f32 {
+        5.0
+    }
+    pub fn wander_m_per_s() -> f32 {
+        0.05
+    }
 }

@@ -9,14 +9,17 @@
 
 use bevy::prelude::*;
 
-use super::exposure::{EventKind, ExposurePlan, StepState, Wandering, between, glide, presence};
-use super::spawn::{LegPart, PropPart, SceneView, SpiderThread, Walker};
+use super::plan::{EventKind, ExposurePlan, StepState, Wandering, between, glide, presence};
+use super::props::{LegPart, PropPart, SpiderThread, Walker};
 use super::spider;
-use super::transition::{SceneSwitch, Switch};
-use super::{CurrentScene, model::Scene};
 use crate::clock::SceneClock;
 use crate::frame::AppSet;
 use crate::render::PlantMaterial;
+use crate::scene::CurrentScene;
+use crate::scene::model::Scene;
+use crate::scene::procgen::terrain::compass;
+use crate::scene::spawn::SceneView;
+use crate::scene::transition::{SceneSwitch, Switch};
 use crate::state::{AppState, Lifecycle};
 
 /// How a gust swells and dies: a raised cosine over its seconds.
@@ -340,7 +343,7 @@ fn show_step(
     if wind.strength != strength {
         wind.strength = strength;
         if let Some(scene) = current.shown.as_ref() {
-            let (x, z) = super::procgen::terrain::compass(scene.wind.toward_deg);
+            let (x, z) = compass(scene.wind.toward_deg);
             for (_, plant) in plants.iter_mut() {
                 plant.extension.wind.x = x * strength;
                 plant.extension.wind.z = z * strength;

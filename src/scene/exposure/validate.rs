@@ -3,8 +3,9 @@
 //! that shows a prop, puts the person in a place, or turns on a sound, and
 //! an event allowed at a step) that point at something that exists.
 
-use super::format::{Event, Exposure, Happening, Prop, Shape, Sound, Step, Surface};
+use super::format::{Event, Exposure, Happening, Prop, Shape, Step, Surface};
 use crate::diagnostics::{Checker, PathStep};
+use crate::scene::format::Sound;
 
 /// Most props a scene may build.
 pub const MAX_PROPS: usize = 400;
@@ -20,7 +21,7 @@ pub const MAX_NAME_CHARS: usize = 40;
 pub const SEAT: &str = "seat";
 
 /// Checks the names of the scene's sounds.
-pub(super) fn sound_names(c: &mut Checker, sounds: &[Sound]) {
+pub(crate) fn sound_names(c: &mut Checker, sounds: &[Sound]) {
     c.within("sounds", |c| {
         for (i, sound) in sounds.iter().enumerate() {
             if let Some(n) = &sound.name {
@@ -31,7 +32,7 @@ pub(super) fn sound_names(c: &mut Checker, sounds: &[Sound]) {
 }
 
 /// Checks the props.
-pub(super) fn props(c: &mut Checker, props: &[Prop]) {
+pub(crate) fn props(c: &mut Checker, props: &[Prop]) {
     c.list_len("props", props.len(), MAX_PROPS, "props");
     c.within("props", |c| {
         for (i, prop) in props.iter().enumerate() {
@@ -71,7 +72,7 @@ fn surface(c: &mut Checker, s: &Surface) {
 }
 
 /// Checks the exposure section against the scene's props and sounds.
-pub(super) fn exposure(c: &mut Checker, exposure: &Exposure, props: &[Prop], sounds: &[Sound]) {
+pub(crate) fn exposure(c: &mut Checker, exposure: &Exposure, props: &[Prop], sounds: &[Sound]) {
     let names_of = |names: &mut Vec<&str>| {
         names.sort_unstable();
         names.dedup();
