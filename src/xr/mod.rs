@@ -32,9 +32,8 @@ use bevy::prelude::*;
 use bevy::transform::TransformSystems;
 
 pub use eyes::{EyeScreenshot, Spare};
-pub use runtime::RuntimeAlive;
 pub use seating::SeatState;
-pub use session::HeadsetStatus;
+pub use session::{HeadsetStatus, RuntimeAlive};
 
 use crate::frame::AppSet;
 use crate::view::CameraPlaced;

@@ -10,7 +10,7 @@
 //! an image index from the runtime is checked before it is used.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bevy::ecs::system::SystemId;
@@ -26,35 +26,12 @@ use bevy_mod_openxr::resources::{
 };
 use bevy_mod_xr::session::{XrFirst, XrHandleEvents, XrRenderSystems};
 
-use super::session::{HeadsetStatus, track_session};
+use super::session::{HeadsetStatus, RuntimeAlive, track_session};
 
 /// The longest the render thread waits for the runtime to hand back an
 /// image before it counts the runtime as gone: a compositor that has stopped
 /// never hands it back, and the wait would hold the app for ever.
 pub const IMAGE_WAIT: Duration = Duration::from_millis(500);
-
-/// Whether the runtime still answers, shared by the app's world and the
-/// render world: whichever sees it fail first tells the other.
-#[derive(Resource, Debug, Clone)]
-pub struct RuntimeAlive(Arc<AtomicBool>);
-
-impl Default for RuntimeAlive {
-    fn default() -> Self {
-        Self(Arc::new(AtomicBool::new(true)))
-    }
-}
-
-impl RuntimeAlive {
-    /// Whether no failure has been seen.
-    pub fn answers(&self) -> bool {
-        self.0.load(Ordering::Acquire)
-    }
-
-    /// Marks the runtime gone, for both worlds.
-    pub fn gone(&self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
 
 /// The event handlers our poll hands each runtime event to: the runtime
 /// plugin's state tracking, then ours.

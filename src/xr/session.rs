@@ -7,7 +7,7 @@
 //! the session was.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bevy::prelude::*;
 use bevy_mod_openxr::poll_events::OxrEventIn;
@@ -15,8 +15,30 @@ use bevy_mod_openxr::resources::OxrSessionStarted;
 use bevy_mod_xr::camera::XrCamera;
 use bevy_mod_xr::session::XrState;
 
-use super::runtime::RuntimeAlive;
 use crate::state::{AppState, Intent, PauseReason, Presentation, SessionClock};
+
+/// Whether the runtime still answers, shared by the app's world and the
+/// render world: whichever sees it fail first tells the other.
+#[derive(Resource, Debug, Clone)]
+pub struct RuntimeAlive(Arc<AtomicBool>);
+
+impl Default for RuntimeAlive {
+    fn default() -> Self {
+        Self(Arc::new(AtomicBool::new(true)))
+    }
+}
+
+impl RuntimeAlive {
+    /// Whether no failure has been seen.
+    pub fn answers(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Marks the runtime gone, for both worlds.
+    pub fn gone(&self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
 
 /// The headset session as the app sees it.
 #[derive(Resource, Debug, Default)]
