@@ -18,6 +18,8 @@
 //! - `render`: real frames of every shipped scene, rendered offscreen on
 //!   the CPU (lavapipe), checked pixel by pixel, and the picture's phase
 //!   changes against the sound's chimes over an hour.
+//! - `tidy`: what reading the source can check: the pure cores import no
+//!   Bevy ECS, rodio or axum, and every file says what it owns.
 
 mod app;
 mod audio;
@@ -29,6 +31,7 @@ mod headset;
 mod journal;
 mod render;
 mod scenes;
+mod tidy;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
