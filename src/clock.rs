@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use bevy::prelude::*;
 
 use crate::breath::Micros;
-use crate::breath::schedule::micros_from_frames;
+use crate::breath::time::micros_from_frames;
 use crate::frame::AppSet;
 use crate::state::{AppState, Flow, SessionClock};
 

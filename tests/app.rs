@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bevy::input::mouse::MouseMotion;
 use bevy::prelude::*;
-use stillpoint::breath::schedule::micros_from_s;
+use stillpoint::breath::time::micros_from_s;
 use stillpoint::breath::{Guide, Rhythm};
 use stillpoint::overlay::Notice;
 use stillpoint::scene::spawn::{SceneRoot, SceneView};

@@ -22,7 +22,8 @@ use super::pacer_sounds::{Chime, Swell, Tone};
 use super::shots::{MAX_SHOTS, Shot, ShotVoice};
 use super::spatial::{Emitter, Listener, Spatializer};
 use super::voices::{SoundKind, Voice, voice};
-use crate::breath::schedule::{Micros, Schedule, frames_from_micros, micros_from_frames};
+use crate::breath::Schedule;
+use crate::breath::time::{Micros, frames_from_micros, micros_from_frames};
 use crate::clock::ClockShared;
 
 /// Frames mixed at a time: 1.3 ms at 48 kHz, so commands and the published
