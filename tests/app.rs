@@ -594,7 +594,7 @@ fn keys_send_intents_the_volume_stays_in_range_and_every_change_reaches_the_mix(
 
     let mut app = app_on(&scenes_dir(), "lake_dusk.ron", FRAME_60, None);
     let (app_ends, mix) = ends();
-    let clock = stillpoint::clock::ClockShared::new();
+    let clock = stillpoint::audio::sample_clock::ClockShared::new();
     app.insert_resource(AudioLink::new(
         app_ends,
         clock,
@@ -652,9 +652,9 @@ fn keys_send_intents_the_volume_stays_in_range_and_every_change_reaches_the_mix(
 
 #[test]
 fn the_persons_pause_holds_the_session_and_the_sound_and_it_ends_on_time_after_it() {
+    use stillpoint::audio::MixClock;
     use stillpoint::audio::connect;
     use stillpoint::audio::engine::MixSettings;
-    use stillpoint::clock::MixClock;
 
     // A one-minute session, its sound really rendered, 20 ms a frame.
     let guide = Guide::rhythm_only(Rhythm::from_seconds(4.0, 0.0, 6.0, 0.0), None, 1.0);

@@ -6,8 +6,7 @@
 
 use std::f64::consts::PI as PI_F64;
 
-/// The one sample rate every module renders at, in hertz.
-pub use crate::clock::SAMPLE_RATE_HZ;
+use super::sample_clock::SAMPLE_RATE_HZ;
 
 /// The sample rate as `f32`, in hertz, so that per-sample maths needs no casts.
 pub const SAMPLE_RATE_F32_HZ: f32 = SAMPLE_RATE_HZ as f32;

@@ -16,15 +16,15 @@
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
-use super::dsp::{SAMPLE_RATE_HZ, Smoothed, db_to_gain};
+use super::dsp::{Smoothed, db_to_gain};
 use super::limiter::Limiter;
 use super::pacer_sounds::{Chime, Swell, Tone};
+use super::sample_clock::{ClockShared, SAMPLE_RATE_HZ};
 use super::shots::{MAX_SHOTS, Shot, ShotVoice};
 use super::spatial::{Emitter, Listener, Spatializer};
 use super::voices::{SoundKind, Voice, voice};
 use crate::breath::Schedule;
 use crate::breath::time::{Micros, frames_from_micros, micros_from_frames};
-use crate::clock::ClockShared;
 
 /// Frames mixed at a time: 1.3 ms at 48 kHz, so commands and the published
 /// clock are never more than that behind.

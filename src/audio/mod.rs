@@ -14,6 +14,7 @@ pub mod limiter;
 pub mod loudness;
 pub mod output;
 pub mod pacer_sounds;
+pub mod sample_clock;
 pub mod shots;
 pub mod spatial;
 pub mod voices;
@@ -26,14 +27,14 @@ use std::time::Duration;
 
 use bevy::prelude::*;
 
-pub use dsp::SAMPLE_RATE_HZ;
 use engine::{AppEnds, Bed, Command, GuideChange, MAX_IN_MIX, MixSettings, Mixer, PlacedSound};
+use sample_clock::ClockShared;
+pub use sample_clock::SAMPLE_RATE_HZ;
 use shots::{Shot, ShotKind};
 use spatial::{Emitter, Listener};
 use voices::SoundKind;
 
 use crate::breath::{Guide, Schedule};
-use crate::clock::{ClockShared, MixClock};
 use crate::frame::AppSet;
 use crate::scene::CurrentScene;
 use crate::scene::format;
@@ -49,6 +50,11 @@ pub struct AudioStart {
     /// Never open a sound device (the app stays silent on the same clock).
     pub force_silent: bool,
 }
+
+/// The running mix's clock, once the sound has started: the audio plugin's
+/// output, which [`crate::clock`] reads each frame.
+#[derive(Resource, Debug, Clone)]
+pub struct MixClock(pub Arc<ClockShared>);
 
 /// A playing mix that has not taken sound for this long has lost its output
 /// (headphones gone to sleep, a device unplugged).

@@ -15,10 +15,11 @@ use bevy_mod_xr::camera::XrCamera;
 use bevy_mod_xr::session::XrTrackingRoot;
 
 use crate::audio::AudioLink;
+use crate::audio::MixClock;
 use crate::audio::engine::{MixEnds, MixSettings};
+use crate::audio::sample_clock::ClockShared;
 use crate::audio::spatial::Listener;
 use crate::breath::{Guide, Rhythm};
-use crate::clock::{ClockShared, MixClock};
 use crate::scene::CurrentScene;
 use crate::state::{AppState, Listening, Presentation};
 
