@@ -590,10 +590,10 @@ fn reduced_motion_shows_no_moving_pacer_only_the_caption_and_a_gentle_brightenin
 #[test]
 fn keys_send_intents_the_volume_stays_in_range_and_every_change_reaches_the_mix() {
     use stillpoint::audio::AudioLink;
-    use stillpoint::audio::engine::{Command, MixSettings, ends};
+    use stillpoint::audio::engine::{Command, MixSettings, mix_link};
 
     let mut app = app_on(&scenes_dir(), "lake_dusk.ron", FRAME_60, None);
-    let (app_ends, mix) = ends();
+    let (app_ends, mix) = mix_link();
     let clock = stillpoint::audio::sample_clock::ClockShared::new();
     app.insert_resource(AudioLink::new(
         app_ends,

@@ -263,8 +263,8 @@ impl ListenerSlot {
     }
 }
 
-/// The mix's ends of its links with the app.
-pub struct MixEnds {
+/// The mixer's end of its link with the app.
+pub struct MixerEnd {
     /// Commands from the app.
     pub commands: Receiver<Command>,
     /// The way back for what the mix has finished with.
@@ -273,8 +273,9 @@ pub struct MixEnds {
     pub listener: Arc<ListenerSlot>,
 }
 
-/// The app's ends of its links with the mix.
-pub struct AppEnds {
+/// The app's end of its link with the mix (held inside
+/// [`crate::audio::AudioLink`]).
+pub struct MixLink {
     /// Commands to the mix (bounded: see [`COMMAND_QUEUE`]).
     pub commands: SyncSender<Command>,
     /// What the mix has finished with, to be freed.
@@ -283,18 +284,19 @@ pub struct AppEnds {
     pub listener: Arc<ListenerSlot>,
 }
 
-/// A new pair of links between the app and a mix.
-pub fn ends() -> (AppEnds, MixEnds) {
+/// A new link between the app and a mix: the app's end and the mixer's,
+/// made together.
+pub fn mix_link() -> (MixLink, MixerEnd) {
     let (commands, from_app) = std::sync::mpsc::sync_channel(COMMAND_QUEUE);
     let (garbage, to_app) = std::sync::mpsc::sync_channel(MAX_IN_MIX);
     let listener = Arc::new(ListenerSlot::default());
     (
-        AppEnds {
+        MixLink {
             commands,
             garbage: to_app,
             listener: Arc::clone(&listener),
         },
-        MixEnds {
+        MixerEnd {
             commands: from_app,
             garbage,
             listener,
@@ -350,7 +352,7 @@ enum Transport {
 /// The whole mix. Deterministic: the same commands at the same blocks give
 /// the same samples.
 pub struct Mixer {
-    ends: Option<MixEnds>,
+    end: Option<MixerEnd>,
     /// What could not be sent back at once (the way back was full): sent
     /// at a later block. Its room is reserved up front.
     unsent: Vec<Garbage>,
@@ -422,7 +424,7 @@ impl Mixer {
         clock.publish_listener(listener.position, listener.forward);
         let guide = schedule.map(|s| MixGuide::new(s, 0, lookahead));
         Self {
-            ends: None,
+            end: None,
             unsent: Vec::with_capacity(MAX_IN_MIX),
             clock,
             pacing: guide.is_some(),
@@ -465,9 +467,9 @@ impl Mixer {
     }
 
     /// Takes commands, the listener and the way back from the app's
-    /// [`MixEnds`], at each block.
-    pub fn with_ends(mut self, ends: MixEnds) -> Self {
-        self.ends = Some(ends);
+    /// [`MixerEnd`], at each block.
+    pub fn with_end(mut self, end: MixerEnd) -> Self {
+        self.end = Some(end);
         self
     }
 
@@ -628,11 +630,11 @@ impl Mixer {
     /// Sends what the mix has finished with back to the app. Offline, with
     /// no app to send to, it is freed here.
     fn bury(&mut self, garbage: Garbage) {
-        let Some(ends) = &self.ends else {
+        let Some(end) = &self.end else {
             drop(garbage);
             return;
         };
-        match ends.garbage.try_send(garbage) {
+        match end.garbage.try_send(garbage) {
             Ok(()) => {}
             Err(TrySendError::Full(garbage)) => {
                 if self.unsent.len() < self.unsent.capacity() {
@@ -657,20 +659,20 @@ impl Mixer {
     /// Takes what the app has left: its commands, the listener, and room on
     /// the way back for anything not yet sent.
     fn take_from_app(&mut self) {
-        let Some(ends) = self.ends.take() else { return };
+        let Some(end) = self.end.take() else { return };
         while let Some(garbage) = self.unsent.pop() {
             if let Err(TrySendError::Full(garbage) | TrySendError::Disconnected(garbage)) =
-                ends.garbage.try_send(garbage)
+                end.garbage.try_send(garbage)
             {
                 self.unsent.push(garbage);
                 break;
             }
         }
-        if let Some(listener) = ends.listener.take() {
+        if let Some(listener) = end.listener.take() {
             self.set_listener(listener);
         }
-        self.ends = Some(ends);
-        while let Some(command) = self.ends.as_ref().and_then(|e| e.commands.try_recv().ok()) {
+        self.end = Some(end);
+        while let Some(command) = self.end.as_ref().and_then(|e| e.commands.try_recv().ok()) {
             self.apply(command);
         }
     }
@@ -930,7 +932,7 @@ mod tests {
 
     #[test]
     fn a_scene_switch_crossfades_and_frees_the_old_sounds_off_the_audio_thread() {
-        let (app, mix) = ends();
+        let (app, mix) = mix_link();
         let graveyard = app.garbage;
         let listener = Listener::from_yaw([0.0, 1.2, 0.0], 0.0);
         let mut mixer = Mixer::new(
@@ -939,7 +941,7 @@ mod tests {
             MixSettings::default(),
             listener,
         )
-        .with_ends(mix);
+        .with_end(mix);
         let mut out = vec![0.0f32; SAMPLE_RATE_HZ as usize * 2 * 4];
         mixer.render(&mut out);
         mixer.apply(Command::Nature(Bed::new(&[sound(SoundKind::Rain)])));
@@ -965,10 +967,10 @@ mod tests {
             guide(Rhythm::box_breathing()),
             guide(Rhythm::cyclic_sighing()),
         );
-        let (app, mix) = ends();
+        let (app, mix) = mix_link();
         let listener = Listener::from_yaw([0.0; 3], 0.0);
         let mut mixer =
-            Mixer::new(&[], Some(a.clone()), MixSettings::default(), listener).with_ends(mix);
+            Mixer::new(&[], Some(a.clone()), MixSettings::default(), listener).with_end(mix);
         let mut out = vec![0.0f32; 480 * 2];
         let follows = |mixer: &Mixer, s: &Arc<Schedule>| {
             mixer

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use bevy::prelude::*;
 
-use engine::{AppEnds, Bed, Command, GuideChange, MAX_IN_MIX, MixSettings, Mixer, PlacedSound};
+use engine::{Bed, Command, GuideChange, MAX_IN_MIX, MixLink, MixSettings, Mixer, PlacedSound};
 use sample_clock::ClockShared;
 pub use sample_clock::SAMPLE_RATE_HZ;
 use shots::{Shot, ShotKind};
@@ -67,7 +67,7 @@ const STALLED: Duration = Duration::from_secs(1);
 pub struct AudioLink {
     /// Behind a lock only to be shared between Bevy's threads; only ever
     /// reached through `&mut` (`get_mut`), so never waited on.
-    ends: Mutex<AppEnds>,
+    mix: Mutex<MixLink>,
     backlog: Mutex<VecDeque<Command>>,
     /// Scene sound sets and schedules sent to the mix and not yet back.
     in_mix: usize,
@@ -91,11 +91,11 @@ impl std::fmt::Debug for AudioLink {
 }
 
 impl AudioLink {
-    /// A link over `ends` to a mix that already holds `in_mix` sound sets
+    /// A link over `mix` to a mix that already holds `in_mix` sound sets
     /// and schedules, plays with `settings` and follows the guide of
     /// `guide_generation`.
     pub fn new(
-        ends: AppEnds,
+        mix: MixLink,
         clock: Arc<ClockShared>,
         audible: bool,
         settings: MixSettings,
@@ -103,7 +103,7 @@ impl AudioLink {
         guide_generation: u32,
     ) -> Self {
         Self {
-            ends: Mutex::new(ends),
+            mix: Mutex::new(mix),
             backlog: Mutex::new(VecDeque::new()),
             in_mix,
             clock,
@@ -146,7 +146,7 @@ impl AudioLink {
     /// schedule waits until the mix has given enough back.
     pub fn flush(&mut self) {
         let waiting = backlog(&mut self.backlog);
-        let ends = ends(&mut self.ends);
+        let mix = mix_link(&mut self.mix);
         while let Some(command) = waiting.pop_front() {
             let carries = matches!(
                 command,
@@ -160,7 +160,7 @@ impl AudioLink {
                 waiting.push_front(command);
                 return;
             }
-            match ends.commands.try_send(command) {
+            match mix.commands.try_send(command) {
                 Ok(()) => self.in_mix += usize::from(carries),
                 Err(TrySendError::Full(command)) => {
                     waiting.push_front(command);
@@ -177,7 +177,7 @@ impl AudioLink {
 
     /// Frees what the mix has finished with.
     pub fn collect(&mut self) {
-        while let Ok(garbage) = ends(&mut self.ends).garbage.try_recv() {
+        while let Ok(garbage) = mix_link(&mut self.mix).garbage.try_recv() {
             self.in_mix = self.in_mix.saturating_sub(1);
             drop(garbage);
         }
@@ -187,7 +187,7 @@ impl AudioLink {
     pub fn place_listener(&mut self, listener: Listener) {
         if self.last_listener != Some(listener) {
             self.last_listener = Some(listener);
-            ends(&mut self.ends).listener.put(listener);
+            mix_link(&mut self.mix).listener.put(listener);
         }
     }
 }
@@ -198,8 +198,8 @@ fn backlog(waiting: &mut Mutex<VecDeque<Command>>) -> &mut VecDeque<Command> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn ends(ends: &mut Mutex<AppEnds>) -> &mut AppEnds {
-    ends.get_mut()
+fn mix_link(mix: &mut Mutex<MixLink>) -> &mut MixLink {
+    mix.get_mut()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
@@ -210,7 +210,7 @@ pub fn connect(
     settings: MixSettings,
     guide_generation: u32,
 ) -> (AudioLink, Mixer) {
-    let (app, mix) = engine::ends();
+    let (app, mix) = engine::mix_link();
     // The first scene's sounds arrive once it is on screen.
     let in_mix = 1 + usize::from(schedule.is_some());
     let mixer = Mixer::new(
@@ -219,7 +219,7 @@ pub fn connect(
         settings,
         Listener::from_yaw([0.0, 1.2, 0.0], 0.0),
     )
-    .with_ends(mix);
+    .with_end(mix);
     let link = AudioLink::new(
         app,
         mixer.clock(),

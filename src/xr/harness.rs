@@ -16,7 +16,7 @@ use bevy_mod_xr::session::XrTrackingRoot;
 
 use crate::audio::AudioLink;
 use crate::audio::MixClock;
-use crate::audio::engine::{MixEnds, MixSettings};
+use crate::audio::engine::{MixSettings, MixerEnd};
 use crate::audio::sample_clock::ClockShared;
 use crate::audio::spatial::Listener;
 use crate::breath::{Guide, Rhythm};
@@ -33,7 +33,7 @@ pub struct Harness {
     /// The clock a mix would publish.
     pub clock: Arc<ClockShared>,
     /// What the app sends a mix.
-    pub mix: MixEnds,
+    pub mix: MixerEnd,
     /// The last listener the app left for the mix.
     pub listener: Option<Listener>,
     frames: u64,
@@ -57,7 +57,7 @@ impl Harness {
         .insert_resource(CurrentScene::new(file));
         crate::plugins(&mut app);
         super::frame_plugin(&mut app);
-        let (ends, mix) = crate::audio::engine::ends();
+        let (ends, mix) = crate::audio::engine::mix_link();
         let clock = ClockShared::new();
         app.insert_resource(AudioLink::new(
             ends,
