@@ -176,7 +176,7 @@ fn request_capture(
     );
     let next = job.at + job.every * f64::from(job.requested);
     scene_clock.seconds = next;
-    session_clock.heard = crate::breath::schedule::micros_from_s(next);
+    session_clock.heard = crate::breath::time::micros_from_s(next);
 }
 
 fn save_png(captured: &ScreenshotCaptured, path: &std::path::Path) -> Result<(), String> {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bevy::input::mouse::MouseMotion;
 use bevy::prelude::*;
-use stillpoint::breath::schedule::micros_from_s;
+use stillpoint::breath::time::micros_from_s;
 use stillpoint::breath::{Guide, Rhythm};
 use stillpoint::overlay::Notice;
 use stillpoint::scene::spawn::{SceneRoot, SceneView};
@@ -590,11 +590,11 @@ fn reduced_motion_shows_no_moving_pacer_only_the_caption_and_a_gentle_brightenin
 #[test]
 fn keys_send_intents_the_volume_stays_in_range_and_every_change_reaches_the_mix() {
     use stillpoint::audio::AudioLink;
-    use stillpoint::audio::engine::{Command, MixSettings, ends};
+    use stillpoint::audio::engine::{Command, MixSettings, mix_link};
 
     let mut app = app_on(&scenes_dir(), "lake_dusk.ron", FRAME_60, None);
-    let (app_ends, mix) = ends();
-    let clock = stillpoint::clock::ClockShared::new();
+    let (app_ends, mix) = mix_link();
+    let clock = stillpoint::audio::sample_clock::ClockShared::new();
     app.insert_resource(AudioLink::new(
         app_ends,
         clock,
@@ -652,9 +652,9 @@ fn keys_send_intents_the_volume_stays_in_range_and_every_change_reaches_the_mix(
 
 #[test]
 fn the_persons_pause_holds_the_session_and_the_sound_and_it_ends_on_time_after_it() {
+    use stillpoint::audio::MixClock;
     use stillpoint::audio::connect;
     use stillpoint::audio::engine::MixSettings;
-    use stillpoint::clock::MixClock;
 
     // A one-minute session, its sound really rendered, 20 ms a frame.
     let guide = Guide::rhythm_only(Rhythm::from_seconds(4.0, 0.0, 6.0, 0.0), None, 1.0);

@@ -6,15 +6,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use stillpoint::audio::engine::{
-    Bed, CHIME_LEAD, Command, Garbage, GuideChange, MixSettings, Mixer, PlacedSound, ends,
+    Bed, CHIME_LEAD, Command, Garbage, GuideChange, MixSettings, Mixer, PlacedSound, mix_link,
     render_offline,
 };
 use stillpoint::audio::loudness::integrated_lufs;
 use stillpoint::audio::spatial::{Emitter, Listener};
 use stillpoint::audio::voices::SoundKind;
 use stillpoint::audio::{SAMPLE_RATE_HZ, scene_sounds, seated_listener};
-use stillpoint::breath::schedule::{micros_from_frames, micros_from_s};
 use stillpoint::breath::session::load_session;
+use stillpoint::breath::time::{micros_from_frames, micros_from_s};
 use stillpoint::breath::{Guide, Rhythm};
 use stillpoint::commands::choose::session_named_by;
 use stillpoint::scene::model::Scene;
@@ -392,14 +392,14 @@ fn the_mix_never_allocates_or_frees_while_it_plays_whatever_it_is_sent() {
     let forest = load_scene(&crate::common::scenes_dir().join("forest_clearing.ron"));
     let resonance = Guide::rhythm_only(Rhythm::resonance(), None, 5.0);
     let boxed = Guide::rhythm_only(Rhythm::box_breathing(), None, 5.0);
-    let (app, mix) = ends();
+    let (app, mix) = mix_link();
     let mut mixer = Mixer::new(
         &scene_sounds(&lake),
         Some(resonance.schedule.clone()),
         MixSettings::default(),
         seated_listener(&lake),
     )
-    .with_ends(mix);
+    .with_end(mix);
     let mut out = vec![0.0f32; frames(0.01) * 2];
     // Ten seconds at a time, 10 ms per call as an output asks.
     let mut play = |mixer: &mut Mixer, seconds: f64| {

@@ -631,12 +631,12 @@ fn caption_difference(a: &RgbImage, b: &RgbImage) -> u64 {
 
 #[test]
 fn over_an_hour_the_picture_changes_phase_where_the_sound_chimes() {
+    use stillpoint::audio::SAMPLE_RATE_HZ;
     use stillpoint::audio::engine::{CHIME_LEAD, MixSettings, Mixer};
     use stillpoint::audio::spatial::Listener;
     use stillpoint::breath::Guide;
-    use stillpoint::breath::schedule::micros_from_frames;
     use stillpoint::breath::session::load_session;
-    use stillpoint::clock::SAMPLE_RATE_HZ;
+    use stillpoint::breath::time::micros_from_frames;
 
     let dir = crate::common::scratch("sync");
     let session = sync_session(&dir);

@@ -15,10 +15,11 @@ use bevy_mod_xr::camera::XrCamera;
 use bevy_mod_xr::session::XrTrackingRoot;
 
 use crate::audio::AudioLink;
-use crate::audio::engine::{MixEnds, MixSettings};
+use crate::audio::MixClock;
+use crate::audio::engine::{MixSettings, MixerEnd};
+use crate::audio::sample_clock::ClockShared;
 use crate::audio::spatial::Listener;
 use crate::breath::{Guide, Rhythm};
-use crate::clock::{ClockShared, MixClock};
 use crate::scene::CurrentScene;
 use crate::state::{AppState, Listening, Presentation};
 
@@ -32,7 +33,7 @@ pub struct Harness {
     /// The clock a mix would publish.
     pub clock: Arc<ClockShared>,
     /// What the app sends a mix.
-    pub mix: MixEnds,
+    pub mix: MixerEnd,
     /// The last listener the app left for the mix.
     pub listener: Option<Listener>,
     frames: u64,
@@ -56,7 +57,7 @@ impl Harness {
         .insert_resource(CurrentScene::new(file));
         super::plugins(&mut app);
         crate::xr::frame_plugin(&mut app);
-        let (ends, mix) = crate::audio::engine::ends();
+        let (ends, mix) = crate::audio::engine::mix_link();
         let clock = ClockShared::new();
         app.insert_resource(AudioLink::new(
             ends,

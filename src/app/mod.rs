@@ -212,14 +212,14 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
             frozen: true,
         })
         .insert_resource(state::SessionClock {
-            heard: breath::schedule::micros_from_s(at),
+            heard: breath::time::micros_from_s(at),
             latency: 0,
             manual: true,
         });
     } else {
         app.insert_resource(state::SessionClock {
             heard: 0,
-            latency: breath::schedule::micros_from_s(
+            latency: breath::time::micros_from_s(
                 f64::from(launch.settings.output_latency_ms) / 1000.0,
             ),
             manual: false,

@@ -9,7 +9,7 @@
 //! `f64`: the high-pass pole sits within 0.01 of the unit circle, where `f32` state would add
 //! measurable error over a minute of audio.
 
-use super::dsp::SAMPLE_RATE_HZ;
+use super::sample_clock::SAMPLE_RATE_HZ;
 
 /// Offset in dB from BS.1770 that makes a 1 kHz full-scale sine in one channel read -3.01 LUFS.
 pub const LOUDNESS_OFFSET_DB: f64 = -0.691;

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::dsp::SAMPLE_RATE_HZ;
 use super::engine::Mixer;
+use super::sample_clock::SAMPLE_RATE_HZ;
 
 /// Frames the silent output renders between sleeps: 10 ms.
 const SILENT_CHUNK_FRAMES: usize = 480;

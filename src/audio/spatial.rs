@@ -7,6 +7,8 @@
 //! sources. Every parameter glides per sample toward targets computed once per call, so moving
 //! the listener or the emitter never clicks.
 
+use bevy::math::Vec3;
+
 use super::dsp::{DelayLine, OnePole, SAMPLE_RATE_F32_HZ, Smoothed, db_to_gain, one_pole_coeff};
 
 /// Radius of the modelled spherical head in metres.
@@ -274,16 +276,20 @@ impl Ear {
 
 /// Computes both ears' targets ([left, right]) for the current geometry.
 fn ear_targets(emitter: &Emitter, listener: &Listener, mono_mode: bool) -> [EarTarget; 2] {
-    let to_source = sub(emitter.position, listener.position);
-    let distance = length(to_source);
-    let forward = normalise(listener.forward).unwrap_or([0.0, 0.0, -1.0]);
-    let right = normalise(cross(listener.forward, listener.up)).unwrap_or([1.0, 0.0, 0.0]);
+    let to_source = Vec3::from_array(emitter.position) - Vec3::from_array(listener.position);
+    let distance = to_source.length();
+    let (forward, up) = (
+        Vec3::from_array(listener.forward),
+        Vec3::from_array(listener.up),
+    );
+    let right = forward.cross(up).normalize_or(Vec3::X);
+    let forward = forward.normalize_or(Vec3::NEG_Z);
 
     // Sine of the lateral angle (+1 = fully right) and the front/back component, both in [-1, 1].
     let (mut lateral, mut behind) = if distance > MIN_DIRECTION_DISTANCE_M {
         (
-            dot(to_source, right) / distance,
-            (-dot(to_source, forward) / distance).max(0.0),
+            to_source.dot(right) / distance,
+            (-to_source.dot(forward) / distance).max(0.0),
         )
     } else {
         (0.0, 0.0)
@@ -330,31 +336,6 @@ fn ear_targets(emitter: &Emitter, listener: &Listener, mono_mode: bool) -> [EarT
     } else {
         [near, far]
     }
-}
-
-fn sub(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
-    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
-}
-
-fn dot(a: [f32; 3], b: [f32; 3]) -> f32 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-
-fn cross(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
-}
-
-fn length(a: [f32; 3]) -> f32 {
-    dot(a, a).sqrt()
-}
-
-fn normalise(a: [f32; 3]) -> Option<[f32; 3]> {
-    let l = length(a);
-    (l > 1.0e-9).then(|| [a[0] / l, a[1] / l, a[2] / l])
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The session file format: what a guide or therapist writes in RON.
 //!
 //! These types are the external format only; [`super::session`] checks them
-//! and turns them into a [`super::schedule::Plan`]. Times are in seconds,
+//! and turns them into a [`super::plan::Plan`]. Times are in seconds,
 //! rates in breaths per minute.
 
 use serde::{Deserialize, Serialize};
@@ -140,7 +140,7 @@ pub struct Captions {
 
 impl Default for Captions {
     fn default() -> Self {
-        let words = super::schedule::PhaseCaptions::default();
+        let words = super::plan::PhaseCaptions::default();
         Self {
             inhale: words.inhale,
             top_up: words.top_up,

@@ -5,8 +5,13 @@
 //! all ask the same [`Schedule`].
 
 pub mod format;
+pub mod plan;
+pub mod rhythm;
 pub mod schedule;
 pub mod session;
+pub mod time;
 
-pub use schedule::{BreathState, Micros, Phase, Rhythm, Schedule, SegmentKind};
+pub use rhythm::Rhythm;
+pub use schedule::{BreathState, Phase, Schedule, SegmentKind};
 pub use session::Guide;
+pub use time::Micros;

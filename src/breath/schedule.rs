@@ -1,44 +1,19 @@
-//! The breathing model: rhythms, the plan of a guided session, and the
-//! schedule that answers where in a breath any moment falls.
+//! The schedule: a guided session's plan laid out in time, phase by phase,
+//! and the one pure function that answers where in a breath any moment falls.
 //!
-//! Time is counted in whole microseconds from the start of the session. Every
-//! phase starts at an integer sum of integer durations, so a boundary an hour
-//! in is exactly where it should be: there is no accumulated floating-point
-//! error, and the audio engine (which counts samples) and the picture (which
-//! reads that count) agree on every boundary.
+//! Time is counted in whole microseconds from the start of the session (see
+//! [`super::time`]), so the audio engine and the picture agree on every
+//! boundary.
 
 use std::sync::Arc;
 
-/// A time or a duration, whole microseconds.
-pub type Micros = u64;
-
-/// Microseconds in a second.
-pub const MICROS_PER_S: Micros = 1_000_000;
+use super::plan::{PhaseCaptions, Plan, SegmentPlan, ramp_periods};
+use super::rhythm::{Rhythm, Sets};
+use super::time::{MICROS_PER_S, Micros};
 
 /// Lung fill at the end of the first inhale when a top-up inhale follows (the
 /// cyclic sigh's second, shorter breath in fills the rest).
 pub const TOP_UP_FROM_FILL: f32 = 0.8;
-
-/// Seconds to microseconds, rounded to the nearest; negative and non-finite
-/// values give 0 (validation keeps them out of files).
-pub fn micros_from_s(seconds: f64) -> Micros {
-    if seconds.is_finite() && seconds > 0.0 {
-        (seconds * MICROS_PER_S as f64).round() as Micros
-    } else {
-        0
-    }
-}
-
-/// The time at which sample frame `frames` starts, at `rate_hz`, rounded down
-/// to the microsecond. Exact integer arithmetic: no drift at any length.
-pub fn micros_from_frames(frames: u64, rate_hz: u32) -> Micros {
-    (u128::from(frames) * u128::from(MICROS_PER_S) / u128::from(rate_hz.max(1))) as Micros
-}
-
-/// The first sample frame at or after time `t`, at `rate_hz`.
-pub fn frames_from_micros(t: Micros, rate_hz: u32) -> u64 {
-    (u128::from(t) * u128::from(rate_hz)).div_ceil(u128::from(MICROS_PER_S)) as u64
-}
 
 /// What the person is asked to do at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -66,172 +41,6 @@ impl Phase {
     }
 }
 
-/// One breath's phases, microseconds each; any may be zero except that a
-/// breath needs some inhale and some exhale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rhythm {
-    /// Breathing in.
-    pub inhale: Micros,
-    /// A short top-up breath in after the inhale; 0 for none.
-    pub top_up: Micros,
-    /// Holding after the inhale.
-    pub hold_in: Micros,
-    /// Breathing out.
-    pub exhale: Micros,
-    /// Holding after the exhale.
-    pub hold_out: Micros,
-}
-
-impl Rhythm {
-    /// A rhythm from seconds: inhale, hold after inhale, exhale, hold after
-    /// exhale.
-    pub fn from_seconds(inhale_s: f64, hold_in_s: f64, exhale_s: f64, hold_out_s: f64) -> Self {
-        Self {
-            inhale: micros_from_s(inhale_s),
-            top_up: 0,
-            hold_in: micros_from_s(hold_in_s),
-            exhale: micros_from_s(exhale_s),
-            hold_out: micros_from_s(hold_out_s),
-        }
-    }
-
-    /// Resonance-frequency breathing: 6 breaths a minute, 4 s in and 6 s out
-    /// (Lehrer and Gevirtz 2014). The default.
-    pub fn resonance() -> Self {
-        Self::from_seconds(4.0, 0.0, 6.0, 0.0)
-    }
-
-    /// Box breathing: 4 s in, hold 4 s, 4 s out, hold 4 s.
-    pub fn box_breathing() -> Self {
-        Self::from_seconds(4.0, 4.0, 4.0, 4.0)
-    }
-
-    /// 4-7-8: 4 s in, hold 7 s, 8 s out. Run in sets (see [`Sets::four_seven_eight`]).
-    pub fn four_seven_eight() -> Self {
-        Self::from_seconds(4.0, 7.0, 8.0, 0.0)
-    }
-
-    /// Cyclic sighing: a 3 s breath in through the nose, a 1 s top-up breath
-    /// in, then a long 6 s breath out (Balban et al. 2023): 6 breaths a minute.
-    pub fn cyclic_sighing() -> Self {
-        Self {
-            top_up: micros_from_s(1.0),
-            ..Self::from_seconds(3.0, 0.0, 6.0, 0.0)
-        }
-    }
-
-    /// One whole breath.
-    pub fn period(&self) -> Micros {
-        self.inhale + self.top_up + self.hold_in + self.exhale + self.hold_out
-    }
-
-    /// Breaths per minute.
-    pub fn per_minute(&self) -> f64 {
-        per_minute(self.period())
-    }
-
-    /// The same proportions stretched or shrunk to a whole breath of
-    /// `period`. Rounding is given to the exhale so the phases add up to
-    /// exactly `period`.
-    pub fn scaled_to(&self, period: Micros) -> Self {
-        let from = u128::from(self.period().max(1));
-        let scale = |d: Micros| (u128::from(d) * u128::from(period) / from) as Micros;
-        let mut out = Self {
-            inhale: scale(self.inhale),
-            top_up: scale(self.top_up),
-            hold_in: scale(self.hold_in),
-            exhale: 0,
-            hold_out: scale(self.hold_out),
-        };
-        out.exhale = period - (out.inhale + out.top_up + out.hold_in + out.hold_out);
-        out
-    }
-}
-
-/// Breaths per minute for a breath lasting `period`.
-pub fn per_minute(period: Micros) -> f64 {
-    60.0 * MICROS_PER_S as f64 / period.max(1) as f64
-}
-
-/// Paced breaths in sets, with natural breathing between.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sets {
-    /// Paced breaths in a set.
-    pub cycles: u32,
-    /// Natural breathing between sets.
-    pub rest: Micros,
-}
-
-impl Sets {
-    /// 4-7-8 is run in sets of about six cycles with normal breathing between.
-    pub fn four_seven_eight() -> Self {
-        Self {
-            cycles: 6,
-            rest: micros_from_s(30.0),
-        }
-    }
-}
-
-/// The words shown (and, in a guide's voice, said) for each phase.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PhaseCaptions {
-    /// Breathing in.
-    pub inhale: String,
-    /// The top-up breath in.
-    pub top_up: String,
-    /// Either hold.
-    pub hold: String,
-    /// Breathing out.
-    pub exhale: String,
-    /// Natural breathing between sets.
-    pub rest: String,
-    /// After the session.
-    pub done: String,
-}
-
-impl Default for PhaseCaptions {
-    fn default() -> Self {
-        Self {
-            inhale: "Breathe in".into(),
-            top_up: "A little more".into(),
-            hold: "Hold".into(),
-            exhale: "Breathe out".into(),
-            rest: "Breathe normally".into(),
-            done: "Well done. Take your time before you get up.".into(),
-        }
-    }
-}
-
-/// One part of a guided session.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SegmentPlan {
-    /// Natural breathing while settling in, with the guide's lines shown in
-    /// turn, each for an equal share of the time.
-    Settle {
-        /// How long.
-        duration: Micros,
-        /// The guide's lines.
-        captions: Vec<String>,
-    },
-    /// Paced breaths from a natural rate down to the target rhythm's rate.
-    Ramp {
-        /// Breaths per minute of the first paced breath.
-        from_per_min: f64,
-        /// How much slower each breath is than the one before, breaths per
-        /// minute. At most 1.
-        step_per_min: f64,
-    },
-    /// The target rhythm, for the rest of the session's length.
-    Hold,
-    /// Natural breathing to close, with the guide's lines.
-    Close {
-        /// How long (any time the hold could not fill is added).
-        duration: Micros,
-        /// The guide's lines.
-        captions: Vec<String>,
-    },
-}
-
 /// Which part of the session a moment is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SegmentKind {
@@ -245,35 +54,6 @@ pub enum SegmentKind {
     Close,
     /// After the end.
     Done,
-}
-
-/// A guided session, before it is laid out in time.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
-    /// The whole session.
-    pub length: Micros,
-    /// The target rhythm.
-    pub rhythm: Rhythm,
-    /// Sets of the target rhythm with rests between, if any.
-    pub sets: Option<Sets>,
-    /// The parts, in order.
-    pub segments: Vec<SegmentPlan>,
-    /// Words for each phase.
-    pub captions: PhaseCaptions,
-}
-
-impl Plan {
-    /// The default: 5 minutes of resonance breathing, paced from the first
-    /// breath.
-    pub fn rhythm_only(rhythm: Rhythm, sets: Option<Sets>, length: Micros) -> Self {
-        Self {
-            length,
-            rhythm,
-            sets,
-            segments: vec![SegmentPlan::Hold],
-            captions: PhaseCaptions::default(),
-        }
-    }
 }
 
 /// One phase laid out in time.
@@ -504,29 +284,6 @@ pub fn ease(progress: f64) -> f64 {
     0.5 - 0.5 * (std::f64::consts::PI * progress.clamp(0.0, 1.0)).cos()
 }
 
-/// Whole-breath periods of a ramp: from `from_per_min` down by
-/// `step_per_min` a breath, stopping before the target rate is reached (the
-/// hold's first breath is the target). Empty when the start is not faster.
-pub fn ramp_periods(from_per_min: f64, step_per_min: f64, target: Rhythm) -> Vec<Micros> {
-    let target_rate = target.per_minute();
-    let mut periods = Vec::new();
-    if step_per_min.is_nan() || step_per_min <= 0.0 || !from_per_min.is_finite() {
-        return periods;
-    }
-    let mut k = 0u32;
-    loop {
-        // Each rate is computed from the start, not by repeated subtraction,
-        // so no error builds up over a long ramp.
-        let rate = from_per_min - f64::from(k) * step_per_min;
-        if rate <= target_rate + 1e-9 || k >= 1000 {
-            break;
-        }
-        periods.push(micros_from_s(60.0 / rate));
-        k += 1;
-    }
-    periods
-}
-
 struct Builder {
     steps: Vec<Step>,
     captions: Vec<String>,
@@ -665,6 +422,8 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::breath::rhythm::per_minute;
+    use crate::breath::time::{frames_from_micros, micros_from_frames, micros_from_s};
 
     fn s(seconds: f64) -> Micros {
         micros_from_s(seconds)
@@ -695,25 +454,6 @@ mod tests {
             ],
             captions: PhaseCaptions::default(),
         }
-    }
-
-    #[test]
-    fn presets_have_their_published_timings() {
-        let r = Rhythm::resonance();
-        assert_eq!(
-            (r.inhale, r.hold_in, r.exhale, r.hold_out),
-            (s(4.0), 0, s(6.0), 0)
-        );
-        assert_eq!(r.per_minute(), 6.0);
-        let b = Rhythm::box_breathing();
-        assert_eq!([b.inhale, b.hold_in, b.exhale, b.hold_out], [s(4.0); 4]);
-        let f = Rhythm::four_seven_eight();
-        assert_eq!(
-            (f.inhale, f.hold_in, f.exhale, f.hold_out),
-            (s(4.0), s(7.0), s(8.0), 0)
-        );
-        let c = Rhythm::cyclic_sighing();
-        assert!(c.top_up > 0 && c.top_up < c.inhale && c.exhale > c.inhale + c.top_up);
     }
 
     #[test]

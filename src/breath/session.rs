@@ -5,9 +5,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::format::*;
-use super::schedule::{
-    Micros, PhaseCaptions, Plan, Rhythm, Schedule, SegmentPlan, Sets, micros_from_s, ramp_periods,
-};
+use super::plan::{PhaseCaptions, Plan, SegmentPlan, ramp_periods};
+use super::rhythm::{Rhythm, Sets};
+use super::schedule::Schedule;
+use super::time::{Micros, micros_from_s};
 use crate::diagnostics::{Checker, FileErrors, PathStep, Problem, parse_ron_file, read_limited};
 
 /// Longest session, minutes.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::breath::Guide;
 use crate::breath::Rhythm;
-use crate::breath::schedule::Sets;
+use crate::breath::rhythm::Sets;
 use crate::breath::session::{load_session, parse_rhythm};
 use crate::cli::{ComfortArgs, GuideArgs};
 use crate::diagnostics::FileErrors;

@@ -9,7 +9,7 @@ use super::suds::SudsChange;
 use super::{
     AppState, GUIDE_LEAD, GuideRun, MAX_VOLUME, PauseReason, Place, Presentation, VOLUME_STEP,
 };
-use crate::breath::schedule::Sets;
+use crate::breath::rhythm::Sets;
 use crate::breath::{Guide, Micros, Rhythm};
 
 /// Something an input asks for.
@@ -406,12 +406,12 @@ impl AppState {
         let (origin, from_per_min) = match run.guide.schedule.breath_at(into) {
             Some((start, period)) => (
                 run.origin + start + period,
-                Some(crate::breath::schedule::per_minute(period)),
+                Some(crate::breath::rhythm::per_minute(period)),
             ),
             None => (soon.max(run.origin), None),
         };
         let left = (run.origin + run.guide.schedule.length()).saturating_sub(origin);
-        let length = left.max(crate::breath::schedule::micros_from_s(5.0 * 60.0));
+        let length = left.max(crate::breath::time::micros_from_s(5.0 * 60.0));
         let guide = run
             .guide
             .retimed(choice.rhythm, choice.sets, from_per_min, length);

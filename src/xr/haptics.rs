@@ -68,8 +68,10 @@ pub fn pulses_between(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::breath::Rhythm;
     use crate::breath::format::Pulses;
-    use crate::breath::schedule::{Plan, Rhythm, micros_from_s};
+    use crate::breath::plan::Plan;
+    use crate::breath::time::micros_from_s;
 
     fn box_schedule() -> Schedule {
         Schedule::build(&Plan::rhythm_only(

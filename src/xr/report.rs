@@ -8,7 +8,7 @@ use std::time::Duration;
 use bevy::prelude::*;
 
 use super::session::HeadsetStatus;
-use crate::clock::MixClock;
+use crate::audio::MixClock;
 use crate::seat;
 use crate::state::{Presentation, SessionSnapshot};
 use crate::view::ViewCamera;

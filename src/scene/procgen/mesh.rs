@@ -5,6 +5,8 @@
 //! of a kind; the alpha channel carries the sway weight (0 at the roots, 1 at
 //! the tips) that the wind shader reads.
 
+use bevy::math::Vec3;
+
 use super::noise::{Rng, value_noise};
 use crate::scene::format::{Rgb, ScatterKind};
 
@@ -281,14 +283,16 @@ impl MeshData {
         c0: Rgb,
         c1: Rgb,
     ) {
-        let axis = normalize(sub(b, a));
+        let (a, b) = (Vec3::from_array(a), Vec3::from_array(b));
+        let axis = (b - a).normalize_or(Vec3::Y);
         let (u, v) = basis(axis);
         let first = self.positions.len() as u32;
         for i in 0..=segments {
             let angle = i as f32 / segments as f32 * std::f32::consts::TAU;
-            let dir = add(scale3(u, angle.cos()), scale3(v, angle.sin()));
-            self.push_vertex(add(a, scale3(dir, r0)), dir, [c0.0, c0.1, c0.2, 0.0]);
-            self.push_vertex(add(b, scale3(dir, r1)), dir, [c1.0, c1.1, c1.2, 0.0]);
+            let dir = u * angle.cos() + v * angle.sin();
+            let normal = dir.to_array();
+            self.push_vertex((a + dir * r0).to_array(), normal, [c0.0, c0.1, c0.2, 0.0]);
+            self.push_vertex((b + dir * r1).to_array(), normal, [c1.0, c1.1, c1.2, 0.0]);
         }
         for i in 0..segments {
             let k = first + i * 2;
@@ -324,10 +328,10 @@ impl MeshData {
             let r = radius * rng.range(0.85, 1.1);
             let droop = rng.range(-0.25, 0.05);
             let (s, c) = angle.sin_cos();
-            let normal = normalize([c, slope, s]);
+            let normal = Vec3::new(c, slope, s).normalize_or(Vec3::Y);
             self.push_vertex(
                 [base[0] + c * r, base[1] + droop, base[2] + s * r],
-                normal,
+                normal.to_array(),
                 [c0.0, c0.1, c0.2, 0.0],
             );
         }
@@ -365,10 +369,10 @@ impl MeshData {
             ];
             // Undersides are in shade: darken them a little so crowns read as round.
             let shade = 0.78 + 0.22 * (p[1] * 0.5 + 0.5);
-            let normal = normalize([p[0] / radii[0], p[1] / radii[1], p[2] / radii[2]]);
+            let normal = (Vec3::from_array(p) / Vec3::from_array(radii)).normalize_or(Vec3::Y);
             self.push_vertex(
                 pos,
-                normal,
+                normal.to_array(),
                 [color.0 * shade, color.1 * shade, color.2 * shade, 0.0],
             );
         }
@@ -379,26 +383,28 @@ impl MeshData {
     fn blade(&mut self, base: [f32; 3], height: f32, width: f32, lean: [f32; 2], color: Rgb) {
         let steps = 4;
         let first = self.positions.len() as u32;
-        let side = normalize([-lean[1], 0.0, lean[0] + 1e-3]);
-        let side = if side[0].abs() + side[2].abs() < 1e-3 {
-            [1.0, 0.0, 0.0]
+        let side = Vec3::new(-lean[1], 0.0, lean[0] + 1e-3).normalize_or(Vec3::Y);
+        let side = if side.x.abs() + side.z.abs() < 1e-3 {
+            Vec3::X
         } else {
             side
         };
         for s in 0..=steps {
             let t = s as f32 / steps as f32;
             let bend = t * t;
-            let center = [
+            let center = Vec3::new(
                 base[0] + lean[0] * height * bend,
                 base[1] + height * t,
                 base[2] + lean[1] * height * bend,
-            ];
+            );
             let half = width * (1.0 - t * 0.9) * 0.5;
-            let normal = normalize([-lean[0], 0.4, -lean[1]]);
+            let normal = Vec3::new(-lean[0], 0.4, -lean[1])
+                .normalize_or(Vec3::Y)
+                .to_array();
             let shade = 0.6 + 0.4 * t;
             let c = [color.0 * shade, color.1 * shade, color.2 * shade, 0.0];
-            self.push_vertex(add(center, scale3(side, -half)), normal, c);
-            self.push_vertex(add(center, scale3(side, half)), normal, c);
+            self.push_vertex((center + side * -half).to_array(), normal, c);
+            self.push_vertex((center + side * half).to_array(), normal, c);
         }
         for s in 0..steps {
             let k = first + s * 2;
@@ -417,22 +423,22 @@ impl MeshData {
             let t = s as f32 / steps as f32;
             let along = length * t;
             let rise = 0.9 * t - droop * t * t;
-            let center = [
+            let center = Vec3::new(
                 start[0] + dir[0] * along,
                 start[1] + rise,
                 start[2] + dir[2] * along,
-            ];
+            );
             let half = 0.42 * (1.0 - t).powf(0.6) * (0.3 + t).min(1.0);
             let shade = 0.7 + 0.3 * (1.0 - t);
             let c = [color.0 * shade, color.1 * shade, color.2 * shade, 0.0];
             // The leaflets hang down a little at each side: a shallow V.
             self.push_vertex(
-                add(center, [side[0] * -half, -0.12 * half, side[2] * -half]),
+                (center + Vec3::new(side[0] * -half, -0.12 * half, side[2] * -half)).to_array(),
                 [0.0, 1.0, 0.0],
                 c,
             );
             self.push_vertex(
-                add(center, [side[0] * half, -0.12 * half, side[2] * half]),
+                (center + Vec3::new(side[0] * half, -0.12 * half, side[2] * half)).to_array(),
                 [0.0, 1.0, 0.0],
                 c,
             );
@@ -463,7 +469,7 @@ fn icosphere(levels: u32) -> (Vec<[f32; 3]>, Vec<u32>) {
         [-t, 0.0, 1.0],
     ]
     .into_iter()
-    .map(normalize)
+    .map(|p| Vec3::from_array(p).normalize_or(Vec3::Y).to_array())
     .collect();
     let mut indices: Vec<u32> = vec![
         0, 11, 5, 0, 5, 1, 0, 1, 7, 0, 7, 10, 0, 10, 11, 1, 5, 9, 5, 11, 4, 11, 10, 2, 10, 7, 6, 7,
@@ -477,7 +483,8 @@ fn icosphere(levels: u32) -> (Vec<[f32; 3]>, Vec<u32>) {
             let key = (a.min(b), a.max(b));
             *midpoints.entry(key).or_insert_with(|| {
                 let (pa, pb) = (positions[a as usize], positions[b as usize]);
-                positions.push(normalize(scale3(add(pa, pb), 0.5)));
+                let mid = (Vec3::from_array(pa) + Vec3::from_array(pb)) * 0.5;
+                positions.push(mid.normalize_or(Vec3::Y).to_array());
                 (positions.len() - 1) as u32
             })
         };
@@ -497,45 +504,12 @@ fn mul(c: Rgb, k: f32) -> Rgb {
     (c.0 * k, c.1 * k, c.2 * k)
 }
 
-fn add(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
-    [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
-}
-
-fn sub(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
-    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
-}
-
-fn scale3(a: [f32; 3], k: f32) -> [f32; 3] {
-    [a[0] * k, a[1] * k, a[2] * k]
-}
-
-fn normalize(a: [f32; 3]) -> [f32; 3] {
-    let len = (a[0] * a[0] + a[1] * a[1] + a[2] * a[2]).sqrt();
-    if len > 0.0 {
-        scale3(a, 1.0 / len)
-    } else {
-        [0.0, 1.0, 0.0]
-    }
-}
-
 /// Two unit vectors perpendicular to `axis` and to each other.
-fn basis(axis: [f32; 3]) -> ([f32; 3], [f32; 3]) {
-    let helper = if axis[1].abs() < 0.9 {
-        [0.0, 1.0, 0.0]
-    } else {
-        [1.0, 0.0, 0.0]
-    };
-    let u = normalize(cross(axis, helper));
-    let v = cross(axis, u);
+fn basis(axis: Vec3) -> (Vec3, Vec3) {
+    let helper = if axis.y.abs() < 0.9 { Vec3::Y } else { Vec3::X };
+    let u = axis.cross(helper).normalize_or(Vec3::Y);
+    let v = axis.cross(u);
     (u, v)
-}
-
-fn cross(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
 }
 
 #[cfg(test)]

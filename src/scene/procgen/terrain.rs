@@ -1,5 +1,7 @@
 //! The ground: a seeded height function and the mesh sampled from it.
 
+use bevy::math::Vec3;
+
 use super::mesh::MeshData;
 use super::noise::{Rng, fbm};
 use crate::scene::format::{GroundColors, Landform, Rgb, Terrain};
@@ -57,7 +59,9 @@ impl TerrainShape {
         let step = (self.size_m / self.resolution as f32).max(0.05);
         let dx = self.height_at(x + step, z) - self.height_at(x - step, z);
         let dz = self.height_at(x, z + step) - self.height_at(x, z - step);
-        normalize([-dx, 2.0 * step, -dz])
+        Vec3::new(-dx, 2.0 * step, -dz)
+            .normalize_or(Vec3::Y)
+            .to_array()
     }
 
     /// Whether `(x, z)` lies on the terrain.
@@ -88,7 +92,9 @@ impl TerrainShape {
                 let h = height(ix, iz);
                 let dx = height(ix + 1, iz) - height(ix.saturating_sub(1), iz);
                 let dz = height(ix, iz + 1) - height(ix, iz.saturating_sub(1));
-                let normal = normalize([-dx, 2.0 * step, -dz]);
+                let normal = Vec3::new(-dx, 2.0 * step, -dz)
+                    .normalize_or(Vec3::Y)
+                    .to_array();
                 // A little large-scale colour noise so the ground is not flat paint.
                 let mottle = fbm(self.noise_seed ^ 0xC0105, x / 9.0, z / 9.0, 3);
                 let color = ground_color(colors, h - water_level_m, normal[1], mottle);
@@ -165,15 +171,6 @@ fn distance(x: f32, z: f32, (cx, cz): (f32, f32)) -> f32 {
 pub fn compass(deg: f32) -> (f32, f32) {
     let r = deg.to_radians();
     (r.sin(), -r.cos())
-}
-
-fn normalize([x, y, z]: [f32; 3]) -> [f32; 3] {
-    let len = (x * x + y * y + z * z).sqrt();
-    if len > 0.0 {
-        [x / len, y / len, z / len]
-    } else {
-        [0.0, 1.0, 0.0]
-    }
 }
 
 /// Colour of the ground at `above_water_m` metres above the water, with

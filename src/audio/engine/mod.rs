@@ -13,17 +13,27 @@
 //! to lock, and what the mix has finished with (a scene's sounds, a
 //! session's schedule) goes back to the app to be freed there.
 
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex};
+mod bed;
+mod link;
+mod pacing;
+#[cfg(test)]
+mod tests;
 
-use super::dsp::{SAMPLE_RATE_HZ, Smoothed, db_to_gain};
+use std::sync::Arc;
+use std::sync::mpsc::TrySendError;
+
+pub use bed::{Bed, PlacedSound, SWITCH_FADE_S};
+pub use link::{Command, Garbage, GuideChange, ListenerSlot, MixLink, MixerEnd, mix_link};
+
+use super::dsp::{Smoothed, db_to_gain};
 use super::limiter::Limiter;
 use super::pacer_sounds::{Chime, Swell, Tone};
-use super::shots::{MAX_SHOTS, Shot, ShotVoice};
-use super::spatial::{Emitter, Listener, Spatializer};
-use super::voices::{SoundKind, Voice, voice};
-use crate::breath::schedule::{Micros, Schedule, frames_from_micros, micros_from_frames};
-use crate::clock::ClockShared;
+use super::sample_clock::{ClockShared, SAMPLE_RATE_HZ};
+use super::shots::{MAX_SHOTS, ShotVoice};
+use super::spatial::{Listener, Spatializer};
+use crate::breath::Schedule;
+use crate::breath::time::{Micros, frames_from_micros};
+use pacing::MixGuide;
 
 /// Frames mixed at a time: 1.3 ms at 48 kHz, so commands and the published
 /// clock are never more than that behind.
@@ -66,9 +76,6 @@ pub const MAX_IN_MIX: usize = 8;
 /// Changes of session the mix keeps waiting for their moment: asked for in
 /// quick succession (each comes 150 ms after it is asked), a few at most.
 const MAX_CHANGES: usize = 8;
-/// How fast the pacer's swell empties when a session stops: the speed of a
-/// calm 4-second breath, so it sounds like a last breath out.
-const STOP_EMPTY_PER_S: f32 = 0.25;
 
 /// What the person hears, and how loud. Volumes are linear gains from 0
 /// (silent) to 2; 1 is the calibrated default.
@@ -104,252 +111,10 @@ impl Default for MixSettings {
     }
 }
 
-/// A sound placed in the scene, ready to mix.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PlacedSound {
-    /// What it is.
-    pub kind: SoundKind,
-    /// Where, how loud, how big.
-    pub emitter: Emitter,
-    /// Seed of its variation.
-    pub seed: u64,
-    /// Whether it plays from the start.
-    pub on: bool,
-}
-
-/// A voice of a scene's bed: the sound, where it is heard from, and how far
-/// faded in (a scene's step can turn it on and off).
-struct BedVoice {
-    voice: Box<dyn Voice>,
-    spatializer: Spatializer,
-    emitter: Emitter,
-    gain: f32,
-    target: f32,
-}
-
-/// How long a scene's sound takes to fade in or out when a step turns it on
-/// or off, seconds.
-pub const SWITCH_FADE_S: f32 = 3.0;
-
-/// The sounds of one scene, with their state. Built outside the audio
-/// thread, so the mix never allocates voices while it plays.
-pub struct Bed {
-    voices: Vec<BedVoice>,
-    gain: f32,
-    target: f32,
-    step: f32,
-}
-
-impl Bed {
-    /// Voices for `sounds` (at most [`MAX_VOICES`]).
-    pub fn new(sounds: &[PlacedSound]) -> Self {
-        let on = |s: &PlacedSound| if s.on { 1.0 } else { 0.0 };
-        Self {
-            voices: sounds
-                .iter()
-                .take(MAX_VOICES)
-                .map(|s| BedVoice {
-                    voice: voice(s.kind, s.seed),
-                    spatializer: Spatializer::new(),
-                    emitter: s.emitter,
-                    gain: on(s),
-                    target: on(s),
-                })
-                .collect(),
-            gain: 0.0,
-            target: 1.0,
-            step: 1.0 / (SCENE_CROSSFADE_S * SAMPLE_RATE_HZ as f32),
-        }
-    }
-}
-
-impl Bed {
-    /// Renders every voice, placed around `listener`, adding into `left`
-    /// and `right`; `mono` is scratch space of the same length.
-    fn render(
-        &mut self,
-        listener: &Listener,
-        mono_mode: bool,
-        mono: &mut [f32],
-        left: &mut [f32],
-        right: &mut [f32],
-    ) {
-        let step = 1.0 / (SWITCH_FADE_S * SAMPLE_RATE_HZ as f32);
-        for v in &mut self.voices {
-            if v.gain == 0.0 && v.target == 0.0 {
-                // Off and faded out: it costs nothing.
-                continue;
-            }
-            v.voice.render(mono);
-            if v.gain != 1.0 || v.target != 1.0 {
-                for s in mono.iter_mut() {
-                    v.gain = approach(v.gain, v.target, step);
-                    *s *= v.gain;
-                }
-            }
-            v.spatializer
-                .process(&v.emitter, listener, mono, left, right, mono_mode);
-        }
-    }
-}
-
-/// One step of a linear ramp from `value` towards `target`.
-fn approach(value: f32, target: f32, step: f32) -> f32 {
-    if value < target {
-        (value + step).min(target)
-    } else {
-        (value - step).max(target)
-    }
-}
-
-/// Messages from the app to the mix. Each takes effect at the next block.
-pub enum Command {
-    /// Crossfade to another scene's sounds.
-    Nature(Bed),
-    /// Follow another guided session (or none) from a session time on.
-    Guide(GuideChange),
-    /// Which of the scene's sounds play, in the order the scene placed them;
-    /// each fades in or out over [`SWITCH_FADE_S`].
-    Switches([bool; MAX_VOICES]),
-    /// An exposure event's sound, played once over the scene's (a few
-    /// numbers: its voice lives in a slot set aside up front).
-    Shot(Shot),
-    /// New volumes or sound choices; changes glide.
-    Settings(MixSettings),
-    /// Fade out and hold the session's place.
-    Pause,
-    /// Fade back in from the same place.
-    Resume,
-    /// Fade out for good (the app is closing).
-    Stop,
-}
-
-/// A new guided session for the pacer's sounds, or none.
-pub struct GuideChange {
-    /// The schedule to follow from its start; `None` stops the pacer.
-    pub schedule: Option<Arc<Schedule>>,
-    /// The session time the change takes effect, and where the schedule's
-    /// time 0 falls.
-    pub origin: Micros,
-}
-
-/// What the mix has finished with, sent back to be freed off the audio
-/// thread.
-pub enum Garbage {
-    /// A scene's sounds that have faded out.
-    Bed(Bed),
-    /// A schedule no longer followed.
-    Schedule(Arc<Schedule>),
-}
-
-/// The latest listener pose, handed from the app to the mix without a
-/// queue: the app overwrites it each frame, the mix takes it at its next
-/// block if the slot is free at that instant (it never waits for it).
-#[derive(Default)]
-pub struct ListenerSlot(Mutex<Option<Listener>>);
-
-impl ListenerSlot {
-    /// Leaves `listener` for the mix, replacing any it has not taken.
-    pub fn put(&self, listener: Listener) {
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = Some(listener);
-        }
-    }
-
-    /// The pose left since the last take, if the slot is free now.
-    pub fn take(&self) -> Option<Listener> {
-        self.0.try_lock().ok().and_then(|mut slot| slot.take())
-    }
-}
-
-/// The mix's ends of its links with the app.
-pub struct MixEnds {
-    /// Commands from the app.
-    pub commands: Receiver<Command>,
-    /// The way back for what the mix has finished with.
-    pub garbage: SyncSender<Garbage>,
-    /// The listener's pose.
-    pub listener: Arc<ListenerSlot>,
-}
-
-/// The app's ends of its links with the mix.
-pub struct AppEnds {
-    /// Commands to the mix (bounded: see [`COMMAND_QUEUE`]).
-    pub commands: SyncSender<Command>,
-    /// What the mix has finished with, to be freed.
-    pub garbage: Receiver<Garbage>,
-    /// The listener's pose.
-    pub listener: Arc<ListenerSlot>,
-}
-
-/// A new pair of links between the app and a mix.
-pub fn ends() -> (AppEnds, MixEnds) {
-    let (commands, from_app) = std::sync::mpsc::sync_channel(COMMAND_QUEUE);
-    let (garbage, to_app) = std::sync::mpsc::sync_channel(MAX_IN_MIX);
-    let listener = Arc::new(ListenerSlot::default());
-    (
-        AppEnds {
-            commands,
-            garbage: to_app,
-            listener: Arc::clone(&listener),
-        },
-        MixEnds {
-            commands: from_app,
-            garbage,
-            listener,
-        },
-    )
-}
-
-/// A guided session as the mix follows it.
-struct MixGuide {
-    schedule: Arc<Schedule>,
-    origin: Micros,
-    /// Synth frame of its next chime.
-    next_cue: Option<u64>,
-}
-
-impl MixGuide {
-    fn new(schedule: Arc<Schedule>, origin: Micros, frame: u64) -> Self {
-        let mut guide = Self {
-            schedule,
-            origin,
-            next_cue: None,
-        };
-        guide.next_cue = guide.cue_from(frame);
-        guide
-    }
-
-    /// The first chime at or after synth frame `frame`: [`CHIME_LEAD`]
-    /// before a change (a change earlier than that has none).
-    fn cue_from(&self, frame: u64) -> Option<u64> {
-        let t = micros_from_frames(frame, SAMPLE_RATE_HZ).saturating_sub(self.origin);
-        let change = self.schedule.next_change(t + CHIME_LEAD)?;
-        Some(frames_from_micros(
-            self.origin + change - CHIME_LEAD,
-            SAMPLE_RATE_HZ,
-        ))
-    }
-
-    fn fill_at(&self, frame: u64) -> f32 {
-        let t = micros_from_frames(frame, SAMPLE_RATE_HZ).saturating_sub(self.origin);
-        self.schedule.at(t).fill
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Transport {
-    Playing,
-    Pausing,
-    Paused,
-    Stopping,
-    Stopped,
-}
-
 /// The whole mix. Deterministic: the same commands at the same blocks give
 /// the same samples.
 pub struct Mixer {
-    ends: Option<MixEnds>,
+    end: Option<MixerEnd>,
     /// What could not be sent back at once (the way back was full): sent
     /// at a later block. Its room is reserved up front.
     unsent: Vec<Garbage>,
@@ -421,7 +186,7 @@ impl Mixer {
         clock.publish_listener(listener.position, listener.forward);
         let guide = schedule.map(|s| MixGuide::new(s, 0, lookahead));
         Self {
-            ends: None,
+            end: None,
             unsent: Vec::with_capacity(MAX_IN_MIX),
             clock,
             pacing: guide.is_some(),
@@ -464,9 +229,9 @@ impl Mixer {
     }
 
     /// Takes commands, the listener and the way back from the app's
-    /// [`MixEnds`], at each block.
-    pub fn with_ends(mut self, ends: MixEnds) -> Self {
-        self.ends = Some(ends);
+    /// [`MixerEnd`], at each block.
+    pub fn with_end(mut self, end: MixerEnd) -> Self {
+        self.end = Some(end);
         self
     }
 
@@ -627,11 +392,11 @@ impl Mixer {
     /// Sends what the mix has finished with back to the app. Offline, with
     /// no app to send to, it is freed here.
     fn bury(&mut self, garbage: Garbage) {
-        let Some(ends) = &self.ends else {
+        let Some(end) = &self.end else {
             drop(garbage);
             return;
         };
-        match ends.garbage.try_send(garbage) {
+        match end.garbage.try_send(garbage) {
             Ok(()) => {}
             Err(TrySendError::Full(garbage)) => {
                 if self.unsent.len() < self.unsent.capacity() {
@@ -656,20 +421,20 @@ impl Mixer {
     /// Takes what the app has left: its commands, the listener, and room on
     /// the way back for anything not yet sent.
     fn take_from_app(&mut self) {
-        let Some(ends) = self.ends.take() else { return };
+        let Some(end) = self.end.take() else { return };
         while let Some(garbage) = self.unsent.pop() {
             if let Err(TrySendError::Full(garbage) | TrySendError::Disconnected(garbage)) =
-                ends.garbage.try_send(garbage)
+                end.garbage.try_send(garbage)
             {
                 self.unsent.push(garbage);
                 break;
             }
         }
-        if let Some(listener) = ends.listener.take() {
+        if let Some(listener) = end.listener.take() {
             self.set_listener(listener);
         }
-        self.ends = Some(ends);
-        while let Some(command) = self.ends.as_ref().and_then(|e| e.commands.try_recv().ok()) {
+        self.end = Some(end);
+        while let Some(command) = self.end.as_ref().and_then(|e| e.commands.try_recv().ok()) {
             self.apply(command);
         }
     }
@@ -694,98 +459,6 @@ impl Mixer {
         self.clock
             .publish(self.session_frames(), self.total_frames, advancing);
     }
-
-    /// Makes the first change of session waiting the session followed.
-    fn take_change(&mut self) {
-        if self.changes.is_empty() {
-            return;
-        }
-        let (next, _) = self.changes.remove(0);
-        if let Some(old) = std::mem::replace(&mut self.guide, next) {
-            self.bury(Garbage::Schedule(old.schedule));
-        }
-        if self.guide.is_some() {
-            self.pacing = true;
-        }
-    }
-
-    /// The moment of the first change waiting, if it comes before `end`.
-    fn change_before(&self, end: u64) -> Option<u64> {
-        self.changes
-            .first()
-            .map(|(_, at)| *at)
-            .filter(|at| *at < end)
-    }
-
-    /// Chimes due in `from..to` of the session followed now.
-    fn trigger_cues(&mut self, start: u64, from: u64, to: u64) {
-        let Some(guide) = self.guide.as_mut() else {
-            return;
-        };
-        while let Some(cue) = guide.next_cue {
-            if cue >= to {
-                break;
-            }
-            if cue >= from {
-                self.chime.trigger((cue - start) as usize);
-            }
-            guide.next_cue = guide.cue_from(cue + 1);
-        }
-    }
-
-    /// The pacer's sounds for the block `start..end`, into `self.pace`.
-    fn pace_block(&mut self, n: usize) {
-        self.pace[..n].fill(0.0);
-        let start = self.synth_frame;
-        let end = start + n as u64;
-        while self.change_before(start + 1).is_some() {
-            self.take_change();
-        }
-        // A change inside the block: the chimes of the session before it,
-        // then those of the new one.
-        let mut fill_start = self.last_fill;
-        let mut from = start;
-        while let Some(at) = self.change_before(end) {
-            self.trigger_cues(start, from, at);
-            self.take_change();
-            from = at;
-            // A new session starts from its own first breath: the swell
-            // picks up there rather than sweeping across.
-            fill_start = self.guide.as_ref().map_or(fill_start, |g| g.fill_at(at));
-        }
-        self.trigger_cues(start, from, end);
-        if !self.pacing {
-            return;
-        }
-        let fill_end = match &self.guide {
-            Some(guide) => guide.fill_at(end),
-            // Stopped: the swell empties like a last breath out, then the
-            // pacer falls silent.
-            None => {
-                let fill =
-                    (fill_start - STOP_EMPTY_PER_S * n as f32 / SAMPLE_RATE_HZ as f32).max(0.0);
-                if fill == 0.0 && fill_start == 0.0 {
-                    self.pacing = false;
-                }
-                fill
-            }
-        };
-        self.last_fill = fill_end;
-        // A sound that is off (and has finished gliding out) costs nothing.
-        if audible(&self.swell_on) {
-            self.swell
-                .render(&mut self.extra[..n], fill_start, fill_end);
-            add_switched(&mut self.pace[..n], &self.extra[..n], &mut self.swell_on);
-        }
-        if audible(&self.tone_on) {
-            self.tone.render(&mut self.extra[..n], fill_start, fill_end);
-            add_switched(&mut self.pace[..n], &self.extra[..n], &mut self.tone_on);
-        }
-        self.extra[..n].fill(0.0);
-        self.chime.render(&mut self.extra[..n]);
-        add_switched(&mut self.pace[..n], &self.extra[..n], &mut self.chime_on);
-    }
-
     fn mix_block(&mut self, n: usize) {
         // Nature: every bed spatialised, crossfaded by its own gain.
         self.left[..n].fill(0.0);
@@ -883,18 +556,6 @@ impl Mixer {
     }
 }
 
-/// Adds `sound` into `bus` through its on/off glide.
-fn add_switched(bus: &mut [f32], sound: &[f32], on: &mut Smoothed) {
-    for (b, &x) in bus.iter_mut().zip(sound) {
-        *b += x * on.next();
-    }
-}
-
-/// Whether a sound switched by `on` is playing or still gliding.
-fn audible(on: &Smoothed) -> bool {
-    on.target() > 0.0 || on.value() > 1e-4
-}
-
 /// Renders `frames` frames of the mix offline, with a fixed listener, into
 /// interleaved stereo. Same inputs, same samples.
 pub fn render_offline(
@@ -910,85 +571,21 @@ pub fn render_offline(
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Where the mix stands: playing, fading out to a pause or a stop, or held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    Playing,
+    Pausing,
+    Paused,
+    Stopping,
+    Stopped,
+}
 
-    fn sound(kind: SoundKind) -> PlacedSound {
-        PlacedSound {
-            kind,
-            emitter: Emitter {
-                position: [0.0, 1.0, -5.0],
-                gain_db: 0.0,
-                size_m: 2.0,
-            },
-            seed: 3,
-            on: true,
-        }
-    }
-
-    #[test]
-    fn a_scene_switch_crossfades_and_frees_the_old_sounds_off_the_audio_thread() {
-        let (app, mix) = ends();
-        let graveyard = app.garbage;
-        let listener = Listener::from_yaw([0.0, 1.2, 0.0], 0.0);
-        let mut mixer = Mixer::new(
-            &[sound(SoundKind::Surf)],
-            None,
-            MixSettings::default(),
-            listener,
-        )
-        .with_ends(mix);
-        let mut out = vec![0.0f32; SAMPLE_RATE_HZ as usize * 2 * 4];
-        mixer.render(&mut out);
-        mixer.apply(Command::Nature(Bed::new(&[sound(SoundKind::Rain)])));
-        // Mid-crossfade both scenes sound; nothing is freed yet.
-        mixer.render(&mut out[..SAMPLE_RATE_HZ as usize * 2]);
-        assert!(graveyard.try_recv().is_err());
-        assert_eq!(mixer.beds.len(), 2);
-        // After the crossfade the old scene's sounds come back to be freed.
-        mixer.render(&mut out);
-        assert_eq!(mixer.beds.len(), 1);
-        assert!(matches!(graveyard.try_recv(), Ok(Garbage::Bed(_))));
-        // And the new scene sounds without a gap.
-        let tail = &out[out.len() - 96_000..];
-        assert!(tail.iter().any(|&s| s.abs() > 1e-4));
-    }
-
-    #[test]
-    fn changes_asked_in_quick_succession_each_take_over_at_their_own_sample() {
-        use crate::breath::{Guide, Rhythm};
-        let guide = |r| Guide::rhythm_only(r, None, 5.0).schedule;
-        let (a, b, c) = (
-            guide(Rhythm::resonance()),
-            guide(Rhythm::box_breathing()),
-            guide(Rhythm::cyclic_sighing()),
-        );
-        let (app, mix) = ends();
-        let listener = Listener::from_yaw([0.0; 3], 0.0);
-        let mut mixer =
-            Mixer::new(&[], Some(a.clone()), MixSettings::default(), listener).with_ends(mix);
-        let mut out = vec![0.0f32; 480 * 2];
-        let follows = |mixer: &Mixer, s: &Arc<Schedule>| {
-            mixer
-                .guide
-                .as_ref()
-                .is_some_and(|g| Arc::ptr_eq(&g.schedule, s))
-        };
-        for (schedule, origin) in [(&b, 1_000_000), (&c, 1_050_000)] {
-            mixer.apply(Command::Guide(GuideChange {
-                schedule: Some(schedule.clone()),
-                origin,
-            }));
-        }
-        // 0.99 s: still the first; 1.02 s: the second; 1.06 s: the third.
-        for (until, now) in [(990_000, &a), (1_020_000, &b), (1_060_000, &c)] {
-            while micros_from_frames(mixer.synth_frame, SAMPLE_RATE_HZ) < until {
-                mixer.render(&mut out);
-            }
-            assert!(follows(&mixer, now), "at {until} µs");
-        }
-        let back: Vec<Garbage> = app.garbage.try_iter().collect();
-        assert_eq!(back.len(), 2, "the first two schedules came back");
+/// One step of a linear ramp from `value` towards `target`.
+fn approach(value: f32, target: f32, step: f32) -> f32 {
+    if value < target {
+        (value + step).min(target)
+    } else {
+        (value - step).max(target)
     }
 }
