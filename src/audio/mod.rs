@@ -5,13 +5,15 @@
 //! The pure parts ([`dsp`], [`voices`], [`pacer_sounds`], [`spatial`],
 //! [`limiter`], [`loudness`], [`wav`], [`engine`], [`sample_clock`]) have
 //! no Bevy types. The plugin here is a thin adapter over them: `link.rs`
-//! holds the app's end of the mix ([`AudioLink`]) and starts it, hands the
-//! mix's clock to [`crate::clock`] ([`MixClock`]) and watches the output;
+//! holds the app's end of the mix ([`AudioLink`]) and starts it, and watches
+//! the output; `clocks.rs` reads the mix's sample count ([`MixClock`]) into
+//! the session's and the scene's clocks each frame;
 //! `follow.rs` follows the app's state (the scene on screen, pause, volume,
 //! the guided session) into the mix and places the listener at the head;
 //! `offline.rs` turns a scene into what the mix takes and renders it to a
 //! file.
 
+mod clocks;
 pub mod dsp;
 pub mod engine;
 mod follow;
@@ -55,7 +57,7 @@ pub fn plugin(app: &mut App) {
         .add_systems(
             Update,
             (
-                watch_output.in_set(AppSet::Clock),
+                (watch_output, clocks::advance).in_set(AppSet::Clock),
                 (follow_flow, follow_listening, follow_guide).in_set(AppSet::Intents),
                 (follow_scene, follow_switches, play_events)
                     .chain()
