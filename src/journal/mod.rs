@@ -186,9 +186,9 @@ pub struct Recording {
     pub relaxation: bool,
 }
 
-/// The app's end of the record.
+/// The app's link to the record's writer thread.
 #[derive(Resource)]
-struct Link {
+struct JournalLink {
     writer: Option<Writer>,
     /// Writes the queue had no room for, sent on a later frame.
     held: VecDeque<(u64, Write)>,
@@ -205,7 +205,7 @@ struct Link {
     at_us: i64,
 }
 
-impl Drop for Link {
+impl Drop for JournalLink {
     fn drop(&mut self) {
         // The app is closing without having said so (a test's app dropped,
         // a closed window): the session ends now, and everything held goes
@@ -273,7 +273,7 @@ pub fn plugin(app: &mut App) {
             None
         }
     };
-    app.insert_resource(Link {
+    app.insert_resource(JournalLink {
         writer,
         held: VecDeque::new(),
         made: 0,
@@ -311,7 +311,7 @@ fn record(
     recording: Res<Recording>,
     state: Res<AppState>,
     clock: Res<SessionClock>,
-    mut link: ResMut<Link>,
+    mut link: ResMut<JournalLink>,
     mut now: ResMut<RecordNow>,
     mut heard: MessageReader<Lifecycle>,
     mut exits: MessageReader<AppExit>,
