@@ -26,7 +26,7 @@ use tokio::sync::oneshot;
 use crate::frame::AppSet;
 use crate::state::snapshot::publish as publish_snapshot;
 use crate::state::{Intent, Lifecycle, PauseReason, SessionSnapshot};
-use server::{Answer, Asked, Ends, Server};
+use server::{Answer, Asked, ConsoleLink, Server};
 use view::View;
 
 /// Where the console listens, and for whom.
@@ -96,7 +96,7 @@ pub fn plugin(app: &mut App) {
     let Some(options) = app.world().get_resource::<ConsoleOptions>().cloned() else {
         return;
     };
-    let (server, ends) =
+    let (server, link) =
         match server::start(options.bind, options.journal.clone(), options.answer_within) {
             Ok(started) => started,
             Err(e) => {
@@ -107,12 +107,12 @@ pub fn plugin(app: &mut App) {
                 return;
             }
         };
-    let Ends {
+    let ConsoleLink {
         asks,
         view,
         said,
         shared,
-    } = ends;
+    } = link;
     let code = shared
         .pairing
         .lock()
