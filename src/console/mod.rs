@@ -24,8 +24,8 @@ use bevy::prelude::*;
 use tokio::sync::oneshot;
 
 use crate::frame::AppSet;
-use crate::state::snapshot::publish as publish_snapshot;
-use crate::state::{Intent, Lifecycle, PauseReason, SessionSnapshot};
+use crate::journal::JournalSystems;
+use crate::state::{Intent, Lifecycle, PauseReason, RecordNow, SessionSnapshot};
 use server::{Answer, Asked, ConsoleLink, Server};
 use view::View;
 
@@ -153,7 +153,9 @@ pub fn plugin(app: &mut App) {
     .add_systems(Update, (take_control, new_code_key).in_set(AppSet::Input))
     .add_systems(Update, show_code.in_set(AppSet::Ui))
     .add_systems(Update, mirror::capture.in_set(AppSet::Report))
-    .add_systems(Update, tell.in_set(AppSet::Report).after(publish_snapshot));
+    // After the snapshot is published and the journal has made this frame's
+    // writes, so that each message goes out with the write that records it.
+    .add_systems(Update, tell.after(AppSet::Report).after(JournalSystems));
 }
 
 /// With the console on, the session waits for the therapist to start it.
@@ -255,15 +257,18 @@ fn take_control(mut console: ResMut<Console>, mut intents: MessageWriter<Intent>
 }
 
 /// Answers the control taken this frame with what the app said, sends each
-/// message out, and the view when it changed.
+/// message out, and the view when it changed. How far the record has got is
+/// the journal's word of this frame ([`RecordNow`]): a message is said
+/// recorded only once the write made for it is committed.
 fn tell(
     mut console: ResMut<Console>,
     snapshot: Res<SessionSnapshot>,
+    record: Res<RecordNow>,
     mut heard: MessageReader<Lifecycle>,
 ) {
     let console = console.as_mut();
-    if snapshot.record.session != console.recording {
-        console.recording = snapshot.record.session;
+    if record.session != console.recording {
+        console.recording = record.session;
         if let Some(id) = console.recording {
             console.shared.recording(id);
         }
@@ -283,7 +288,7 @@ fn tell(
                 "text": words,
                 "at_s": snapshot.elapsed as f64 / 1e6,
                 // Recorded once the record has committed this many writes.
-                "made": snapshot.record.made,
+                "made": record.made,
             });
             let _ = console.said.send(Arc::from(json.to_string()));
         }
@@ -293,12 +298,12 @@ fn tell(
     // The snapshot changes every frame (its clock moves); the view, which
     // pages see at most ten times a second, is composed at most every
     // 50 ms, and at once for a control being answered.
-    console.stale |= snapshot.is_changed();
+    console.stale |= snapshot.is_changed() || record.is_changed();
     let due = console.viewed.is_none_or(|t| t.elapsed() >= VIEW_EVERY);
     if console.stale && (due || console.owed.is_some()) {
         console.viewed = Some(Instant::now());
         console.stale = false;
-        let now = View::of(&snapshot, &console.alias, &console.scenes);
+        let now = View::of(&snapshot, &record, &console.alias, &console.scenes);
         if **console.views.borrow() != now {
             console.views.send_replace(Arc::new(now));
         }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::breath::Phase;
-use crate::state::{Lifecycle, Place, Presentation, SessionSnapshot, Sound};
+use crate::state::{Lifecycle, Place, Presentation, RecordNow, SessionSnapshot, Sound};
 
 /// The session as the console shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
@@ -123,8 +123,14 @@ fn phase(p: Phase) -> &'static str {
 }
 
 impl View {
-    /// The view of a snapshot.
-    pub fn of(snapshot: &SessionSnapshot, alias: &str, scenes: &Arc<[SceneChoice]>) -> Self {
+    /// The view of a snapshot, with how far the record has got as the
+    /// journal says it now (which the snapshot carries a frame later).
+    pub fn of(
+        snapshot: &SessionSnapshot,
+        record: &RecordNow,
+        alias: &str,
+        scenes: &Arc<[SceneChoice]>,
+    ) -> Self {
         let exposure = snapshot.exposure.as_ref();
         Self {
             alias: alias.to_owned(),
@@ -169,11 +175,11 @@ impl View {
             suds_asked: snapshot.suds.is_some(),
             last_suds: snapshot.last_suds,
             record: RecordView {
-                on: snapshot.record.on,
-                session: snapshot.record.session,
-                made: snapshot.record.made,
-                committed: snapshot.record.committed,
-                trouble: snapshot.record.trouble.clone(),
+                on: record.on,
+                session: record.session,
+                made: record.made,
+                committed: record.committed,
+                trouble: record.trouble.clone(),
             },
             break_suggested: snapshot.break_suggested,
             headset_focused: match snapshot.presentation {
