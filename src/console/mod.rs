@@ -6,7 +6,9 @@
 //! answers only a browser paired with the code the app shows ([`pairing`]).
 //! The app's side is two systems: one takes at most one control a frame (so
 //! that what the app says in that frame is that control's answer), one
-//! sends the live view and each lifecycle message out.
+//! sends the live view and each lifecycle message out. While a pairing code
+//! is good, its line is published as [`PairingShown`] for the headset's
+//! panel to show.
 
 pub mod command;
 pub mod listener;
@@ -84,6 +86,16 @@ pub struct Console {
     recording: Option<i64>,
 }
 
+/// The console's published output for the headset: the pairing line while
+/// a code is good, which the headset's panel shows under the pause's words
+/// (in the window the console shows the code itself). `None` while no code
+/// is good; absent when there is no console.
+#[derive(Resource, Debug, Clone, Default, PartialEq, Eq)]
+pub struct PairingShown {
+    /// `Therapist's console code: 123 456`.
+    pub line: Option<String>,
+}
+
 /// How often the view is composed from the snapshot at most.
 const VIEW_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -149,6 +161,7 @@ pub fn plugin(app: &mut App) {
         stale: true,
         recording: None,
     })
+    .init_resource::<PairingShown>()
     .add_systems(Startup, (wait_for_the_therapist, spawn_pairing_text))
     .add_systems(Update, (take_control, new_code_key).in_set(AppSet::Input))
     .add_systems(Update, show_code.in_set(AppSet::Ui))
@@ -198,12 +211,13 @@ fn new_code_key(keys: Res<ButtonInput<KeyCode>>, console: Res<Console>) {
 }
 
 /// The pairing code on screen while one is good: in the window's corner,
-/// and in the headset on its panel while the session is paused (it waits
-/// for the therapist until paired and started).
+/// and published as [`PairingShown`] for the headset's panel, which shows it
+/// while the session is paused (it waits for the therapist until paired and
+/// started).
 fn show_code(
     console: Res<Console>,
     mut texts: Query<&mut Text, With<PairingText>>,
-    panel: Option<ResMut<crate::overlay::panel::PanelLine>>,
+    mut pairing_shown: ResMut<PairingShown>,
 ) {
     let Ok(pairing) = console.shared.pairing.try_lock() else {
         return;
@@ -220,13 +234,10 @@ fn show_code(
         None => String::new(),
     };
     drop(pairing);
-    if let Some(mut panel) = panel {
-        let line = shown.map_or_else(String::new, |(code, _)| {
-            format!("Therapist's console code: {} {}", &code[..3], &code[3..])
-        });
-        if panel.0 != line {
-            panel.0 = line;
-        }
+    let line =
+        shown.map(|(code, _)| format!("Therapist's console code: {} {}", &code[..3], &code[3..]));
+    if pairing_shown.line != line {
+        pairing_shown.line = line;
     }
     for mut text in &mut texts {
         if text.0 != words {
