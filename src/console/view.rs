@@ -1,5 +1,6 @@
-//! What the console sees: the snapshot as the page shows it, and each
-//! lifecycle message in words.
+//! What the console sees: the snapshot as the page shows it, each
+//! lifecycle message in words, and the choices the page offers (the scenes,
+//! the rhythm presets, the questionnaire's items and ratings).
 
 use std::sync::Arc;
 
@@ -13,8 +14,8 @@ use crate::state::{Lifecycle, Place, Presentation, RecordNow, SessionSnapshot, S
 pub struct View {
     /// The client's alias.
     pub alias: String,
-    /// The scene's title and file.
-    pub scene: Option<(String, String)>,
+    /// The scene on screen.
+    pub scene: Option<SceneOnScreen>,
     /// In the safe place.
     pub safe_place: bool,
     /// Running, paused or ended.
@@ -29,8 +30,8 @@ pub struct View {
     pub sound: String,
     /// Master volume.
     pub volume: f32,
-    /// The step, counted from 1, and how many there are.
-    pub step: Option<(usize, usize)>,
+    /// The step, in an exposure scene.
+    pub step: Option<StepView>,
     /// The step's name and sentence.
     pub step_name: String,
     /// The step's sentence for the therapist.
@@ -55,11 +56,75 @@ pub struct View {
     /// The scenes the therapist can take the person to.
     #[serde(serialize_with = "each")]
     pub scenes: Arc<[SceneChoice]>,
+    /// The pacer's rhythms the therapist can choose by name.
+    pub rhythms: &'static [RhythmChoice],
 }
 
-fn each<S: serde::Serializer>(scenes: &Arc<[SceneChoice]>, to: S) -> Result<S::Ok, S::Error> {
-    scenes.as_ref().serialize(to)
+/// The scene on screen, as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SceneOnScreen {
+    /// Its title.
+    pub title: String,
+    /// Its file, inside the scene folder.
+    pub file: String,
 }
+
+/// Where the person is in a graded exposure, as the console shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StepView {
+    /// The step, counted from 1.
+    pub number: usize,
+    /// How many steps there are.
+    pub of: usize,
+}
+
+/// A rhythm preset as the console offers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RhythmChoice {
+    /// Its name, as `--rhythm` and the console's `rhythm` control take it.
+    pub name: &'static str,
+    /// Its name with its timing, for the therapist.
+    pub label: &'static str,
+}
+
+/// The rhythm presets, by the names
+/// [`crate::breath::session::parse_rhythm`] takes. The breathing module
+/// keeps no list of them; a test checks that each name is one it takes.
+pub const RHYTHMS: [RhythmChoice; 4] = [
+    RhythmChoice {
+        name: "resonance",
+        label: "resonance (4 s in, 6 s out)",
+    },
+    RhythmChoice {
+        name: "box",
+        label: "box (4, 4, 4, 4)",
+    },
+    RhythmChoice {
+        name: "4-7-8",
+        label: "4-7-8 (in sets of four)",
+    },
+    RhythmChoice {
+        name: "sighing",
+        label: "cyclic sighing",
+    },
+];
+
+/// The cybersickness questionnaire as the page asks it: its symptoms
+/// ([`crate::state::ssq::ITEMS`]) and the words for each rating, from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Questionnaire {
+    /// The symptoms, in the questionnaire's order.
+    pub items: &'static [&'static str],
+    /// The words for the ratings 0 to 3.
+    pub ratings: &'static [&'static str],
+}
+
+/// The questionnaire the page shows. The rating words are kept here because
+/// the questionnaire's module names only its items.
+pub const QUESTIONNAIRE: Questionnaire = Questionnaire {
+    items: &crate::state::ssq::ITEMS,
+    ratings: &["none", "slight", "moderate", "severe"],
+};
 
 /// A scene in the scene folder, as the console offers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -110,18 +175,6 @@ pub struct RecordView {
     pub trouble: Option<String>,
 }
 
-fn phase(p: Phase) -> &'static str {
-    match p {
-        Phase::Rest => "breathe naturally",
-        Phase::Inhale => "breathe in",
-        Phase::TopUp => "a little more in",
-        Phase::HoldIn => "hold",
-        Phase::Exhale => "breathe out",
-        Phase::HoldOut => "hold out",
-        Phase::Done => "done",
-    }
-}
-
 impl View {
     /// The view of a snapshot, with how far the record has got as the
     /// journal says it now (which the snapshot carries a frame later).
@@ -134,10 +187,10 @@ impl View {
         let exposure = snapshot.exposure.as_ref();
         Self {
             alias: alias.to_owned(),
-            scene: snapshot
-                .scene
-                .as_ref()
-                .map(|s| (s.title.clone(), s.path.clone())),
+            scene: snapshot.scene.as_ref().map(|s| SceneOnScreen {
+                title: s.title.clone(),
+                file: s.path.clone(),
+            }),
             safe_place: matches!(snapshot.place, Some(Place::SafePlace { .. })),
             flow: match snapshot.flow {
                 crate::state::Flow::Running => "running",
@@ -161,7 +214,10 @@ impl View {
                 Sound::Stalled => "stalled".into(),
             },
             volume: snapshot.listening.volume,
-            step: exposure.map(|e| (e.step, e.steps)),
+            step: exposure.map(|e| StepView {
+                number: e.step,
+                of: e.steps,
+            }),
             step_name: exposure.map(|e| e.name.clone()).unwrap_or_default(),
             step_say: exposure.map(|e| e.say.clone()).unwrap_or_default(),
             steps: snapshot
@@ -191,6 +247,7 @@ impl View {
                 ),
             },
             scenes: scenes.clone(),
+            rhythms: &RHYTHMS,
         }
     }
 }
@@ -247,4 +304,44 @@ pub fn said(message: &Lifecycle) -> Option<String> {
         },
         Lifecycle::Refused { what, why } => format!("Could not {what}: {why}"),
     })
+}
+
+fn each<S: serde::Serializer>(scenes: &Arc<[SceneChoice]>, to: S) -> Result<S::Ok, S::Error> {
+    scenes.as_ref().serialize(to)
+}
+
+fn phase(p: Phase) -> &'static str {
+    match p {
+        Phase::Rest => "breathe naturally",
+        Phase::Inhale => "breathe in",
+        Phase::TopUp => "a little more in",
+        Phase::HoldIn => "hold",
+        Phase::Exhale => "breathe out",
+        Phase::HoldOut => "hold out",
+        Phase::Done => "done",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rhythm_offered_is_one_the_app_takes() {
+        for choice in RHYTHMS {
+            assert!(
+                crate::breath::session::parse_rhythm(choice.name).is_ok(),
+                "{}",
+                choice.name
+            );
+        }
+    }
+
+    #[test]
+    fn every_rating_offered_is_one_the_questionnaire_takes_and_no_more() {
+        let items = QUESTIONNAIRE.items.len();
+        let highest = QUESTIONNAIRE.ratings.len() - 1;
+        assert!(crate::state::ssq::score(&vec![highest as u8; items]).is_ok());
+        assert!(crate::state::ssq::score(&vec![highest as u8 + 1; items]).is_err());
+    }
 }

@@ -222,7 +222,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/view", get(live::view))
         .route(
             "/api/questionnaire",
-            get(|| async { axum::Json(crate::state::ssq::ITEMS) }),
+            get(|| async { axum::Json(super::view::QUESTIONNAIRE) }),
         )
         .route("/api/live", get(live::live))
         .route("/api/mirror", get(live::mirror))
