@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::journal::command::JournalCommand;
 use crate::scene::folder::scenes_dir;
 
 /// Guided relaxation in calming 3D scenes, on the desktop or in a headset.
@@ -323,58 +324,6 @@ pub enum Command {
         #[command(flatten)]
         comfort: ComfortArgs,
     },
-}
-
-/// What `stillpoint journal` does.
-#[derive(Debug, Subcommand)]
-pub enum JournalCommand {
-    /// List the recorded sessions, oldest first.
-    List,
-    /// Write one session out as a printable report (html), a table (csv)
-    /// or data (json).
-    Export {
-        /// The session's number, as `journal list` shows it.
-        #[arg(value_name = "SESSION")]
-        id: i64,
-        /// The format.
-        #[arg(long, value_enum, default_value_t = ExportFormat::Html)]
-        format: ExportFormat,
-        /// File to write (readable by you only); default the terminal.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-        /// Write over FILE if it exists (never over the record itself, and
-        /// never through a symbolic link).
-        #[arg(long, requires = "out")]
-        force: bool,
-    },
-    /// Delete a session, or every session of an alias, leaving no readable
-    /// trace in the file. Asks first unless --yes.
-    Delete {
-        /// The session's number.
-        #[arg(
-            value_name = "SESSION",
-            required_unless_present = "alias",
-            conflicts_with = "alias"
-        )]
-        id: Option<i64>,
-        /// Every session of this alias.
-        #[arg(long, value_name = "ALIAS")]
-        alias: Option<String>,
-        /// Do not ask.
-        #[arg(long)]
-        yes: bool,
-    },
-}
-
-/// The formats a session is exported in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
-    /// One self-contained page, printable on A4.
-    Html,
-    /// One row per entry.
-    Csv,
-    /// The session and its entries.
-    Json,
 }
 
 /// The longest alias, in characters.

@@ -285,7 +285,7 @@ fn pairing_gives_a_token_once_and_every_request_needs_it_the_host_and_the_origin
     assert_eq!(r.status, 200, "{}", r.body);
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(v["alias"], "R.K.");
-    assert_eq!(v["step"], serde_json::json!([1, 4]));
+    assert_eq!(v["step"], serde_json::json!({"number": 1, "of": 4}));
     // A wrong token, a malformed one.
     let forged = format!("stillpoint_console={}", "ab".repeat(32));
     assert_eq!(
@@ -1135,14 +1135,14 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
     );
 
     // Start the spiders scene, at its first step.
-    assert_eq!(view["scene"][1], "lake_dusk.ron");
+    assert_eq!(view["scene"]["file"], "lake_dusk.ron");
     browser.run(
         "const s = document.getElementById('scene-choice'); s.value = 'spiders.ron'; \
          s.dispatchEvent(new Event('change'));",
     );
     browser.control("#scene-go");
     let spiders = browser.until("the spiders scene", |v| {
-        v["scene"][1] == "spiders.ron" && v["step"][0] == 1
+        v["scene"]["file"] == "spiders.ron" && v["step"]["number"] == 1
     });
     assert_eq!(
         spiders["pacer"],
@@ -1152,9 +1152,9 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
     browser.control("button[data-do=start]");
     browser.until("the session running", |v| v["flow"] == "running");
     browser.control("button[data-change=up]");
-    browser.until("step 2", |v| v["step"][0] == 2);
+    browser.until("step 2", |v| v["step"]["number"] == 2);
     browser.control("button[data-change=up]");
-    let at3 = browser.until("step 3", |v| v["step"][0] == 3);
+    let at3 = browser.until("step 3", |v| v["step"]["number"] == 3);
     let event = at3["events"][0]
         .as_str()
         .expect("an event at step 3")
@@ -1167,7 +1167,7 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
     browser.until("the safe place", |v| v["safe_place"] == true);
     browser.control("button[data-do=leave_safe_place]");
     browser.until("back at step 3", |v| {
-        v["safe_place"] == false && v["step"][0] == 3
+        v["safe_place"] == false && v["step"]["number"] == 3
     });
     browser.type_in("#note", "Calmer after the lake; asked to go on.");
     browser.control("#note-add");

@@ -71,10 +71,10 @@ function showConsole() {
 function render() {
   if (!view) return;
   $("alias").textContent = view.alias || "(no alias given)";
-  $("scene").textContent = view.scene ? view.scene[0] : "—";
-  $("where").textContent = view.scene ? `${view.scene[0]} · ${view.alias || "no alias"}` : "Therapist's console";
+  $("scene").textContent = view.scene ? view.scene.title : "—";
+  $("where").textContent = view.scene ? `${view.scene.title} · ${view.alias || "no alias"}` : "Therapist's console";
   if (view.step) {
-    $("step").textContent = `${view.step[0]} of ${view.step[1]}: ${view.step_name}`;
+    $("step").textContent = `${view.step.number} of ${view.step.of}: ${view.step_name}`;
     $("step-say").textContent = view.step_say;
   } else {
     $("step").textContent = "no steps in this scene";
@@ -111,7 +111,7 @@ function render() {
     );
   }
   if (view.step && document.activeElement !== jump) {
-    jump.value = String(view.step[0]);
+    jump.value = String(view.step.number);
   }
   // The step controls only where the scene has steps.
   for (const c of [...document.querySelectorAll("button[data-change]"), jump, $("jump-go")]) {
@@ -126,8 +126,19 @@ function render() {
         new Option(`${s.title}${s.steps.length ? ` (exposure, ${s.steps.length} steps)` : ""}`, s.file),
       ),
     );
-    if (view.scene) choice.value = view.scene[1];
+    if (view.scene) choice.value = view.scene.file;
     sceneSteps();
+  }
+  // The rhythm presets the app offers, then four numbers of one's own.
+  const rhythm = $("rhythm-preset");
+  const presets = view.rhythms.map((r) => r.name).join("\n");
+  if (rhythm.dataset.names !== presets) {
+    rhythm.dataset.names = presets;
+    rhythm.replaceChildren(
+      ...view.rhythms.map((r) => new Option(r.label, r.name)),
+      new Option("four numbers…", "custom"),
+    );
+    $("rhythm-seconds").hidden = rhythm.value !== "custom";
   }
   const events = $("events");
   const names = view.events.join("\n");
@@ -239,7 +250,9 @@ async function questionnaire() {
   if (body.children.length) return;
   const response = await fetch("/api/questionnaire", { credentials: "same-origin" });
   if (!response.ok) return;
-  const items = await response.json();
+  const { items, ratings } = await response.json();
+  $("ssq-scale").textContent =
+    `(${items.length} items, 0 ${ratings[0]} to ${ratings.length - 1} ${ratings[ratings.length - 1]})`;
   body.replaceChildren(
     ...items.map((name, i) => {
       const tr = document.createElement("tr");
@@ -247,7 +260,7 @@ async function questionnaire() {
       const select = document.createElement("select");
       select.id = `ssq-${i}`;
       label.append(Object.assign(document.createElement("label"), { htmlFor: select.id, textContent: `${i + 1}. ${name}` }));
-      ["0 none", "1 slight", "2 moderate", "3 severe"].forEach((words, v) => select.append(new Option(words, String(v))));
+      ratings.forEach((words, v) => select.append(new Option(`${v} ${words}`, String(v))));
       const cell = document.createElement("td");
       cell.append(select);
       tr.append(label, cell);

@@ -109,6 +109,37 @@ impl Sets {
     }
 }
 
+/// A named rhythm: the name `--rhythm`, a session file and the console's
+/// `rhythm` control take ([`crate::breath::session::parse_rhythm`]), and
+/// its timing in words for the therapist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Preset {
+    /// The name.
+    pub name: &'static str,
+    /// The name with its timing.
+    pub label: &'static str,
+}
+
+/// The rhythm presets, in the order they are offered.
+pub const PRESETS: [Preset; 4] = [
+    Preset {
+        name: "resonance",
+        label: "resonance (4 s in, 6 s out)",
+    },
+    Preset {
+        name: "box",
+        label: "box (4, 4, 4, 4)",
+    },
+    Preset {
+        name: "4-7-8",
+        label: "4-7-8 (in sets of six)",
+    },
+    Preset {
+        name: "sighing",
+        label: "cyclic sighing",
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -451,6 +451,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_preset_offered_is_a_rhythm_the_app_takes() {
+        for preset in crate::breath::rhythm::PRESETS {
+            assert!(parse_rhythm(preset.name).is_ok(), "{}", preset.name);
+        }
+    }
+
+    #[test]
     fn rhythm_shorthand_takes_presets_and_four_numbers() {
         assert_eq!(parse_rhythm("4,0,6,0").unwrap().0, Rhythm::resonance());
         assert_eq!(parse_rhythm(" box ").unwrap().0, Rhythm::box_breathing());

@@ -128,7 +128,7 @@ pub fn intents(control: Control, now: &View) -> Result<Vec<Intent>, String> {
         Control::Resume {} => vec![Intent::Resume(PauseReason::Therapist)],
         Control::Stop {} => vec![Intent::Quit],
         Control::Step { change, to } => {
-            let (_, steps) = exposure()?;
+            let steps = exposure()?.of;
             match (change, to) {
                 (Some(UpDown::Up), None) => vec![Intent::Step(StepChange::Up)],
                 (Some(UpDown::Down), None) => vec![Intent::Step(StepChange::Down)],
@@ -282,7 +282,10 @@ mod tests {
 
     fn at_step(step: usize, events: &[&str]) -> View {
         View {
-            step: Some((step, 8)),
+            step: Some(super::super::view::StepView {
+                number: step,
+                of: 8,
+            }),
             events: events.iter().map(|e| (*e).to_owned()).collect(),
             ..View::default()
         }

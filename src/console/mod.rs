@@ -6,7 +6,9 @@
 //! answers only a browser paired with the code the app shows ([`pairing`]).
 //! The app's side is two systems: one takes at most one control a frame (so
 //! that what the app says in that frame is that control's answer), one
-//! sends the live view and each lifecycle message out.
+//! sends the live view and each lifecycle message out. While a pairing code
+//! is good, its line is published as [`PairingShown`] for the headset's
+//! panel to show.
 
 pub mod command;
 pub mod listener;
@@ -24,9 +26,9 @@ use bevy::prelude::*;
 use tokio::sync::oneshot;
 
 use crate::frame::AppSet;
-use crate::state::StateSystems;
-use crate::state::{Intent, Lifecycle, PauseReason, SessionSnapshot};
-use server::{Answer, Asked, Ends, Server};
+use crate::journal::JournalSystems;
+use crate::state::{Intent, Lifecycle, PauseReason, RecordNow, SessionSnapshot};
+use server::{Answer, Asked, ConsoleLink, Server};
 use view::View;
 
 /// Where the console listens, and for whom.
@@ -84,6 +86,16 @@ pub struct Console {
     recording: Option<i64>,
 }
 
+/// The console's published output for the headset: the pairing line while
+/// a code is good, which the headset's panel shows under the pause's words
+/// (in the window the console shows the code itself). `None` while no code
+/// is good; absent when there is no console.
+#[derive(Resource, Debug, Clone, Default, PartialEq, Eq)]
+pub struct PairingShown {
+    /// `Therapist's console code: 123 456`.
+    pub line: Option<String>,
+}
+
 /// How often the view is composed from the snapshot at most.
 const VIEW_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -96,7 +108,7 @@ pub fn plugin(app: &mut App) {
     let Some(options) = app.world().get_resource::<ConsoleOptions>().cloned() else {
         return;
     };
-    let (server, ends) =
+    let (server, link) =
         match server::start(options.bind, options.journal.clone(), options.answer_within) {
             Ok(started) => started,
             Err(e) => {
@@ -107,12 +119,12 @@ pub fn plugin(app: &mut App) {
                 return;
             }
         };
-    let Ends {
+    let ConsoleLink {
         asks,
         view,
         said,
         shared,
-    } = ends;
+    } = link;
     let code = shared
         .pairing
         .lock()
@@ -149,14 +161,14 @@ pub fn plugin(app: &mut App) {
         stale: true,
         recording: None,
     })
+    .init_resource::<PairingShown>()
     .add_systems(Startup, (wait_for_the_therapist, spawn_pairing_text))
     .add_systems(Update, (take_control, new_code_key).in_set(AppSet::Input))
     .add_systems(Update, show_code.in_set(AppSet::Ui))
     .add_systems(Update, mirror::capture.in_set(AppSet::Report))
-    .add_systems(
-        Update,
-        tell.in_set(AppSet::Report).after(StateSystems::Publish),
-    );
+    // After the snapshot is published and the journal has made this frame's
+    // writes, so that each message goes out with the write that records it.
+    .add_systems(Update, tell.after(AppSet::Report).after(JournalSystems));
 }
 
 /// With the console on, the session waits for the therapist to start it.
@@ -199,12 +211,13 @@ fn new_code_key(keys: Res<ButtonInput<KeyCode>>, console: Res<Console>) {
 }
 
 /// The pairing code on screen while one is good: in the window's corner,
-/// and in the headset on its panel while the session is paused (it waits
-/// for the therapist until paired and started).
+/// and published as [`PairingShown`] for the headset's panel, which shows it
+/// while the session is paused (it waits for the therapist until paired and
+/// started).
 fn show_code(
     console: Res<Console>,
     mut texts: Query<&mut Text, With<PairingText>>,
-    panel: Option<ResMut<crate::overlay::panel::PanelLine>>,
+    mut pairing_shown: ResMut<PairingShown>,
 ) {
     let Ok(pairing) = console.shared.pairing.try_lock() else {
         return;
@@ -221,13 +234,10 @@ fn show_code(
         None => String::new(),
     };
     drop(pairing);
-    if let Some(mut panel) = panel {
-        let line = shown.map_or_else(String::new, |(code, _)| {
-            format!("Therapist's console code: {} {}", &code[..3], &code[3..])
-        });
-        if panel.0 != line {
-            panel.0 = line;
-        }
+    let line =
+        shown.map(|(code, _)| format!("Therapist's console code: {} {}", &code[..3], &code[3..]));
+    if pairing_shown.line != line {
+        pairing_shown.line = line;
     }
     for mut text in &mut texts {
         if text.0 != words {
@@ -258,15 +268,18 @@ fn take_control(mut console: ResMut<Console>, mut intents: MessageWriter<Intent>
 }
 
 /// Answers the control taken this frame with what the app said, sends each
-/// message out, and the view when it changed.
+/// message out, and the view when it changed. How far the record has got is
+/// the journal's word of this frame ([`RecordNow`]): a message is said
+/// recorded only once the write made for it is committed.
 fn tell(
     mut console: ResMut<Console>,
     snapshot: Res<SessionSnapshot>,
+    record: Res<RecordNow>,
     mut heard: MessageReader<Lifecycle>,
 ) {
     let console = console.as_mut();
-    if snapshot.record.session != console.recording {
-        console.recording = snapshot.record.session;
+    if record.session != console.recording {
+        console.recording = record.session;
         if let Some(id) = console.recording {
             console.shared.recording(id);
         }
@@ -286,7 +299,7 @@ fn tell(
                 "text": words,
                 "at_s": snapshot.elapsed as f64 / 1e6,
                 // Recorded once the record has committed this many writes.
-                "made": snapshot.record.made,
+                "made": record.made,
             });
             let _ = console.said.send(Arc::from(json.to_string()));
         }
@@ -296,12 +309,12 @@ fn tell(
     // The snapshot changes every frame (its clock moves); the view, which
     // pages see at most ten times a second, is composed at most every
     // 50 ms, and at once for a control being answered.
-    console.stale |= snapshot.is_changed();
+    console.stale |= snapshot.is_changed() || record.is_changed();
     let due = console.viewed.is_none_or(|t| t.elapsed() >= VIEW_EVERY);
     if console.stale && (due || console.owed.is_some()) {
         console.viewed = Some(Instant::now());
         console.stale = false;
-        let now = View::of(&snapshot, &console.alias, &console.scenes);
+        let now = View::of(&snapshot, &record, &console.alias, &console.scenes);
         if **console.views.borrow() != now {
             console.views.send_replace(Arc::new(now));
         }

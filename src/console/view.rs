@@ -1,20 +1,21 @@
-//! What the console sees: the snapshot as the page shows it, and each
-//! lifecycle message in words.
+//! What the console sees: the snapshot as the page shows it, each
+//! lifecycle message in words, and the choices the page offers (the scenes,
+//! the rhythm presets, the questionnaire's items and ratings).
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::breath::Phase;
-use crate::state::{Lifecycle, Place, Presentation, SessionSnapshot, Sound};
+use crate::state::{Lifecycle, Place, Presentation, RecordNow, SessionSnapshot, Sound};
 
 /// The session as the console shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct View {
     /// The client's alias.
     pub alias: String,
-    /// The scene's title and file.
-    pub scene: Option<(String, String)>,
+    /// The scene on screen.
+    pub scene: Option<SceneOnScreen>,
     /// In the safe place.
     pub safe_place: bool,
     /// Running, paused or ended.
@@ -29,8 +30,8 @@ pub struct View {
     pub sound: String,
     /// Master volume.
     pub volume: f32,
-    /// The step, counted from 1, and how many there are.
-    pub step: Option<(usize, usize)>,
+    /// The step, in an exposure scene.
+    pub step: Option<StepView>,
     /// The step's name and sentence.
     pub step_name: String,
     /// The step's sentence for the therapist.
@@ -55,11 +56,43 @@ pub struct View {
     /// The scenes the therapist can take the person to.
     #[serde(serialize_with = "each")]
     pub scenes: Arc<[SceneChoice]>,
+    /// The pacer's rhythms the therapist can choose by name.
+    pub rhythms: &'static [crate::breath::rhythm::Preset],
 }
 
-fn each<S: serde::Serializer>(scenes: &Arc<[SceneChoice]>, to: S) -> Result<S::Ok, S::Error> {
-    scenes.as_ref().serialize(to)
+/// The scene on screen, as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SceneOnScreen {
+    /// Its title.
+    pub title: String,
+    /// Its file, inside the scene folder.
+    pub file: String,
 }
+
+/// Where the person is in a graded exposure, as the console shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StepView {
+    /// The step, counted from 1.
+    pub number: usize,
+    /// How many steps there are.
+    pub of: usize,
+}
+
+/// The cybersickness questionnaire as the page asks it: its symptoms
+/// ([`crate::questionnaire::simulator_sickness::ITEMS`]) and the words for each rating, from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Questionnaire {
+    /// The symptoms, in the questionnaire's order.
+    pub items: &'static [&'static str],
+    /// The words for the ratings 0 to 3.
+    pub ratings: &'static [&'static str],
+}
+
+/// The questionnaire the page shows.
+pub const QUESTIONNAIRE: Questionnaire = Questionnaire {
+    items: &crate::questionnaire::simulator_sickness::ITEMS,
+    ratings: &crate::questionnaire::simulator_sickness::RATINGS,
+};
 
 /// A scene in the scene folder, as the console offers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -110,28 +143,22 @@ pub struct RecordView {
     pub trouble: Option<String>,
 }
 
-fn phase(p: Phase) -> &'static str {
-    match p {
-        Phase::Rest => "breathe naturally",
-        Phase::Inhale => "breathe in",
-        Phase::TopUp => "a little more in",
-        Phase::HoldIn => "hold",
-        Phase::Exhale => "breathe out",
-        Phase::HoldOut => "hold out",
-        Phase::Done => "done",
-    }
-}
-
 impl View {
-    /// The view of a snapshot.
-    pub fn of(snapshot: &SessionSnapshot, alias: &str, scenes: &Arc<[SceneChoice]>) -> Self {
+    /// The view of a snapshot, with how far the record has got as the
+    /// journal says it now (which the snapshot carries a frame later).
+    pub fn of(
+        snapshot: &SessionSnapshot,
+        record: &RecordNow,
+        alias: &str,
+        scenes: &Arc<[SceneChoice]>,
+    ) -> Self {
         let exposure = snapshot.exposure.as_ref();
         Self {
             alias: alias.to_owned(),
-            scene: snapshot
-                .scene
-                .as_ref()
-                .map(|s| (s.title.clone(), s.path.clone())),
+            scene: snapshot.scene.as_ref().map(|s| SceneOnScreen {
+                title: s.title.clone(),
+                file: s.path.clone(),
+            }),
             safe_place: matches!(snapshot.place, Some(Place::SafePlace { .. })),
             flow: match snapshot.flow {
                 crate::state::Flow::Running => "running",
@@ -155,7 +182,10 @@ impl View {
                 Sound::Stalled => "stalled".into(),
             },
             volume: snapshot.listening.volume,
-            step: exposure.map(|e| (e.step, e.steps)),
+            step: exposure.map(|e| StepView {
+                number: e.step,
+                of: e.steps,
+            }),
             step_name: exposure.map(|e| e.name.clone()).unwrap_or_default(),
             step_say: exposure.map(|e| e.say.clone()).unwrap_or_default(),
             steps: snapshot
@@ -169,11 +199,11 @@ impl View {
             suds_asked: snapshot.suds.is_some(),
             last_suds: snapshot.last_suds,
             record: RecordView {
-                on: snapshot.record.on,
-                session: snapshot.record.session,
-                made: snapshot.record.made,
-                committed: snapshot.record.committed,
-                trouble: snapshot.record.trouble.clone(),
+                on: record.on,
+                session: record.session,
+                made: record.made,
+                committed: record.committed,
+                trouble: record.trouble.clone(),
             },
             break_suggested: snapshot.break_suggested,
             headset_focused: match snapshot.presentation {
@@ -185,6 +215,7 @@ impl View {
                 ),
             },
             scenes: scenes.clone(),
+            rhythms: &crate::breath::rhythm::PRESETS,
         }
     }
 }
@@ -241,4 +272,38 @@ pub fn said(message: &Lifecycle) -> Option<String> {
         },
         Lifecycle::Refused { what, why } => format!("Could not {what}: {why}"),
     })
+}
+
+fn each<S: serde::Serializer>(scenes: &Arc<[SceneChoice]>, to: S) -> Result<S::Ok, S::Error> {
+    scenes.as_ref().serialize(to)
+}
+
+fn phase(p: Phase) -> &'static str {
+    match p {
+        Phase::Rest => "breathe naturally",
+        Phase::Inhale => "breathe in",
+        Phase::TopUp => "a little more in",
+        Phase::HoldIn => "hold",
+        Phase::Exhale => "breathe out",
+        Phase::HoldOut => "hold out",
+        Phase::Done => "done",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rating_offered_is_one_the_questionnaire_takes_and_no_more() {
+        let items = QUESTIONNAIRE.items.len();
+        let highest = QUESTIONNAIRE.ratings.len() - 1;
+        assert!(
+            crate::questionnaire::simulator_sickness::score(&vec![highest as u8; items]).is_ok()
+        );
+        assert!(
+            crate::questionnaire::simulator_sickness::score(&vec![highest as u8 + 1; items])
+                .is_err()
+        );
+    }
 }

@@ -1,4 +1,5 @@
-//! `stillpoint journal`: list, export and delete recorded sessions.
+//! `stillpoint journal`: what it takes on the command line, and the listing,
+//! exporting and deleting of recorded sessions it does.
 //!
 //! Listing and exporting only read the record (it is opened read-only, so
 //! neither its bytes nor its mode change, and a file that is not a record is
@@ -14,11 +15,63 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use clap::Subcommand;
 use rusqlite::Connection;
 
 use super::report::{self, length, utc};
 use super::store::{self, SessionRow, StoreError};
-use crate::cli::{ExportFormat, JournalCommand};
+
+/// What `stillpoint journal` does.
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// List the recorded sessions, oldest first.
+    List,
+    /// Write one session out as a printable report (html), a table (csv)
+    /// or data (json).
+    Export {
+        /// The session's number, as `journal list` shows it.
+        #[arg(value_name = "SESSION")]
+        id: i64,
+        /// The format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Html)]
+        format: ExportFormat,
+        /// File to write (readable by you only); default the terminal.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Write over FILE if it exists (never over the record itself, and
+        /// never through a symbolic link).
+        #[arg(long, requires = "out")]
+        force: bool,
+    },
+    /// Delete a session, or every session of an alias, leaving no readable
+    /// trace in the file. Asks first unless --yes.
+    Delete {
+        /// The session's number.
+        #[arg(
+            value_name = "SESSION",
+            required_unless_present = "alias",
+            conflicts_with = "alias"
+        )]
+        id: Option<i64>,
+        /// Every session of this alias.
+        #[arg(long, value_name = "ALIAS")]
+        alias: Option<String>,
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// The formats a session is exported in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// One self-contained page, printable on A4.
+    Html,
+    /// One row per entry.
+    Csv,
+    /// The session and its entries.
+    Json,
+}
 
 /// Runs a `journal` subcommand on the record in the data folder: exit 0 when
 /// done, 2 for a session that is not there or a refusal, 1 when the record

@@ -2,7 +2,8 @@
 //! to an SQLite file in the person's data folder as it happens, and read back
 //! by `stillpoint journal` as a list, a report or an export.
 //!
-//! The app side is one system: it turns lifecycle messages into entries and
+//! The app side is one system, a watcher: it turns lifecycle messages into
+//! entries, with where the person is as the published snapshot says, and
 //! hands them to the writer thread ([`writer`]), never waiting on it. What is
 //! committed is acknowledged back, and the snapshot says how far the record
 //! has got ([`crate::state::RecordNow`]), so a watcher shows an entry as
@@ -33,8 +34,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bevy::prelude::*;
 
 use crate::frame::AppSet;
-use crate::state::StateSystems;
-use crate::state::{AppState, Lifecycle, PauseReason, Place, RecordNow, SessionClock, SudsWhy};
+use crate::state::{Lifecycle, PauseReason, Place, RecordNow, SessionSnapshot, SudsWhy};
 use writer::{Ack, Write, Writer};
 
 /// What a session is.
@@ -186,9 +186,9 @@ pub struct Recording {
     pub relaxation: bool,
 }
 
-/// The app's end of the record.
+/// The app's link to the record's writer thread.
 #[derive(Resource)]
-struct Link {
+struct JournalLink {
     writer: Option<Writer>,
     /// Writes the queue had no room for, sent on a later frame.
     held: VecDeque<(u64, Write)>,
@@ -205,7 +205,7 @@ struct Link {
     at_us: i64,
 }
 
-impl Drop for Link {
+impl Drop for JournalLink {
     fn drop(&mut self) {
         // The app is closing without having said so (a test's app dropped,
         // a closed window): the session ends now, and everything held goes
@@ -260,6 +260,15 @@ pub fn lost_anything() -> bool {
     lost() > 0
 }
 
+/// The journal's work in a frame: this frame's lifecycle messages made into
+/// writes, and [`RecordNow`] brought up to date. It runs after the snapshot
+/// is published ([`AppSet::Report`]), so it reads the frame's own snapshot;
+/// the snapshot carries [`RecordNow`] from the next frame on, so a watcher
+/// that says which of this frame's messages are recorded (the console)
+/// orders itself after this set and reads [`RecordNow`] itself.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct JournalSystems;
+
 /// Records sessions as `Recording` says; added by the app when a record is
 /// kept.
 pub fn plugin(app: &mut App) {
@@ -273,7 +282,7 @@ pub fn plugin(app: &mut App) {
             None
         }
     };
-    app.insert_resource(Link {
+    app.insert_resource(JournalLink {
         writer,
         held: VecDeque::new(),
         made: 0,
@@ -282,10 +291,8 @@ pub fn plugin(app: &mut App) {
         step: None,
         at_us: 0,
     })
-    .add_systems(
-        Update,
-        record.in_set(AppSet::Report).before(StateSystems::Publish),
-    );
+    .configure_sets(Update, JournalSystems.after(AppSet::Report))
+    .add_systems(Update, record.in_set(JournalSystems));
 }
 
 /// Milliseconds since 1970 (UTC).
@@ -309,17 +316,16 @@ pub fn suds_why(why: SudsWhy) -> String {
 
 fn record(
     recording: Res<Recording>,
-    state: Res<AppState>,
-    clock: Res<SessionClock>,
-    mut link: ResMut<Link>,
+    snapshot: Res<SessionSnapshot>,
+    mut link: ResMut<JournalLink>,
     mut now: ResMut<RecordNow>,
     mut heard: MessageReader<Lifecycle>,
     mut exits: MessageReader<AppExit>,
 ) {
     let link = link.as_mut();
-    let at_us = clock.shown() as i64;
+    let at_us = snapshot.elapsed as i64;
     link.at_us = at_us;
-    let step = state.step_now().map(|(_, step)| step + 1);
+    let step = snapshot.exposure.as_ref().map(|exposure| exposure.step);
     let mut writes: Vec<Write> = Vec::new();
     let entry = |scene: &str, kind, step: Option<usize>, value: Option<i64>, text: String| {
         Write::Entry(Entry {
@@ -335,7 +341,8 @@ fn record(
     for message in heard.read() {
         if let Lifecycle::SceneShown(shown) = message {
             // The person's own scene, not the safe place they went to.
-            let theirs = matches!(state.place(), Place::Scene { path } if *path == shown.path);
+            let theirs =
+                matches!(&snapshot.place, Some(Place::Scene { path }) if *path == shown.path);
             let wanted = shown.exposure.is_some() || recording.relaxation;
             let steps = || {
                 shown
@@ -386,7 +393,7 @@ fn record(
                 // A pause that began before the session did (the console
                 // waiting for the therapist) is part of it.
                 for reason in PauseReason::ALL {
-                    if state.paused_for().contains(reason) {
+                    if snapshot.paused_for.contains(reason) {
                         writes.push(entry(
                             &shown.path,
                             EntryKind::Paused,
@@ -495,15 +502,15 @@ fn record(
     // The step the session starts at, once the hierarchy is known.
     if let Some(scene) = link.open.clone()
         && link.step.is_none()
-        && let Some((facts, at)) = state.step_now()
+        && let Some(exposure) = &snapshot.exposure
     {
-        link.step = Some(at + 1);
+        link.step = Some(exposure.step);
         writes.push(entry(
             &scene,
             EntryKind::Start,
-            Some(at + 1),
+            Some(exposure.step),
             None,
-            facts.steps[at].0.clone(),
+            exposure.name.clone(),
         ));
     }
     if exits.read().next().is_some() && link.open.take().is_some() {

@@ -28,12 +28,6 @@ const PANEL_LAYER: usize = 7;
 /// The veil's radius: no nearer than anything else we place.
 const VEIL_RADIUS_M: f32 = seat::MIN_DISTANCE_M + 0.1;
 
-/// A line the panel adds under the pause's words while the session is
-/// paused (the console's pairing code while the session waits for the
-/// therapist); empty: none.
-#[derive(Resource, Debug, Clone, Default, PartialEq, Eq)]
-pub struct PanelLine(pub String);
-
 /// The panel's camera.
 #[derive(Component)]
 struct PanelCamera;
@@ -51,8 +45,7 @@ pub struct PanelText;
 struct HeadVeil;
 
 pub fn plugin(app: &mut App) {
-    app.init_resource::<PanelLine>()
-        .add_systems(Startup, (spawn_panel, spawn_veil))
+    app.add_systems(Startup, (spawn_panel, spawn_veil))
         .add_systems(
             Update,
             (
@@ -179,7 +172,7 @@ fn panel_words(
     notice: Res<Notice>,
     state: Res<AppState>,
     now: Res<PacerNow>,
-    line: Res<PanelLine>,
+    pairing: Option<Res<crate::console::PairingShown>>,
     mut texts: Query<&mut Text, With<PanelText>>,
     mut overridden: Local<bool>,
 ) {
@@ -193,17 +186,23 @@ fn panel_words(
     } else {
         None
     };
+    // Under the pause's words: the console's pairing line, while the session
+    // waits for the therapist.
+    let line = pairing
+        .as_ref()
+        .and_then(|p| p.line.as_deref())
+        .unwrap_or("");
     let paused = pause_words(snapshot.paused_for);
     let how = pause_how(snapshot.paused_for);
     for mut text in &mut texts {
         match over {
-            Some(words) if words == paused && !paused_as(&text.0, words, how, &line.0) => {
+            Some(words) if words == paused && !paused_as(&text.0, words, how, line) => {
                 text.0.clear();
                 text.0.push_str(words);
                 text.0.push_str(how);
-                if !line.0.is_empty() {
+                if !line.is_empty() {
                     text.0.push('\n');
-                    text.0.push_str(&line.0);
+                    text.0.push_str(line);
                 }
             }
             Some(words) if words != paused && text.0 != words => {

@@ -23,6 +23,9 @@ pub const ITEMS: [&str; 16] = [
     "Burping",
 ];
 
+/// The words for each rating, from 0.
+pub const RATINGS: [&str; 4] = ["none", "slight", "moderate", "severe"];
+
 /// The items (from 0) of each subscale.
 const NAUSEA: [usize; 7] = [0, 5, 6, 7, 8, 14, 15];
 const OCULOMOTOR: [usize; 7] = [0, 1, 2, 3, 4, 8, 10];

@@ -1,0 +1,264 @@
+//! The console's web server: axum on a tokio runtime of its own thread.
+//!
+//! Every request passes one guard: the `Host` header must be the address
+//! listened on (DNS rebinding), a state-changing request or a WebSocket
+//! upgrade must come from exactly this origin (cross-site requests and
+//! WebSocket hijacking), and everything under `/api/` but pairing needs the
+//! session token from pairing. Bodies are limited to 16 KiB, requests time
+//! out, and connections are capped and closed when quiet
+//! ([`super::listener`]). Controls reach Bevy over a bounded channel and are
+//! answered once the app has acted on them; each is done exactly when its
+//! request can say so (`Claim`): one answered "not done" never is.
+//!
+//! Here: what the server and the app share, the app's link to it, and the
+//! routes; the page ([`page`]), who may ask ([`access`]), controls
+//! ([`control`]), what a page watches ([`live`]) and exports ([`export`])
+//! each have a file.
+
+mod access;
+mod control;
+mod export;
+mod live;
+mod page;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::sync::{broadcast, mpsc, watch};
+
+use super::listener::Tag;
+use super::pairing::Pairing;
+use super::view::View;
+pub use control::{Answer, Asked};
+
+/// The largest body or WebSocket message taken.
+pub const MAX_BODY: usize = 16 * 1024;
+
+/// The most requests served at once.
+const MAX_REQUESTS: usize = 32;
+
+/// The most WebSocket watchers at once.
+pub const MAX_WATCHERS: usize = 16;
+
+/// How long the app has to take a control (a renderer on the CPU can take
+/// seconds over a frame that compiles the shaders of something new); the
+/// default of [`super::ConsoleOptions::answer_within`].
+pub const ANSWER_WITHIN: Duration = Duration::from_secs(8);
+
+/// How long a control the app has taken may wait for its answer beyond
+/// [`ANSWER_WITHIN`]: the app answers in the frame it takes it in, so this
+/// is only ever waited for when the app took it just as the wait ran out.
+const TAKEN_ANSWER_WITHIN: Duration = Duration::from_secs(5);
+
+/// How long any other request may take, its body included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the server and the app share.
+pub struct Shared {
+    /// `127.0.0.1:PORT`: the only `Host` taken.
+    pub host: String,
+    /// `http://127.0.0.1:PORT`: the only `Origin` taken.
+    pub origin: String,
+    /// The pairing code and the tokens given.
+    pub pairing: Mutex<Pairing>,
+    watchers: AtomicUsize,
+    asks: mpsc::Sender<Asked>,
+    view: watch::Receiver<Arc<View>>,
+    said: broadcast::Sender<Arc<str>>,
+    journal: Option<PathBuf>,
+    /// The record's sessions this run has recorded: the only ones it
+    /// exports.
+    recorded: Mutex<Vec<i64>>,
+    stop: watch::Receiver<bool>,
+    answer_within: Duration,
+    /// The window's latest mirror.
+    pub mirror: Arc<super::mirror::Latest>,
+}
+
+impl Shared {
+    /// How many pages watch live now.
+    pub fn watching(&self) -> usize {
+        self.watchers.load(Ordering::SeqCst)
+    }
+
+    /// Notes that this run records the record's session `id`.
+    pub(crate) fn recording(&self, id: i64) {
+        let mut recorded = self.recorded.lock().unwrap_or_else(|e| e.into_inner());
+        if !recorded.contains(&id) {
+            recorded.push(id);
+        }
+    }
+
+    /// Whether this run has recorded the record's session `id`.
+    fn recorded(&self, id: i64) -> bool {
+        self.recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&id)
+    }
+}
+
+/// The app's link to the server's thread.
+pub struct ConsoleLink {
+    /// Controls in.
+    pub asks: mpsc::Receiver<Asked>,
+    /// The live view out.
+    pub view: watch::Sender<Arc<View>>,
+    /// Messages out, as JSON.
+    pub said: broadcast::Sender<Arc<str>>,
+    /// What both share.
+    pub shared: Arc<Shared>,
+}
+
+/// The running server; dropping it shuts it down and waits for that.
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Starts the server on `bind` (port 0: a free one), with the session
+/// record at `journal` for the export links; the app has `answer_within` to
+/// take a control.
+pub fn start(
+    bind: SocketAddr,
+    journal: Option<PathBuf>,
+    answer_within: Duration,
+) -> std::io::Result<(Server, ConsoleLink)> {
+    let listener = std::net::TcpListener::bind(bind)?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let (asks_tx, asks_rx) = mpsc::channel(64);
+    let (view_tx, view_rx) = watch::channel(Arc::new(View::default()));
+    let (said_tx, _) = broadcast::channel(256);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        host: addr.to_string(),
+        origin: format!("http://{addr}"),
+        pairing: Mutex::new(Pairing::default()),
+        watchers: AtomicUsize::new(0),
+        asks: asks_tx,
+        view: view_rx,
+        said: said_tx.clone(),
+        journal,
+        recorded: Mutex::new(Vec::new()),
+        stop: stop_rx.clone(),
+        answer_within,
+        mirror: Arc::default(),
+    });
+    let app = router(shared.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let thread = std::thread::Builder::new()
+        .name("stillpoint console".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        crate::tell!("stillpoint: the console cannot listen: {e}");
+                        return;
+                    }
+                };
+                let mut stop = stop_rx;
+                let listener = super::listener::Capped::new(listener);
+                // Closes quiet connections; it goes with the runtime.
+                tokio::spawn(super::listener::sweep(listener.conns()));
+                let served =
+                    axum::serve(listener, app.into_make_service_with_connect_info::<Tag>())
+                        .with_graceful_shutdown(async move {
+                            let _ = stop.wait_for(|s| *s).await;
+                        })
+                        .await;
+                if let Err(e) = served {
+                    crate::tell!("stillpoint: the console stopped: {e}");
+                }
+            });
+        })?;
+    Ok((
+        Server {
+            addr,
+            stop: stop_tx,
+            thread: Some(thread),
+        },
+        ConsoleLink {
+            asks: asks_rx,
+            view: view_tx,
+            said: said_tx,
+            shared,
+        },
+    ))
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    // A control waits for the app to take it, and then for its answer: a
+    // timeout of its own, longer than both, so that a layer never cuts an
+    // answer the handler would give.
+    let control_timeout = shared.answer_within + TAKEN_ANSWER_WITHIN + Duration::from_secs(1);
+    Router::new()
+        .route("/", get(page::index))
+        .route("/console.js", get(page::script))
+        .route("/console.css", get(page::style))
+        .route("/api/pair", post(access::pair))
+        .route("/api/view", get(live::view))
+        .route(
+            "/api/questionnaire",
+            get(|| async { axum::Json(super::view::QUESTIONNAIRE) }),
+        )
+        .route("/api/live", get(live::live))
+        .route("/api/mirror", get(live::mirror))
+        .route("/api/export/{id}", get(export::export))
+        .fallback(|| async { refuse(StatusCode::NOT_FOUND, "there is nothing here") })
+        // Only the routes above (and the fallback) have this timeout: a
+        // layer covers the routes there are when it is added.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .route(
+            "/api/control",
+            post(control::control).layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                control_timeout,
+            )),
+        )
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            access::guard,
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_REQUESTS))
+        // Outermost, so that a request waiting for its turn keeps its
+        // connection from being closed for quiet.
+        .layer(middleware::from_fn(access::activity))
+        .with_state(shared)
+}
+
+/// A JSON error with its status.
+fn refuse(status: StatusCode, why: impl Into<String>) -> Response {
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(serde_json::json!({ "error": why.into() })),
+    )
+        .into_response()
+}

@@ -1,0 +1,16 @@
+//! A recorded session written out: a printable HTML report ([`page`]) with
+//! a chart of SUDS over time drawn as SVG ([`chart`]), a CSV table or JSON
+//! ([`data`]). The same record gives the same bytes (times come from the
+//! record, never from the clock).
+
+mod chart;
+mod data;
+mod dates;
+mod markup;
+mod page;
+mod spans;
+
+pub use chart::chart;
+pub use data::{csv, json};
+pub use dates::{length, utc};
+pub use page::html;

@@ -1,0 +1,194 @@
+//! The record's schema: its migrations, the version this build writes, and
+//! how a file is recognised as a Stillpoint record and brought up to date.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::error::StoreError;
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The schema, one migration a version: migration `n` (from 0) takes the file
+/// from version `n` to `n + 1`. Never edit one that has shipped; add another.
+/// They run with foreign keys off (see [`migrate`]).
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: sessions, the steps they had, and what happened in them.
+    "CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        alias TEXT NOT NULL,
+        scene TEXT NOT NULL,
+        title TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('exposure', 'relaxation')),
+        started_ms INTEGER NOT NULL,
+        ended_ms INTEGER,
+        ended_at_us INTEGER
+    );
+    CREATE TABLE steps (
+        session INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        say TEXT NOT NULL,
+        PRIMARY KEY (session, number)
+    );
+    CREATE TABLE entries (
+        id INTEGER PRIMARY KEY,
+        session INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        at_us INTEGER NOT NULL,
+        wall_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        step INTEGER,
+        value INTEGER,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX entries_by_session ON entries (session, id);
+    CREATE INDEX sessions_by_alias ON sessions (alias);",
+    // 2: a session's number is never given again. A plain INTEGER PRIMARY
+    // KEY gives the highest number again once its session is deleted, so an
+    // app still recording that session (or holding its entries) would write
+    // into the next app's session. AUTOINCREMENT remembers the highest ever
+    // given. The table is rebuilt as SQLite's documentation says (make the
+    // new one, copy, drop the old, rename), with the same columns. Steps and
+    // entries whose session is already gone (deleted by a tool that does not
+    // enforce foreign keys) are what a delete left behind: they go first.
+    "DELETE FROM entries WHERE session NOT IN (SELECT id FROM sessions);
+    DELETE FROM steps WHERE session NOT IN (SELECT id FROM sessions);
+    CREATE TABLE sessions_rebuilt (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        alias TEXT NOT NULL,
+        scene TEXT NOT NULL,
+        title TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('exposure', 'relaxation')),
+        started_ms INTEGER NOT NULL,
+        ended_ms INTEGER,
+        ended_at_us INTEGER
+    );
+    INSERT INTO sessions_rebuilt (id, alias, scene, title, kind, started_ms, ended_ms, ended_at_us)
+        SELECT id, alias, scene, title, kind, started_ms, ended_ms, ended_at_us FROM sessions;
+    DROP TABLE sessions;
+    ALTER TABLE sessions_rebuilt RENAME TO sessions;
+    CREATE INDEX sessions_by_alias ON sessions (alias);",
+    // 3: one visit is one session, however many scenes it passes through.
+    // Each scene's steps are kept under the scene (the primary key takes
+    // the scene, so the steps table is rebuilt), each entry names the scene
+    // it was made in (NULL, in sessions from before: the session's scene),
+    // and a session knows the session time it started at, so that its
+    // length and its entries' times count from its own start.
+    "ALTER TABLE sessions ADD COLUMN started_at_us INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE entries ADD COLUMN scene TEXT;
+    CREATE TABLE steps_rebuilt (
+        session INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        scene TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        say TEXT NOT NULL,
+        PRIMARY KEY (session, scene, number)
+    );
+    INSERT INTO steps_rebuilt (session, scene, number, name, say)
+        SELECT st.session, s.scene, st.number, st.name, st.say
+        FROM steps st JOIN sessions s ON s.id = st.session
+        ORDER BY st.session, st.number;
+    DROP TABLE steps;
+    ALTER TABLE steps_rebuilt RENAME TO steps;",
+];
+
+/// The tables a Stillpoint record has at every version.
+const TABLES: [&str; 3] = ["sessions", "steps", "entries"];
+
+/// The schema version of the file `db` has open, once it is known to be a
+/// Stillpoint record this build can read: version 0 is a new, empty file.
+/// Reads only.
+pub(super) fn kind_of(db: &Connection, path: &Path) -> Result<i64, StoreError> {
+    let fail = |e| StoreError::sql_on(path, db, e);
+    let found: i64 = db
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(fail)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::Newer {
+            path: path.to_path_buf(),
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    let tables: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .map_err(fail)?
+        .query_map([], |r| r.get(0))
+        .map_err(fail)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(fail)?;
+    let ours = TABLES.iter().all(|t| tables.iter().any(|name| name == t));
+    // A Stillpoint sets the version in the transaction that makes the
+    // tables, so tables at version 0 are another program's.
+    match found {
+        0 if tables.is_empty() => Ok(0),
+        n if n > 0 && ours => Ok(n),
+        _ => Err(StoreError::NotARecord {
+            path: path.to_path_buf(),
+            why: "an SQLite database, but not one a Stillpoint made",
+        }),
+    }
+}
+
+/// Runs the migrations the file has not had, in one transaction.
+///
+/// A migration that rebuilds a table drops the old one, and with foreign
+/// keys enforced that drop would delete every step and entry of every
+/// session with it. So foreign keys are off while the migrations run (the
+/// pragma does nothing inside a transaction, so it is set before), the keys
+/// are checked before the commit, and [`open`](super::open()) turns them on again after.
+pub(super) fn migrate(db: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let found: i64 = db
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| StoreError::sql_on(path, &*db, e))?;
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    db.pragma_update(None, "foreign_keys", "OFF")
+        .map_err(|e| StoreError::sql_on(path, &*db, e))?;
+    let fail = |e| StoreError::sql(path, e);
+    // Immediate: of two apps that start at once, one migrates and the other
+    // waits, then finds nothing left to do.
+    let tx = db
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(fail)?;
+    let found: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(fail)?;
+    let Ok(from) = usize::try_from(found) else {
+        return Err(StoreError::NotARecord {
+            path: path.to_path_buf(),
+            why: "an SQLite database, but not one a Stillpoint made",
+        });
+    };
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::Newer {
+            path: path.to_path_buf(),
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for sql in MIGRATIONS.iter().skip(from) {
+        tx.execute_batch(sql).map_err(fail)?;
+    }
+    let broken = {
+        let mut check = tx.prepare("PRAGMA foreign_key_check").map_err(fail)?;
+        let mut rows = check.query([]).map_err(fail)?;
+        rows.next().map_err(fail)?.is_some()
+    };
+    if broken {
+        // Dropping the transaction rolls it back: the file stays as it was.
+        return Err(StoreError::Sql {
+            path: path.to_path_buf(),
+            why: format!(
+                "bringing its schema from version {found} to {SCHEMA_VERSION} left steps or \
+                 entries without their session, so nothing was changed; keep a copy of the \
+                 file and report it"
+            ),
+        });
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(fail)?;
+    tx.commit().map_err(fail)
+}
