@@ -5,6 +5,7 @@ use bevy::prelude::*;
 
 use super::lifecycle::SudsWhy;
 use super::lifecycle::{Ending, Lifecycle};
+use super::refusal::Refusal;
 use super::suds::SudsChange;
 use super::{
     AppState, GUIDE_LEAD, GuideRun, MAX_VOLUME, PauseReason, Place, Presentation, VOLUME_STEP,
@@ -163,7 +164,7 @@ impl AppState {
                 } else {
                     said.push(Lifecycle::Refused {
                         what: "leave the safe place".into(),
-                        why: "the person is not in the safe place".into(),
+                        why: Refusal::NotInSafePlace,
                     });
                 }
             }
@@ -177,7 +178,10 @@ impl AppState {
                 if !volume.is_finite() {
                     said.push(Lifecycle::Refused {
                         what: "set the volume".into(),
-                        why: format!("{volume} is not a volume; expected 0 to {MAX_VOLUME}"),
+                        why: Refusal::NotAVolume {
+                            volume,
+                            most: MAX_VOLUME,
+                        },
                     });
                 } else {
                     // Rounded to the step, so repeated presses land on
@@ -230,7 +234,7 @@ impl AppState {
                 }
                 None => said.push(Lifecycle::Refused {
                     what: "stop the guided session".into(),
-                    why: "no guided session is running".into(),
+                    why: Refusal::NoGuideRunning,
                 }),
             },
             Intent::Step(change) => self.change_step(*change, heard, &mut said),
@@ -245,7 +249,7 @@ impl AppState {
                     },
                     Err(why) => Lifecycle::Refused {
                         what: "score the questionnaire".into(),
-                        why,
+                        why: Refusal::Unscorable(why),
                     },
                 },
             ),
@@ -278,33 +282,30 @@ impl AppState {
     }
 
     fn change_step(&mut self, change: StepChange, heard: Micros, said: &mut Vec<Lifecycle>) {
-        let refuse = |said: &mut Vec<Lifecycle>, why: String| {
+        let refuse = |said: &mut Vec<Lifecycle>, why: Refusal| {
             said.push(Lifecycle::Refused {
                 what: "change the step".into(),
                 why,
             });
         };
         if self.place.is_safe_place() {
-            return refuse(said, "the person is in the safe place".into());
+            return refuse(said, Refusal::InSafePlace);
         }
         let Some((facts, step)) = self.step_now() else {
-            return refuse(said, "this scene has no steps".into());
+            return refuse(said, Refusal::NoSteps);
         };
         let steps = facts.steps.len();
         let to = match change {
             StepChange::Up if step + 1 >= steps => {
-                return refuse(said, format!("already at the last step, {steps}"));
+                return refuse(said, Refusal::AtLastStep { steps });
             }
             StepChange::Up => step + 1,
             StepChange::Down if step == 0 => {
-                return refuse(said, "already at the first step".into());
+                return refuse(said, Refusal::AtFirstStep);
             }
             StepChange::Down => step - 1,
             StepChange::To(n) if n == 0 || n > steps => {
-                return refuse(
-                    said,
-                    format!("step {n} does not exist; expected 1 to {steps}"),
-                );
+                return refuse(said, Refusal::NoSuchStep { step: n, steps });
             }
             StepChange::To(n) => n - 1,
         };
@@ -339,28 +340,25 @@ impl AppState {
     }
 
     fn fire(&mut self, name: &str, said: &mut Vec<Lifecycle>) {
-        let refuse = |said: &mut Vec<Lifecycle>, why: String| {
+        let refuse = |said: &mut Vec<Lifecycle>, why: Refusal| {
             said.push(Lifecycle::Refused {
                 what: format!("fire the event \"{name}\""),
                 why,
             });
         };
         if self.place.is_safe_place() {
-            return refuse(said, "the person is in the safe place".into());
+            return refuse(said, Refusal::InSafePlace);
         }
         let Some((facts, step)) = self.step_now() else {
-            return refuse(said, "this scene has no events".into());
+            return refuse(said, Refusal::NoEvents);
         };
         match facts.events.iter().find(|(n, _, _)| n == name) {
             None => {
-                let names: Vec<&str> = facts.events.iter().map(|(n, _, _)| n.as_str()).collect();
-                refuse(
-                    said,
-                    format!("no such event; expected one of: {}", names.join(", ")),
-                );
+                let expected = facts.events.iter().map(|(n, _, _)| n.clone()).collect();
+                refuse(said, Refusal::NoSuchEvent { expected });
             }
             Some((_, _, steps)) if !steps.contains(&step) => {
-                refuse(said, format!("it cannot happen at step {}", step + 1))
+                refuse(said, Refusal::NotAtThisStep { step: step + 1 })
             }
             Some(_) => said.push(Lifecycle::EventFired {
                 name: name.to_owned(),
@@ -431,21 +429,21 @@ impl AppState {
         heard: Micros,
         said: &mut Vec<Lifecycle>,
     ) {
-        let refuse = |said: &mut Vec<Lifecycle>, why: String| {
+        let refuse = |said: &mut Vec<Lifecycle>, why: Refusal| {
             said.push(Lifecycle::Refused {
                 what: format!("go to the scene \"{path}\""),
                 why,
             });
         };
         if path.trim().is_empty() {
-            return refuse(said, "no scene was named".into());
+            return refuse(said, Refusal::NoSceneNamed);
         }
         if step == Some(0) {
-            return refuse(said, "steps are counted from 1".into());
+            return refuse(said, Refusal::StepsCountFromOne);
         }
         let from = self.place_scene().to_owned();
         if !self.place.is_safe_place() && from == path {
-            return refuse(said, "the person is in it already".into());
+            return refuse(said, Refusal::AlreadyThere);
         }
         if let Place::SafePlace { path: safe, .. } = &self.place {
             said.push(Lifecycle::SafePlaceLeft {
@@ -540,22 +538,23 @@ impl AppState {
 /// A note as it is recorded, or why it is not.
 fn note(text: &str) -> Lifecycle {
     let text = text.trim();
-    let refuse = |why: String| Lifecycle::Refused {
+    let refuse = |why: Refusal| Lifecycle::Refused {
         what: "add a note".into(),
         why,
     };
     let chars = text.chars().count();
     if chars == 0 {
-        refuse("the note is empty".into())
+        refuse(Refusal::EmptyNote)
     } else if chars > MAX_NOTE_CHARS {
-        refuse(format!(
-            "the note has {chars} characters; at most {MAX_NOTE_CHARS} fit in one"
-        ))
+        refuse(Refusal::NoteTooLong {
+            chars,
+            most: MAX_NOTE_CHARS,
+        })
     } else if text
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
-        refuse("the note holds control characters".into())
+        refuse(Refusal::NoteHasControlCharacters)
     } else {
         Lifecycle::NoteAdded { text: text.into() }
     }

@@ -14,6 +14,7 @@
 pub mod breaks;
 pub mod intent;
 pub mod lifecycle;
+pub mod refusal;
 pub mod scene_facts;
 pub mod snapshot;
 pub mod suds;
@@ -23,6 +24,7 @@ use bevy::prelude::*;
 pub use breaks::BreakAdvice;
 pub use intent::{Intent, MAX_NOTE_CHARS, PACER_MINUTES, RhythmChoice, StepChange, VolumeChange};
 pub use lifecycle::{Ending, Lifecycle, Sound, SudsWhy};
+pub use refusal::Refusal;
 pub use scene_facts::{ExposureFacts, ShownScene};
 pub use snapshot::{GuideNow, RecordNow, SessionSnapshot, StepNow};
 pub use suds::{SudsChange, SudsPrompt};

@@ -6,6 +6,7 @@
 //! question sets an unanswered one aside.
 
 use super::lifecycle::{Lifecycle, SudsWhy};
+use super::refusal::Refusal;
 use super::{AppState, Place};
 use crate::breath::Micros;
 
@@ -97,7 +98,7 @@ impl AppState {
                 if self.step_now().is_none() {
                     said.push(Lifecycle::Refused {
                         what: "ask for SUDS".into(),
-                        why: "this scene has no steps".into(),
+                        why: Refusal::NoSteps,
                     });
                 } else {
                     self.ask_suds(SudsWhy::Asked, heard, said);
@@ -125,7 +126,7 @@ impl AppState {
                 }
                 None => said.push(Lifecycle::Refused {
                     what: "answer SUDS".into(),
-                    why: "no question is open".into(),
+                    why: Refusal::NoQuestionOpen,
                 }),
             },
             SudsChange::SetAside => {
@@ -137,7 +138,7 @@ impl AppState {
                 let Some((_, step)) = self.step_now() else {
                     return said.push(Lifecycle::Refused {
                         what: "record SUDS".into(),
-                        why: "this scene has no steps".into(),
+                        why: Refusal::NoSteps,
                     });
                 };
                 let value = value.min(100);

@@ -117,7 +117,10 @@ fn the_safe_place_is_entered_left_and_never_left_by_asking_for_it_again() {
     // Leaving when not there changes nothing and says why.
     assert!(matches!(
         state.apply(&Intent::LeaveSafePlace, 0)[..],
-        [Lifecycle::Refused { .. }]
+        [Lifecycle::Refused {
+            why: Refusal::NotInSafePlace,
+            ..
+        }]
     ));
     assert_eq!(state.place().scene(), "forest.ron");
 }
@@ -169,7 +172,13 @@ fn the_volume_stays_in_range_on_round_steps_and_nonsense_is_refused() {
     state.apply(&Intent::Volume(VolumeChange::To(-4.0)), 0);
     assert_eq!(state.listening().volume, 0.0);
     let said = state.apply(&Intent::Volume(VolumeChange::To(f32::NAN)), 0);
-    assert!(matches!(said[..], [Lifecycle::Refused { .. }]));
+    assert!(matches!(
+        said[..],
+        [Lifecycle::Refused {
+            why: Refusal::NotAVolume { .. },
+            ..
+        }]
+    ));
     assert_eq!(state.listening().volume, 0.0);
     state.apply(&Intent::Mono(true), 0);
     assert!(state.listening().mono);
@@ -209,7 +218,10 @@ fn a_new_guide_takes_over_at_a_moment_just_ahead_and_stopping_ends_the_session()
     // Nothing to stop now; a new one can start.
     assert!(matches!(
         state.apply(&Intent::StopGuide, origin + 6_000_000)[..],
-        [Lifecycle::Refused { .. }]
+        [Lifecycle::Refused {
+            why: Refusal::NoGuideRunning,
+            ..
+        }]
     ));
     state.apply(&Intent::StartGuide(resonance), origin + 7_000_000);
     assert_eq!(state.flow(), Flow::Running);
@@ -356,7 +368,13 @@ fn a_scene_change_takes_the_person_there_and_an_exposure_scene_arrives_with_the_
     // to the scene's last once known.
     let again = state.apply(&go, 3_000_000);
     assert!(
-        matches!(&again[..], [Lifecycle::Refused { .. }]),
+        matches!(
+            &again[..],
+            [Lifecycle::Refused {
+                why: Refusal::AlreadyThere,
+                ..
+            }]
+        ),
         "{again:?}"
     );
     let said = state.apply(
@@ -366,7 +384,13 @@ fn a_scene_change_takes_the_person_there_and_an_exposure_scene_arrives_with_the_
         },
         3_000_000,
     );
-    assert!(matches!(&said[..], [Lifecycle::Refused { .. }]));
+    assert!(matches!(
+        &said[..],
+        [Lifecycle::Refused {
+            why: Refusal::StepsCountFromOne,
+            ..
+        }]
+    ));
     assert_eq!(state.place().scene(), "spiders.ron");
 }
 
