@@ -125,7 +125,7 @@ pub fn publish(
         snap.place = Some(state.place().clone());
         changed = true;
     }
-    match state.guided().at(shown).filter(|_| !state.ended) {
+    match state.guided().at(shown).filter(|_| !state.guide.ended()) {
         Some(run) => {
             let now = run.at(shown);
             let into = shown.saturating_sub(run.origin);
