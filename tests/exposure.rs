@@ -10,7 +10,9 @@ use stillpoint::scene::exposure::props::PropPart;
 use stillpoint::scene::exposure::stage::WindNow;
 use stillpoint::scene::spawn::SceneView;
 use stillpoint::scene::{CurrentScene, SceneAsset, Veil};
-use stillpoint::state::{Intent, Lifecycle, SessionSnapshot, StepChange, SudsChange, SudsWhy};
+use stillpoint::state::{
+    Intent, Lifecycle, Refusal, SessionSnapshot, StepChange, SudsChange, SudsWhy,
+};
 use stillpoint::view::ViewCamera;
 
 use crate::common::{
@@ -131,9 +133,13 @@ fn steps_move_on_through_intents_and_keys_and_what_changes_glides_without_moving
     // Past the last step, or to one that does not exist: refused, unchanged.
     ask(&mut app, Intent::Step(StepChange::To(9)));
     app.update();
-    assert!(
-        matches!(heard(&app).last(), Some(Lifecycle::Refused { why, .. }) if why.contains("expected 1 to 4"))
-    );
+    assert!(matches!(
+        heard(&app).last(),
+        Some(Lifecycle::Refused {
+            why: Refusal::NoSuchStep { step: 9, steps: 4 },
+            ..
+        })
+    ));
     assert_eq!(step(&app), 2);
     ask(&mut app, Intent::Step(StepChange::Down));
     app.update();
@@ -231,14 +237,22 @@ fn events_happen_only_at_their_steps_and_a_gust_rises_and_falls() {
     let (mut app, _) = exposure_app("events");
     ask(&mut app, Intent::FireEvent("gust".into()));
     app.update();
-    assert!(
-        matches!(heard(&app).last(), Some(Lifecycle::Refused { why, .. }) if why.contains("step 1"))
-    );
+    assert!(matches!(
+        heard(&app).last(),
+        Some(Lifecycle::Refused {
+            why: Refusal::NotAtThisStep { step: 1 },
+            ..
+        })
+    ));
     ask(&mut app, Intent::FireEvent("thunder".into()));
     app.update();
-    assert!(
-        matches!(heard(&app).last(), Some(Lifecycle::Refused { why, .. }) if why.contains("gust, creak"))
-    );
+    assert!(matches!(
+        heard(&app).last(),
+        Some(Lifecycle::Refused {
+            why: Refusal::NoSuchEvent { expected },
+            ..
+        }) if expected == &["gust", "creak"]
+    ));
     ask(&mut app, Intent::Step(StepChange::To(2)));
     for _ in 0..120 {
         app.update();
@@ -664,7 +678,7 @@ fn a_safe_scene_changed_into_an_exposure_scene_is_never_shown_as_the_safe_place(
         );
         if current.path == "beach_sunset.ron" && current.generation == 2 {
             let said = heard(&app).iter().any(|m| {
-                matches!(m, Lifecycle::Refused { why, .. }
+                matches!(m, Lifecycle::Refused { why: Refusal::NotASafePlace(why), .. }
                     if why.contains("\"lake_dusk.ron\" is an exposure scene now")
                         && why.contains("showing \"beach_sunset.ron\" instead"))
             });

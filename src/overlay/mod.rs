@@ -16,7 +16,7 @@ use bevy::prelude::*;
 
 use crate::frame::AppSet;
 use crate::scene::{CurrentScene, Veil};
-use crate::state::{AppState, Flow, Lifecycle, PauseReason, PauseReasons, SessionSnapshot};
+use crate::state::{Flow, Lifecycle, PauseReason, PauseReasons, SessionSnapshot, StepNow};
 use crate::typeface;
 
 /// How long the controls hint stays before it fades, seconds of real time
@@ -307,18 +307,16 @@ fn show_error(
 
 /// The keys of an exposure scene's steps and events, as the pause panel
 /// lists them: the step now, and each event with its number key.
-pub fn step_keys(state: &AppState) -> String {
-    let Some((facts, step)) = state.step_now() else {
+pub fn step_keys(exposure: Option<&StepNow>) -> String {
+    let Some(now) = exposure else {
         return String::new();
     };
     let mut lines = format!(
         "Up / Down  a step harder, easier  (now {} of {}: {})",
-        step + 1,
-        facts.steps.len(),
-        facts.steps[step].0
+        now.step, now.steps, now.name
     );
-    for (k, (name, _, steps)) in facts.events.iter().enumerate().take(9) {
-        let when = if steps.contains(&step) {
+    for (k, name) in now.all_events.iter().enumerate().take(9) {
+        let when = if now.events.contains(name) {
             ""
         } else {
             "  (not at this step)"
@@ -331,7 +329,6 @@ pub fn step_keys(state: &AppState) -> String {
 
 fn show_pause(
     snapshot: Res<SessionSnapshot>,
-    state: Res<AppState>,
     mut panels: Query<&mut Visibility, With<PausePanel>>,
     mut texts: Query<(&PauseText, &mut Text)>,
     mut shown: Local<Option<(PauseReasons, Option<usize>)>>,
@@ -361,7 +358,7 @@ fn show_pause(
             // The therapist holds the session: the steps are theirs to
             // change.
             PauseText::StepKeys if reasons.contains(PauseReason::Therapist) => String::new(),
-            PauseText::StepKeys => step_keys(&state),
+            PauseText::StepKeys => step_keys(snapshot.exposure.as_ref()),
         };
     }
 }
@@ -433,5 +430,30 @@ fn show_notice(
             text.0.clone_from(&notice.words);
         }
         color.0.set_alpha(0.95 * notice.alpha);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pause_lists_the_step_and_every_event_saying_which_wait_for_another_step() {
+        assert_eq!(step_keys(None), "");
+        let now = StepNow {
+            step: 2,
+            steps: 4,
+            name: "Rail".into(),
+            say: String::new(),
+            events: vec!["gust".into()],
+            all_events: vec!["gust".into(), "creak".into()],
+        };
+        assert_eq!(
+            step_keys(Some(&now)),
+            "Up / Down  a step harder, easier  (now 2 of 4: Rail)\n\
+             1  gust\n\
+             2  creak  (not at this step)\n\
+             D  how distressed are you (SUDS, 0 to 100)"
+        );
     }
 }

@@ -16,11 +16,11 @@ use bevy::transform::TransformSystems;
 
 use super::{Notice, VEIL, pause_how, pause_words};
 use crate::frame::AppSet;
-use crate::pacer::{PacerCaption, PacerNow, caption_now, write_caption};
+use crate::pacer::{PacerCaption, PacerNow, caption_text, write_caption};
 use crate::scene::spawn::SceneView;
 use crate::scene::{CurrentScene, Veil};
 use crate::seat;
-use crate::state::{AppState, Flow, Presentation, SessionSnapshot};
+use crate::state::{Flow, Presentation, SessionSnapshot, StateSystems};
 use crate::view::{CameraPlaced, ViewCamera};
 
 /// The layer the panel's own camera draws: nothing of the scene.
@@ -53,6 +53,7 @@ pub fn plugin(app: &mut App) {
                 (panel_words, draw_panel_on_change)
                     .chain()
                     .after(AppSet::Ui)
+                    .after(StateSystems::Publish)
                     .after(write_caption),
             ),
         )
@@ -170,7 +171,6 @@ fn hang_panel(
 fn panel_words(
     snapshot: Res<SessionSnapshot>,
     notice: Res<Notice>,
-    state: Res<AppState>,
     now: Res<PacerNow>,
     pairing: Option<Res<crate::console::PairingShown>>,
     mut texts: Query<&mut Text, With<PanelText>>,
@@ -211,11 +211,21 @@ fn panel_words(
             }
             // Back to the caption, which the pacer writes only when its own
             // words change.
-            None if *overridden => text.0 = caption_now(&state, &now),
+            None if *overridden => text.0 = caption(&snapshot, &now),
             _ => {}
         }
     }
     *overridden = over.is_some();
+}
+
+/// The pacer's words now, if a guided session is in force: the snapshot
+/// of this frame (the panel's words come after it is made) has the
+/// session the pacer follows.
+fn caption(snapshot: &SessionSnapshot, now: &PacerNow) -> String {
+    match (&snapshot.guide_in_force, now.state.as_ref()) {
+        (Some(run), Some(breath)) => caption_text(&run.guide.schedule, breath),
+        _ => String::new(),
+    }
 }
 
 /// Whether `text` is the pause's `words`, `how` to go on and `line` (if
@@ -280,7 +290,7 @@ fn spawn_veil(
 /// Keeps the veil around the head, as closed as the window's.
 fn veil_head(
     veil: Res<Veil>,
-    state: Res<AppState>,
+    snapshot: Res<SessionSnapshot>,
     cameras: Query<&Transform, (With<ViewCamera>, Without<HeadVeil>)>,
     mut veils: Query<
         (
@@ -294,7 +304,7 @@ fn veil_head(
     mut shown: Local<f32>,
 ) {
     let Ok(head) = cameras.single() else { return };
-    let alpha = if state.presentation() == Presentation::Headset {
+    let alpha = if snapshot.presentation == Presentation::Headset {
         veil.alpha()
     } else {
         0.0

@@ -19,7 +19,7 @@ use bevy::prelude::*;
 use super::spawn::spawn_scene;
 use super::{CurrentScene, SceneAsset, beside, note_failures};
 use crate::frame::AppSet;
-use crate::state::{AppState, ExposureFacts, Lifecycle, Place, ShownScene};
+use crate::state::{AppState, ExposureFacts, Lifecycle, Place, Refusal, ShownScene};
 
 /// Time for the veil to close, seconds of wall time.
 pub const CLOSE_S: f32 = 0.3;
@@ -355,7 +355,7 @@ fn drive_veil(
                         // the person sees only the calm scene.
                         said.write(Lifecycle::Refused {
                             what: format!("show \"{path}\" as the safe place"),
-                            why,
+                            why: Refusal::NotASafePlace(why),
                         });
                     } else {
                         switch.ready = Some((handle, path));

@@ -3,6 +3,7 @@
 
 use bevy::prelude::*;
 
+use super::refusal::Refusal;
 use super::scene_facts::ShownScene;
 use super::{Listening, PauseReason};
 use crate::breath::{Micros, Phase};
@@ -159,8 +160,8 @@ pub enum Lifecycle {
     Refused {
         /// What was asked.
         what: String,
-        /// Why it could not be done.
-        why: String,
+        /// Why it could not be done (its `Display` gives the words).
+        why: Refusal,
     },
 }
 

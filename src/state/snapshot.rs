@@ -4,8 +4,10 @@
 use bevy::prelude::*;
 
 use super::breaks::BreakAdvice;
+use super::guide::GuideRun;
+use super::intent::Intent;
 use super::lifecycle::{Lifecycle, Sound};
-use super::scene_facts::ShownScene;
+use super::scene_facts::{ExposureFacts, ShownScene};
 use super::{AppState, Flow, Listening, PauseReasons, Place, Presentation, SessionClock};
 use crate::breath::{Micros, Phase};
 
@@ -22,6 +24,9 @@ pub struct StepNow {
     pub say: String,
     /// The events that can be fired now.
     pub events: Vec<String>,
+    /// Every event of the hierarchy, in the scene's order (the number keys
+    /// fire them by place; [`StepNow::events`] says which can happen now).
+    pub all_events: Vec<String>,
 }
 
 /// The guided session at this moment.
@@ -54,6 +59,11 @@ pub struct SessionSnapshot {
     pub scene: Option<ShownScene>,
     /// The guided session in force, if any, at the time shown.
     pub guide: Option<GuideNow>,
+    /// The guided session in force at the time shown, whole (its schedule,
+    /// pulses and origin), as the pacer and the sound follow it: unlike
+    /// [`SessionSnapshot::guide`], kept while a stop is still to take
+    /// effect and after it has run to its end.
+    pub guide_in_force: Option<GuideRun>,
     /// Session time the picture shows (paused time not counted),
     /// microseconds.
     pub elapsed: Micros,
@@ -71,6 +81,14 @@ pub struct SessionSnapshot {
     pub last_suds: Option<u8>,
     /// How far the session record has got.
     pub record: RecordNow,
+}
+
+impl SessionSnapshot {
+    /// What the person's one pause control (`Esc`, the menu button) asks
+    /// for now (see [`Intent::pause_or_go_on`]).
+    pub fn pause_or_go_on(&self) -> Intent {
+        Intent::pause_or_go_on(self.paused_for, self.break_suggested)
+    }
 }
 
 /// How far the session record has got: written by the journal, copied into
@@ -125,7 +143,7 @@ pub fn publish(
         snap.place = Some(state.place().clone());
         changed = true;
     }
-    match state.guided().at(shown).filter(|_| !state.ended) {
+    match state.guided().at(shown).filter(|_| !state.guide.ended()) {
         Some(run) => {
             let now = run.at(shown);
             let into = shown.saturating_sub(run.origin);
@@ -155,6 +173,11 @@ pub fn publish(
             }
         }
     }
+    let in_force = state.guided().at(shown);
+    if !same_run(snap.guide_in_force.as_ref(), in_force) {
+        snap.guide_in_force = in_force.cloned();
+        changed = true;
+    }
     if snap.suds.as_ref() != state.suds() {
         snap.suds = state.suds().copied();
         changed = true;
@@ -164,18 +187,21 @@ pub fn publish(
         changed = true;
     }
     let step_now = state.step_now();
-    if snap.exposure.as_ref().map(|e| (e.step, e.steps))
-        != step_now.map(|(f, step)| (step + 1, f.steps.len()))
-    {
+    let same = match (snap.exposure.as_ref(), step_now) {
+        (Some(now), Some((facts, step))) => now.is(facts, step),
+        (None, None) => true,
+        _ => false,
+    };
+    if !same {
         snap.exposure = step_now.map(|(facts, step)| StepNow {
             step: step + 1,
             steps: facts.steps.len(),
             name: facts.steps[step].0.clone(),
             say: facts.steps[step].1.clone(),
-            events: facts
+            events: allowed(facts, step).cloned().collect(),
+            all_events: facts
                 .events
                 .iter()
-                .filter(|(_, _, steps)| steps.contains(&step))
                 .map(|(name, _, _)| name.clone())
                 .collect(),
         });
@@ -190,9 +216,97 @@ pub fn publish(
     }
 }
 
+impl StepNow {
+    /// Whether this is step `step` (from 0) of the hierarchy `facts`, as it
+    /// is now (a scene edited while shown may rename its steps and events).
+    fn is(&self, facts: &ExposureFacts, step: usize) -> bool {
+        self.step == step + 1
+            && self.steps == facts.steps.len()
+            && self.name == facts.steps[step].0
+            && self.say == facts.steps[step].1
+            && self.events.iter().eq(allowed(facts, step))
+            && self
+                .all_events
+                .iter()
+                .eq(facts.events.iter().map(|(name, _, _)| name))
+    }
+}
+
+/// The names of the events of `facts` allowed at `step` (from 0).
+fn allowed(facts: &ExposureFacts, step: usize) -> impl Iterator<Item = &String> {
+    facts
+        .events
+        .iter()
+        .filter(move |(_, _, steps)| steps.contains(&step))
+        .map(|(name, _, _)| name)
+}
+
+/// Whether two guided sessions in force are the same, looking at the
+/// schedule's steps only when it is not the one shared.
+fn same_run(a: Option<&GuideRun>, b: Option<&GuideRun>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            a.origin == b.origin
+                && a.guide.title == b.guide.title
+                && a.guide.sounds == b.guide.sounds
+                && a.guide.haptics == b.guide.haptics
+                && (std::sync::Arc::ptr_eq(&a.guide.schedule, &b.guide.schedule)
+                    || a.guide.schedule == b.guide.schedule)
+        }
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 fn set<T: PartialEq>(slot: &mut T, value: T, changed: &mut bool) {
     if *slot != value {
         *slot = value;
         *changed = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::breath::{Guide, Rhythm};
+    use crate::state::fixtures::spiders;
+
+    #[test]
+    fn a_step_is_the_same_only_while_its_names_and_events_are() {
+        let mut facts = spiders().exposure.unwrap();
+        facts.events = vec![("gust".into(), String::new(), vec![1])];
+        let now = StepNow {
+            step: 2,
+            steps: 4,
+            name: "s2".into(),
+            say: String::new(),
+            events: vec!["gust".into()],
+            all_events: vec!["gust".into()],
+        };
+        assert!(now.is(&facts, 1));
+        assert!(!now.is(&facts, 0), "another step");
+        // The scene edited while shown: an event renamed is news.
+        facts.events[0].0 = "breeze".into();
+        assert!(!now.is(&facts, 1));
+    }
+
+    #[test]
+    fn a_guide_in_force_is_the_same_only_with_the_same_session_from_the_same_moment() {
+        let guide = Guide::rhythm_only(Rhythm::resonance(), None, 1.0);
+        let run = GuideRun { guide, origin: 0 };
+        let copy = run.clone();
+        assert!(same_run(Some(&run), Some(&copy)));
+        assert!(same_run(None, None));
+        assert!(!same_run(Some(&run), None));
+        let later = GuideRun {
+            origin: 150_000,
+            ..run.clone()
+        };
+        assert!(!same_run(Some(&run), Some(&later)));
+        let boxed = GuideRun {
+            guide: Guide::rhythm_only(Rhythm::box_breathing(), None, 1.0),
+            origin: 0,
+        };
+        assert!(!same_run(Some(&run), Some(&boxed)));
     }
 }

@@ -6,7 +6,8 @@
 //! question sets an unanswered one aside.
 
 use super::lifecycle::{Lifecycle, SudsWhy};
-use super::{AppState, Place};
+use super::refusal::Refusal;
+use super::scene_facts::ExposureFacts;
 use crate::breath::Micros;
 
 /// The anchors of the scale and the words shown under them.
@@ -54,102 +55,106 @@ pub struct SudsPrompt {
     pub asked_at: Micros,
 }
 
-/// The SUDS side of the state.
+/// The SUDS side of the state. Its rules are given the hierarchy of the
+/// person's scene and their step in it (`now`, the step from 0), if it has
+/// one.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Suds {
     /// The question on screen, if any.
-    pub open: Option<SudsPrompt>,
+    open: Option<SudsPrompt>,
     /// When the person was last asked, session time; `None`: not yet in
     /// this scene.
-    pub last_asked: Option<Micros>,
+    last_asked: Option<Micros>,
     /// The last answer given.
-    pub last_value: Option<u8>,
+    last_value: Option<u8>,
     /// Nothing is asked by itself.
-    pub unasked: bool,
+    unasked: bool,
 }
 
-impl AppState {
+impl Suds {
     /// Never asks by itself (for still frames, where nobody answers);
     /// asking on request still works.
-    pub fn without_suds_questions(mut self) -> Self {
-        self.suds.unasked = true;
-        self
+    pub(super) fn ask_only_on_request(&mut self) {
+        self.unasked = true;
     }
 
     /// The question on screen, if any.
-    pub fn suds(&self) -> Option<&SudsPrompt> {
-        self.suds.open.as_ref()
+    pub(super) fn open(&self) -> Option<&SudsPrompt> {
+        self.open.as_ref()
     }
 
     /// The last answer given, if any.
-    pub fn last_suds(&self) -> Option<u8> {
-        self.suds.last_value
+    pub(super) fn last_value(&self) -> Option<u8> {
+        self.last_value
     }
 
-    pub(super) fn change_suds(
+    /// Asks, moves, gives, sets aside or records an answer.
+    pub(super) fn change(
         &mut self,
         change: SudsChange,
+        now: Option<(&ExposureFacts, usize)>,
         heard: Micros,
         said: &mut Vec<Lifecycle>,
     ) {
+        let step = now.map(|(_, step)| step);
         match change {
             SudsChange::Ask => {
-                if self.step_now().is_none() {
+                if step.is_none() {
                     said.push(Lifecycle::Refused {
                         what: "ask for SUDS".into(),
-                        why: "this scene has no steps".into(),
+                        why: Refusal::NoSteps,
                     });
                 } else {
-                    self.ask_suds(SudsWhy::Asked, heard, said);
+                    self.ask(SudsWhy::Asked, step, heard, said);
                 }
             }
             SudsChange::By(by) => {
-                if let Some(open) = &mut self.suds.open {
+                if let Some(open) = &mut self.open {
                     open.value = (i16::from(open.value) + i16::from(by)).clamp(0, 100) as u8;
                 }
             }
             SudsChange::Set(value) => {
-                if let Some(open) = &mut self.suds.open {
+                if let Some(open) = &mut self.open {
                     open.value = value.min(100);
                 }
             }
-            SudsChange::Answer => match self.suds.open.take() {
+            SudsChange::Answer => match self.open.take() {
                 Some(open) => {
-                    self.suds.last_value = Some(open.value);
+                    self.last_value = Some(open.value);
                     said.push(Lifecycle::SudsAnswered {
                         value: open.value,
                         why: open.why,
-                        step: self.step_now().map_or(open.step, |(_, s)| s + 1),
+                        step: step.map_or(open.step, |s| s + 1),
                         at: heard,
                     });
                 }
                 None => said.push(Lifecycle::Refused {
                     what: "answer SUDS".into(),
-                    why: "no question is open".into(),
+                    why: Refusal::NoQuestionOpen,
                 }),
             },
             SudsChange::SetAside => {
-                if let Some(open) = self.suds.open.take() {
+                if let Some(open) = self.open.take() {
                     said.push(Lifecycle::SudsSetAside { why: open.why });
                 }
             }
             SudsChange::Record(value) => {
-                let Some((_, step)) = self.step_now() else {
+                let Some(step) = step else {
                     return said.push(Lifecycle::Refused {
                         what: "record SUDS".into(),
-                        why: "this scene has no steps".into(),
+                        why: Refusal::NoSteps,
                     });
                 };
                 let value = value.min(100);
-                let why = match self.suds.open.take() {
+                let why = match self.open.take() {
                     Some(open) => open.why,
                     None => {
                         // A rating given starts the interval afresh.
-                        self.suds.last_asked = Some(heard);
+                        self.last_asked = Some(heard);
                         SudsWhy::Heard
                     }
                 };
-                self.suds.last_value = Some(value);
+                self.last_value = Some(value);
                 said.push(Lifecycle::SudsAnswered {
                     value,
                     why,
@@ -160,37 +165,59 @@ impl AppState {
         }
     }
 
-    /// Opens a question, setting aside one left unanswered.
-    pub(super) fn ask_suds(&mut self, why: SudsWhy, heard: Micros, said: &mut Vec<Lifecycle>) {
-        let Some((_, step)) = self.step_now() else {
+    /// Opens a question at `step` (from 0; none without a hierarchy),
+    /// setting aside one left unanswered.
+    pub(super) fn ask(
+        &mut self,
+        why: SudsWhy,
+        step: Option<usize>,
+        heard: Micros,
+        said: &mut Vec<Lifecycle>,
+    ) {
+        let Some(step) = step else {
             return;
         };
-        if let Some(open) = self.suds.open.take() {
+        if let Some(open) = self.open.take() {
             said.push(Lifecycle::SudsSetAside { why: open.why });
         }
-        let value = self.suds.last_value.unwrap_or(50);
-        self.suds.open = Some(SudsPrompt {
+        let value = self.last_value.unwrap_or(50);
+        self.open = Some(SudsPrompt {
             why,
             value,
             step: step + 1,
             asked_at: heard,
         });
-        self.suds.last_asked = Some(heard);
+        self.last_asked = Some(heard);
         said.push(Lifecycle::SudsAsked {
             why,
             step: step + 1,
         });
     }
 
-    /// Whether a question is due at `heard` (see [`Self::suds_due`]).
-    pub(super) fn suds_is_due(&self, heard: Micros) -> bool {
-        if self.suds.unasked || matches!(self.place, Place::SafePlace { .. }) {
+    /// A new scene's SUDS begin afresh: a question left open belongs to the
+    /// scene left, and the new one is asked at its start.
+    pub(super) fn afresh(&mut self, said: &mut Vec<Lifecycle>) {
+        if let Some(open) = self.open.take() {
+            said.push(Lifecycle::SudsSetAside { why: open.why });
+        }
+        self.last_asked = None;
+        self.last_value = None;
+    }
+
+    /// Whether a question is due at `heard` (see [`Self::due`]).
+    pub(super) fn is_due(
+        &self,
+        now: Option<(&ExposureFacts, usize)>,
+        in_safe_place: bool,
+        heard: Micros,
+    ) -> bool {
+        if self.unasked || in_safe_place {
             return false;
         }
-        let Some((facts, _)) = self.step_now() else {
+        let Some((facts, _)) = now else {
             return false;
         };
-        match self.suds.last_asked {
+        match self.last_asked {
             None => true,
             Some(last) => facts.suds_every > 0 && heard >= last + facts.suds_every,
         }
@@ -198,22 +225,121 @@ impl AppState {
 
     /// The questions that are due at `heard`: the first when the hierarchy
     /// appears, then one each interval. None while in the safe place.
-    pub(super) fn suds_due(&mut self, heard: Micros) -> Vec<Lifecycle> {
+    pub(super) fn due(
+        &mut self,
+        now: Option<(&ExposureFacts, usize)>,
+        in_safe_place: bool,
+        heard: Micros,
+    ) -> Vec<Lifecycle> {
         let mut said = Vec::new();
-        if matches!(self.place, Place::SafePlace { .. }) {
+        if in_safe_place {
             return said;
         }
-        let Some((facts, _)) = self.step_now() else {
+        let Some((facts, step)) = now else {
             return said;
         };
         let every = facts.suds_every;
-        match self.suds.last_asked {
-            None => self.ask_suds(SudsWhy::Start, heard, &mut said),
+        match self.last_asked {
+            None => self.ask(SudsWhy::Start, Some(step), heard, &mut said),
             Some(last) if every > 0 && heard >= last + every => {
-                self.ask_suds(SudsWhy::Interval, heard, &mut said)
+                self.ask(SudsWhy::Interval, Some(step), heard, &mut said)
             }
             Some(_) => {}
         }
         said
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::fixtures::spiders;
+    use crate::state::{AppState, Intent, Listening, Presentation};
+
+    #[test]
+    fn a_suds_the_therapist_records_is_one_answer_to_the_open_question_or_one_of_its_own() {
+        let mut state = AppState::new(
+            "spiders.ron",
+            None,
+            Listening::default(),
+            Presentation::Desktop,
+        );
+        state.know(spiders());
+        // The question of the start is open: what the therapist heard answers
+        // it, once, with its own reason.
+        assert!(matches!(
+            &state.suds_due(0)[..],
+            [Lifecycle::SudsAsked {
+                why: SudsWhy::Start,
+                ..
+            }]
+        ));
+        let said = state.apply(&Intent::Suds(SudsChange::Record(40)), 1_000_000);
+        assert_eq!(
+            said,
+            [Lifecycle::SudsAnswered {
+                value: 40,
+                why: SudsWhy::Start,
+                step: 1,
+                at: 1_000_000,
+            }]
+        );
+        assert!(state.suds().is_none());
+        // With none open, it is a rating of its own, said aloud.
+        let said = state.apply(&Intent::Suds(SudsChange::Record(55)), 2_000_000);
+        assert_eq!(
+            said,
+            [Lifecycle::SudsAnswered {
+                value: 55,
+                why: SudsWhy::Heard,
+                step: 1,
+                at: 2_000_000,
+            }]
+        );
+        assert_eq!(state.last_suds(), Some(55));
+    }
+
+    #[test]
+    fn a_newer_question_sets_an_unanswered_one_aside_and_keeps_the_last_answer_shown() {
+        let mut suds = Suds::default();
+        let mut said = Vec::new();
+        suds.ask(SudsWhy::Start, Some(0), 0, &mut said);
+        suds.change(SudsChange::By(-20), None, 1, &mut said);
+        suds.change(SudsChange::Answer, None, 2, &mut said);
+        suds.ask(SudsWhy::Asked, Some(1), 3, &mut said);
+        suds.ask(SudsWhy::Interval, Some(1), 4, &mut said);
+        assert_eq!(
+            said,
+            [
+                Lifecycle::SudsAsked {
+                    why: SudsWhy::Start,
+                    step: 1
+                },
+                Lifecycle::SudsAnswered {
+                    value: 30,
+                    why: SudsWhy::Start,
+                    step: 1,
+                    at: 2
+                },
+                Lifecycle::SudsAsked {
+                    why: SudsWhy::Asked,
+                    step: 2
+                },
+                Lifecycle::SudsSetAside {
+                    why: SudsWhy::Asked
+                },
+                Lifecycle::SudsAsked {
+                    why: SudsWhy::Interval,
+                    step: 2
+                },
+            ]
+        );
+        assert_eq!(suds.open().map(|open| open.value), Some(30));
+        // Without a hierarchy nothing is asked, and in the safe place
+        // nothing is due.
+        suds.ask(SudsWhy::Asked, None, 5, &mut said);
+        assert_eq!(said.len(), 5);
+        let facts = spiders().exposure.unwrap();
+        assert!(!suds.is_due(Some((&facts, 0)), true, 0));
     }
 }

@@ -25,7 +25,7 @@ use super::session::HeadsetStatus;
 use crate::breath::Micros;
 use crate::frame::AppSet;
 use crate::state::suds::SUDS_STEP;
-use crate::state::{AppState, Flow, Intent, SessionClock, SessionSnapshot, StepChange, SudsChange};
+use crate::state::{Flow, Intent, SessionSnapshot, StateSystems, StepChange, SudsChange};
 
 /// How hard both grips must be squeezed to ask for the safe place.
 pub const GRIP_SQUEEZED: f32 = 0.8;
@@ -261,7 +261,11 @@ pub fn plugin(app: &mut App) {
             Update,
             (
                 read_hands.in_set(AppSet::Input),
-                give_pulses.in_set(AppSet::Ui),
+                // After the snapshot of the frame: the pulses keep time with
+                // the pacer drawn this frame.
+                give_pulses
+                    .in_set(AppSet::Report)
+                    .after(StateSystems::Publish),
             )
                 .run_if(openxr_session_running),
         );
@@ -337,7 +341,6 @@ fn read_hands(
     actions: Option<Res<Actions>>,
     session: Res<OxrSession>,
     status: Res<HeadsetStatus>,
-    state: Res<AppState>,
     snapshot: Res<SessionSnapshot>,
     mut intents: MessageWriter<Intent>,
     mut before: Local<Hands>,
@@ -374,7 +377,7 @@ fn read_hands(
     let asked = asks(*before, now);
     *before = now;
     if asked.toggle_pause {
-        intents.write(state.pause_or_go_on(snapshot.break_suggested));
+        intents.write(snapshot.pause_or_go_on());
     }
     if asked.recentre {
         intents.write(Intent::Recentre);
@@ -382,7 +385,7 @@ fn read_hands(
     if asked.safe_place {
         intents.write(Intent::SafePlace);
     }
-    for intent in exposure_intents(asked, &state, &mut next_event) {
+    for intent in exposure_intents(asked, &snapshot, &mut next_event) {
         intents.write(intent);
     }
 }
@@ -390,9 +393,15 @@ fn read_hands(
 /// What the stick and the trigger ask for in an exposure scene: a step up
 /// or down; with a SUDS question open, the answer moved and given; else
 /// the trigger fires the events allowed at this step, one after another.
-pub fn exposure_intents(asked: Asks, state: &AppState, next_event: &mut usize) -> Vec<Intent> {
+/// Read from the snapshot made at the end of the last frame, which holds
+/// every change made before this frame's hands are read.
+pub fn exposure_intents(
+    asked: Asks,
+    snapshot: &SessionSnapshot,
+    next_event: &mut usize,
+) -> Vec<Intent> {
     let mut out = Vec::new();
-    let Some((facts, step)) = state.step_now() else {
+    let Some(exposure) = &snapshot.exposure else {
         return out;
     };
     match asked.vertical {
@@ -400,7 +409,7 @@ pub fn exposure_intents(asked: Asks, state: &AppState, next_event: &mut usize) -
         -1 => out.push(Intent::Step(StepChange::Down)),
         _ => {}
     }
-    let open = state.suds().is_some();
+    let open = snapshot.suds.is_some();
     if open && asked.sideways != 0 {
         out.push(Intent::Suds(SudsChange::By(
             asked.sideways * SUDS_STEP as i8,
@@ -410,16 +419,11 @@ pub fn exposure_intents(asked: Asks, state: &AppState, next_event: &mut usize) -
         if open {
             out.push(Intent::Suds(SudsChange::Answer));
         } else {
-            let allowed: Vec<&str> = facts
-                .events
-                .iter()
-                .filter(|(_, _, steps)| steps.contains(&step))
-                .map(|(name, _, _)| name.as_str())
-                .collect();
+            let allowed = &exposure.events;
             if !allowed.is_empty() {
-                let name = allowed[*next_event % allowed.len()];
+                let name = &allowed[*next_event % allowed.len()];
                 *next_event = next_event.wrapping_add(1);
-                out.push(Intent::FireEvent(name.to_owned()));
+                out.push(Intent::FireEvent(name.clone()));
             }
         }
     }
@@ -431,14 +435,13 @@ fn give_pulses(
     actions: Option<Res<Actions>>,
     session: Res<OxrSession>,
     status: Res<HeadsetStatus>,
-    state: Res<AppState>,
-    clock: Res<SessionClock>,
+    snapshot: Res<SessionSnapshot>,
     flow: Res<State<Flow>>,
     enabled: Res<HapticsOn>,
     mut shown_before: Local<Option<Micros>>,
 ) {
-    let shown = clock.shown();
-    let (Some(actions), Some(run)) = (actions, state.guided().at(shown)) else {
+    let shown = snapshot.elapsed;
+    let (Some(actions), Some(run)) = (actions, snapshot.guide_in_force.as_ref()) else {
         return;
     };
     let before = shown_before.replace(shown).unwrap_or(shown);
@@ -525,6 +528,55 @@ mod tests {
         };
         assert!(asks(Hands::default(), trigger).trigger);
         assert!(!asks(trigger, trigger).trigger);
+    }
+
+    #[test]
+    fn the_trigger_fires_the_events_of_the_step_in_turn_or_gives_the_open_answer() {
+        use crate::state::{StepNow, SudsPrompt, SudsWhy};
+
+        let mut snapshot = SessionSnapshot {
+            exposure: Some(StepNow {
+                step: 2,
+                steps: 4,
+                name: "Rail".into(),
+                say: String::new(),
+                events: vec!["gust".into(), "creak".into()],
+                all_events: vec!["birds".into(), "gust".into(), "creak".into()],
+            }),
+            ..SessionSnapshot::default()
+        };
+        let trigger = Asks {
+            trigger: true,
+            ..Asks::default()
+        };
+        let mut next = 0;
+        let fired: Vec<Vec<Intent>> = (0..3)
+            .map(|_| exposure_intents(trigger, &snapshot, &mut next))
+            .collect();
+        let event = |name: &str| vec![Intent::FireEvent(name.into())];
+        assert_eq!(fired, [event("gust"), event("creak"), event("gust")]);
+        snapshot.suds = Some(SudsPrompt {
+            why: SudsWhy::Asked,
+            value: 50,
+            step: 2,
+            asked_at: 0,
+        });
+        let pushed = Asks {
+            vertical: 1,
+            sideways: -1,
+            trigger: true,
+            ..Asks::default()
+        };
+        assert_eq!(
+            exposure_intents(pushed, &snapshot, &mut next),
+            [
+                Intent::Step(StepChange::Up),
+                Intent::Suds(SudsChange::By(-(SUDS_STEP as i8))),
+                Intent::Suds(SudsChange::Answer),
+            ]
+        );
+        snapshot.exposure = None;
+        assert!(exposure_intents(pushed, &snapshot, &mut next).is_empty());
     }
 
     #[test]
