@@ -34,14 +34,15 @@ fn head_at(frame: u64) -> Transform {
 fn headset(console: bool) -> (Harness, u64) {
     let mut harness = Harness::new(&scenes(), "spiders.ron");
     if console {
-        harness.app.insert_resource(ConsoleOptions {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            alias: "bench".into(),
-            journal: None,
-            scenes: stillpoint::console::view::scene_choices(&scenes()),
-            ..ConsoleOptions::default()
+        harness.app.add_plugins(stillpoint::console::ConsolePlugin {
+            options: ConsoleOptions {
+                bind: "127.0.0.1:0".parse().unwrap(),
+                alias: "bench".into(),
+                journal: None,
+                scenes: stillpoint::console::view::scene_choices(&scenes()),
+                ..ConsoleOptions::default()
+            },
         });
-        stillpoint::console::plugin(&mut harness.app);
     }
     assert!(harness.until_shown(2_000), "the scene did not load");
     let mut frame = 0;

@@ -71,7 +71,21 @@ pub struct PacerCaption;
 #[derive(Component, Debug)]
 struct WindowCaption;
 
-pub fn plugin(app: &mut App) {
+/// The pacer, configured: how it moves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PacerPlugin {
+    /// The person's choice of pacer.
+    pub options: PacerOptions,
+}
+
+impl Plugin for PacerPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(self.options);
+        plugin(app);
+    }
+}
+
+fn plugin(app: &mut App) {
     app.init_resource::<PacerOptions>()
         .init_resource::<PacerNow>()
         .add_systems(Startup, spawn_caption)

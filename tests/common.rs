@@ -133,7 +133,7 @@ pub fn app_with(
         presentation,
     ))
     .insert_resource(CurrentScene::new(file));
-    stillpoint::app::plugins(&mut app);
+    app.add_plugins(stillpoint::app::StillpointPlugins::default());
     listen_to(&mut app);
     app
 }

@@ -48,21 +48,23 @@ fn console_app_with(
     let mut app = app_on(&dir, "steps.ron", FRAME, None);
     let alias = journal.map_or("R.K.", |(_, a)| a).to_owned();
     if let Some((path, _)) = journal {
-        app.insert_resource(Recording {
-            path: path.to_path_buf(),
-            alias: alias.clone(),
-            relaxation: false,
+        app.add_plugins(stillpoint::journal::JournalPlugin {
+            recording: Recording {
+                path: path.to_path_buf(),
+                alias: alias.clone(),
+                relaxation: false,
+            },
         });
-        stillpoint::journal::plugin(&mut app);
     }
-    app.insert_resource(ConsoleOptions {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        alias,
-        journal: journal.map(|(p, _)| p.to_path_buf()),
-        scenes: stillpoint::console::view::scene_choices(&dir),
-        answer_within,
+    app.add_plugins(stillpoint::console::ConsolePlugin {
+        options: ConsoleOptions {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            alias,
+            journal: journal.map(|(p, _)| p.to_path_buf()),
+            scenes: stillpoint::console::view::scene_choices(&dir),
+            answer_within,
+        },
     });
-    stillpoint::console::plugin(&mut app);
     assert!(update_until(&mut app, Duration::from_secs(60), |w| {
         w.resource::<CurrentScene>().generation == 1
             && w.resource::<Assets<SceneAsset>>().len() >= 2
@@ -1362,14 +1364,15 @@ fn in_the_headset_the_pairing_code_is_on_the_panel_while_the_session_waits() {
     use stillpoint::overlay::panel::PanelText;
 
     let mut h = Harness::new(&crate::common::scenes_dir(), "spiders.ron").at_step(0);
-    h.app.insert_resource(ConsoleOptions {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        alias: "R.K.".into(),
-        journal: None,
-        scenes: Vec::new(),
-        answer_within: ANSWER_WITHIN,
+    h.app.add_plugins(stillpoint::console::ConsolePlugin {
+        options: ConsoleOptions {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            alias: "R.K.".into(),
+            journal: None,
+            scenes: Vec::new(),
+            answer_within: ANSWER_WITHIN,
+        },
     });
-    stillpoint::console::plugin(&mut h.app);
     assert!(h.until_shown(3_000), "the kitchen did not load");
     for _ in 0..3 {
         h.step();

@@ -298,7 +298,7 @@ fn in_an_exposure_scene_the_pacer_is_off_until_asked_for_and_each_use_is_said() 
         .for_exposure(0),
     )
     .insert_resource(CurrentScene::new("steps.ron"));
-    stillpoint::app::plugins(&mut app);
+    app.add_plugins(stillpoint::app::StillpointPlugins::default());
     crate::common::listen_to(&mut app);
     assert!(update_until(&mut app, Duration::from_secs(60), |w| w
         .resource::<CurrentScene>()

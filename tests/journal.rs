@@ -32,12 +32,13 @@ fn recorded_app(test: &str, record: &Path, relaxation: bool, scene: &str) -> App
     let (dir, _) = scene_folder(&format!("{test}-scenes"), "lake_dusk.ron", "lake_dusk.ron");
     std::fs::copy(fixture("exposure_steps.ron"), dir.join("steps.ron")).unwrap();
     let mut app = app_on(&dir, scene, FRAME, None);
-    app.insert_resource(Recording {
-        path: record.to_path_buf(),
-        alias: "R.K.".into(),
-        relaxation,
+    app.add_plugins(stillpoint::journal::JournalPlugin {
+        recording: Recording {
+            path: record.to_path_buf(),
+            alias: "R.K.".into(),
+            relaxation,
+        },
     });
-    stillpoint::journal::plugin(&mut app);
     // Shown, with its safe place loaded ahead (the lake is its own).
     let loaded = if scene == "lake_dusk.ron" { 1 } else { 2 };
     assert!(update_until(&mut app, Duration::from_secs(60), |w| {

@@ -55,7 +55,7 @@ impl Harness {
             Presentation::Headset,
         ))
         .insert_resource(CurrentScene::new(file));
-        super::plugins(&mut app);
+        app.add_plugins(super::StillpointPlugins::default());
         crate::xr::frame_plugin(&mut app);
         let (ends, mix) = crate::audio::engine::mix_link();
         let clock = ClockShared::new();

@@ -196,11 +196,6 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
             Some(step) => state.for_exposure(step),
             None => state,
         }
-    })
-    .insert_resource(state::BreakAdvice::new(launch.settings.break_after()))
-    .insert_resource(overlay::ShowHints(launch.hints))
-    .insert_resource(pacer::PacerOptions {
-        reduced_motion: launch.settings.reduced_motion,
     });
     if let Output::Offscreen { width, height } = launch.output {
         capture::add_offscreen_target(&mut app, width, height);
@@ -223,31 +218,32 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
                 f64::from(launch.settings.output_latency_ms) / 1000.0,
             ),
             manual: false,
-        })
-        .insert_resource(audio::AudioStart {
-            settings: mix_settings(&launch.settings, launch.guide.as_ref()),
-            force_silent: launch.silent,
         });
     }
-    plugins(&mut app);
-    if let Some(recording) = &launch.journal {
-        app.insert_resource(recording.clone());
-        journal::plugin(&mut app);
-    }
-    if let Some(options) = &launch.console {
-        let mut options = options.clone();
+    let console = launch.console.clone().map(|mut options| {
         if options.scenes.is_empty() {
             options.scenes = console::view::scene_choices(&folder);
         }
-        app.insert_resource(options);
-        console::plugin(&mut app);
-    }
-    if let Some(headset) = &launch.headset {
-        app.add_plugins(xr::XrPlugin {
-            options: headset.clone(),
-        });
-    }
-    signals::plugin(&mut app);
+        options
+    });
+    app.add_plugins((
+        StillpointPlugins {
+            hints: launch.hints,
+            pacer: pacer::PacerOptions {
+                reduced_motion: launch.settings.reduced_motion,
+            },
+            breaks: state::BreakAdvice::new(launch.settings.break_after()),
+            // A still frame has no sound.
+            audio: launch.frozen_at.is_none().then(|| audio::AudioStart {
+                settings: mix_settings(&launch.settings, launch.guide.as_ref()),
+                force_silent: launch.silent,
+            }),
+            journal: launch.journal.clone(),
+            console,
+            headset: launch.headset.clone(),
+        },
+        signals::plugin,
+    ));
     if let Some(seconds) = launch.quit_after {
         // In `Update`, so that every `Last` system (the sound's fade-out
         // among them) sees the exit in the same frame.
@@ -271,25 +267,67 @@ pub fn mix_settings(settings: &Settings, guide: Option<&Guide>) -> MixSettings {
     }
 }
 
-/// Every Stillpoint plugin, in one list: the app, the headset's harness and
-/// the tests all add these, on whatever Bevy they run on (the headset adds
-/// [`xr::plugin`] on top). Needs the resources [`build_app`] inserts: a
-/// [`scene::SceneFolder`] and the first scene's [`scene::CurrentScene`]
-/// (and, to begin somewhere, a [`state::AppState`]).
-pub fn plugins(app: &mut App) {
-    frame::configure_sets(app);
-    app.add_plugins((
-        typeface::plugin,
-        state::plugin,
-        keys::plugin,
-        clock::plugin,
-        scene::plugin,
-        render::plugin,
-        view::plugin,
-        overlay::plugin,
-        audio::plugin,
-        pacer::plugin,
-    ));
+/// Every Stillpoint plugin, configured, in one list: the app, the
+/// headset's harness and the tests all add this, on whatever Bevy they run
+/// on (the default: no hint, no sound, no record, no console, no headset).
+/// Needs the resources [`build_app`] inserts: a [`scene::SceneFolder`] and
+/// the first scene's [`scene::CurrentScene`] (and, to begin somewhere, a
+/// [`state::AppState`]).
+#[derive(Debug, Clone, Default)]
+pub struct StillpointPlugins {
+    /// Show the controls hint at the start.
+    pub hints: bool,
+    /// How the pacer moves.
+    pub pacer: pacer::PacerOptions,
+    /// When a break is suggested.
+    pub breaks: state::BreakAdvice,
+    /// How the sound starts; `None`: no mix, the clocks follow real time.
+    pub audio: Option<audio::AudioStart>,
+    /// Keep the session record, where and for whom.
+    pub journal: Option<journal::Recording>,
+    /// Run the therapist's console.
+    pub console: Option<console::ConsoleOptions>,
+    /// Show the scene in a headset, after OpenXR's plugins ([`xr::with_openxr`]).
+    pub headset: Option<HeadsetOptions>,
+}
+
+impl Plugin for StillpointPlugins {
+    fn build(&self, app: &mut App) {
+        frame::configure_sets(app);
+        app.add_plugins((
+            typeface::plugin,
+            state::StatePlugin {
+                breaks: self.breaks.clone(),
+            },
+            keys::plugin,
+            clock::plugin,
+            scene::plugin,
+            render::plugin,
+            view::plugin,
+            overlay::OverlayPlugin { hints: self.hints },
+            audio::AudioPlugin {
+                start: self.audio.clone(),
+            },
+            pacer::PacerPlugin {
+                options: self.pacer,
+            },
+        ));
+        if let Some(recording) = &self.journal {
+            app.add_plugins(journal::JournalPlugin {
+                recording: recording.clone(),
+            });
+        }
+        if let Some(options) = &self.console {
+            app.add_plugins(console::ConsolePlugin {
+                options: options.clone(),
+            });
+        }
+        if let Some(options) = &self.headset {
+            app.add_plugins(xr::XrPlugin {
+                options: options.clone(),
+            });
+        }
+    }
 }
 
 /// Bevy with no window and no GPU, stepped by `frame` of time each update,

@@ -52,7 +52,24 @@ pub struct AudioStart {
     pub force_silent: bool,
 }
 
-pub fn plugin(app: &mut App) {
+/// Sound, configured: how the mix starts; with no start, there is no mix
+/// (still frames, headless tests) and the clocks follow real time.
+#[derive(Debug, Clone, Default)]
+pub struct AudioPlugin {
+    /// How the sound starts; `None`: no mix.
+    pub start: Option<AudioStart>,
+}
+
+impl Plugin for AudioPlugin {
+    fn build(&self, app: &mut App) {
+        if let Some(start) = &self.start {
+            app.insert_resource(start.clone());
+        }
+        plugin(app);
+    }
+}
+
+fn plugin(app: &mut App) {
     app.add_systems(Startup, start_audio)
         .add_systems(
             Update,

@@ -104,10 +104,21 @@ struct PairingText;
 
 /// Starts the console when [`ConsoleOptions`] is there; says where it
 /// listens and the first pairing code on the terminal.
-pub fn plugin(app: &mut App) {
-    let Some(options) = app.world().get_resource::<ConsoleOptions>().cloned() else {
-        return;
-    };
+/// The therapist's console, configured: where it listens and for whom.
+#[derive(Debug, Clone)]
+pub struct ConsolePlugin {
+    /// Where it listens, and for whom.
+    pub options: ConsoleOptions,
+}
+
+impl Plugin for ConsolePlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(self.options.clone());
+        plugin(app, self.options.clone());
+    }
+}
+
+fn plugin(app: &mut App, options: ConsoleOptions) {
     let (server, link) =
         match server::start(options.bind, options.journal.clone(), options.answer_within) {
             Ok(started) => started,

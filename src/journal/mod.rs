@@ -271,10 +271,21 @@ pub struct JournalSystems;
 
 /// Records sessions as `Recording` says; added by the app when a record is
 /// kept.
-pub fn plugin(app: &mut App) {
-    let Some(recording) = app.world().get_resource::<Recording>().cloned() else {
-        return;
-    };
+/// The session record, configured: where it is kept and for whom.
+#[derive(Debug, Clone)]
+pub struct JournalPlugin {
+    /// Where, and for whom.
+    pub recording: Recording,
+}
+
+impl Plugin for JournalPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(self.recording.clone());
+        plugin(app, self.recording.clone());
+    }
+}
+
+fn plugin(app: &mut App, recording: Recording) {
     let writer = match Writer::start(recording.path.clone()) {
         Ok(writer) => Some(writer),
         Err(why) => {

@@ -79,7 +79,21 @@ struct Hint;
 #[derive(Component)]
 struct NoticeText;
 
-pub fn plugin(app: &mut App) {
+/// The overlays, configured: whether the controls hint shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OverlayPlugin {
+    /// Show the controls hint at the start.
+    pub hints: bool,
+}
+
+impl Plugin for OverlayPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(ShowHints(self.hints));
+        plugin(app);
+    }
+}
+
+fn plugin(app: &mut App) {
     app.add_plugins(suds::plugin);
     app.init_resource::<Notice>()
         .add_systems(Startup, spawn_overlay)

@@ -234,6 +234,20 @@ impl SessionClock {
     }
 }
 
+/// The state, configured: when a break is suggested.
+#[derive(Debug, Clone, Default)]
+pub struct StatePlugin {
+    /// When to suggest a break.
+    pub breaks: BreakAdvice,
+}
+
+impl Plugin for StatePlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(self.breaks.clone());
+        plugin(app);
+    }
+}
+
 /// Adds the state, its messages and the systems that keep it. Needs an
 /// [`AppState`] (inserted by the app builder); without one, the app starts
 /// in an empty place with no session.
