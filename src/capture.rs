@@ -13,8 +13,8 @@ use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::render::{Render, RenderApp, RenderSystems};
 
 use crate::clock::SceneClock;
+use crate::clock::SessionClock;
 use crate::scene::CurrentScene;
-use crate::state::SessionClock;
 use crate::view::CameraTarget;
 
 /// Frames rendered after the scene appears and before the capture, so that

@@ -1,9 +1,13 @@
-//! The scene's clock: the world's time. Water, wind, particles and clouds
-//! are functions of it, so a frame at a given second always looks the same.
-//! The audio module advances it, with the session's clock, from the mix's
-//! sample count (`audio::clocks`); screenshots and tests set it by hand.
+//! The two clocks: the scene's ([`SceneClock`], the world's time: water,
+//! wind, particles and clouds are functions of it, so a frame at a given
+//! second always looks the same) and the session's ([`SessionClock`], the
+//! guided session's time, held while paused). The audio module advances
+//! both from the mix's sample count (`audio::clocks`); screenshots and tests
+//! set them by hand.
 
 use bevy::prelude::*;
+
+use crate::breath::Micros;
 
 /// Seconds since the scene started.
 #[derive(Resource, Debug, Clone, Default)]
@@ -26,6 +30,30 @@ impl SceneClock {
     }
 }
 
+/// The session's time, as heard and as shown: the pacer is drawn from it,
+/// and it stops while the session is paused. Read from the mix's sample
+/// count by the audio module; set by hand in screenshots and tests.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct SessionClock {
+    /// Session time of the sound leaving the app now, microseconds.
+    pub heard: Micros,
+    /// How late the sound reaches the ears (the output-latency setting and
+    /// the device's buffer).
+    pub latency: Micros,
+    /// When set, nothing advances the clock: tests and screenshots set
+    /// `heard` themselves.
+    pub manual: bool,
+}
+
+impl SessionClock {
+    /// The session time the picture shows: what the ears hear now, so the
+    /// picture waits for sound that is still on its way to the headphones.
+    pub fn shown(&self) -> Micros {
+        self.heard.saturating_sub(self.latency)
+    }
+}
+
 pub fn plugin(app: &mut App) {
-    app.init_resource::<SceneClock>();
+    app.init_resource::<SceneClock>()
+        .init_resource::<SessionClock>();
 }

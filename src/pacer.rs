@@ -11,12 +11,13 @@ use bevy::camera::Exposure;
 use bevy::prelude::*;
 
 use crate::breath::{BreathState, Micros, Phase, Schedule};
+use crate::clock::SessionClock;
 use crate::frame::AppSet;
 use crate::scene::CurrentScene;
 use crate::scene::format::PacerStyle;
 use crate::scene::model::PacerLook;
 use crate::scene::spawn::SceneView;
-use crate::state::{AppState, Presentation, SessionClock};
+use crate::state::{AppState, Presentation};
 use crate::view::{Look, SceneLook, view_rotation};
 
 /// The pacer's angular size at empty lungs, as radius over distance (about

@@ -8,12 +8,11 @@ use bevy::input::mouse::MouseMotion;
 use bevy::prelude::*;
 use stillpoint::breath::time::micros_from_s;
 use stillpoint::breath::{Guide, Rhythm};
+use stillpoint::clock::SessionClock;
 use stillpoint::overlay::Notice;
 use stillpoint::scene::spawn::{SceneRoot, SceneView};
 use stillpoint::scene::{CLOSE_S, CurrentScene, OPEN_S, SceneAsset, ShowScene, Veil};
-use stillpoint::state::{
-    Flow, Intent, Lifecycle, PauseReason, Place, SessionClock, SessionSnapshot,
-};
+use stillpoint::state::{Flow, Intent, Lifecycle, PauseReason, Place, SessionSnapshot};
 use stillpoint::view::{Look, ViewCamera};
 
 use crate::common::{

@@ -534,7 +534,7 @@ impl Prober {
         {
             let mut clock = app
                 .world_mut()
-                .resource_mut::<stillpoint::state::SessionClock>();
+                .resource_mut::<stillpoint::clock::SessionClock>();
             clock.heard = heard;
             clock.latency = latency;
         }
@@ -1199,7 +1199,7 @@ fn every_breathing_caption_sits_on_one_line_inside_its_box() {
     for tenth in (5..=205).step_by(10) {
         let at_us = tenth * 100_000;
         app.world_mut()
-            .resource_mut::<stillpoint::state::SessionClock>()
+            .resource_mut::<stillpoint::clock::SessionClock>()
             .heard = at_us;
         for _ in 0..3 {
             app.update();

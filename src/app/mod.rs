@@ -206,13 +206,13 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
             seconds: at,
             frozen: true,
         })
-        .insert_resource(state::SessionClock {
+        .insert_resource(clock::SessionClock {
             heard: breath::time::micros_from_s(at),
             latency: 0,
             manual: true,
         });
     } else {
-        app.insert_resource(state::SessionClock {
+        app.insert_resource(clock::SessionClock {
             heard: 0,
             latency: breath::time::micros_from_s(
                 f64::from(launch.settings.output_latency_ms) / 1000.0,

@@ -11,8 +11,9 @@ use bevy::prelude::*;
 
 use super::link::MixClock;
 use crate::breath::Micros;
-use crate::clock::SceneClock;
-use crate::state::{AppState, Flow, SessionClock};
+
+use crate::clock::{SceneClock, SessionClock};
+use crate::state::{AppState, Flow};
 
 /// How far past the mix's last block the clocks are carried by real time:
 /// the output takes samples in bursts (about 50 ms with rodio), and the

@@ -208,7 +208,7 @@ pub(super) fn start_audio(world: &mut World) {
             // Samples wait in the device's buffer after the mix counts
             // them; the picture waits as long.
             let buffered = output.buffer_latency().as_micros() as u64;
-            world.resource_mut::<crate::state::SessionClock>().latency += buffered;
+            world.resource_mut::<crate::clock::SessionClock>().latency += buffered;
             link.audible = output.is_audible();
             world.insert_resource(MixClock(link.clock.clone()));
             world.insert_resource(link);

@@ -55,6 +55,7 @@ pub use snapshot::{GuideNow, RecordNow, SessionSnapshot, StepNow};
 pub use suds::{SudsChange, SudsPrompt};
 
 use crate::breath::{Guide, Micros, Phase};
+use crate::clock::SessionClock;
 use crate::frame::AppSet;
 
 /// The state's own order inside [`AppSet::Report`]: the rules that follow
@@ -209,28 +210,6 @@ impl AppState {
         } else {
             Flow::Running
         }
-    }
-}
-
-/// The session's time, as heard and as shown. Read from the mix's sample
-/// count by the clock module; set by hand in screenshots and tests.
-#[derive(Resource, Debug, Clone, Default)]
-pub struct SessionClock {
-    /// Session time of the sound leaving the app now, microseconds.
-    pub heard: Micros,
-    /// How late the sound reaches the ears (the output-latency setting and
-    /// the device's buffer).
-    pub latency: Micros,
-    /// When set, nothing advances the clock: tests and screenshots set
-    /// `heard` themselves.
-    pub manual: bool,
-}
-
-impl SessionClock {
-    /// The session time the picture shows: what the ears hear now, so the
-    /// picture waits for sound that is still on its way to the headphones.
-    pub fn shown(&self) -> Micros {
-        self.heard.saturating_sub(self.latency)
     }
 }
 

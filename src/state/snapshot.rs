@@ -8,8 +8,9 @@ use super::guide::GuideRun;
 use super::intent::Intent;
 use super::lifecycle::{Lifecycle, Sound};
 use super::scene_facts::{ExposureFacts, ShownScene};
-use super::{AppState, Flow, Listening, PauseReasons, Place, Presentation, SessionClock};
+use super::{AppState, Flow, Listening, PauseReasons, Place, Presentation};
 use crate::breath::{Micros, Phase};
+use crate::clock::SessionClock;
 
 /// Where the person is in a graded exposure.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,7 +15,8 @@ use bevy_mod_openxr::resources::OxrSessionStarted;
 use bevy_mod_xr::camera::XrCamera;
 use bevy_mod_xr::session::XrState;
 
-use crate::state::{AppState, Intent, PauseReason, Presentation, SessionClock};
+use crate::clock::SessionClock;
+use crate::state::{AppState, Intent, PauseReason, Presentation};
 
 /// Whether the runtime still answers, shared by the app's world and the
 /// render world: whichever sees it fail first tells the other.
