@@ -27,7 +27,7 @@ pub mod photosensitivity;
 pub mod questionnaire;
 pub mod render;
 pub mod scene;
-pub mod seat;
+pub mod seating;
 pub mod settings;
 pub mod signals;
 pub mod state;

@@ -173,9 +173,9 @@ fn place_pacer(
         // In the headset the pacer is world-locked within the comfortable
         // band, whatever the scene asks for the desktop.
         Presentation::Headset => {
-            let offset = crate::seat::pacer_offset(style.distance_m, style.below_eye_m);
+            let offset = crate::seating::pacer_offset(style.distance_m, style.below_eye_m);
             (
-                crate::seat::seat(view.eye, view.heading_deg) * offset,
+                crate::seating::seat(view.eye, view.heading_deg) * offset,
                 offset.length(),
             )
         }

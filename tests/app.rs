@@ -818,7 +818,7 @@ fn in_the_headset_the_seat_follows_only_the_head_and_recentring_and_the_pacer_st
     use stillpoint::app::harness::Harness;
     use stillpoint::overlay::panel::PanelText;
     use stillpoint::pacer::PacerBody;
-    use stillpoint::seat::{self, MIN_DISTANCE_M, MIN_TEXT_DEG, PACER_DISTANCE_M};
+    use stillpoint::seating::{self, MIN_DISTANCE_M, MIN_TEXT_DEG, PACER_DISTANCE_M};
     use stillpoint::state::Presentation;
     use stillpoint::xr::{HeadsetStatus, SeatState};
 
@@ -841,7 +841,7 @@ fn in_the_headset_the_seat_follows_only_the_head_and_recentring_and_the_pacer_st
             .unwrap()
     };
     let head_in_scene = |world: &mut World, head: Transform| root(world) * head;
-    let seat_yaw = seat::yaw_of(seat::seat(view.eye, view.heading_deg).rotation);
+    let seat_yaw = seating::yaw_of(seating::seat(view.eye, view.heading_deg).rotation);
 
     // Seated at the first pose: eyes at the scene's eye, facing its view.
     let seated = head_in_scene(world, sitting);
@@ -850,7 +850,7 @@ fn in_the_headset_the_seat_follows_only_the_head_and_recentring_and_the_pacer_st
         "{seated:?} vs {}",
         view.eye
     );
-    assert!((seat::yaw_of(seated.rotation) - seat_yaw).abs() < 1e-3);
+    assert!((seating::yaw_of(seated.rotation) - seat_yaw).abs() < 1e-3);
 
     // Turning the head turns the view, and nothing else moves it.
     let before = root(world);
@@ -862,7 +862,7 @@ fn in_the_headset_the_seat_follows_only_the_head_and_recentring_and_the_pacer_st
     let world = h.app.world_mut();
     assert_eq!(root(world), before, "the world moved without being asked");
     let in_scene = head_in_scene(world, turned);
-    assert!((seat::yaw_of(in_scene.rotation) - (seat_yaw + 0.6)).abs() < 1e-3);
+    assert!((seating::yaw_of(in_scene.rotation) - (seat_yaw + 0.6)).abs() < 1e-3);
 
     // The listener is the head, between the eyes.
     let listener = h.listener.expect("the head reached the mix");
@@ -881,7 +881,7 @@ fn in_the_headset_the_seat_follows_only_the_head_and_recentring_and_the_pacer_st
     let world = h.app.world_mut();
     let recentred = head_in_scene(world, turned);
     assert!(recentred.translation.abs_diff_eq(view.eye, 1e-3));
-    assert!((seat::yaw_of(recentred.rotation) - seat_yaw).abs() < 1e-3);
+    assert!((seating::yaw_of(recentred.rotation) - seat_yaw).abs() < 1e-3);
     assert_eq!(world.resource::<SeatState>().recentred_on, Some(turned));
 
     // The pacer hangs world-locked in the comfortable band ahead of the
@@ -899,7 +899,7 @@ fn in_the_headset_the_seat_follows_only_the_head_and_recentring_and_the_pacer_st
         "{distance} m"
     );
     assert!(to_pacer.y < 0.0, "the pacer is above the eye");
-    let ahead = seat::seat(view.eye, view.heading_deg).forward().as_vec3();
+    let ahead = seating::seat(view.eye, view.heading_deg).rotation * Vec3::NEG_Z;
     assert!(to_pacer.normalize().dot(ahead) > 0.95);
     // The caption panel under it: far enough, and its letters big enough
     // at the distance it actually hangs.
@@ -912,7 +912,7 @@ fn in_the_headset_the_seat_follows_only_the_head_and_recentring_and_the_pacer_st
     let panel_distance = (panel - view.eye).length();
     assert!(panel_distance >= MIN_DISTANCE_M);
     assert!(
-        seat::text_angle_deg(panel_distance) >= MIN_TEXT_DEG,
+        seating::text_angle_deg(panel_distance) >= MIN_TEXT_DEG,
         "panel at {panel} from the eye at {}: {panel_distance} m",
         view.eye
     );

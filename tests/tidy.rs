@@ -24,6 +24,17 @@ const PURE: &[&str] = &[
     "scene/exposure/validate.rs",
     "scene/exposure/plan.rs",
     "scene/exposure/spider.rs",
+    "audio/dsp",
+    "audio/engine",
+    "audio/voices",
+    "audio/limiter.rs",
+    "audio/loudness.rs",
+    "audio/pacer_sounds.rs",
+    "audio/sample_clock.rs",
+    "audio/shots.rs",
+    "audio/spatial.rs",
+    "audio/wav.rs",
+    "seating.rs",
 ];
 
 /// The crates of `[dependencies]` a pure core may name: the file formats,

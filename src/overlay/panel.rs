@@ -19,14 +19,14 @@ use crate::frame::AppSet;
 use crate::pacer::{PacerCaption, PacerNow, caption_text, write_caption};
 use crate::scene::spawn::SceneView;
 use crate::scene::{CurrentScene, Veil};
-use crate::seat;
+use crate::seating;
 use crate::state::{Flow, Presentation, SessionSnapshot, StateSystems};
 use crate::view::{CameraPlaced, ViewCamera};
 
 /// The layer the panel's own camera draws: nothing of the scene.
 const PANEL_LAYER: usize = 7;
 /// The veil's radius: no nearer than anything else we place.
-const VEIL_RADIUS_M: f32 = seat::MIN_DISTANCE_M + 0.1;
+const VEIL_RADIUS_M: f32 = seating::MIN_DISTANCE_M + 0.1;
 
 /// The panel's camera.
 #[derive(Component)]
@@ -73,7 +73,7 @@ fn spawn_panel(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
-    let (w, h) = seat::PANEL_PX;
+    let (w, h) = seating::PANEL_PX;
     let mut image = Image::new_fill(
         Extent3d {
             width: w,
@@ -118,7 +118,7 @@ fn spawn_panel(
             PacerCaption,
             PanelText,
             Text::new(""),
-            TextFont::from_font_size(seat::PANEL_FONT_PX),
+            TextFont::from_font_size(seating::PANEL_FONT_PX),
             TextColor(crate::typeface::INK),
             crate::typeface::spacing(),
             TextShadow::default(),
@@ -126,7 +126,10 @@ fn spawn_panel(
         ));
     commands.spawn((
         PanelBoard,
-        Mesh3d(meshes.add(Rectangle::new(seat::PANEL_WIDTH_M, seat::panel_height_m()))),
+        Mesh3d(meshes.add(Rectangle::new(
+            seating::PANEL_WIDTH_M,
+            seating::panel_height_m(),
+        ))),
         MeshMaterial3d(materials.add(StandardMaterial {
             base_color_texture: Some(texture),
             unlit: true,
@@ -156,9 +159,9 @@ fn hang_panel(
         return;
     }
     *hung_for = Some(current.generation);
-    let seat = seat::seat(view.eye, view.heading_deg);
-    let pacer = seat::pacer_offset(scene.pacer.distance_m, scene.pacer.below_eye_m);
-    let at = seat * seat::panel_offset(pacer);
+    let seat = seating::seat(view.eye, view.heading_deg);
+    let pacer = seating::pacer_offset(scene.pacer.distance_m, scene.pacer.below_eye_m);
+    let at = seat * seating::panel_offset(pacer);
     for (mut transform, mut visibility) in &mut panels {
         *transform = Transform::from_translation(at).with_rotation(seat.rotation);
         *visibility = Visibility::Inherited;

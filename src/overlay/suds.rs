@@ -231,7 +231,7 @@ mod tests {
             assert!(words.contains(&value.to_string()));
         }
         // Two lines of the panel's type fit its height.
-        let line_px = crate::seat::PANEL_FONT_PX * 1.2;
-        assert!(2.0 * line_px <= crate::seat::PANEL_PX.1 as f32);
+        let line_px = crate::seating::PANEL_FONT_PX * 1.2;
+        assert!(2.0 * line_px <= crate::seating::PANEL_PX.1 as f32);
     }
 }

@@ -9,7 +9,7 @@ use bevy::prelude::*;
 
 use super::session::HeadsetStatus;
 use crate::audio::MixClock;
-use crate::seat;
+use crate::seating;
 use crate::state::{Presentation, SessionSnapshot};
 use crate::view::ViewCamera;
 
@@ -36,9 +36,9 @@ pub(super) fn report(
         .single()
         .map(|c| c.compute_transform())
         .unwrap_or_default();
-    let yaw = seat::yaw_of(head.rotation).to_degrees();
+    let yaw = seating::yaw_of(head.rotation).to_degrees();
     let (heard_at, heard_facing) = mix.as_ref().map(|m| m.0.heard_from()).unwrap_or_default();
-    let listener_yaw = seat::yaw_of_forward(Vec3::from_array(heard_facing)).to_degrees();
+    let listener_yaw = seating::yaw_of_forward(Vec3::from_array(heard_facing)).to_degrees();
     let p = head.translation;
     let phase = snapshot.guide.as_ref().map_or("none".to_owned(), |g| {
         format!("{:?}", g.phase).to_lowercase()

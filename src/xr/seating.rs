@@ -12,7 +12,7 @@ use bevy_mod_xr::camera::XrCamera;
 use bevy_mod_xr::session::XrTrackingRoot;
 
 use crate::scene::spawn::SceneView;
-use crate::seat;
+use crate::seating;
 use crate::state::{AppState, Intent, Presentation};
 use crate::view::ViewCamera;
 
@@ -77,7 +77,10 @@ pub(super) fn place_root(
         seat.recentred_on = Some(head);
         info!("headset: recentred");
     }
-    let root = seat::tracking_root(seat::seat(view.eye, view.heading_deg), seat.recentred_on);
+    let root = Transform::from_isometry(seating::tracking_root(
+        seating::seat(view.eye, view.heading_deg),
+        seat.recentred_on.map(|head| head.to_isometry()),
+    ));
     for mut transform in &mut roots {
         if *transform != root {
             *transform = root;

@@ -10,8 +10,7 @@
 //! current offset and turn into the root, so the person ends up at the eye,
 //! facing the view; their own pitch and roll are never touched.
 
-use bevy::math::{Quat, Vec3};
-use bevy::transform::components::Transform;
+use bevy::math::{Isometry3d, Quat, Vec3};
 
 /// Nothing is placed closer to the eyes than this, metres.
 pub const MIN_DISTANCE_M: f32 = 0.5;
@@ -82,19 +81,21 @@ pub fn yaw_of_forward(forward: Vec3) -> f32 {
 
 /// The scene's seat: at `eye`, facing `heading_deg` (clockwise from north,
 /// the scene files' convention).
-pub fn seat(eye: Vec3, heading_deg: f32) -> Transform {
-    Transform::from_translation(eye).with_rotation(Quat::from_rotation_y(-heading_deg.to_radians()))
+pub fn seat(eye: Vec3, heading_deg: f32) -> Isometry3d {
+    Isometry3d::new(eye, Quat::from_rotation_y(-heading_deg.to_radians()))
 }
 
 /// The tracking root that seats the person: with no recentring, the
 /// reference space's origin at the seat; recentred on `head` (the head in
 /// the reference space when the person asked), the head's offset and turn
 /// taken out, so that head is at the seat, facing the scene's view.
-pub fn tracking_root(seat: Transform, head: Option<Transform>) -> Transform {
+pub fn tracking_root(seat: Isometry3d, head: Option<Isometry3d>) -> Isometry3d {
     let Some(head) = head else { return seat };
-    let taken_out = Transform::from_translation(head.translation)
-        .with_rotation(Quat::from_rotation_y(yaw_of(head.rotation)));
-    seat * Transform::from_matrix(taken_out.to_matrix().inverse())
+    let taken_out = Isometry3d::new(
+        head.translation,
+        Quat::from_rotation_y(yaw_of(head.rotation)),
+    );
+    seat * taken_out.inverse()
 }
 
 #[cfg(test)]
@@ -102,9 +103,11 @@ mod tests {
     use super::*;
     use std::f32::consts::FRAC_PI_2;
 
-    fn head(x: f32, y: f32, z: f32, yaw: f32, pitch: f32) -> Transform {
-        Transform::from_xyz(x, y, z)
-            .with_rotation(Quat::from_rotation_y(yaw) * Quat::from_rotation_x(pitch))
+    fn head(x: f32, y: f32, z: f32, yaw: f32, pitch: f32) -> Isometry3d {
+        Isometry3d::new(
+            Vec3::new(x, y, z),
+            Quat::from_rotation_y(yaw) * Quat::from_rotation_x(pitch),
+        )
     }
 
     #[test]
@@ -131,7 +134,7 @@ mod tests {
             );
             // The person's own pitch is kept: the world turns about the
             // vertical only.
-            let pitch = |t: Transform| (t.rotation * Vec3::NEG_Z).y;
+            let pitch = |t: Isometry3d| (t.rotation * Vec3::NEG_Z).y;
             assert!((pitch(in_scene) - pitch(h)).abs() < 1e-4);
             // The root never tilts the horizon.
             assert!((root.rotation * Vec3::Y).abs_diff_eq(Vec3::Y, 1e-5));
