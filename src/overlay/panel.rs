@@ -16,7 +16,7 @@ use bevy::transform::TransformSystems;
 
 use super::{Notice, VEIL, pause_how, pause_words};
 use crate::frame::AppSet;
-use crate::pacer::{PacerCaption, PacerNow, caption_text, write_caption};
+use crate::pacer::{PacerCaption, PacerNow, caption_text};
 use crate::scene::spawn::SceneView;
 use crate::scene::{CurrentScene, Veil};
 use crate::seating;
@@ -50,11 +50,12 @@ pub fn plugin(app: &mut App) {
             Update,
             (
                 hang_panel.in_set(AppSet::View),
+                // The panel copies the caption, written in AppSet::Ui, and
+                // the snapshot's pause and step.
                 (panel_words, draw_panel_on_change)
                     .chain()
                     .after(AppSet::Ui)
-                    .after(StateSystems::Publish)
-                    .after(write_caption),
+                    .after(StateSystems::Publish),
             ),
         )
         .add_systems(

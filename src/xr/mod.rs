@@ -163,11 +163,7 @@ pub fn frame_plugin(app: &mut App) {
             Update,
             (
                 session::follow_focus.in_set(AppSet::Input),
-                (
-                    seating::place_root.after(crate::state::apply_intents),
-                    eyes::dress_eye_cameras,
-                )
-                    .in_set(AppSet::View),
+                (seating::place_root, eyes::dress_eye_cameras).in_set(AppSet::View),
                 session::fall_back_to_desktop.in_set(AppSet::Ui),
                 eyes::spare_renderer.after(AppSet::Ui),
                 report::report.after(AppSet::Report),
