@@ -68,8 +68,22 @@ pub fn plugin(app: &mut App) {
                 (look_per_place, apply_view, apply_look, window_title)
                     .chain()
                     .in_set(AppSet::View),
+                fit_shadows_to_view.in_set(AppSet::View),
             ),
         );
+}
+
+/// The side of the sun's shadow map, texels, for pictures `height_px` tall
+/// (the tallest of the scene's cameras): Bevy's 2048 from 720 pixels up,
+/// and as many texels per pixel below, down to 512. A small picture keeps
+/// the shadows it would have at 720 p, scaled, and does not rasterise three
+/// cascades of 2048 x 2048 for a few thousand pixels: on a renderer that
+/// runs on the CPU that was most of a small frame's time.
+pub fn shadow_map_size(height_px: u32) -> usize {
+    const FULL: usize = 2048;
+    const FULL_AT_PX: usize = 720;
+    let wanted = (height_px as usize * FULL).div_ceil(FULL_AT_PX);
+    wanted.next_power_of_two().clamp(512, FULL)
 }
 
 /// The camera's rotation for a scene heading and pitch plus the person's
@@ -268,6 +282,28 @@ fn window_title(
     }
 }
 
+/// Keeps the sun's shadow map as fine as the tallest scene camera's
+/// picture needs ([`shadow_map_size`]); a headset's eyes count too, so a
+/// small window beside them does not coarsen what the eyes see.
+fn fit_shadows_to_view(
+    cameras: Query<&Camera, With<Camera3d>>,
+    shadows: Option<ResMut<bevy::light::DirectionalLightShadowMap>>,
+) {
+    let Some(mut shadows) = shadows else { return };
+    let Some(height) = cameras
+        .iter()
+        .filter_map(Camera::physical_target_size)
+        .map(|size| size.y)
+        .max()
+    else {
+        return;
+    };
+    let size = shadow_map_size(height);
+    if shadows.size != size {
+        shadows.size = size;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,6 +318,16 @@ mod tests {
             forward(90.0)
         );
         assert!(forward(180.0).abs_diff_eq(Vec3::Z, 1e-5));
+    }
+
+    #[test]
+    fn shadows_keep_their_texels_per_pixel_and_never_pass_bevys_default() {
+        assert_eq!(shadow_map_size(720), 2048);
+        assert_eq!(shadow_map_size(2160), 2048);
+        assert_eq!(shadow_map_size(360), 1024);
+        assert_eq!(shadow_map_size(361), 2048);
+        assert_eq!(shadow_map_size(144), 512);
+        assert_eq!(shadow_map_size(1), 512);
     }
 
     #[test]

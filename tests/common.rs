@@ -156,6 +156,14 @@ pub fn update_until(app: &mut App, limit: Duration, done: impl Fn(&World) -> boo
     false
 }
 
+/// One frame of the app's own world (input, state, layout, everything up
+/// to `Last`) with nothing extracted to the renderer or drawn: for checks
+/// that read the world and no pixels. On a CPU renderer a drawn frame costs
+/// far more than the rest of the frame.
+pub fn update_undrawn(app: &mut App) {
+    app.main_mut().update();
+}
+
 /// How many scenes have been shown.
 pub fn generation(world: &World) -> u32 {
     world.resource::<CurrentScene>().generation

@@ -318,49 +318,66 @@ fn frame_sequence(scene: &Path, name: &str, at: f64, frames: u32, every: f64) ->
         .collect()
 }
 
+// Each calm scene with its pacer running, in a test of its own so that
+// the three run beside the rest of the suite.
+
 #[test]
-fn no_scene_flashes_with_its_pacer_running() {
+fn no_flashes_at_the_lake_with_its_pacer_running() {
+    no_scene_flashes_with_its_pacer_running("lake_dusk.ron");
+}
+
+#[test]
+fn no_flashes_in_the_forest_with_its_pacer_running() {
+    no_scene_flashes_with_its_pacer_running("forest_clearing.ron");
+}
+
+#[test]
+fn no_flashes_on_the_beach_with_its_pacer_running() {
+    no_scene_flashes_with_its_pacer_running("beach_sunset.ron");
+}
+
+/// No more flashes than the limit in `scene` over the first paced breaths,
+/// and the pacer seen to move.
+fn no_scene_flashes_with_its_pacer_running(scene: &str) {
     use stillpoint::photosensitivity::{
         MAX_FLASHES_PER_S, count_flashes, region_luminance, region_pixels,
     };
     const FPS: f64 = 10.0;
-    for scene in ["lake_dusk.ron", "forest_clearing.ron", "beach_sunset.ron"] {
-        // 11 s from the first paced breath (after the 30 s of settling in).
-        let frames = frame_sequence(&scenes_dir().join(scene), scene, 30.0, 110, 1.0 / FPS);
-        let cell = region_pixels(144, 55.0);
-        let series: Vec<Vec<f32>> = frames
-            .iter()
-            .map(|f| region_luminance(f.as_raw(), 256, 144, cell))
-            .collect();
-        let report = count_flashes(&series, FPS as f32);
-        println!("{scene}: {report:?}");
-        assert!(
-            report.worst_flashes <= MAX_FLASHES_PER_S,
-            "{scene}: {} flashes in one second in region {} ending at frame {}",
-            report.worst_flashes,
-            report.region,
-            report.frame
-        );
-        // The pacer really ran: between empty and full lungs (30 s and
-        // 32.4 s: the first breath in, at 10 a minute, takes 2.4 s) more
-        // pixels changed strongly around it than in boxes of the same size
-        // to either side, where only the scene moves.
-        let changed = |x0: u32| {
-            (60..120)
-                .flat_map(|y| (x0..x0 + 64).map(move |x| (x, y)))
-                .filter(|&(x, y)| {
-                    let (a, b) = (frames[0].get_pixel(x, y), frames[24].get_pixel(x, y));
-                    (0..3).map(|c| u32::from(a[c].abs_diff(b[c]))).sum::<u32>() > 60
-                })
-                .count()
-        };
-        let (left, pacer, right) = (changed(16), changed(96), changed(176));
-        println!("{scene}: pixels changed left {left}, around the pacer {pacer}, right {right}");
-        assert!(
-            pacer > left.max(right),
-            "{scene}: the pacer did not move ({pacer} pixels changed around it, {left} and {right} to the sides)"
-        );
-    }
+    // 11 s from the first paced breath (after the 30 s of settling in).
+    let frames = frame_sequence(&scenes_dir().join(scene), scene, 30.0, 110, 1.0 / FPS);
+    let cell = region_pixels(144, 55.0);
+    let series: Vec<Vec<f32>> = frames
+        .iter()
+        .map(|f| region_luminance(f.as_raw(), 256, 144, cell))
+        .collect();
+    let report = count_flashes(&series, FPS as f32);
+    println!("{scene}: {report:?}");
+    assert!(
+        report.worst_flashes <= MAX_FLASHES_PER_S,
+        "{scene}: {} flashes in one second in region {} ending at frame {}",
+        report.worst_flashes,
+        report.region,
+        report.frame
+    );
+    // The pacer really ran: between empty and full lungs (30 s and
+    // 32.4 s: the first breath in, at 10 a minute, takes 2.4 s) more
+    // pixels changed strongly around it than in boxes of the same size
+    // to either side, where only the scene moves.
+    let changed = |x0: u32| {
+        (60..120)
+            .flat_map(|y| (x0..x0 + 64).map(move |x| (x, y)))
+            .filter(|&(x, y)| {
+                let (a, b) = (frames[0].get_pixel(x, y), frames[24].get_pixel(x, y));
+                (0..3).map(|c| u32::from(a[c].abs_diff(b[c]))).sum::<u32>() > 60
+            })
+            .count()
+    };
+    let (left, pacer, right) = (changed(16), changed(96), changed(176));
+    println!("{scene}: pixels changed left {left}, around the pacer {pacer}, right {right}");
+    assert!(
+        pacer > left.max(right),
+        "{scene}: the pacer did not move ({pacer} pixels changed around it, {left} and {right} to the sides)"
+    );
 }
 
 #[test]
@@ -1069,44 +1086,57 @@ fn head_at_seat(app: &mut bevy::prelude::App) {
     }
 }
 
+// The exposure scenes' steps and events, watched at ten frames a second:
+// both scenes in the window, and the tower, whose steps move the person
+// through the veil, in the headset's presentation too. One test each, so
+// that the three run beside the rest of the suite, not one after another.
+
 #[test]
-fn no_step_change_or_event_flashes() {
+fn no_step_change_or_event_flashes_at_the_heights() {
+    no_step_change_or_event_flashes("heights.ron", false);
+}
+
+#[test]
+fn no_step_change_or_event_flashes_among_the_spiders() {
+    no_step_change_or_event_flashes("spiders.ron", false);
+}
+
+#[test]
+fn no_step_change_or_event_flashes_at_the_heights_in_the_headset() {
+    no_step_change_or_event_flashes("heights.ron", true);
+}
+
+/// Every step of `scene` and every event, watched: no more flashes than
+/// the limit anywhere, and the steps changed what is seen.
+fn no_step_change_or_event_flashes(scene: &str, headset: bool) {
     use stillpoint::photosensitivity::{MAX_FLASHES_PER_S, count_flashes};
-    // Both scenes in the window; the tower, whose steps move the person
-    // through the veil, in the headset's presentation too.
-    for (scene, headset) in [
-        ("heights.ron", false),
-        ("spiders.ron", false),
-        ("heights.ron", true),
-    ] {
-        let frames = exposure_frames(scene, headset);
-        let report = count_flashes(&frames, 10.0);
-        let scene = if headset {
-            format!("{scene} in the headset's presentation")
-        } else {
-            scene.to_owned()
-        };
-        println!("{scene}: {} frames, {report:?}", frames.len());
-        assert!(
-            report.worst_flashes <= MAX_FLASHES_PER_S,
-            "{scene}: {} flashes in one second in region {} ending at frame {}",
-            report.worst_flashes,
-            report.region,
-            report.frame
-        );
-        // The frames saw the steps: some region at the top of the
-        // hierarchy is not as it was at the bottom.
-        let (first, last) = (&frames[5], &frames[frames.len() - 1]);
-        let change = first
-            .iter()
-            .zip(last)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
-        assert!(
-            change > 0.02,
-            "{scene}: the steps changed nothing on screen ({change})"
-        );
-    }
+    let frames = exposure_frames(scene, headset);
+    let report = count_flashes(&frames, 10.0);
+    let scene = if headset {
+        format!("{scene} in the headset's presentation")
+    } else {
+        scene.to_owned()
+    };
+    println!("{scene}: {} frames, {report:?}", frames.len());
+    assert!(
+        report.worst_flashes <= MAX_FLASHES_PER_S,
+        "{scene}: {} flashes in one second in region {} ending at frame {}",
+        report.worst_flashes,
+        report.region,
+        report.frame
+    );
+    // The frames saw the steps: some region at the top of the
+    // hierarchy is not as it was at the bottom.
+    let (first, last) = (&frames[5], &frames[frames.len() - 1]);
+    let change = first
+        .iter()
+        .zip(last)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        change > 0.02,
+        "{scene}: the steps changed nothing on screen ({change})"
+    );
 }
 
 /// The frame drawn at scene time `at`, read back.
@@ -1201,8 +1231,9 @@ fn every_breathing_caption_sits_on_one_line_inside_its_box() {
         app.world_mut()
             .resource_mut::<stillpoint::clock::SessionClock>()
             .heard = at_us;
+        // Laid out, not drawn: the check reads the layout, no pixels.
         for _ in 0..3 {
-            app.update();
+            crate::common::update_undrawn(&mut app);
         }
         let world = app.world_mut();
         let mut captions =
