@@ -136,17 +136,23 @@ impl Spatializer {
             // Nothing is gliding (the usual case: the head is still), so the
             // parameters are constants for the whole block.
             self.process_settled(&mono[..n], &mut out_left[..n], &mut out_right[..n]);
-            return;
+        } else {
+            for i in 0..n {
+                self.delay.push(mono[i]);
+                let yl = self.ears[0].tick(&self.delay);
+                let yr = self.ears[1].tick(&self.delay);
+                let mix = self.mono_mix.next();
+                let mid = 0.5 * (yl + yr);
+                // Written as a weighted sum so that mix = 1 yields exactly `mid` on both sides.
+                out_left[i] += (1.0 - mix) * yl + mix * mid;
+                out_right[i] += (1.0 - mix) * yr + mix * mid;
+            }
         }
-        for i in 0..n {
-            self.delay.push(mono[i]);
-            let yl = self.ears[0].tick(&self.delay);
-            let yr = self.ears[1].tick(&self.delay);
-            let mix = self.mono_mix.next();
-            let mid = 0.5 * (yl + yr);
-            // Written as a weighted sum so that mix = 1 yields exactly `mid` on both sides.
-            out_left[i] += (1.0 - mix) * yl + mix * mid;
-            out_right[i] += (1.0 - mix) * yr + mix * mid;
+        // A voice that falls silent between its calls (birdsong, crickets) leaves the ears'
+        // filters decaying into subnormal floats, where every later sample of silence would be
+        // computed many times slower; at the block's end they are cleared instead.
+        for ear in &mut self.ears {
+            ear.filter.flush_subnormal();
         }
     }
 
@@ -496,6 +502,28 @@ mod tests {
         let mono_power = 2.0 * rms(&l).powi(2);
         // Equal within 1 dB (the far ear's head-shadow filtering is not part of the mono mix).
         assert!((10.0 * (mono_power / stereo_power).log10()).abs() < 1.0);
+    }
+
+    #[test]
+    fn the_ears_come_to_rest_at_zero_when_the_sound_stops() {
+        // A source to the side: the far ear's head-shadow filter has a coefficient under one
+        // half, whose memory would otherwise stay subnormal (and slow) through the silence.
+        let e = Emitter {
+            position: [-3.0, 0.0, 0.0],
+            gain_db: 0.0,
+            size_m: 0.0,
+        };
+        let listener = Listener::from_yaw([0.0; 3], 0.0);
+        let mut sp = Spatializer::new();
+        let (mut l, mut r) = ([0.0; 64], [0.0; 64]);
+        sp.process(&e, &listener, &noise(1)[..64], &mut l, &mut r, false);
+        assert!(sp.ears.iter().all(|ear| ear.filter.state() != 0.0));
+        for _ in 0..100 {
+            sp.process(&e, &listener, &[0.0; 64], &mut l, &mut r, false);
+        }
+        for ear in &sp.ears {
+            assert_eq!(ear.filter.state(), 0.0);
+        }
     }
 
     #[test]

@@ -109,6 +109,23 @@ fn one_pole_low_and_high_pass() {
 }
 
 #[test]
+fn a_one_pole_fed_silence_stays_subnormal_until_flushed() {
+    // 1.5 kHz gives a coefficient under one half: the memory's last steps round to nothing.
+    let mut lp = OnePole::new(1_500.0);
+    lp.low_pass(1.0);
+    for _ in 0..48_000 {
+        lp.low_pass(0.0);
+    }
+    assert!(lp.state().is_subnormal(), "{:e}", lp.state());
+    lp.flush_subnormal();
+    assert_eq!(lp.state(), 0.0);
+    // A memory of normal size is kept as it is.
+    let kept = lp.low_pass(1e-30);
+    lp.flush_subnormal();
+    assert_eq!(lp.state(), kept);
+}
+
+#[test]
 fn pink_noise_has_equal_energy_per_octave() {
     // Pink noise falls 3 dB per octave, so octave bands (whose width doubles each octave)
     // hold equal energy: the 250-500 Hz and 4-8 kHz octaves should match. White noise, as a
