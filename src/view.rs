@@ -68,7 +68,7 @@ pub fn plugin(app: &mut App) {
                 (look_per_place, apply_view, apply_look, window_title)
                     .chain()
                     .in_set(AppSet::View),
-                fit_shadows_to_view.in_set(AppSet::View),
+                (fit_shadows_to_view, fit_bloom_to_view).in_set(AppSet::View),
             ),
         );
 }
@@ -84,6 +84,21 @@ pub fn shadow_map_size(height_px: u32) -> usize {
     const FULL_AT_PX: usize = 720;
     let wanted = (height_px as usize * FULL).div_ceil(FULL_AT_PX);
     wanted.next_power_of_two().clamp(512, FULL)
+}
+
+/// The height of the first step of the bloom's blur, pixels, for a picture
+/// `height_px` tall: Bevy's 512 from 512 pixels up, else the largest power
+/// of two the picture holds. The steps halve down to about four pixels
+/// whatever the first, so the glow spreads as far across the picture at any
+/// size; a small picture is no longer blurred at 512 pixels, which on a
+/// renderer that runs on the CPU took most of its frame.
+pub fn bloom_mip_dimension(height_px: u32) -> u32 {
+    let full = Bloom::NATURAL.max_mip_dimension;
+    if height_px >= full {
+        full
+    } else {
+        (1u32 << height_px.max(16).ilog2()).min(full)
+    }
 }
 
 /// The camera's rotation for a scene heading and pitch plus the person's
@@ -282,6 +297,20 @@ fn window_title(
     }
 }
 
+/// Keeps each glowing camera's bloom at the size of its picture
+/// ([`bloom_mip_dimension`]).
+fn fit_bloom_to_view(mut cameras: Query<(&Camera, &mut Bloom)>) {
+    for (camera, mut bloom) in &mut cameras {
+        let Some(size) = camera.physical_target_size() else {
+            continue;
+        };
+        let wanted = bloom_mip_dimension(size.y);
+        if bloom.max_mip_dimension != wanted {
+            bloom.max_mip_dimension = wanted;
+        }
+    }
+}
+
 /// Keeps the sun's shadow map as fine as the tallest scene camera's
 /// picture needs ([`shadow_map_size`]); a headset's eyes count too, so a
 /// small window beside them does not coarsen what the eyes see.
@@ -328,6 +357,16 @@ mod tests {
         assert_eq!(shadow_map_size(361), 2048);
         assert_eq!(shadow_map_size(144), 512);
         assert_eq!(shadow_map_size(1), 512);
+    }
+
+    #[test]
+    fn the_bloom_starts_at_the_pictures_size_up_to_bevys_default() {
+        assert_eq!(bloom_mip_dimension(720), 512);
+        assert_eq!(bloom_mip_dimension(512), 512);
+        assert_eq!(bloom_mip_dimension(511), 256);
+        assert_eq!(bloom_mip_dimension(360), 256);
+        assert_eq!(bloom_mip_dimension(144), 128);
+        assert_eq!(bloom_mip_dimension(0), 16);
     }
 
     #[test]
