@@ -31,7 +31,7 @@ const CAPTURE_TIMEOUT: Duration = Duration::from_secs(180);
 pub struct OffscreenImage(pub Handle<Image>);
 
 /// Makes the camera render into an offscreen image of this size.
-pub fn add_offscreen_target(app: &mut App, width: u32, height: u32) {
+pub(crate) fn add_offscreen_target(app: &mut App, width: u32, height: u32) {
     let mut image = Image::new_target_texture(width, height, TextureFormat::Rgba8UnormSrgb, None);
     image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
     let handle = app.world_mut().resource_mut::<Assets<Image>>().add(image);
@@ -74,7 +74,7 @@ struct CaptureJob {
 
 /// The path of frame `index` of a capture of `frames` frames: `out` itself
 /// for one frame, else `out` with a four-digit number before the extension.
-pub fn frame_path(out: &std::path::Path, index: u32, frames: u32) -> PathBuf {
+fn frame_path(out: &std::path::Path, index: u32, frames: u32) -> PathBuf {
     if frames <= 1 {
         return out.to_path_buf();
     }
@@ -88,7 +88,7 @@ pub fn frame_path(out: &std::path::Path, index: u32, frames: u32) -> PathBuf {
 /// Captures `frames` frames, `every` seconds of scene and session time apart
 /// from `at`, once the scene is on screen, then exits: with success when every
 /// PNG is written, with an error when the scene cannot load.
-pub fn add_screenshot(app: &mut App, out: PathBuf, at: f64, frames: u32, every: f64) {
+pub(crate) fn add_screenshot(app: &mut App, out: PathBuf, at: f64, frames: u32, every: f64) {
     app.insert_resource(CaptureJob {
         out,
         at,
@@ -195,22 +195,22 @@ fn save_png(captured: &ScreenshotCaptured, path: &std::path::Path) -> Result<(),
 
 /// Frame-time statistics, milliseconds.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FrameStats {
+struct FrameStats {
     /// Frames measured.
-    pub frames: usize,
+    frames: usize,
     /// Mean frame time.
-    pub mean_ms: f64,
+    mean_ms: f64,
     /// Median frame time.
-    pub median_ms: f64,
+    median_ms: f64,
     /// 95th percentile.
-    pub p95_ms: f64,
+    p95_ms: f64,
     /// Longest frame.
-    pub max_ms: f64,
+    max_ms: f64,
 }
 
 impl FrameStats {
     /// Statistics of frame times given in seconds; `None` for no frames.
-    pub fn from_seconds(samples: &[f64]) -> Option<Self> {
+    fn from_seconds(samples: &[f64]) -> Option<Self> {
         if samples.is_empty() {
             return None;
         }
@@ -238,7 +238,7 @@ struct Profiler {
 
 /// Measures `frames` frame times after `warmup` frames of the scene on
 /// screen, prints them, and exits.
-pub fn add_profiler(app: &mut App, warmup: u32, frames: u32, scene: String) {
+pub(crate) fn add_profiler(app: &mut App, warmup: u32, frames: u32, scene: String) {
     app.insert_resource(Profiler {
         warmup,
         frames,

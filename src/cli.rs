@@ -21,76 +21,76 @@ pub struct Cli {
     /// Scene file to open, or the name of a shipped scene (as `stillpoint
     /// scenes` lists them). Default: scenes/lake_dusk.ron.
     #[arg(long, value_name = "PATH", value_parser = scene_path)]
-    pub scene: Option<PathBuf>,
+    pub(crate) scene: Option<PathBuf>,
     /// Close cleanly after this many seconds (kiosks, demos, scripted runs).
     #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
-    pub quit_after: Option<f64>,
+    pub(crate) quit_after: Option<f64>,
     /// Run in an OpenXR headset, or exit with the reason when none answers.
     /// Without --xr or --desktop, the headset is used when one answers and
     /// the window otherwise.
     #[arg(long, conflicts_with = "desktop")]
-    pub xr: bool,
+    pub(crate) xr: bool,
     /// Run in a desktop window; OpenXR is never touched.
     #[arg(long)]
-    pub desktop: bool,
+    pub(crate) desktop: bool,
     /// Each eye's image in the headset, WIDTHxHEIGHT pixels. Default: the
     /// runtime's recommendation.
     #[arg(long, value_name = "WxH", value_parser = eye_size)]
-    pub eye_size: Option<(u32, u32)>,
+    pub(crate) eye_size: Option<(u32, u32)>,
     /// In the headset, save what the left eye sees as a PNG, once it has
     /// shown 60 frames (for checking a scene's framing in the headset).
     #[arg(long, value_name = "FILE.png")]
-    pub eye_screenshot: Option<PathBuf>,
+    pub(crate) eye_screenshot: Option<PathBuf>,
     /// In an exposure scene, the step to start at, counted from 1 (default
     /// the first).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=99))]
-    pub step: Option<u32>,
+    pub(crate) step: Option<u32>,
     /// The client's alias, as the therapist wants it in the session record
     /// (1 to 64 characters). Nothing else about the client is kept.
     #[arg(long, value_name = "NAME", value_parser = alias)]
-    pub alias: Option<String>,
+    pub(crate) alias: Option<String>,
     /// Keep no session record in this run, even of an exposure scene.
     #[arg(long)]
-    pub no_journal: bool,
+    pub(crate) no_journal: bool,
     /// Start the therapist's console: a page for a browser at
     /// http://127.0.0.1:PORT/, paired with a code the app shows. Without
     /// it, nothing listens on the network.
     #[arg(long)]
-    pub console: bool,
+    pub(crate) console: bool,
     /// The console's port (default: a free one, printed at the start).
     #[arg(long, value_name = "PORT", requires = "console")]
-    pub console_port: Option<u16>,
+    pub(crate) console_port: Option<u16>,
     /// Listen on ADDRESS instead of 127.0.0.1 (for a laptop beside the
     /// headset on a trusted network; a warning is printed): one address of
     /// this machine, never every network (0.0.0.0 or ::).
     #[arg(long, value_name = "ADDRESS", requires = "console", value_parser = one_address)]
-    pub console_bind: Option<std::net::IpAddr>,
+    pub(crate) console_bind: Option<std::net::IpAddr>,
     /// The guided session.
     #[command(flatten)]
-    pub guide: GuideArgs,
+    pub(crate) guide: GuideArgs,
     /// Sound and comfort.
     #[command(flatten)]
-    pub comfort: ComfortArgs,
+    pub(crate) comfort: ComfortArgs,
 }
 
 /// Which guided session runs. By default, the one the scene names.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct GuideArgs {
+pub(crate) struct GuideArgs {
     /// Session file to follow instead of the scene's own.
     #[arg(long, value_name = "PATH")]
-    pub session: Option<PathBuf>,
+    pub(crate) session: Option<PathBuf>,
     /// Breathing rhythm: resonance, box, 4-7-8, sighing, or seconds
     /// IN,HOLD,OUT,HOLD such as 4,0,6,0. On its own it paces from the first
     /// breath, with no settling in or slowing down; with --session it
     /// replaces the session's rhythm.
     #[arg(long, value_name = "RHYTHM")]
-    pub rhythm: Option<String>,
+    pub(crate) rhythm: Option<String>,
     /// Length of a --rhythm session on its own, minutes (1 to 60; default 5).
     #[arg(long, value_name = "MINUTES", value_parser = minutes)]
-    pub minutes: Option<f32>,
+    pub(crate) minutes: Option<f32>,
     /// No pacer: the scene alone, even if it names a session.
     #[arg(long, conflicts_with_all = ["session", "rhythm"])]
-    pub no_session: bool,
+    pub(crate) no_session: bool,
 }
 
 /// Sound and comfort; each overrides the settings file.
@@ -98,24 +98,24 @@ pub struct GuideArgs {
 pub struct ComfortArgs {
     /// What is heard.
     #[command(flatten)]
-    pub sound: SoundArgs,
+    pub(crate) sound: SoundArgs,
     /// Output latency of your headphones, milliseconds (Bluetooth: 100 to
     /// 250); the picture waits as long, so sound and picture meet.
     #[arg(long, value_name = "MS", value_parser = latency_ms)]
-    pub latency_ms: Option<f32>,
+    pub(crate) latency_ms: Option<f32>,
     /// Only a caption and a gentle brightening, no moving pacer.
     #[arg(long)]
-    pub reduced_motion: bool,
+    pub(crate) reduced_motion: bool,
     /// Never open a sound device; the session keeps the same clock.
     #[arg(long)]
-    pub silent: bool,
+    pub(crate) silent: bool,
     /// Controller pulses per breathing phase in the headset: on or off.
     #[arg(long, value_name = "on|off", value_parser = on_off)]
-    pub haptics: Option<bool>,
+    pub(crate) haptics: Option<bool>,
     /// Suggest a break after this many minutes of continuous use (5 to 240;
     /// default 30); 0 never suggests one.
     #[arg(long = "break-after", value_name = "MINUTES", value_parser = break_minutes)]
-    pub break_after_min: Option<f32>,
+    pub(crate) break_after_min: Option<f32>,
 }
 
 /// What is heard, and how loud; each overrides the settings file.
@@ -123,25 +123,25 @@ pub struct ComfortArgs {
 pub struct SoundArgs {
     /// Master volume, 0 (silent) to 2; 1 is the quiet default.
     #[arg(long, value_name = "GAIN", value_parser = volume)]
-    pub volume: Option<f32>,
+    pub(crate) volume: Option<f32>,
     /// Nature sounds' volume, 0 to 2.
     #[arg(long, value_name = "GAIN", value_parser = volume)]
-    pub nature_volume: Option<f32>,
+    pub(crate) nature_volume: Option<f32>,
     /// Pacer sounds' volume, 0 to 2.
     #[arg(long, value_name = "GAIN", value_parser = volume)]
-    pub pacer_volume: Option<f32>,
+    pub(crate) pacer_volume: Option<f32>,
     /// The same sound in both ears.
     #[arg(long)]
-    pub mono: bool,
+    pub(crate) mono: bool,
     /// The breath-like swell: on or off.
     #[arg(long, value_name = "on|off", value_parser = on_off)]
-    pub swell: Option<bool>,
+    pub(crate) swell: Option<bool>,
     /// The rising and falling tone: on or off.
     #[arg(long, value_name = "on|off", value_parser = on_off)]
-    pub tone: Option<bool>,
+    pub(crate) tone: Option<bool>,
     /// The chime before each phase change: on or off.
     #[arg(long, value_name = "on|off", value_parser = on_off)]
-    pub chime: Option<bool>,
+    pub(crate) chime: Option<bool>,
 }
 
 /// The step and the guided session, for the subcommands that show or sound
@@ -150,16 +150,16 @@ pub struct SoundArgs {
 pub struct SceneArgs {
     /// In an exposure scene, the step, counted from 1 (default the first).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=99))]
-    pub step: Option<u32>,
+    pub(crate) step: Option<u32>,
     /// The guided session.
     #[command(flatten)]
-    pub guide: GuideArgs,
+    pub(crate) guide: GuideArgs,
 }
 
 impl SceneArgs {
     /// These, with what was given before the subcommand where these leave
     /// it open.
-    pub fn or(self, before: &Cli) -> SceneArgs {
+    pub(crate) fn or(self, before: &Cli) -> SceneArgs {
         SceneArgs {
             step: self.step.or(before.step),
             guide: self.guide.or(&before.guide),
@@ -170,7 +170,7 @@ impl SceneArgs {
 impl GuideArgs {
     /// These, with what was given before the subcommand where these leave
     /// it open.
-    pub fn or(self, before: &GuideArgs) -> GuideArgs {
+    fn or(self, before: &GuideArgs) -> GuideArgs {
         GuideArgs {
             session: self.session.or_else(|| before.session.clone()),
             rhythm: self.rhythm.or_else(|| before.rhythm.clone()),
@@ -183,7 +183,7 @@ impl GuideArgs {
 impl SoundArgs {
     /// These, with what was given before the subcommand where these leave
     /// it open.
-    pub fn or(self, before: &SoundArgs) -> SoundArgs {
+    pub(crate) fn or(self, before: &SoundArgs) -> SoundArgs {
         SoundArgs {
             volume: self.volume.or(before.volume),
             nature_volume: self.nature_volume.or(before.nature_volume),
@@ -199,7 +199,7 @@ impl SoundArgs {
 impl ComfortArgs {
     /// These, with what was given before the subcommand where these leave
     /// it open.
-    pub fn or(self, before: &ComfortArgs) -> ComfortArgs {
+    pub(crate) fn or(self, before: &ComfortArgs) -> ComfortArgs {
         ComfortArgs {
             sound: self.sound.or(&before.sound),
             latency_ms: self.latency_ms.or(before.latency_ms),
@@ -327,7 +327,7 @@ pub enum Command {
 }
 
 /// The longest alias, in characters.
-pub const MAX_ALIAS_CHARS: usize = 64;
+const MAX_ALIAS_CHARS: usize = 64;
 
 fn alias(text: &str) -> Result<String, String> {
     let text = text.trim();

@@ -15,7 +15,7 @@ pub struct SceneClock {
     /// Elapsed scene time, seconds.
     pub seconds: f64,
     /// When set, the clock holds still (screenshots at a fixed time).
-    pub frozen: bool,
+    pub(crate) frozen: bool,
 }
 
 /// Everything periodic in the shaders repeats well within this span, and
@@ -25,7 +25,7 @@ const WRAP_S: f64 = 3600.0 * 4.0;
 impl SceneClock {
     /// The time as the shaders take it: `f32`, wrapped every four hours so
     /// that precision never degrades in a long session.
-    pub fn wrapped_seconds(&self) -> f32 {
+    pub(crate) fn wrapped_seconds(&self) -> f32 {
         (self.seconds % WRAP_S) as f32
     }
 }
@@ -48,12 +48,12 @@ pub struct SessionClock {
 impl SessionClock {
     /// The session time the picture shows: what the ears hear now, so the
     /// picture waits for sound that is still on its way to the headphones.
-    pub fn shown(&self) -> Micros {
+    pub(crate) fn shown(&self) -> Micros {
         self.heard.saturating_sub(self.latency)
     }
 }
 
-pub fn plugin(app: &mut App) {
+pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<SceneClock>()
         .init_resource::<SessionClock>();
 }

@@ -5,7 +5,7 @@ use bevy::prelude::*;
 
 /// The order of work in a frame. Each set runs after the one before it.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AppSet {
+pub(crate) enum AppSet {
     /// Inputs (keys, mouse, controllers) send their intents.
     Input,
     /// The intents take effect on the app's state; followers of the state
@@ -28,7 +28,7 @@ pub enum AppSet {
 
 /// Orders the frame: inputs, intents, clocks, scene, animation, view,
 /// overlays, the snapshot.
-pub fn configure_sets(app: &mut App) {
+pub(crate) fn configure_sets(app: &mut App) {
     app.configure_sets(
         Update,
         (

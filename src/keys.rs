@@ -39,14 +39,14 @@ const DIGITS: [KeyCode; 9] = [
     KeyCode::Digit9,
 ];
 
-pub fn plugin(app: &mut App) {
+pub(crate) fn plugin(app: &mut App) {
     app.add_systems(Update, keys_to_intents.in_set(AppSet::Input));
 }
 
 /// The intent a key asks for in the state the app is in, as the snapshot
 /// has it (made at the end of the last frame, so it holds every change
 /// made before this frame's keys are read).
-pub fn intent_for(key: KeyCode, snapshot: &SessionSnapshot) -> Option<Intent> {
+fn intent_for(key: KeyCode, snapshot: &SessionSnapshot) -> Option<Intent> {
     let asking = snapshot.suds.is_some();
     Some(match key {
         KeyCode::Escape => snapshot.pause_or_go_on(),

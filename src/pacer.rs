@@ -22,10 +22,10 @@ use crate::view::{Look, SceneLook, view_rotation};
 
 /// The pacer's angular size at empty lungs, as radius over distance (about
 /// 1.4 degrees): a small light that is still easy to find.
-pub const EMPTY_RADIUS_PER_M: f32 = 0.025;
+const EMPTY_RADIUS_PER_M: f32 = 0.025;
 /// The pacer's angular size at full lungs (about 3.4 degrees): plainly
 /// grown, without filling the view.
-pub const FULL_RADIUS_PER_M: f32 = 0.06;
+const FULL_RADIUS_PER_M: f32 = 0.06;
 /// The halo around the orb, as a multiple of its radius.
 const HALO_SCALE: f32 = 1.7;
 /// The halo's strength relative to the orb's colour: a faint glow, added.
@@ -45,20 +45,20 @@ pub struct PacerOptions {
 
 /// What the pacer shows this frame (for the caption, and for tests).
 #[derive(Resource, Debug, Clone, Default)]
-pub struct PacerNow {
+pub(crate) struct PacerNow {
     /// The session time shown.
-    pub shown: Micros,
+    pub(crate) shown: Micros,
     /// Where that time falls in the guided session in force, if any.
-    pub state: Option<BreathState>,
+    pub(crate) state: Option<BreathState>,
     /// That session's start, to tell one session from the next.
-    pub origin: Option<Micros>,
+    pub(crate) origin: Option<Micros>,
 }
 
 /// The orb or ring.
 #[derive(Component, Debug)]
 pub struct PacerBody {
     /// Distance from the seat, metres.
-    pub distance_m: f32,
+    pub(crate) distance_m: f32,
     /// Its base colour times its glow.
     color: LinearRgba,
 }
@@ -74,9 +74,9 @@ struct WindowCaption;
 
 /// The pacer, configured: how it moves.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct PacerPlugin {
+pub(crate) struct PacerPlugin {
     /// The person's choice of pacer.
-    pub options: PacerOptions,
+    pub(crate) options: PacerOptions,
 }
 
 impl Plugin for PacerPlugin {
@@ -107,14 +107,14 @@ fn plugin(app: &mut App) {
 }
 
 /// Radius of the orb (or the ring) at `fill`, `distance_m` from the eye.
-pub fn body_radius_m(fill: f32, distance_m: f32) -> f32 {
+fn body_radius_m(fill: f32, distance_m: f32) -> f32 {
     distance_m
         * (EMPTY_RADIUS_PER_M + (FULL_RADIUS_PER_M - EMPTY_RADIUS_PER_M) * fill.clamp(0.0, 1.0))
 }
 
 /// The caption for a moment: the phase's words and, while a phase is paced,
 /// the whole seconds left ("Breathe in   3").
-pub fn caption_text(schedule: &Schedule, state: &BreathState) -> String {
+pub(crate) fn caption_text(schedule: &Schedule, state: &BreathState) -> String {
     let words = schedule.caption(state.caption);
     if state.phase.is_paced() {
         format!("{words}   {}", state.seconds_left())
@@ -284,14 +284,14 @@ fn spawn_caption(mut commands: Commands) {
 }
 
 /// The words the pacer says now, if a guided session is in force.
-pub fn caption_now(state: &AppState, now: &PacerNow) -> String {
+fn caption_now(state: &AppState, now: &PacerNow) -> String {
     match (state.guided().at(now.shown), now.state.as_ref()) {
         (Some(run), Some(breath)) => caption_text(&run.guide.schedule, breath),
         _ => String::new(),
     }
 }
 
-pub fn write_caption(
+fn write_caption(
     state: Res<AppState>,
     now: Res<PacerNow>,
     mut captions: Query<&mut Text, With<PacerCaption>>,

@@ -10,16 +10,16 @@
 //! since in a headset any full-field change counts.
 
 /// Smallest luminance change that makes a transition (WCAG 2.3.1).
-pub const TRANSITION_DELTA: f32 = 0.1;
+const TRANSITION_DELTA: f32 = 0.1;
 /// A transition counts only when its darker state is below this.
-pub const DARK_LIMIT: f32 = 0.8;
+const DARK_LIMIT: f32 = 0.8;
 /// Most flashes allowed in any one second.
 pub const MAX_FLASHES_PER_S: usize = 3;
 /// Side of a region, degrees of the view.
-pub const REGION_DEG: f32 = 5.0;
+const REGION_DEG: f32 = 5.0;
 
 /// Relative luminance (0..1) of an 8-bit sRGB colour.
-pub fn relative_luminance(rgb: [u8; 3]) -> f32 {
+fn relative_luminance(rgb: [u8; 3]) -> f32 {
     let linear = |c: u8| {
         let c = f32::from(c) / 255.0;
         if c <= 0.040_45 {
@@ -74,7 +74,7 @@ pub struct FlashReport {
     /// The frame that ends that window.
     pub frame: usize,
     /// Transitions seen in all, in all regions.
-    pub transitions: usize,
+    pub(crate) transitions: usize,
 }
 
 /// Counts flashes in `frames` (each a list of region luminances, as

@@ -18,24 +18,24 @@ pub const MIN_DISTANCE_M: f32 = 0.5;
 /// more, metres.
 pub const PACER_DISTANCE_M: (f32, f32) = (1.0, 1.5);
 /// How far below eye level the pacer sits in the headset, metres.
-pub const PACER_BELOW_EYE_M: (f32, f32) = (0.1, 0.35);
+const PACER_BELOW_EYE_M: (f32, f32) = (0.1, 0.35);
 /// The smallest angle a line of text may take in the headset, degrees.
 pub const MIN_TEXT_DEG: f32 = 1.5;
 
 /// The caption panel in the headset: a texture of this many pixels...
-pub const PANEL_PX: (u32, u32) = (1024, 160);
+pub(crate) const PANEL_PX: (u32, u32) = (1024, 160);
 /// ...shown this many metres wide, so one pixel is the same size both ways.
-pub const PANEL_WIDTH_M: f32 = 1.1;
+pub(crate) const PANEL_WIDTH_M: f32 = 1.1;
 /// The caption's font size on the panel, pixels.
-pub const PANEL_FONT_PX: f32 = 60.0;
+pub(crate) const PANEL_FONT_PX: f32 = 60.0;
 /// How far below the pacer the caption panel hangs, metres.
-pub const PANEL_BELOW_PACER_M: f32 = 0.22;
+const PANEL_BELOW_PACER_M: f32 = 0.22;
 /// A capital letter's height as a share of the font size (the UI font's cap
 /// height is 0.69 of its em).
-pub const CAP_HEIGHT_PER_EM: f32 = 0.69;
+const CAP_HEIGHT_PER_EM: f32 = 0.69;
 
 /// The panel's height, metres.
-pub fn panel_height_m() -> f32 {
+pub(crate) fn panel_height_m() -> f32 {
     PANEL_WIDTH_M * PANEL_PX.1 as f32 / PANEL_PX.0 as f32
 }
 
@@ -48,14 +48,14 @@ pub fn text_angle_deg(distance_m: f32) -> f32 {
 
 /// The pacer's place in the headset for a scene's chosen distance and
 /// height: kept within the comfortable band.
-pub fn pacer_offset(distance_m: f32, below_eye_m: f32) -> Vec3 {
+pub(crate) fn pacer_offset(distance_m: f32, below_eye_m: f32) -> Vec3 {
     let d = distance_m.clamp(PACER_DISTANCE_M.0, PACER_DISTANCE_M.1);
     let below = below_eye_m.clamp(PACER_BELOW_EYE_M.0, PACER_BELOW_EYE_M.1);
     Vec3::new(0.0, -below, -d)
 }
 
 /// The caption panel's place, below the pacer and as far away.
-pub fn panel_offset(pacer: Vec3) -> Vec3 {
+pub(crate) fn panel_offset(pacer: Vec3) -> Vec3 {
     pacer - Vec3::Y * PANEL_BELOW_PACER_M
 }
 
@@ -75,7 +75,7 @@ pub fn yaw_of(rotation: Quat) -> f32 {
 
 /// The turn about the vertical of a facing direction, radians: 0 facing
 /// -Z, positive turning left (towards -X).
-pub fn yaw_of_forward(forward: Vec3) -> f32 {
+pub(crate) fn yaw_of_forward(forward: Vec3) -> f32 {
     (-forward.x).atan2(-forward.z)
 }
 
@@ -89,7 +89,7 @@ pub fn seat(eye: Vec3, heading_deg: f32) -> Isometry3d {
 /// reference space's origin at the seat; recentred on `head` (the head in
 /// the reference space when the person asked), the head's offset and turn
 /// taken out, so that head is at the seat, facing the scene's view.
-pub fn tracking_root(seat: Isometry3d, head: Option<Isometry3d>) -> Isometry3d {
+pub(crate) fn tracking_root(seat: Isometry3d, head: Option<Isometry3d>) -> Isometry3d {
     let Some(head) = head else { return seat };
     let taken_out = Isometry3d::new(
         head.translation,

@@ -11,48 +11,48 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::{Checker, FileErrors, Problem, parse_ron_file, read_limited};
 
-pub use crate::state::MAX_VOLUME;
+pub(crate) use crate::state::MAX_VOLUME;
 /// Longest continuous use a break can be suggested after, minutes.
-pub const MAX_BREAK_AFTER_MIN: f32 = 240.0;
+pub(crate) const MAX_BREAK_AFTER_MIN: f32 = 240.0;
 /// Longest output latency that can be compensated, milliseconds: Bluetooth
 /// headphones add 100 to 250 ms.
-pub const MAX_LATENCY_MS: f32 = 500.0;
+pub(crate) const MAX_LATENCY_MS: f32 = 500.0;
 
 /// The settings file's format, with every field optional.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     /// Master volume, 0 (silent) to 2; default 1, the quiet calibrated level.
-    pub volume: f32,
+    pub(crate) volume: f32,
     /// Nature sounds' volume, 0 to 2; default 1.
-    pub nature_volume: f32,
+    pub(crate) nature_volume: f32,
     /// Pacer sounds' volume, 0 to 2; default 1.
-    pub pacer_volume: f32,
+    pub(crate) pacer_volume: f32,
     /// The same sound in both ears, for people who hear with one ear.
-    pub mono: bool,
+    pub(crate) mono: bool,
     /// Show only the caption and a gentle brightening, not a moving pacer.
-    pub reduced_motion: bool,
+    pub(crate) reduced_motion: bool,
     /// How late the sound reaches the ears after it leaves the app,
     /// milliseconds (Bluetooth headphones: 100 to 250). The picture is
     /// delayed by as much. 0 to 500; default 0.
-    pub output_latency_ms: f32,
+    pub(crate) output_latency_ms: f32,
     /// The breath-like swell: `Some(false)` turns it off whatever the
     /// session says. Default: as the session says.
-    pub swell: Option<bool>,
+    pub(crate) swell: Option<bool>,
     /// The rising and falling tone; default as the session says.
-    pub tone: Option<bool>,
+    pub(crate) tone: Option<bool>,
     /// The chime before each phase change; default as the session says.
-    pub chime: Option<bool>,
+    pub(crate) chime: Option<bool>,
     /// Controller pulses per breathing phase in the headset; default on,
     /// with the patterns the session sets.
-    pub haptics: bool,
+    pub(crate) haptics: bool,
     /// Minutes of continuous use after which a break is suggested (gently;
     /// nothing pauses by itself). 0 turns the suggestion off; 5 to 240;
     /// default 30.
-    pub break_after_min: f32,
+    pub(crate) break_after_min: f32,
     /// Keep a record of the person's own relaxation sessions in the session
     /// record, as exposure sessions always are; default off.
-    pub record_relaxation: bool,
+    pub(crate) record_relaxation: bool,
 }
 
 impl Default for Settings {
@@ -76,7 +76,7 @@ impl Default for Settings {
 
 impl Settings {
     /// How long before a break is suggested; `None`: never.
-    pub fn break_after(&self) -> Option<std::time::Duration> {
+    pub(crate) fn break_after(&self) -> Option<std::time::Duration> {
         (self.break_after_min > 0.0)
             .then(|| std::time::Duration::from_secs_f32(self.break_after_min * 60.0))
     }
@@ -85,7 +85,7 @@ impl Settings {
 /// Where the settings file is: `$STILLPOINT_SETTINGS`, else
 /// `$XDG_CONFIG_HOME/stillpoint/settings.ron`, else
 /// `~/.config/stillpoint/settings.ron`.
-pub fn settings_path() -> Option<PathBuf> {
+fn settings_path() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("STILLPOINT_SETTINGS") {
         return Some(PathBuf::from(path));
     }
@@ -101,7 +101,7 @@ pub fn settings_path() -> Option<PathBuf> {
 /// named in the errors; the good fields beside it are kept, so one typo does
 /// not undo a person's volume or mono sound. A file that is not RON at all,
 /// or cannot be read, gives the defaults.
-pub fn load_settings() -> LoadedSettings {
+pub(crate) fn load_settings() -> LoadedSettings {
     let Some(path) = settings_path() else {
         return LoadedSettings::default();
     };
@@ -139,19 +139,19 @@ pub fn load_settings() -> LoadedSettings {
 
 /// The settings as read, with what was wrong in the file.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct LoadedSettings {
+pub(crate) struct LoadedSettings {
     /// The settings to use.
-    pub settings: Settings,
+    pub(crate) settings: Settings,
     /// The file's problems, if it had any.
-    pub errors: Option<FileErrors>,
+    pub(crate) errors: Option<FileErrors>,
     /// The fields left out of a file with problems (the rest were kept);
     /// empty with errors means the whole file was left out.
-    pub dropped: Vec<String>,
+    pub(crate) dropped: Vec<String>,
 }
 
 impl LoadedSettings {
     /// One line on what became of a file with problems, for the terminal.
-    pub fn outcome(&self) -> Option<String> {
+    pub(crate) fn outcome(&self) -> Option<String> {
         self.errors.as_ref()?;
         Some(if self.dropped.is_empty() {
             "the settings file has problems; using the default settings".into()
@@ -275,12 +275,12 @@ fn field_position(text: &str, name: &str) -> Option<(usize, usize)> {
 }
 
 /// Parses and checks settings; errors name `file`, a line and a column.
-pub fn parse_settings(file: &str, bytes: &[u8]) -> Result<Settings, FileErrors> {
+fn parse_settings(file: &str, bytes: &[u8]) -> Result<Settings, FileErrors> {
     parse_ron_file(file, bytes, "settings file", check)
 }
 
 /// Checks the ranges of settings from any source.
-pub fn check(settings: &Settings) -> Vec<Problem> {
+fn check(settings: &Settings) -> Vec<Problem> {
     let mut c = Checker::default();
     c.range("volume", settings.volume, 0.0, MAX_VOLUME, "");
     c.range("nature_volume", settings.nature_volume, 0.0, MAX_VOLUME, "");

@@ -18,7 +18,7 @@ struct Asked(Arc<AtomicBool>);
 
 /// Listens for SIGTERM and SIGHUP for the rest of the process. Added by the
 /// app builder, not by tests' apps (a handler is for the whole process).
-pub fn plugin(app: &mut App) {
+pub(crate) fn plugin(app: &mut App) {
     let asked = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
         if let Err(e) = signal_hook::flag::register(signal, asked.clone()) {

@@ -7,12 +7,12 @@
 use std::io::Write;
 
 /// Writes one line to standard output; says whether it got there.
-pub fn out(line: std::fmt::Arguments<'_>) -> bool {
+pub(crate) fn out(line: std::fmt::Arguments<'_>) -> bool {
     writeln!(std::io::stdout().lock(), "{line}").is_ok()
 }
 
 /// Writes one line to standard error; says whether it got there.
-pub fn err(line: std::fmt::Arguments<'_>) -> bool {
+pub(crate) fn err(line: std::fmt::Arguments<'_>) -> bool {
     writeln!(std::io::stderr().lock(), "{line}").is_ok()
 }
 

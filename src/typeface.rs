@@ -10,7 +10,7 @@ use bevy::prelude::*;
 use bevy::text::LetterSpacing;
 
 /// Sets the default font, where the app draws text at all.
-pub fn plugin(app: &mut App) {
+pub(crate) fn plugin(app: &mut App) {
     if let Some(mut fonts) = app.world_mut().get_resource_mut::<Assets<Font>>() {
         let face = Font::from_bytes(epaint_default_fonts::UBUNTU_LIGHT.to_vec());
         // The default id is always free to take: it is the one the default
@@ -22,17 +22,17 @@ pub fn plugin(app: &mut App) {
 }
 
 /// Soft off-white, never pure white.
-pub const INK: Color = Color::srgba(0.97, 0.95, 0.9, 0.95);
+pub(crate) const INK: Color = Color::srgba(0.97, 0.95, 0.9, 0.95);
 
 /// Letter spacing of the words a person reads: a little more than the
 /// face's own.
-pub fn spacing() -> LetterSpacing {
+pub(crate) fn spacing() -> LetterSpacing {
     LetterSpacing::Rem(0.03)
 }
 
 /// A faint dark backing behind words over the scene, so they read on a
 /// bright sky or a dark lake alike, with room around them.
-pub fn backing(padding_px: f32) -> (Node, BackgroundColor) {
+pub(crate) fn backing(padding_px: f32) -> (Node, BackgroundColor) {
     (
         Node {
             padding: UiRect::axes(px(padding_px * 1.6), px(padding_px * 0.5)),

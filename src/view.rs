@@ -35,25 +35,25 @@ pub struct Look {
     /// Turn to the right, degrees.
     pub yaw_deg: f32,
     /// Turn upwards, degrees.
-    pub pitch_deg: f32,
+    pub(crate) pitch_deg: f32,
 }
 
 /// A camera that takes the scene's exposure and fog: the desktop camera
 /// and the headset's eyes.
 #[derive(Component, Debug, Default)]
-pub struct SceneLook;
+pub(crate) struct SceneLook;
 
 /// In `PostUpdate`, before transforms propagate: where the window's camera
 /// takes its final pose of the frame (the headset moves it to the head
 /// here). What follows the head is placed after it.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CameraPlaced;
+pub(crate) struct CameraPlaced;
 
 /// Where the camera renders: the window, or an offscreen image.
 #[derive(Resource, Debug, Clone)]
-pub struct CameraTarget(pub RenderTarget);
+pub(crate) struct CameraTarget(pub(crate) RenderTarget);
 
-pub fn plugin(app: &mut App) {
+pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<Look>()
         .configure_sets(
             PostUpdate,
@@ -145,7 +145,7 @@ fn spawn_camera(mut commands: Commands, target: Option<Res<CameraTarget>>) {
 }
 
 /// Whether frames are drawn by a renderer on the CPU (no GPU).
-pub fn renders_on_cpu(adapter: &RenderAdapterInfo) -> bool {
+pub(crate) fn renders_on_cpu(adapter: &RenderAdapterInfo) -> bool {
     adapter.device_type == wgpu_types::DeviceType::Cpu
 }
 

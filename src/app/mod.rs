@@ -3,6 +3,10 @@
 //! the same plugins on a bare Bevy, for the benchmarks and headless tests
 //! ([`bare_app`], the headset's [`harness`]).
 
+// Public only for the integration tests and the benches, which are other
+// crates; hidden because it is no part of the app (see the crate's
+// documentation for why this is not a cargo feature).
+#[doc(hidden)]
 pub mod harness;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +23,7 @@ use crate::audio::engine::MixSettings;
 use crate::breath::Guide;
 use crate::frame::{self, AppSet};
 use crate::settings::Settings;
-pub use crate::xr::HeadsetOptions;
+pub(crate) use crate::xr::HeadsetOptions;
 use crate::{
     audio, breath, capture, clock, console, journal, keys, overlay, pacer, render, scene, settings,
     signals, state, typeface, view, xr,
@@ -254,7 +258,7 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
 }
 
 /// The mix's settings: the person's choices, else the session's.
-pub fn mix_settings(settings: &Settings, guide: Option<&Guide>) -> MixSettings {
+pub(crate) fn mix_settings(settings: &Settings, guide: Option<&Guide>) -> MixSettings {
     let session = guide.map(|g| g.sounds).unwrap_or_default();
     MixSettings {
         master: settings.volume,
@@ -276,19 +280,19 @@ pub fn mix_settings(settings: &Settings, guide: Option<&Guide>) -> MixSettings {
 #[derive(Debug, Clone, Default)]
 pub struct StillpointPlugins {
     /// Show the controls hint at the start.
-    pub hints: bool,
+    pub(crate) hints: bool,
     /// How the pacer moves.
-    pub pacer: pacer::PacerOptions,
+    pub(crate) pacer: pacer::PacerOptions,
     /// When a break is suggested.
-    pub breaks: state::BreakAdvice,
+    pub(crate) breaks: state::BreakAdvice,
     /// How the sound starts; `None`: no mix, the clocks follow real time.
-    pub audio: Option<audio::AudioStart>,
+    pub(crate) audio: Option<audio::AudioStart>,
     /// Keep the session record, where and for whom.
-    pub journal: Option<journal::Recording>,
+    pub(crate) journal: Option<journal::Recording>,
     /// Run the therapist's console.
-    pub console: Option<console::ConsoleOptions>,
+    pub(crate) console: Option<console::ConsoleOptions>,
     /// Show the scene in a headset, after OpenXR's plugins ([`xr::with_openxr`]).
-    pub headset: Option<HeadsetOptions>,
+    pub(crate) headset: Option<HeadsetOptions>,
 }
 
 impl Plugin for StillpointPlugins {

@@ -11,34 +11,34 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct SessionFile {
     /// Name shown by `stillpoint sessions`.
-    pub title: String,
+    pub(crate) title: String,
     /// One line saying what the session is for.
     #[serde(default)]
-    pub description: String,
+    pub(crate) description: String,
     /// Length of the whole session, minutes. 1 to 60; default 5.
     #[serde(default = "defaults::minutes")]
-    pub minutes: f32,
+    pub(crate) minutes: f32,
     /// The breathing rhythm the session guides towards. Default: resonance.
     #[serde(default)]
-    pub rhythm: RhythmSpec,
+    pub(crate) rhythm: RhythmSpec,
     /// The parts of the session, in order. Exactly one `Hold`; a `Ramp` comes
     /// before it. Default: `[Hold]`, the rhythm from the first breath.
     #[serde(default = "defaults::segments")]
-    pub segments: Vec<Segment>,
+    pub(crate) segments: Vec<Segment>,
     /// The words shown for each phase.
     #[serde(default)]
-    pub captions: Captions,
+    pub(crate) captions: Captions,
     /// Which pacer sounds play. The person can turn each off too.
     #[serde(default)]
-    pub sounds: PacerSounds,
+    pub(crate) sounds: PacerSounds,
     /// The pulses a headset's controllers give at the start of each phase.
     #[serde(default)]
-    pub haptics: Haptics,
+    pub(crate) haptics: Haptics,
 }
 
 /// A breathing rhythm: a preset, or phases in seconds.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub enum RhythmSpec {
+pub(crate) enum RhythmSpec {
     /// 6 breaths a minute: 4 s in, 6 s out.
     #[default]
     Resonance,
@@ -57,38 +57,38 @@ pub enum RhythmSpec {
 /// exhale at least 1 s.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CustomRhythm {
+pub(crate) struct CustomRhythm {
     /// Breathing in, seconds.
-    pub inhale_s: f32,
+    pub(crate) inhale_s: f32,
     /// A short top-up breath in after the inhale, seconds; default 0 (none).
     #[serde(default)]
-    pub top_up_s: f32,
+    pub(crate) top_up_s: f32,
     /// Holding with full lungs, seconds; default 0.
     #[serde(default)]
-    pub hold_in_s: f32,
+    pub(crate) hold_in_s: f32,
     /// Breathing out, seconds.
-    pub exhale_s: f32,
+    pub(crate) exhale_s: f32,
     /// Holding with empty lungs, seconds; default 0.
     #[serde(default)]
-    pub hold_out_s: f32,
+    pub(crate) hold_out_s: f32,
     /// Run in sets with natural breathing between; default: no sets.
     #[serde(default)]
-    pub sets: Option<SetsSpec>,
+    pub(crate) sets: Option<SetsSpec>,
 }
 
 /// Sets of paced breaths with natural breathing between.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SetsSpec {
+pub(crate) struct SetsSpec {
     /// Paced breaths in a set. 1 to 100.
-    pub cycles: u32,
+    pub(crate) cycles: u32,
     /// Natural breathing between sets, seconds. 5 to 300.
-    pub rest_s: f32,
+    pub(crate) rest_s: f32,
 }
 
 /// One part of a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Segment {
+pub(crate) enum Segment {
     /// Natural breathing while settling in; the lines are shown in turn.
     Settle {
         /// How long, seconds. 5 to 600.
@@ -123,19 +123,19 @@ pub enum Segment {
 /// The words for each phase. Each at most 60 characters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Captions {
+pub(crate) struct Captions {
     /// Breathing in. Default "Breathe in".
-    pub inhale: String,
+    pub(crate) inhale: String,
     /// The top-up breath in. Default "A little more".
-    pub top_up: String,
+    pub(crate) top_up: String,
     /// Either hold. Default "Hold".
-    pub hold: String,
+    pub(crate) hold: String,
     /// Breathing out. Default "Breathe out".
-    pub exhale: String,
+    pub(crate) exhale: String,
     /// Natural breathing between sets. Default "Breathe normally".
-    pub rest: String,
+    pub(crate) rest: String,
     /// After the session.
-    pub done: String,
+    pub(crate) done: String,
 }
 
 impl Default for Captions {
@@ -178,14 +178,14 @@ impl Default for PacerSounds {
 /// the hands feel the rhythm with the eyes closed.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Haptics {
+pub(crate) struct Haptics {
     /// At the start of each breath in (and a sigh's top-up). Default: one
     /// soft pulse of 120 ms.
-    pub inhale: Buzz,
+    pub(crate) inhale: Buzz,
     /// At the start of each hold. Default: two light taps.
-    pub hold: Buzz,
+    pub(crate) hold: Buzz,
     /// At the start of each breath out. Default: one long, faint pulse.
-    pub exhale: Buzz,
+    pub(crate) exhale: Buzz,
 }
 
 impl Default for Haptics {
@@ -215,7 +215,7 @@ impl Default for Haptics {
 
 /// One phase's controller pulses.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub enum Buzz {
+pub(crate) enum Buzz {
     /// No pulse.
     Off,
     /// A few equal pulses.
@@ -225,31 +225,31 @@ pub enum Buzz {
 /// Equal pulses in a row.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Pulses {
+pub(crate) struct Pulses {
     /// How many, 1 to 4.
-    pub count: u8,
+    pub(crate) count: u8,
     /// Each pulse's length, 10 to 500 ms.
-    pub length_ms: u16,
+    pub(crate) length_ms: u16,
     /// The pause between pulses, 0 to 500 ms.
-    pub gap_ms: u16,
+    pub(crate) gap_ms: u16,
     /// How strong, 0.05 to 0.5 of the controller's strongest: always gentle.
-    pub strength: f32,
+    pub(crate) strength: f32,
 }
 
 /// Defaults that are not the type's own.
-pub mod defaults {
+pub(super) mod defaults {
     use super::Segment;
 
-    pub fn minutes() -> f32 {
+    pub(super) fn minutes() -> f32 {
         5.0
     }
-    pub fn segments() -> Vec<Segment> {
+    pub(super) fn segments() -> Vec<Segment> {
         vec![Segment::Hold]
     }
-    pub fn ramp_from() -> f32 {
+    pub(crate) fn ramp_from() -> f32 {
         10.0
     }
-    pub fn ramp_step() -> f32 {
+    pub(super) fn ramp_step() -> f32 {
         0.5
     }
 }

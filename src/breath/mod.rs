@@ -4,14 +4,14 @@
 //! Plain Rust with no Bevy types: the audio thread, the picture and the tests
 //! all ask the same [`Schedule`].
 
-pub mod format;
-pub mod plan;
-pub mod rhythm;
-pub mod schedule;
+pub(crate) mod format;
+pub(crate) mod plan;
+pub(crate) mod rhythm;
+mod schedule;
 pub mod session;
 pub mod time;
 
 pub use rhythm::Rhythm;
-pub use schedule::{BreathState, Phase, Schedule, SegmentKind};
+pub(crate) use schedule::{BreathState, Phase, Schedule};
 pub use session::Guide;
-pub use time::Micros;
+pub(crate) use time::Micros;

@@ -7,19 +7,19 @@ use super::time::{Micros, micros_from_s};
 
 /// The words shown (and, in a guide's voice, said) for each phase.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PhaseCaptions {
+pub(crate) struct PhaseCaptions {
     /// Breathing in.
-    pub inhale: String,
+    pub(crate) inhale: String,
     /// The top-up breath in.
-    pub top_up: String,
+    pub(crate) top_up: String,
     /// Either hold.
-    pub hold: String,
+    pub(crate) hold: String,
     /// Breathing out.
-    pub exhale: String,
+    pub(crate) exhale: String,
     /// Natural breathing between sets.
-    pub rest: String,
+    pub(crate) rest: String,
     /// After the session.
-    pub done: String,
+    pub(crate) done: String,
 }
 
 impl Default for PhaseCaptions {
@@ -37,7 +37,7 @@ impl Default for PhaseCaptions {
 
 /// One part of a guided session.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SegmentPlan {
+pub(crate) enum SegmentPlan {
     /// Natural breathing while settling in, with the guide's lines shown in
     /// turn, each for an equal share of the time.
     Settle {
@@ -67,23 +67,23 @@ pub enum SegmentPlan {
 
 /// A guided session, before it is laid out in time.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The whole session.
-    pub length: Micros,
+    pub(crate) length: Micros,
     /// The target rhythm.
-    pub rhythm: Rhythm,
+    pub(crate) rhythm: Rhythm,
     /// Sets of the target rhythm with rests between, if any.
-    pub sets: Option<Sets>,
+    pub(crate) sets: Option<Sets>,
     /// The parts, in order.
-    pub segments: Vec<SegmentPlan>,
+    pub(crate) segments: Vec<SegmentPlan>,
     /// Words for each phase.
-    pub captions: PhaseCaptions,
+    pub(crate) captions: PhaseCaptions,
 }
 
 impl Plan {
     /// The default: 5 minutes of resonance breathing, paced from the first
     /// breath.
-    pub fn rhythm_only(rhythm: Rhythm, sets: Option<Sets>, length: Micros) -> Self {
+    pub(crate) fn rhythm_only(rhythm: Rhythm, sets: Option<Sets>, length: Micros) -> Self {
         Self {
             length,
             rhythm,
@@ -97,7 +97,7 @@ impl Plan {
 /// Whole-breath periods of a ramp: from `from_per_min` down by
 /// `step_per_min` a breath, stopping before the target rate is reached (the
 /// hold's first breath is the target). Empty when the start is not faster.
-pub fn ramp_periods(from_per_min: f64, step_per_min: f64, target: Rhythm) -> Vec<Micros> {
+pub(super) fn ramp_periods(from_per_min: f64, step_per_min: f64, target: Rhythm) -> Vec<Micros> {
     let target_rate = target.per_minute();
     let mut periods = Vec::new();
     if step_per_min.is_nan() || step_per_min <= 0.0 || !from_per_min.is_finite() {

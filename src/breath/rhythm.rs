@@ -8,15 +8,15 @@ use super::time::{MICROS_PER_S, Micros, micros_from_s};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rhythm {
     /// Breathing in.
-    pub inhale: Micros,
+    pub(crate) inhale: Micros,
     /// A short top-up breath in after the inhale; 0 for none.
-    pub top_up: Micros,
+    pub(crate) top_up: Micros,
     /// Holding after the inhale.
-    pub hold_in: Micros,
+    pub(crate) hold_in: Micros,
     /// Breathing out.
-    pub exhale: Micros,
+    pub(crate) exhale: Micros,
     /// Holding after the exhale.
-    pub hold_out: Micros,
+    pub(crate) hold_out: Micros,
 }
 
 impl Rhythm {
@@ -44,13 +44,13 @@ impl Rhythm {
     }
 
     /// 4-7-8: 4 s in, hold 7 s, 8 s out. Run in sets (see [`Sets::four_seven_eight`]).
-    pub fn four_seven_eight() -> Self {
+    pub(super) fn four_seven_eight() -> Self {
         Self::from_seconds(4.0, 7.0, 8.0, 0.0)
     }
 
     /// Cyclic sighing: a 3 s breath in through the nose, a 1 s top-up breath
     /// in, then a long 6 s breath out (Balban et al. 2023): 6 breaths a minute.
-    pub fn cyclic_sighing() -> Self {
+    pub(crate) fn cyclic_sighing() -> Self {
         Self {
             top_up: micros_from_s(1.0),
             ..Self::from_seconds(3.0, 0.0, 6.0, 0.0)
@@ -58,19 +58,19 @@ impl Rhythm {
     }
 
     /// One whole breath.
-    pub fn period(&self) -> Micros {
+    pub(super) fn period(&self) -> Micros {
         self.inhale + self.top_up + self.hold_in + self.exhale + self.hold_out
     }
 
     /// Breaths per minute.
-    pub fn per_minute(&self) -> f64 {
+    pub(super) fn per_minute(&self) -> f64 {
         per_minute(self.period())
     }
 
     /// The same proportions stretched or shrunk to a whole breath of
     /// `period`. Rounding is given to the exhale so the phases add up to
     /// exactly `period`.
-    pub fn scaled_to(&self, period: Micros) -> Self {
+    pub(super) fn scaled_to(&self, period: Micros) -> Self {
         let from = u128::from(self.period().max(1));
         let scale = |d: Micros| (u128::from(d) * u128::from(period) / from) as Micros;
         let mut out = Self {
@@ -86,7 +86,7 @@ impl Rhythm {
 }
 
 /// Breaths per minute for a breath lasting `period`.
-pub fn per_minute(period: Micros) -> f64 {
+pub(crate) fn per_minute(period: Micros) -> f64 {
     60.0 * MICROS_PER_S as f64 / period.max(1) as f64
 }
 
@@ -94,14 +94,14 @@ pub fn per_minute(period: Micros) -> f64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sets {
     /// Paced breaths in a set.
-    pub cycles: u32,
+    pub(crate) cycles: u32,
     /// Natural breathing between sets.
-    pub rest: Micros,
+    pub(crate) rest: Micros,
 }
 
 impl Sets {
     /// 4-7-8 is run in sets of about six cycles with normal breathing between.
-    pub fn four_seven_eight() -> Self {
+    pub(super) fn four_seven_eight() -> Self {
         Self {
             cycles: 6,
             rest: micros_from_s(30.0),
@@ -113,15 +113,15 @@ impl Sets {
 /// `rhythm` control take ([`crate::breath::session::parse_rhythm`]), and
 /// its timing in words for the therapist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Preset {
+pub(crate) struct Preset {
     /// The name.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// The name with its timing.
-    pub label: &'static str,
+    pub(crate) label: &'static str,
 }
 
 /// The rhythm presets, in the order they are offered.
-pub const PRESETS: [Preset; 4] = [
+pub(crate) const PRESETS: [Preset; 4] = [
     Preset {
         name: "resonance",
         label: "resonance (4 s in, 6 s out)",

@@ -5,15 +5,13 @@
 //! [`super::time`]), so the audio engine and the picture agree on every
 //! boundary.
 
-use std::sync::Arc;
-
 use super::plan::{PhaseCaptions, Plan, SegmentPlan, ramp_periods};
 use super::rhythm::{Rhythm, Sets};
 use super::time::{MICROS_PER_S, Micros};
 
 /// Lung fill at the end of the first inhale when a top-up inhale follows (the
 /// cyclic sigh's second, shorter breath in fills the rest).
-pub const TOP_UP_FROM_FILL: f32 = 0.8;
+const TOP_UP_FROM_FILL: f32 = 0.8;
 
 /// What the person is asked to do at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,14 +34,14 @@ pub enum Phase {
 
 impl Phase {
     /// Whether this phase paces the breath (everything but rest and done).
-    pub fn is_paced(self) -> bool {
+    pub(crate) fn is_paced(self) -> bool {
         !matches!(self, Phase::Rest | Phase::Done)
     }
 }
 
 /// Which part of the session a moment is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SegmentKind {
+pub(crate) enum SegmentKind {
     /// Settling in.
     Settle,
     /// Slowing down towards the target.
@@ -58,51 +56,51 @@ pub enum SegmentKind {
 
 /// One phase laid out in time.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Step {
+pub(crate) struct Step {
     /// When it starts, from the session's start.
-    pub start: Micros,
+    pub(crate) start: Micros,
     /// How long it lasts (never 0).
-    pub duration: Micros,
+    pub(crate) duration: Micros,
     /// What the person does.
-    pub phase: Phase,
+    pub(crate) phase: Phase,
     /// Lung fill at the start, 0..1.
-    pub fill_from: f32,
+    pub(crate) fill_from: f32,
     /// Lung fill at the end, 0..1.
-    pub fill_to: f32,
+    pub(crate) fill_to: f32,
     /// Index of its words in [`Schedule::caption`].
-    pub caption: u16,
+    pub(crate) caption: u16,
     /// The part of the session it belongs to.
-    pub segment: SegmentKind,
+    pub(crate) segment: SegmentKind,
 }
 
 impl Step {
     /// When it ends.
-    pub fn end(&self) -> Micros {
+    fn end(&self) -> Micros {
         self.start + self.duration
     }
 }
 
 /// Where a moment falls in the session.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BreathState {
+pub(crate) struct BreathState {
     /// What the person is asked to do.
-    pub phase: Phase,
+    pub(crate) phase: Phase,
     /// How far through the phase, 0 at its start up to (not including) 1.
-    pub progress: f64,
+    pub(crate) progress: f64,
     /// Lung fill, 0 (empty) to 1 (full), eased like a real breath: slow at
     /// the turns, fastest mid-breath.
-    pub fill: f32,
+    pub(crate) fill: f32,
     /// Time until the phase changes; 0 once the session is over.
-    pub to_next: Micros,
+    pub(crate) to_next: Micros,
     /// Index of the words to show, for [`Schedule::caption`].
-    pub caption: u16,
+    pub(crate) caption: u16,
     /// The part of the session.
-    pub segment: SegmentKind,
+    pub(crate) segment: SegmentKind,
 }
 
 impl BreathState {
     /// Whole seconds left in the phase, rounded up, as a countdown shows them.
-    pub fn seconds_left(&self) -> u64 {
+    pub(crate) fn seconds_left(&self) -> u64 {
         self.to_next.div_ceil(MICROS_PER_S)
     }
 }
@@ -115,12 +113,9 @@ pub struct Schedule {
     done_caption: u16,
 }
 
-/// A schedule shared between the audio thread and the picture.
-pub type SharedSchedule = Arc<Schedule>;
-
 impl Schedule {
     /// Lays a plan out in time.
-    pub fn build(plan: &Plan) -> Self {
+    pub(crate) fn build(plan: &Plan) -> Self {
         let mut b = Builder::new(&plan.captions);
         let target = plan.rhythm;
         let ramp_len: Micros = plan
@@ -180,7 +175,7 @@ impl Schedule {
     /// fill, time to the next change and words. Pure and exact: the same `t`
     /// always gives the same answer, and at a boundary the new phase starts
     /// with progress 0.
-    pub fn at(&self, t: Micros) -> BreathState {
+    pub(crate) fn at(&self, t: Micros) -> BreathState {
         // The last step starting at or before t.
         let index = self.steps.partition_point(|s| s.start <= t);
         let Some(step) = index.checked_sub(1).and_then(|i| self.steps.get(i)) else {
@@ -203,17 +198,18 @@ impl Schedule {
     }
 
     /// The steps, in order, without gaps.
-    pub fn steps(&self) -> &[Step] {
+    #[cfg(test)]
+    pub(crate) fn steps(&self) -> &[Step] {
         &self.steps
     }
 
     /// The whole session's length.
-    pub fn length(&self) -> Micros {
+    pub(crate) fn length(&self) -> Micros {
         self.steps.last().map_or(0, Step::end)
     }
 
     /// The words with index `index` (from a [`BreathState`]).
-    pub fn caption(&self, index: u16) -> &str {
+    pub(crate) fn caption(&self, index: u16) -> &str {
         self.captions
             .get(usize::from(index))
             .map_or("", String::as_str)
@@ -222,7 +218,8 @@ impl Schedule {
     /// The moments where what the person is asked to do changes: the start
     /// of each step whose phase differs from the one before, and the end of
     /// the session. The session's very start is not one.
-    pub fn changes(&self) -> impl Iterator<Item = Micros> + '_ {
+    #[cfg(test)]
+    fn changes(&self) -> impl Iterator<Item = Micros> + '_ {
         self.steps
             .windows(2)
             .filter(|pair| pair[0].phase != pair[1].phase)
@@ -233,7 +230,7 @@ impl Schedule {
     /// The paced breath `t` falls in: when its breath in began and how long
     /// the whole breath lasts. `None` when `t` is not in a paced breath
     /// (settling in, a rest, the close, after the end).
-    pub fn breath_at(&self, t: Micros) -> Option<(Micros, Micros)> {
+    pub(crate) fn breath_at(&self, t: Micros) -> Option<(Micros, Micros)> {
         let index = self
             .steps
             .partition_point(|s| s.start <= t)
@@ -255,7 +252,7 @@ impl Schedule {
     }
 
     /// The first change at or after `t`, if any.
-    pub fn next_change(&self, t: Micros) -> Option<Micros> {
+    pub(crate) fn next_change(&self, t: Micros) -> Option<Micros> {
         let index = self.steps.partition_point(|s| s.start < t);
         self.steps
             .iter()
@@ -280,7 +277,7 @@ impl Schedule {
 
 /// The easing of a breath: a half cosine, so the lungs turn slowly at full
 /// and empty and move fastest mid-breath. Continuous and monotonic on 0..1.
-pub fn ease(progress: f64) -> f64 {
+fn ease(progress: f64) -> f64 {
     0.5 - 0.5 * (std::f64::consts::PI * progress.clamp(0.0, 1.0)).cos()
 }
 

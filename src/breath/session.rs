@@ -12,32 +12,32 @@ use super::time::{Micros, micros_from_s};
 use crate::diagnostics::{Checker, FileErrors, PathStep, Problem, parse_ron_file, read_limited};
 
 /// Longest session, minutes.
-pub const MAX_MINUTES: f32 = 60.0;
+const MAX_MINUTES: f32 = 60.0;
 /// Shortest session, minutes.
-pub const MIN_MINUTES: f32 = 1.0;
+const MIN_MINUTES: f32 = 1.0;
 /// Longest phase, seconds: a minute's hold is already far past comfortable.
-pub const MAX_PHASE_S: f32 = 60.0;
+const MAX_PHASE_S: f32 = 60.0;
 /// Shortest phase that is not left out, seconds: shorter cannot be followed.
-pub const MIN_PHASE_S: f32 = 0.5;
+const MIN_PHASE_S: f32 = 0.5;
 /// Most lines in a settle or close part.
-pub const MAX_LINES: usize = 20;
+const MAX_LINES: usize = 20;
 /// Longest caption, characters: one line under the pacer.
-pub const MAX_CAPTION_CHARS: usize = 60;
+const MAX_CAPTION_CHARS: usize = 60;
 /// Most parts in a session: settling in, a ramp, the hold and a close need
 /// four; a few more leave room for a session of several settles.
-pub const MAX_SEGMENTS: usize = 12;
+const MAX_SEGMENTS: usize = 12;
 
 /// A session ready to run: its schedule and which pacer sounds it plays.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Guide {
     /// Name of the session.
-    pub title: String,
+    pub(crate) title: String,
     /// The session laid out in time, shared with the audio thread.
     pub schedule: Arc<Schedule>,
     /// The pacer sounds the session asks for.
     pub sounds: PacerSounds,
     /// The controller pulses the session asks for, in the headset.
-    pub haptics: Haptics,
+    pub(crate) haptics: Haptics,
 }
 
 impl Guide {
@@ -84,7 +84,7 @@ impl Guide {
     /// most one breath a minute per breath, as a session's ramp does, then
     /// holds the rhythm. A faster rhythm starts at once. Its title, sounds
     /// and pulses stay.
-    pub fn retimed(
+    pub(crate) fn retimed(
         &self,
         rhythm: Rhythm,
         sets: Option<Sets>,
@@ -123,7 +123,7 @@ pub fn load_session(path: &Path) -> Result<SessionFile, FileErrors> {
 
 /// Parses and checks a session file's bytes; errors name `file`, a line and
 /// a column.
-pub fn parse_session(file: &str, bytes: &[u8]) -> Result<SessionFile, FileErrors> {
+fn parse_session(file: &str, bytes: &[u8]) -> Result<SessionFile, FileErrors> {
     parse_ron_file(file, bytes, "session", validate_session)
 }
 
@@ -168,7 +168,7 @@ pub fn parse_rhythm(text: &str) -> Result<(Rhythm, Option<Sets>), String> {
 }
 
 /// Checks a parsed session.
-pub fn validate_session(session: &SessionFile) -> Vec<Problem> {
+fn validate_session(session: &SessionFile) -> Vec<Problem> {
     let mut c = Checker::default();
     c.text("title", &session.title, 80);
     if session.description.chars().count() > 200 {
@@ -283,7 +283,7 @@ pub fn validate_session(session: &SessionFile) -> Vec<Problem> {
 
 /// Whether the settle, ramp and close leave room for at least one breath of
 /// the rhythm; if not, what is wrong.
-pub fn room_to_hold(plan: &Plan) -> Option<String> {
+fn room_to_hold(plan: &Plan) -> Option<String> {
     let fixed: Micros = plan
         .segments
         .iter()
@@ -310,7 +310,7 @@ pub fn room_to_hold(plan: &Plan) -> Option<String> {
 /// A ramp that starts so fast that a phase of the rhythm, shrunk with it,
 /// is under [`MIN_PHASE_S`] (too short to follow, and it would chime in a
 /// flurry): the segment's index and what is wrong.
-pub fn ramp_too_fast(plan: &Plan) -> Option<(usize, String)> {
+fn ramp_too_fast(plan: &Plan) -> Option<(usize, String)> {
     for (index, segment) in plan.segments.iter().enumerate() {
         if let SegmentPlan::Ramp {
             from_per_min,
@@ -339,7 +339,7 @@ pub fn ramp_too_fast(plan: &Plan) -> Option<(usize, String)> {
 }
 
 /// The plan a checked session file describes.
-pub fn plan_of(session: &SessionFile) -> Plan {
+fn plan_of(session: &SessionFile) -> Plan {
     let (rhythm, sets) = rhythm_of(&session.rhythm);
     let w = &session.captions;
     Plan {
@@ -380,7 +380,7 @@ pub fn plan_of(session: &SessionFile) -> Plan {
 }
 
 /// The rhythm and sets a spec names.
-pub fn rhythm_of(spec: &RhythmSpec) -> (Rhythm, Option<Sets>) {
+fn rhythm_of(spec: &RhythmSpec) -> (Rhythm, Option<Sets>) {
     match spec {
         RhythmSpec::Resonance => (Rhythm::resonance(), None),
         RhythmSpec::Box => (Rhythm::box_breathing(), None),

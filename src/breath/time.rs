@@ -7,10 +7,10 @@
 //! picture (which reads that count) agree on every boundary.
 
 /// A time or a duration, whole microseconds.
-pub type Micros = u64;
+pub(crate) type Micros = u64;
 
 /// Microseconds in a second.
-pub const MICROS_PER_S: Micros = 1_000_000;
+pub(super) const MICROS_PER_S: Micros = 1_000_000;
 
 /// Seconds to microseconds, rounded to the nearest; negative and non-finite
 /// values give 0 (validation keeps them out of files).
@@ -29,6 +29,6 @@ pub fn micros_from_frames(frames: u64, rate_hz: u32) -> Micros {
 }
 
 /// The first sample frame at or after time `t`, at `rate_hz`.
-pub fn frames_from_micros(t: Micros, rate_hz: u32) -> u64 {
+pub(crate) fn frames_from_micros(t: Micros, rate_hz: u32) -> u64 {
     (u128::from(t) * u128::from(rate_hz)).div_ceil(u128::from(MICROS_PER_S)) as u64
 }

@@ -17,7 +17,7 @@ use crate::settings::Settings;
 
 /// Why a session could not be chosen.
 #[derive(Debug, thiserror::Error)]
-pub enum GuideError {
+pub(super) enum GuideError {
     /// The session file has problems.
     #[error("{0}")]
     Session(FileErrors),
@@ -29,7 +29,7 @@ pub enum GuideError {
 /// The session for a run: `--session`, else the one the scene names; with
 /// `--rhythm` its rhythm replaces the session's, and on its own it paces
 /// from the first breath. `None`: the scene alone.
-pub fn choose_guide(scene: &Path, args: &GuideArgs) -> Result<Option<Guide>, GuideError> {
+pub(super) fn choose_guide(scene: &Path, args: &GuideArgs) -> Result<Option<Guide>, GuideError> {
     if args.no_session {
         return Ok(None);
     }
@@ -71,7 +71,7 @@ pub fn session_named_by(scene: &Path) -> Option<PathBuf> {
 }
 
 /// The settings in force: the file's, with the command line on top.
-pub fn effective_settings(file: Settings, args: &ComfortArgs) -> Settings {
+pub(super) fn effective_settings(file: Settings, args: &ComfortArgs) -> Settings {
     Settings {
         volume: args.sound.volume.unwrap_or(file.volume),
         nature_volume: args.sound.nature_volume.unwrap_or(file.nature_volume),
@@ -89,7 +89,7 @@ pub fn effective_settings(file: Settings, args: &ComfortArgs) -> Settings {
 }
 
 /// Reads and checks one scene file.
-pub fn check(path: &Path) -> Result<SceneFile, FileErrors> {
+pub(super) fn check(path: &Path) -> Result<SceneFile, FileErrors> {
     read_scene(path, &display_path(path))
 }
 
@@ -97,7 +97,7 @@ pub fn check(path: &Path) -> Result<SceneFile, FileErrors> {
 /// from 1), else the first. A step the scene does not have, or a step for a
 /// scene with none, is an error that says so. A scene that cannot be read
 /// has its own error when it loads.
-pub fn start_step(scene: &Path, step: Option<u32>) -> Result<Option<usize>, String> {
+pub(super) fn start_step(scene: &Path, step: Option<u32>) -> Result<Option<usize>, String> {
     let Ok(file) = check(scene) else {
         return Ok(None);
     };

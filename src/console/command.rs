@@ -12,7 +12,7 @@ use crate::state::{
 /// variant has braces, so that a field it does not have is refused.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "do", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Control {
+pub(super) enum Control {
     /// Let the session run (it waits for the therapist when the console is
     /// on).
     Start {},
@@ -94,7 +94,7 @@ pub enum Control {
 /// When the questionnaire was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum BeforeAfter {
+pub(super) enum BeforeAfter {
     /// The baseline.
     Before,
     /// After the session.
@@ -104,7 +104,7 @@ pub enum BeforeAfter {
 /// A step's direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum UpDown {
+pub(super) enum UpDown {
     /// Harder.
     Up,
     /// Easier.
@@ -112,7 +112,7 @@ pub enum UpDown {
 }
 
 /// Turns a control into intents, or says why it cannot be done now.
-pub fn intents(control: Control, now: &View) -> Result<Vec<Intent>, String> {
+pub(super) fn intents(control: Control, now: &View) -> Result<Vec<Intent>, String> {
     let exposure = || {
         now.step
             .ok_or_else(|| "the scene shown has no steps (it is not an exposure scene)".to_owned())

@@ -43,13 +43,13 @@ const MAX_SOCKETS: usize = 2 * MAX_CONNECTIONS;
 
 /// How long a connection may be quiet, with no request in flight, before it
 /// is closed.
-pub const IDLE: Duration = Duration::from_secs(5);
+const IDLE: Duration = Duration::from_secs(5);
 
 /// How long a paired connection may be quiet: a page's keep-alive
 /// connections, which it sends its controls on, stay open between the
 /// therapist's clicks, rather than being opened afresh (and so, under a
 /// flood of new connections, exposed to eviction before they are paired).
-pub const PAIRED_IDLE: Duration = Duration::from_secs(60);
+const PAIRED_IDLE: Duration = Duration::from_secs(60);
 
 /// How often the sweeper looks for quiet connections.
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
@@ -258,14 +258,14 @@ pub(crate) async fn sweep(conns: Arc<Conns>) {
 }
 
 /// A listener that holds its connections under the cap.
-pub struct Capped {
+pub(super) struct Capped {
     inner: TcpListener,
     conns: Arc<Conns>,
 }
 
 impl Capped {
     /// Caps `inner` at [`MAX_CONNECTIONS`].
-    pub fn new(inner: TcpListener) -> Self {
+    pub(super) fn new(inner: TcpListener) -> Self {
         Self {
             inner,
             conns: Arc::default(),
@@ -279,7 +279,7 @@ impl Capped {
 }
 
 /// A connection, holding its place until it closes.
-pub struct Held {
+pub(crate) struct Held {
     stream: TcpStream,
     state: Arc<ConnState>,
     conns: Arc<Conns>,

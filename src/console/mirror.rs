@@ -13,22 +13,22 @@ use bevy::window::PrimaryWindow;
 use super::Console;
 
 /// How often the mirror is taken while a page watches.
-pub const EVERY: Duration = Duration::from_millis(500);
+const EVERY: Duration = Duration::from_millis(500);
 
 /// The mirror's width in pixels (its height follows the window's shape).
-pub const WIDTH: u32 = 320;
+const WIDTH: u32 = 320;
 
 /// The latest mirror, as PNG bytes, for the server to hand out.
 #[derive(Default)]
-pub struct Latest {
+pub(crate) struct Latest {
     /// The PNG, once one is made.
-    pub png: Mutex<Option<Arc<Vec<u8>>>>,
+    pub(crate) png: Mutex<Option<Arc<Vec<u8>>>>,
 }
 
 /// The app's side: when the last capture was asked for, whether one is
 /// still on its way, and the way to the shrinking thread.
 #[derive(Resource)]
-pub struct Mirror {
+pub(super) struct Mirror {
     asked: Option<Instant>,
     waiting: Arc<std::sync::atomic::AtomicBool>,
     to_shrink: SyncSender<Image>,
@@ -36,7 +36,7 @@ pub struct Mirror {
 
 impl Mirror {
     /// Starts the shrinking thread, which puts each mirror in `latest`.
-    pub fn start(latest: Arc<Latest>) -> std::io::Result<Self> {
+    pub(super) fn start(latest: Arc<Latest>) -> std::io::Result<Self> {
         // One capture at a time: the queue holds one.
         let (to_shrink, shrink) = sync_channel(1);
         std::thread::Builder::new()
@@ -70,7 +70,7 @@ fn shrink_each(images: Receiver<Image>, latest: Arc<Latest>) {
 
 /// Asks for a capture of the window while a page watches, at most every
 /// [`EVERY`], one at a time.
-pub fn capture(
+pub(super) fn capture(
     mut commands: Commands,
     console: Res<Console>,
     mirror: Option<ResMut<Mirror>>,

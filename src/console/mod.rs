@@ -10,9 +10,9 @@
 //! is good, its line is published as [`PairingShown`] for the headset's
 //! panel to show.
 
-pub mod command;
+mod command;
 pub mod listener;
-pub mod mirror;
+mod mirror;
 pub mod pairing;
 pub mod server;
 pub mod view;
@@ -91,9 +91,9 @@ pub struct Console {
 /// (in the window the console shows the code itself). `None` while no code
 /// is good; absent when there is no console.
 #[derive(Resource, Debug, Clone, Default, PartialEq, Eq)]
-pub struct PairingShown {
+pub(crate) struct PairingShown {
     /// `Therapist's console code: 123 456`.
-    pub line: Option<String>,
+    pub(crate) line: Option<String>,
 }
 
 /// How often the view is composed from the snapshot at most.

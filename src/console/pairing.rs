@@ -27,20 +27,20 @@ use subtle::ConstantTimeEq;
 pub const CODE_LIFE: Duration = Duration::from_secs(5 * 60);
 
 /// Wrong tries before the code is withdrawn.
-pub const WRONG_TRIES: u32 = 5;
+const WRONG_TRIES: u32 = 5;
 
 /// The most tries looked at in any [`TRIES_WINDOW`], across codes.
 pub const MAX_TRIES: usize = 10;
 
 /// The window of [`MAX_TRIES`].
-pub const TRIES_WINDOW: Duration = Duration::from_secs(60);
+const TRIES_WINDOW: Duration = Duration::from_secs(60);
 
 /// The most browsers paired at once; pairing another forgets the oldest.
-pub const MAX_TOKENS: usize = 8;
+const MAX_TOKENS: usize = 8;
 
 /// Why a code was not taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub(super) enum Refusal {
     /// No code is shown (used, expired or never asked for).
     NoCode,
     /// The code shown is not this one; `left` tries remain on it.
@@ -76,7 +76,7 @@ impl std::fmt::Display for Refusal {
 /// What a try changed that the terminal says, once when it happens (never
 /// for each try, and never with a code in it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum News {
+pub(super) enum News {
     /// The code was withdrawn after wrong tries.
     Withdrawn,
     /// The limit across codes started refusing tries.
@@ -117,7 +117,7 @@ pub struct Pairing {
 }
 
 /// Random bytes from the operating system.
-pub fn random(bytes: &mut [u8]) {
+fn random(bytes: &mut [u8]) {
     getrandom::fill(bytes).expect("the operating system gives random bytes");
 }
 
@@ -154,7 +154,11 @@ impl Pairing {
     /// Takes a typed code: a new token when it is the one shown (and the
     /// code is then used up), else why not, with what the terminal should
     /// say of it, if anything.
-    pub fn pair(&mut self, typed: &str, now: Instant) -> Result<[u8; 32], (Refusal, Option<News>)> {
+    pub(super) fn pair(
+        &mut self,
+        typed: &str,
+        now: Instant,
+    ) -> Result<[u8; 32], (Refusal, Option<News>)> {
         // The limit comes first: a try past it is not looked at, so it
         // neither counts against the code nor tells anything about it.
         while self
@@ -222,7 +226,7 @@ impl Pairing {
 
     /// Whether `token` was given by a pairing, compared in constant time
     /// against every token given.
-    pub fn knows(&self, token: &[u8]) -> bool {
+    pub(super) fn knows(&self, token: &[u8]) -> bool {
         let mut known = subtle::Choice::from(0);
         for t in &self.tokens {
             known |= t.as_slice().ct_eq(token);
@@ -232,12 +236,12 @@ impl Pairing {
 }
 
 /// A token as the cookie carries it: 64 hex digits.
-pub fn hex(token: &[u8; 32]) -> String {
+pub(super) fn hex(token: &[u8; 32]) -> String {
     token.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A cookie's 64 hex digits back to the token; `None` if they are not.
-pub fn unhex(text: &str) -> Option<[u8; 32]> {
+pub(super) fn unhex(text: &str) -> Option<[u8; 32]> {
     if text.len() != 64 {
         return None;
     }

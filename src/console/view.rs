@@ -11,85 +11,85 @@ use crate::state::{Lifecycle, Place, Presentation, RecordNow, SessionSnapshot, S
 
 /// The session as the console shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
-pub struct View {
+pub(super) struct View {
     /// The client's alias.
-    pub alias: String,
+    pub(super) alias: String,
     /// The scene on screen.
-    pub scene: Option<SceneOnScreen>,
+    pub(super) scene: Option<SceneOnScreen>,
     /// In the safe place.
-    pub safe_place: bool,
+    pub(super) safe_place: bool,
     /// Running, paused or ended.
-    pub flow: &'static str,
+    pub(super) flow: &'static str,
     /// Why it is paused.
-    pub paused_for: Vec<&'static str>,
+    pub(super) paused_for: Vec<&'static str>,
     /// Session time, seconds.
-    pub elapsed_s: f64,
+    pub(super) elapsed_s: f64,
     /// `window` or `headset`.
-    pub presentation: &'static str,
+    pub(super) presentation: &'static str,
     /// `audible`, `silent: why`, `stalled` or `none`.
-    pub sound: String,
+    pub(super) sound: String,
     /// Master volume.
-    pub volume: f32,
+    pub(super) volume: f32,
     /// The step, in an exposure scene.
-    pub step: Option<StepView>,
+    pub(super) step: Option<StepView>,
     /// The step's name and sentence.
-    pub step_name: String,
+    pub(super) step_name: String,
     /// The step's sentence for the therapist.
-    pub step_say: String,
+    pub(super) step_say: String,
     /// Every step's name, lowest first.
-    pub steps: Vec<String>,
+    pub(super) steps: Vec<String>,
     /// The events that can be fired now.
-    pub events: Vec<String>,
+    pub(super) events: Vec<String>,
     /// The pacer: on, its phase.
-    pub pacer: Option<String>,
+    pub(super) pacer: Option<String>,
     /// The SUDS question on screen: why.
-    pub suds_asked: bool,
+    pub(super) suds_asked: bool,
     /// The last SUDS given.
-    pub last_suds: Option<u8>,
+    pub(super) last_suds: Option<u8>,
     /// How far the session record has got.
-    pub record: RecordView,
+    pub(super) record: RecordView,
     /// A break is being suggested.
-    pub break_suggested: bool,
+    pub(super) break_suggested: bool,
     /// The headset is on the person's head and shows the session (`None`
     /// in the window).
-    pub headset_focused: Option<bool>,
+    pub(super) headset_focused: Option<bool>,
     /// The scenes the therapist can take the person to.
     #[serde(serialize_with = "each")]
-    pub scenes: Arc<[SceneChoice]>,
+    pub(super) scenes: Arc<[SceneChoice]>,
     /// The pacer's rhythms the therapist can choose by name.
-    pub rhythms: &'static [crate::breath::rhythm::Preset],
+    pub(super) rhythms: &'static [crate::breath::rhythm::Preset],
 }
 
 /// The scene on screen, as the console shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SceneOnScreen {
+pub(super) struct SceneOnScreen {
     /// Its title.
-    pub title: String,
+    pub(super) title: String,
     /// Its file, inside the scene folder.
-    pub file: String,
+    pub(super) file: String,
 }
 
 /// Where the person is in a graded exposure, as the console shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct StepView {
+pub(super) struct StepView {
     /// The step, counted from 1.
-    pub number: usize,
+    pub(super) number: usize,
     /// How many steps there are.
-    pub of: usize,
+    pub(super) of: usize,
 }
 
 /// The cybersickness questionnaire as the page asks it: its symptoms
 /// ([`crate::questionnaire::simulator_sickness::ITEMS`]) and the words for each rating, from 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Questionnaire {
+pub(super) struct Questionnaire {
     /// The symptoms, in the questionnaire's order.
-    pub items: &'static [&'static str],
+    pub(super) items: &'static [&'static str],
     /// The words for the ratings 0 to 3.
-    pub ratings: &'static [&'static str],
+    pub(super) ratings: &'static [&'static str],
 }
 
 /// The questionnaire the page shows.
-pub const QUESTIONNAIRE: Questionnaire = Questionnaire {
+pub(super) const QUESTIONNAIRE: Questionnaire = Questionnaire {
     items: &crate::questionnaire::simulator_sickness::ITEMS,
     ratings: &crate::questionnaire::simulator_sickness::RATINGS,
 };
@@ -98,12 +98,12 @@ pub const QUESTIONNAIRE: Questionnaire = Questionnaire {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SceneChoice {
     /// Its file, inside the scene folder.
-    pub file: String,
+    pub(crate) file: String,
     /// Its title.
-    pub title: String,
+    pub(crate) title: String,
     /// Its hierarchy's step names, lowest first (empty: a relaxation
     /// scene).
-    pub steps: Vec<String>,
+    pub(crate) steps: Vec<String>,
 }
 
 /// The scenes in `folder` that read and check, by file name. One that does
@@ -130,23 +130,23 @@ pub fn scene_choices(folder: &std::path::Path) -> Vec<SceneChoice> {
 
 /// How far the session record has got.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
-pub struct RecordView {
+pub(super) struct RecordView {
     /// A record is kept.
-    pub on: bool,
+    pub(super) on: bool,
     /// The session's number in the record.
-    pub session: Option<i64>,
+    pub(super) session: Option<i64>,
     /// Writes made.
-    pub made: u64,
+    pub(super) made: u64,
     /// Writes on the disk.
-    pub committed: u64,
+    pub(super) committed: u64,
     /// Why it cannot be written now.
-    pub trouble: Option<String>,
+    pub(super) trouble: Option<String>,
 }
 
 impl View {
     /// The view of a snapshot, with how far the record has got as the
     /// journal says it now (which the snapshot carries a frame later).
-    pub fn of(
+    pub(super) fn of(
         snapshot: &SessionSnapshot,
         record: &RecordNow,
         alias: &str,
@@ -222,7 +222,7 @@ impl View {
 
 /// A lifecycle message in words for the console's log, or `None` for those
 /// it does not show (phase changes, which the live view carries).
-pub fn said(message: &Lifecycle) -> Option<String> {
+pub(super) fn said(message: &Lifecycle) -> Option<String> {
     Some(match message {
         Lifecycle::SceneShown(s) => format!("Showing {}", s.title),
         Lifecycle::SessionStarted { title, .. } => format!("Pacer on: {title}"),

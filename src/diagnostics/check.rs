@@ -6,58 +6,65 @@ use super::locate::{PathStep, ValuePath};
 
 /// One thing wrong with a file, named by the path of the value.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// Which value is wrong.
-    pub path: ValuePath,
+    pub(crate) path: ValuePath,
     /// What is wrong and what was expected.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// Collects problems while walking a parsed file, keeping track of the path.
 #[derive(Default)]
-pub struct Checker {
+pub(crate) struct Checker {
     /// The path of the value being checked.
-    pub at: ValuePath,
+    pub(crate) at: ValuePath,
     /// What was found wrong so far.
-    pub problems: Vec<Problem>,
+    pub(crate) problems: Vec<Problem>,
 }
 
 impl Checker {
     /// Checks inside the field `field`.
-    pub fn within(&mut self, field: &'static str, f: impl FnOnce(&mut Self)) {
+    pub(crate) fn within(&mut self, field: &'static str, f: impl FnOnce(&mut Self)) {
         self.at.push(PathStep::Field(field));
         f(self);
         self.at.pop();
     }
 
     /// Checks inside element `index` of a list.
-    pub fn item(&mut self, index: usize, f: impl FnOnce(&mut Self)) {
+    pub(crate) fn item(&mut self, index: usize, f: impl FnOnce(&mut Self)) {
         self.at.push(PathStep::Index(index));
         f(self);
         self.at.pop();
     }
 
     /// A problem with the field `field` here.
-    pub fn problem(&mut self, field: &'static str, message: String) {
+    pub(crate) fn problem(&mut self, field: &'static str, message: String) {
         let mut path = self.at.clone();
         path.push(PathStep::Field(field));
         self.problems.push(Problem { path, message });
     }
 
     /// A problem with the value at `path`.
-    pub fn problem_at(&mut self, path: ValuePath, message: String) {
+    pub(crate) fn problem_at(&mut self, path: ValuePath, message: String) {
         self.problems.push(Problem { path, message });
     }
 
     /// `value` of field `field` must lie in `min..=max` (and be a number).
-    pub fn range(&mut self, field: &'static str, value: f32, min: f32, max: f32, unit: &str) {
+    pub(crate) fn range(
+        &mut self,
+        field: &'static str,
+        value: f32,
+        min: f32,
+        max: f32,
+        unit: &str,
+    ) {
         self.at.push(PathStep::Field(field));
         self.range_here(value, min, max, unit);
         self.at.pop();
     }
 
     /// A `(low, high)` pair of field `field`: both in `min..=max`, in order.
-    pub fn span(
+    pub(crate) fn span(
         &mut self,
         field: &'static str,
         (low, high): (f32, f32),
@@ -81,7 +88,7 @@ impl Checker {
     }
 
     /// The value at the current path must lie in `min..=max`.
-    pub fn range_here(&mut self, value: f32, min: f32, max: f32, unit: &str) {
+    pub(crate) fn range_here(&mut self, value: f32, min: f32, max: f32, unit: &str) {
         if !(min..=max).contains(&value) {
             let unit = if unit.is_empty() {
                 String::new()
@@ -102,7 +109,7 @@ impl Checker {
     }
 
     /// A count of at most `max`.
-    pub fn count(&mut self, field: &'static str, value: u32, max: u32) {
+    pub(crate) fn count(&mut self, field: &'static str, value: u32, max: u32) {
         if value > max {
             self.problem(
                 field,
@@ -112,7 +119,7 @@ impl Checker {
     }
 
     /// A count from `min` to `max`.
-    pub fn count_between(&mut self, field: &'static str, value: u32, min: u32, max: u32) {
+    pub(crate) fn count_between(&mut self, field: &'static str, value: u32, min: u32, max: u32) {
         if !(min..=max).contains(&value) {
             self.problem(
                 field,
@@ -122,7 +129,7 @@ impl Checker {
     }
 
     /// A list of at most `max` entries, called `things` in the message.
-    pub fn list_len(&mut self, field: &'static str, len: usize, max: usize, things: &str) {
+    pub(crate) fn list_len(&mut self, field: &'static str, len: usize, max: usize, things: &str) {
         if len > max {
             self.problem(
                 field,
@@ -132,7 +139,7 @@ impl Checker {
     }
 
     /// A linear-light colour: each channel from 0 to 1.
-    pub fn color(&mut self, field: &'static str, (r, g, b): (f32, f32, f32)) {
+    pub(crate) fn color(&mut self, field: &'static str, (r, g, b): (f32, f32, f32)) {
         self.within(field, |c| {
             for (i, channel) in [r, g, b].into_iter().enumerate() {
                 if !(0.0..=1.0).contains(&channel) {
@@ -148,7 +155,7 @@ impl Checker {
     }
 
     /// Words a person reads: not empty, at most `max_chars` characters.
-    pub fn text(&mut self, field: &'static str, text: &str, max_chars: usize) {
+    pub(crate) fn text(&mut self, field: &'static str, text: &str, max_chars: usize) {
         if text.trim().is_empty() {
             self.problem(field, "is empty; expected some words".into());
         } else if text.chars().count() > max_chars {
@@ -164,7 +171,7 @@ impl Checker {
 
     /// A reference to another RON file of kind `what` ("scene", "session"),
     /// relative to this file's folder; `example` shows a good one.
-    pub fn reference(
+    pub(crate) fn reference(
         &mut self,
         field: &'static str,
         path: &str,

@@ -9,7 +9,7 @@
 
 /// A step in the path to a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PathStep {
+pub(crate) enum PathStep {
     /// A named field of a struct or of a struct-like enum variant.
     Field(&'static str),
     /// An element of a list or tuple, counted from 0.
@@ -17,19 +17,19 @@ pub enum PathStep {
 }
 
 /// A path from the top of a file to one value.
-pub type ValuePath = Vec<PathStep>;
+pub(super) type ValuePath = Vec<PathStep>;
 
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
+pub(super) struct Position {
     /// Line, counted from 1.
-    pub line: usize,
+    pub(super) line: usize,
     /// Column in characters, counted from 1.
-    pub column: usize,
+    pub(super) column: usize,
 }
 
 /// Formats a path the way a scene author reads it: `scatter[2].count`.
-pub fn path_to_string(path: &[PathStep]) -> String {
+pub(super) fn path_to_string(path: &[PathStep]) -> String {
     let mut out = String::new();
     for step in path {
         match step {
@@ -49,7 +49,7 @@ pub fn path_to_string(path: &[PathStep]) -> String {
 
 /// Where the value at `path` starts in `source`, or where the deepest part of
 /// the path that exists starts (a missing field is reported at its parent).
-pub fn locate(source: &str, path: &[PathStep]) -> Position {
+pub(super) fn locate(source: &str, path: &[PathStep]) -> Position {
     let mut scanner = Scanner::new(source);
     scanner.skip_trivia();
     let root = scanner.value(0);

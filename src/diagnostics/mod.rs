@@ -6,15 +6,15 @@
 //! each bring their own checks; the reading, the locating and the wording of
 //! errors are shared here.
 
-pub mod check;
-pub mod locate;
+mod check;
+mod locate;
 
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-pub use check::{Checker, Problem};
-pub use locate::{PathStep, ValuePath};
+pub(crate) use check::{Checker, Problem};
+pub(crate) use locate::PathStep;
 
 /// Largest file read, bytes. Real scenes are a few kilobytes; this keeps a
 /// mistaken path (a video, a disk image, `/dev/zero`) from being read whole.
@@ -25,13 +25,13 @@ pub const MAX_FILE_BYTES: usize = 1 << 20;
 #[error("{file}:{line}:{column}: {message}")]
 pub struct FileError {
     /// The file, as the user named it.
-    pub file: String,
+    pub(crate) file: String,
     /// Line, from 1.
     pub line: usize,
     /// Column, from 1.
     pub column: usize,
     /// What is wrong and what was expected.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// Every problem found in one file.
@@ -41,7 +41,7 @@ pub struct FileErrors(pub Vec<FileError>);
 impl FileErrors {
     /// A file that cannot be read at all (missing, a folder, a device):
     /// no line or column, since there is no text to point into.
-    pub fn unreadable(file: &str, message: String) -> Self {
+    pub(crate) fn unreadable(file: &str, message: String) -> Self {
         Self(vec![FileError {
             file: file.to_owned(),
             line: 0,
@@ -52,7 +52,7 @@ impl FileErrors {
 
     /// One problem with the whole of `file` (it is too big), pointed at its
     /// start.
-    pub fn whole_file(file: &str, message: String) -> Self {
+    fn whole_file(file: &str, message: String) -> Self {
         Self(vec![FileError {
             file: file.to_owned(),
             line: 1,
@@ -84,7 +84,7 @@ impl fmt::Display for FileErrors {
 /// pipe or a device (a FIFO, `/dev/zero`, a terminal) is refused at once,
 /// without waiting on it, since opening a FIFO for reading blocks until
 /// something writes to it. `what` names the kind of file in messages.
-pub fn read_limited(path: &Path, shown: &str, what: &str) -> Result<Vec<u8>, FileErrors> {
+pub(crate) fn read_limited(path: &Path, shown: &str, what: &str) -> Result<Vec<u8>, FileErrors> {
     let file = open_regular(path)
         .map_err(|e| FileErrors::unreadable(shown, format!("cannot read the {what}: {e}")))?;
     read_limited_from(file, shown, what)
@@ -94,7 +94,7 @@ pub fn read_limited(path: &Path, shown: &str, what: &str) -> Result<Vec<u8>, Fil
 /// anything else is an error of kind `InvalidInput` that says what it is.
 /// The file is opened without blocking and checked after it is open, so a
 /// FIFO swapped in between a check and the open cannot hang the reader.
-pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
     let file = std::fs::OpenOptions::new()
         .read(true)
@@ -122,11 +122,7 @@ pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
 }
 
 /// [`read_limited`] for any reader: at most [`MAX_FILE_BYTES`].
-pub fn read_limited_from(
-    reader: impl Read,
-    shown: &str,
-    what: &str,
-) -> Result<Vec<u8>, FileErrors> {
+fn read_limited_from(reader: impl Read, shown: &str, what: &str) -> Result<Vec<u8>, FileErrors> {
     let mut bytes = Vec::new();
     reader
         .take(MAX_FILE_BYTES as u64 + 1)
@@ -139,7 +135,7 @@ pub fn read_limited_from(
 }
 
 /// The error for a file over [`MAX_FILE_BYTES`].
-pub fn too_big(shown: &str, what: &str) -> FileErrors {
+pub(crate) fn too_big(shown: &str, what: &str) -> FileErrors {
     FileErrors::whole_file(
         shown,
         format!(
@@ -161,7 +157,7 @@ pub fn ron_options() -> ron::Options {
 /// Parses a RON file of type `T` and checks its meaning with `check`; every
 /// error names `file`, a line and a column. `what` names the kind of file in
 /// messages ("scene", "session").
-pub fn parse_ron_file<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse_ron_file<T: serde::de::DeserializeOwned>(
     file: &str,
     bytes: &[u8],
     what: &str,

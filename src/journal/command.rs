@@ -102,7 +102,7 @@ pub fn run(what: JournalCommand) -> ExitCode {
 
 /// Why a subcommand did not do what it was asked.
 #[derive(Debug)]
-pub enum Failure {
+enum Failure {
     /// Nothing to do it to, the person said no, or doing it would harm.
     Refused(String),
     /// The record or a file could not be read or written.
@@ -135,7 +135,7 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Failure + '_ {
 
 /// Runs a `journal` subcommand on the record at `path`, asking on `input`
 /// and writing to `out`.
-pub fn run_on(
+fn run_on(
     path: &Path,
     what: JournalCommand,
     input: &mut dyn BufRead,

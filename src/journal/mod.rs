@@ -49,7 +49,7 @@ pub enum SessionKind {
 
 impl SessionKind {
     /// As the record stores it.
-    pub fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             Self::Exposure => "exposure",
             Self::Relaxation => "relaxation",
@@ -57,7 +57,7 @@ impl SessionKind {
     }
 
     /// From the record.
-    pub fn parse(text: &str) -> Option<Self> {
+    fn parse(text: &str) -> Option<Self> {
         match text {
             "exposure" => Some(Self::Exposure),
             "relaxation" => Some(Self::Relaxation),
@@ -104,7 +104,7 @@ macro_rules! entry_kinds {
 
         impl EntryKind {
             /// As the record stores it.
-            pub fn as_str(self) -> &'static str {
+            fn as_str(self) -> &'static str {
                 match self {
                     $(Self::$kind => $name,)*
                     Self::Unknown => "unknown",
@@ -112,7 +112,7 @@ macro_rules! entry_kinds {
             }
 
             /// From the record.
-            pub fn parse(text: &str) -> Option<Self> {
+            fn parse(text: &str) -> Option<Self> {
                 match text {
                     $($name => Some(Self::$kind),)*
                     _ => None,
@@ -120,7 +120,7 @@ macro_rules! entry_kinds {
             }
 
             /// As a report names it.
-            pub fn label(self) -> &'static str {
+            fn label(self) -> &'static str {
                 match self {
                     $(Self::$kind => $label,)*
                     Self::Unknown => "Something a newer Stillpoint recorded",
@@ -250,13 +250,13 @@ fn lose(n: u64) {
 /// How many writes (sessions begun, entries, ends) this process had to
 /// record and could not; each was printed to the terminal. Final once the
 /// app is dropped, which waits for its writer.
-pub fn lost() -> u64 {
+pub(crate) fn lost() -> u64 {
     LOST.load(Ordering::SeqCst)
 }
 
 /// Whether anything this process had to record could not be recorded: the
 /// app then exits with status 4.
-pub fn lost_anything() -> bool {
+pub(crate) fn lost_anything() -> bool {
     lost() > 0
 }
 
@@ -267,7 +267,7 @@ pub fn lost_anything() -> bool {
 /// that says which of this frame's messages are recorded (the console)
 /// orders itself after this set and reads [`RecordNow`] itself.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct JournalSystems;
+pub(crate) struct JournalSystems;
 
 /// Records sessions as `Recording` says; added by the app when a record is
 /// kept.
@@ -307,7 +307,7 @@ fn plugin(app: &mut App, recording: Recording) {
 }
 
 /// Milliseconds since 1970 (UTC).
-pub fn now_ms() -> i64 {
+fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -315,7 +315,7 @@ pub fn now_ms() -> i64 {
 }
 
 /// The words for why a SUDS question was asked.
-pub fn suds_why(why: SudsWhy) -> String {
+fn suds_why(why: SudsWhy) -> String {
     match why {
         SudsWhy::Start => "at the start".into(),
         SudsWhy::StepChange { from, to } => format!("step {from} to {to}"),

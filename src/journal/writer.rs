@@ -29,7 +29,7 @@ use super::{Entry, NewSession};
 
 /// How many writes the queue holds; the app keeps what does not fit and
 /// sends it on a later frame.
-pub const QUEUE: usize = 256;
+const QUEUE: usize = 256;
 
 /// The most writes committed in one transaction.
 const BATCH: usize = 64;

@@ -6,11 +6,11 @@
 //! head.
 //!
 //! **Invariant:** the veil is the only thing that changes the whole picture
-//! at once, and it changes slowly (see [`crate::scene::transition`]), so
+//! at once, and it changes slowly (see `scene::transition`), so
 //! switching scenes never flashes. Notices fade in and out over a second.
 
 pub mod panel;
-pub mod suds;
+mod suds;
 
 use bevy::prelude::*;
 
@@ -23,15 +23,15 @@ use crate::typeface;
 /// (on a slow renderer the app's own clock runs slower than the wall).
 const HINT_S: f32 = 10.0;
 /// How long a notice stays, seconds of real time, fades included.
-pub const NOTICE_S: f32 = 8.0;
+const NOTICE_S: f32 = 8.0;
 /// How long a notice takes to fade in or out, seconds.
 const NOTICE_FADE_S: f32 = 1.0;
 /// Colour of the veil: a deep blue-grey, softer than black.
-pub const VEIL: (f32, f32, f32) = (0.035, 0.04, 0.055);
+const VEIL: (f32, f32, f32) = (0.035, 0.04, 0.055);
 
 /// Whether to show the controls hint (off for screenshots).
 #[derive(Resource, Debug, Clone, Copy)]
-pub struct ShowHints(pub bool);
+struct ShowHints(bool);
 
 /// The words a notice or prompt shows the person now, if any: the window
 /// shows them at the bottom, the headset on its panel.
@@ -46,7 +46,7 @@ pub struct Notice {
 }
 
 /// What the safe-place notices say.
-pub const ALREADY_SAFE: &str = "This is your safe place. Stay as long as you like.";
+const ALREADY_SAFE: &str = "This is your safe place. Stay as long as you like.";
 /// What a suggested break says.
 pub const BREAK_WORDS: &str = "You have been here a while. A short break?  B or Esc pauses.";
 
@@ -81,9 +81,9 @@ struct NoticeText;
 
 /// The overlays, configured: whether the controls hint shows.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct OverlayPlugin {
+pub(crate) struct OverlayPlugin {
     /// Show the controls hint at the start.
-    pub hints: bool,
+    pub(crate) hints: bool,
 }
 
 impl Plugin for OverlayPlugin {
@@ -115,7 +115,7 @@ fn plugin(app: &mut App) {
 /// start it, or after pausing it), Esc cannot go on, so it is not offered,
 /// and the list is kept short so it covers nothing else on screen (a SUDS
 /// question asked as the hierarchy appears).
-pub fn pause_keys(reasons: PauseReasons) -> &'static str {
+fn pause_keys(reasons: PauseReasons) -> &'static str {
     if reasons.contains(PauseReason::Therapist) {
         "Your therapist goes on with the session\n\
          S  go to your safe place\n\
@@ -136,7 +136,7 @@ pub fn pause_keys(reasons: PauseReasons) -> &'static str {
 
 /// How to go on while paused for `reasons`, as the headset's panel adds it
 /// after why: the menu button, unless the therapist holds the session.
-pub fn pause_how(reasons: PauseReasons) -> &'static str {
+fn pause_how(reasons: PauseReasons) -> &'static str {
     if reasons.contains(PauseReason::Therapist) {
         "  \u{b7}  your therapist goes on"
     } else {
@@ -145,7 +145,7 @@ pub fn pause_how(reasons: PauseReasons) -> &'static str {
 }
 
 /// Why the session is paused, in the person's words.
-pub fn pause_words(reasons: PauseReasons) -> &'static str {
+fn pause_words(reasons: PauseReasons) -> &'static str {
     if reasons.contains(PauseReason::Therapist) {
         "Paused by your therapist"
     } else if reasons.contains(PauseReason::Headset) {
@@ -321,7 +321,7 @@ fn show_error(
 
 /// The keys of an exposure scene's steps and events, as the pause panel
 /// lists them: the step now, and each event with its number key.
-pub fn step_keys(exposure: Option<&StepNow>) -> String {
+fn step_keys(exposure: Option<&StepNow>) -> String {
     let Some(now) = exposure else {
         return String::new();
     };

@@ -34,7 +34,7 @@ struct PanelCamera;
 
 /// The board the panel is hung on.
 #[derive(Component)]
-pub struct PanelBoard;
+struct PanelBoard;
 
 /// The words on the headset's panel.
 #[derive(Component)]

@@ -45,11 +45,12 @@ pub(super) fn plugin(app: &mut App) {
 /// Most characters in a line of the headset's panel: at its 60-pixel type
 /// a line of Ubuntu Light averages under 30 pixels a character, so 32 fit
 /// its 1024 pixels with room at the sides.
-pub const PANEL_LINE_CHARS: usize = 32;
+#[cfg(test)]
+const PANEL_LINE_CHARS: usize = 32;
 
 /// The question as the headset's panel shows it: two lines, the second the
 /// anchors.
-pub fn headset_words(value: u8) -> String {
+pub(super) fn headset_words(value: u8) -> String {
     format!("How distressed are you?  < {value} >\n0 calm  25  50  75  100 worst")
 }
 

@@ -4,7 +4,7 @@
 //! baseline, and after it.
 
 /// The symptoms, in the questionnaire's order.
-pub const ITEMS: [&str; 16] = [
+pub(crate) const ITEMS: [&str; 16] = [
     "General discomfort",
     "Fatigue",
     "Headache",
@@ -24,7 +24,7 @@ pub const ITEMS: [&str; 16] = [
 ];
 
 /// The words for each rating, from 0.
-pub const RATINGS: [&str; 4] = ["none", "slight", "moderate", "severe"];
+pub(crate) const RATINGS: [&str; 4] = ["none", "slight", "moderate", "severe"];
 
 /// The items (from 0) of each subscale.
 const NAUSEA: [usize; 7] = [0, 5, 6, 7, 8, 14, 15];
@@ -42,7 +42,7 @@ pub enum When {
 
 impl When {
     /// As a watcher names it.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Before => "before",
             Self::After => "after",

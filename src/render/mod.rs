@@ -22,7 +22,7 @@ pub type PlantMaterial = ExtendedMaterial<StandardMaterial, Sway>;
 /// Registers the materials and their shaders, and keeps their clocks. On a
 /// Bevy that does not render (the headless tests, the headset benchmark)
 /// the materials are only assets, still animated by the clock.
-pub fn plugin(app: &mut App) {
+pub(crate) fn plugin(app: &mut App) {
     app.add_systems(Update, (tick_water, tick_sway).in_set(AppSet::Animate));
     if app.get_sub_app(bevy::render::RenderApp).is_none() {
         app.init_asset::<WaterMaterial>()
@@ -55,28 +55,28 @@ pub fn plugin(app: &mut App) {
 pub struct WaterMaterial {
     /// Colours, waves and time, as the shader reads them.
     #[uniform(0)]
-    pub uniform: WaterUniform,
+    pub(crate) uniform: WaterUniform,
 }
 
 /// Layout of the water shader's uniform block; see `water.wgsl`.
 #[derive(ShaderType, Clone, Debug, Default)]
-pub struct WaterUniform {
+pub(crate) struct WaterUniform {
     /// Colour of deep water.
-    pub deep: Vec4,
+    pub(crate) deep: Vec4,
     /// Colour of shallow water.
-    pub shallow: Vec4,
+    pub(crate) shallow: Vec4,
     /// Sky colour overhead, for reflections.
-    pub zenith: Vec4,
+    pub(crate) zenith: Vec4,
     /// Sky colour at the horizon, for reflections.
-    pub horizon: Vec4,
+    pub(crate) horizon: Vec4,
     /// Sun colour (rgb) and glint strength (a).
-    pub sun_color: Vec4,
+    pub(crate) sun_color: Vec4,
     /// Unit vector towards the sun.
-    pub sun_dir: Vec4,
+    pub(crate) sun_dir: Vec4,
     /// Crest-to-trough height (m), wavelength (m), period (s), direction (rad).
-    pub waves: Vec4,
+    pub(crate) waves: Vec4,
     /// Time (s), horizon blend, foam strength, fog sun exponent.
-    pub params: Vec4,
+    pub(crate) params: Vec4,
 }
 
 impl Material for WaterMaterial {
@@ -105,7 +105,7 @@ pub struct Sway {
     /// Wind direction times strength (x, z), sway period in seconds (y),
     /// time in seconds (w).
     #[uniform(100)]
-    pub wind: Vec4,
+    pub(crate) wind: Vec4,
 }
 
 impl MaterialExtension for Sway {

@@ -9,14 +9,14 @@ use crate::scene::procgen::sky;
 use crate::scene::procgen::terrain::TerrainShape;
 
 /// Radius of the sky dome, metres: beyond the farthest water and terrain.
-pub const SKY_RADIUS_M: f32 = 12_000.0;
+const SKY_RADIUS_M: f32 = 12_000.0;
 /// Distance of the sun's disc, metres: just inside the sky dome.
-pub const SUN_DISTANCE_M: f32 = 11_000.0;
+pub(super) const SUN_DISTANCE_M: f32 = 11_000.0;
 /// Apparent radius of the sun's disc, degrees; a little larger than the real
 /// sun, as it looks low in the sky.
-pub const SUN_DISC_DEG: f32 = 0.7;
+pub(super) const SUN_DISC_DEG: f32 = 0.7;
 /// Distance of cloud banks, metres.
-pub const CLOUD_DISTANCE_M: f32 = 9_000.0;
+pub(super) const CLOUD_DISTANCE_M: f32 = 9_000.0;
 /// Most grid cells along a side of the inner water surface.
 const MAX_WATER_CELLS: u32 = 192;
 /// Water deeper than this shows only its deep colour, metres.
@@ -24,41 +24,41 @@ const SHALLOW_DEPTH_M: f32 = 2.5;
 
 /// One scatter entry, generated.
 #[derive(Debug, Clone)]
-pub struct ScatterBlueprint {
+pub(crate) struct ScatterBlueprint {
     /// Mesh for copies near the viewpoint.
-    pub near: MeshData,
+    pub(crate) near: MeshData,
     /// Lighter mesh for copies far away.
-    pub far: MeshData,
+    pub(crate) far: MeshData,
     /// Where the copies stand.
-    pub placements: Vec<Placement>,
+    pub(crate) placements: Vec<Placement>,
     /// How much the copies' colours vary, 0 to 0.5.
-    pub color_variation: f32,
+    pub(crate) color_variation: f32,
 }
 
 /// One particle entry, generated.
 #[derive(Debug, Clone)]
-pub struct ParticleBlueprint {
+pub(crate) struct ParticleBlueprint {
     /// Radius of each particle, metres.
-    pub radius_m: f32,
+    pub(crate) radius_m: f32,
     /// Colour times glow, linear.
-    pub color: [f32; 3],
+    pub(crate) color: [f32; 3],
     /// Each particle's wandering.
-    pub drifts: Vec<DriftSpec>,
+    pub(crate) drifts: Vec<DriftSpec>,
 }
 
 /// How one particle wanders about its anchor.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct DriftSpec {
+pub(crate) struct DriftSpec {
     /// Centre of its wandering, metres.
-    pub anchor: [f32; 3],
+    pub(crate) anchor: [f32; 3],
     /// How far it wanders, metres.
-    pub reach_m: f32,
+    pub(crate) reach_m: f32,
     /// Phases of its wandering, radians.
-    pub phase: [f32; 3],
+    pub(crate) phase: [f32; 3],
     /// Angular rates of its wandering, radians per second.
-    pub rate: [f32; 3],
+    pub(crate) rate: [f32; 3],
     /// Period of a firefly's glow, seconds; 0 for a steady mote.
-    pub pulse_period_s: f32,
+    pub(crate) pulse_period_s: f32,
 }
 
 /// The slowest a firefly's glow may swell and fade, seconds per cycle.
@@ -68,23 +68,23 @@ const FIREFLY_PERIOD_S: (f32, f32) = (3.0, 7.0);
 #[derive(Debug, Clone)]
 pub struct Blueprint {
     /// The ground's height function.
-    pub terrain: TerrainShape,
+    pub(crate) terrain: TerrainShape,
     /// The ground mesh.
-    pub terrain_mesh: MeshData,
+    pub(crate) terrain_mesh: MeshData,
     /// The sky dome.
-    pub sky_mesh: MeshData,
+    pub(crate) sky_mesh: MeshData,
     /// Unit vector towards the sun.
-    pub sun_dir: [f32; 3],
+    pub(crate) sun_dir: [f32; 3],
     /// The water surface, if any.
-    pub water_mesh: Option<MeshData>,
+    pub(crate) water_mesh: Option<MeshData>,
     /// Per scatter entry: the near and far meshes, and the placements.
-    pub scatter: Vec<ScatterBlueprint>,
+    pub(crate) scatter: Vec<ScatterBlueprint>,
     /// Cloud banks: mesh, azimuth (rad), elevation (rad), angular width (rad).
-    pub clouds: Vec<(MeshData, f32, f32, f32)>,
+    pub(crate) clouds: Vec<(MeshData, f32, f32, f32)>,
     /// Per particle entry: the particles and how they wander.
-    pub particles: Vec<ParticleBlueprint>,
+    pub(crate) particles: Vec<ParticleBlueprint>,
     /// The eye of the seated viewpoint, metres.
-    pub eye: [f32; 3],
+    pub(crate) eye: [f32; 3],
 }
 
 impl Blueprint {

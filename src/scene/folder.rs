@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 /// The scene opened when none is named.
-pub const DEFAULT_SCENE: &str = "lake_dusk.ron";
+pub(crate) const DEFAULT_SCENE: &str = "lake_dusk.ron";
 
 /// The folder of shipped scenes: `$STILLPOINT_SCENES`, else `scenes/` in the
 /// working folder, else the one in the source tree this binary was built from.
@@ -22,15 +22,15 @@ pub fn scenes_dir() -> PathBuf {
 
 /// One `.ron` file of a folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RonFile {
+pub(crate) struct RonFile {
     /// Its path: the folder joined with its name.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// Its file name.
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// The `.ron` files directly in `dir` (regular files only), sorted by name.
-pub fn ron_files(dir: &Path) -> std::io::Result<Vec<RonFile>> {
+pub(crate) fn ron_files(dir: &Path) -> std::io::Result<Vec<RonFile>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "ron"))

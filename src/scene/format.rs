@@ -16,42 +16,42 @@ use serde::{Deserialize, Serialize};
 use super::exposure::format::{Exposure, Prop};
 
 /// A linear-light colour, each channel in 0..1.
-pub type Rgb = (f32, f32, f32);
+pub(super) type Rgb = (f32, f32, f32);
 
 /// A point on the ground plane: `(x, z)` in metres.
-pub type GroundPoint = (f32, f32);
+pub(super) type GroundPoint = (f32, f32);
 
 /// A closed range `(min, max)`.
-pub type Range = (f32, f32);
+pub(super) type Range = (f32, f32);
 
 /// One calming place: its landform, water, sky, light, plants and motion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SceneFile {
     /// Name shown in the window title and by `stillpoint scenes`.
-    pub title: String,
+    pub(crate) title: String,
     /// One line saying what the place is.
-    pub description: String,
+    pub(crate) description: String,
     /// Seed of every procedural choice (terrain noise, scattering). Same seed,
     /// same place.
     #[serde(default)]
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Scene file (relative to this one) that the person's "safe place"
     /// action switches to. `None`: this scene is itself the safe place.
     #[serde(default)]
     pub safe_scene: Option<String>,
     /// Where the person sits and looks.
-    pub viewpoint: Viewpoint,
+    pub(crate) viewpoint: Viewpoint,
     /// Sky colours.
-    pub sky: Sky,
+    pub(crate) sky: Sky,
     /// The sun: the key light.
-    pub sun: Sun,
+    pub(crate) sun: Sun,
     /// Soft light from the whole sky: the fill.
     #[serde(default)]
-    pub ambient: Ambient,
+    pub(crate) ambient: Ambient,
     /// Haze that separates near, middle and far.
     #[serde(default)]
-    pub fog: Fog,
+    pub(crate) fog: Fog,
     /// The ground.
     pub terrain: Terrain,
     /// A water surface, if the place has one.
@@ -62,28 +62,28 @@ pub struct SceneFile {
     pub scatter: Vec<Scatter>,
     /// Slowly drifting motes or fireflies.
     #[serde(default)]
-    pub particles: Vec<Particles>,
+    pub(crate) particles: Vec<Particles>,
     /// The wind that sways plants and carries particles.
     #[serde(default)]
-    pub wind: Wind,
+    pub(crate) wind: Wind,
     /// Camera exposure as EV100: lower is brighter. 6 to 16; default 9.7.
     #[serde(default = "defaults::exposure_ev100")]
-    pub exposure_ev100: f32,
+    pub(crate) exposure_ev100: f32,
     /// Guided session file (relative to this scene, for example
     /// `"sessions/resonance.ron"`) that starts with the scene. `None`: the
     /// scene alone, with no pacer, unless one is chosen on the command line.
     #[serde(default)]
-    pub session: Option<String>,
+    pub(crate) session: Option<String>,
     /// Sounds placed in the scene. At most 16.
     #[serde(default)]
-    pub sounds: Vec<Sound>,
+    pub(crate) sounds: Vec<Sound>,
     /// How the breathing pacer looks here.
     #[serde(default)]
-    pub pacer: Pacer,
+    pub(crate) pacer: Pacer,
     /// Things built into the place (walls, floors, rails, glass,
     /// furniture). At most 400.
     #[serde(default)]
-    pub props: Vec<Prop>,
+    pub(crate) props: Vec<Prop>,
     /// Graded exposure: the steps and events a therapist chooses from.
     /// `None`: a calm scene. In an exposure scene the breathing pacer is off
     /// until asked for.
@@ -94,111 +94,111 @@ pub struct SceneFile {
 /// The seated viewpoint. Nothing but the person moves it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Viewpoint {
+pub(crate) struct Viewpoint {
     /// Where the person sits, `(x, z)` in metres; the ground height there is
     /// taken from the terrain.
-    pub position_m: GroundPoint,
+    pub(crate) position_m: GroundPoint,
     /// Eye height above the ground, metres. 0.5 to 3; default 1.2 (seated).
     #[serde(default = "defaults::eye_height_m")]
-    pub eye_height_m: f32,
+    pub(crate) eye_height_m: f32,
     /// Direction the view faces at the start, degrees clockwise from north
     /// (-z). -360 to 360; default 0.
     #[serde(default)]
-    pub heading_deg: f32,
+    pub(crate) heading_deg: f32,
     /// Starting pitch, degrees; negative looks down. -30 to 30; default -3.
     #[serde(default = "defaults::pitch_deg")]
-    pub pitch_deg: f32,
+    pub(crate) pitch_deg: f32,
     /// Vertical field of view on the desktop, degrees. 30 to 100; default 55.
     #[serde(default = "defaults::fov_deg")]
-    pub fov_deg: f32,
+    pub(crate) fov_deg: f32,
 }
 
 /// A gradient sky dome with a glow around the sun.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Sky {
+pub(crate) struct Sky {
     /// Colour straight overhead.
-    pub zenith: Rgb,
+    pub(crate) zenith: Rgb,
     /// Colour at the horizon.
-    pub horizon: Rgb,
+    pub(crate) horizon: Rgb,
     /// Colour below the horizon (seen only past the edge of the world).
     #[serde(default = "defaults::sky_ground")]
-    pub below: Rgb,
+    pub(crate) below: Rgb,
     /// How far up the horizon colour reaches: the exponent of the blend.
     /// 0.1 (horizon colour high into the sky) to 4; default 0.6.
     #[serde(default = "defaults::horizon_blend")]
-    pub horizon_blend: f32,
+    pub(crate) horizon_blend: f32,
     /// Colour of the glow around the sun, added to the sky.
     #[serde(default = "defaults::sun_glow")]
-    pub sun_glow: Rgb,
+    pub(crate) sun_glow: Rgb,
     /// Angular radius of the sun glow, degrees. 1 to 90; default 25.
     #[serde(default = "defaults::sun_glow_deg")]
-    pub sun_glow_deg: f32,
+    pub(crate) sun_glow_deg: f32,
     /// Soft cloud banks, if any.
     #[serde(default)]
-    pub clouds: Option<Clouds>,
+    pub(crate) clouds: Option<Clouds>,
 }
 
 /// Soft cloud banks drifting across the sky.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Clouds {
+pub(crate) struct Clouds {
     /// Number of cloud banks. 0 to 200.
-    pub count: u32,
+    pub(crate) count: u32,
     /// Colour of the clouds (lit side).
-    pub color: Rgb,
+    pub(crate) color: Rgb,
     /// Elevation band above the horizon where clouds sit, degrees `(min, max)`
     /// within 1 to 60.
     #[serde(default = "defaults::cloud_elevation_deg")]
-    pub elevation_deg: Range,
+    pub(crate) elevation_deg: Range,
     /// Drift across the sky, degrees of azimuth per minute. 0 to 3; default 0.5.
     #[serde(default = "defaults::cloud_drift")]
-    pub drift_deg_per_min: f32,
+    pub(crate) drift_deg_per_min: f32,
 }
 
 /// The sun, the scene's key light.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Sun {
+pub(crate) struct Sun {
     /// Compass direction of the sun, degrees clockwise from north. -360 to 360.
-    pub azimuth_deg: f32,
+    pub(crate) azimuth_deg: f32,
     /// Height of the sun above the horizon, degrees. -5 to 90.
-    pub elevation_deg: f32,
+    pub(crate) elevation_deg: f32,
     /// Colour of the sunlight.
-    pub color: Rgb,
+    pub(crate) color: Rgb,
     /// Illuminance on a surface facing the sun, lux. 0 to 120000.
-    pub illuminance_lux: f32,
+    pub(crate) illuminance_lux: f32,
     /// Whether the sun casts shadows. Default true.
     #[serde(default = "defaults::yes")]
-    pub shadows: bool,
+    pub(crate) shadows: bool,
     /// Whether the sun's disc is drawn in the sky. Default true.
     #[serde(default = "defaults::yes")]
-    pub disc: bool,
+    pub(crate) disc: bool,
 }
 
 /// Light from the whole sky.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Ambient {
+pub(crate) struct Ambient {
     /// Colour of the sky fill.
-    pub color: Rgb,
+    pub(crate) color: Rgb,
     /// Brightness of the fill, in Bevy's ambient units (cd/m²). 0 to 20000;
     /// default 900.
-    pub brightness: f32,
+    pub(crate) brightness: f32,
 }
 
 /// Distance haze.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Fog {
+pub(crate) struct Fog {
     /// Colour of the haze; usually close to the horizon colour.
-    pub color: Rgb,
+    pub(crate) color: Rgb,
     /// Distance at which contrast falls to 5 %, metres. 10 to 100000;
     /// default 1200.
-    pub visibility_m: f32,
+    pub(crate) visibility_m: f32,
     /// Colour of the glow in the haze when looking towards the sun.
     #[serde(default = "defaults::fog_sun")]
-    pub sun_color: Rgb,
+    pub(crate) sun_color: Rgb,
 }
 
 /// The ground: a seeded height function sampled on a square grid.
@@ -208,30 +208,30 @@ pub struct Terrain {
     /// Width and depth of the square of ground, metres. 10 to 4000;
     /// default 600.
     #[serde(default = "defaults::terrain_size_m")]
-    pub size_m: f32,
+    pub(crate) size_m: f32,
     /// Grid cells along each side. 8 to 512; default 192.
     #[serde(default = "defaults::terrain_resolution")]
     pub resolution: u32,
     /// Height of flat ground, metres. -100 to 100; default 1.
     #[serde(default = "defaults::base_height_m")]
-    pub base_height_m: f32,
+    pub(crate) base_height_m: f32,
     /// Height of the rolling noise, metres. 0 to 200; default 1.5.
     #[serde(default = "defaults::roughness_m")]
-    pub roughness_m: f32,
+    pub(crate) roughness_m: f32,
     /// Size of the largest noise features, metres. 1 to 2000; default 60.
     #[serde(default = "defaults::feature_size_m")]
-    pub feature_size_m: f32,
+    pub(crate) feature_size_m: f32,
     /// Landforms added to the noise, in order.
     #[serde(default)]
-    pub shapes: Vec<Landform>,
+    pub(crate) shapes: Vec<Landform>,
     /// Ground colours.
-    pub colors: GroundColors,
+    pub(crate) colors: GroundColors,
 }
 
 /// A landform added to the terrain's height.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub enum Landform {
+pub(crate) enum Landform {
     /// A smooth bowl, for a lake or a pond.
     Basin {
         /// Centre, metres.
@@ -267,24 +267,24 @@ pub enum Landform {
 /// Ground colours chosen by height above the water and by steepness.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct GroundColors {
+pub(crate) struct GroundColors {
     /// Colour at the water's edge (sand, mud, pebbles).
-    pub shore: Rgb,
+    pub(crate) shore: Rgb,
     /// Colour of most of the ground (grass, moss).
-    pub low: Rgb,
+    pub(crate) low: Rgb,
     /// Colour of high ground.
-    pub high: Rgb,
+    pub(crate) high: Rgb,
     /// Colour of steep slopes (rock).
     #[serde(default = "defaults::rock")]
-    pub steep: Rgb,
+    pub(crate) steep: Rgb,
     /// Height of the shore band above the water (or above 0 without
     /// water), metres. 0 to 50; default 0.8.
     #[serde(default = "defaults::shore_band_m")]
-    pub shore_band_m: f32,
+    pub(crate) shore_band_m: f32,
     /// Height at which the ground is fully `high`, metres. 0.1 to 1000;
     /// default 25.
     #[serde(default = "defaults::high_from_m")]
-    pub high_from_m: f32,
+    pub(crate) high_from_m: f32,
 }
 
 /// A body of water: a flat surface with slow animated waves.
@@ -293,28 +293,28 @@ pub struct GroundColors {
 pub struct Water {
     /// Height of the still surface, metres. -100 to 100; default 0.
     #[serde(default)]
-    pub level_m: f32,
+    pub(crate) level_m: f32,
     /// Width of the square of water, metres. 10 to 20000; default: the
     /// terrain's size.
     #[serde(default)]
-    pub size_m: Option<f32>,
+    pub(crate) size_m: Option<f32>,
     /// Colour of deep water, looking down into it.
-    pub deep_color: Rgb,
+    pub(crate) deep_color: Rgb,
     /// Colour of shallow water near the shore.
-    pub shallow_color: Rgb,
+    pub(crate) shallow_color: Rgb,
     /// Height of the waves, crest to trough, metres. 0 to 2; default 0.06.
     #[serde(default = "defaults::wave_height_m")]
-    pub wave_height_m: f32,
+    pub(crate) wave_height_m: f32,
     /// Distance between crests, metres. 0.5 to 200; default 4.
     #[serde(default = "defaults::wave_length_m")]
-    pub wave_length_m: f32,
+    pub(crate) wave_length_m: f32,
     /// Time between crests passing a point, seconds. 1.5 to 30; default 4.
     /// Long periods read as calm.
     #[serde(default = "defaults::wave_period_s")]
-    pub wave_period_s: f32,
+    pub(crate) wave_period_s: f32,
     /// Compass direction the waves travel towards, degrees.
     #[serde(default)]
-    pub wave_toward_deg: f32,
+    pub(crate) wave_toward_deg: f32,
 }
 
 /// Many copies of one generated plant or stone scattered over the ground.
@@ -389,33 +389,33 @@ pub enum Area {
 /// Small glowing points drifting slowly through the air.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Particles {
+pub(crate) struct Particles {
     /// How they look and move.
-    pub kind: ParticleKind,
+    pub(crate) kind: ParticleKind,
     /// How many. 0 to 5000.
-    pub count: u32,
+    pub(crate) count: u32,
     /// Where over the ground.
     #[serde(default)]
-    pub area: Area,
+    pub(crate) area: Area,
     /// Height band above the ground, metres `(min, max)` within 0 to 100.
     #[serde(default = "defaults::particle_height_m")]
-    pub height_m: Range,
+    pub(crate) height_m: Range,
     /// Colour of the glow.
-    pub color: Rgb,
+    pub(crate) color: Rgb,
     /// Glow strength relative to the scene's light. 0 to 20; default 2.
     #[serde(default = "defaults::particle_glow")]
-    pub glow: f32,
+    pub(crate) glow: f32,
     /// Diameter, metres. 0.005 to 0.3; default 0.04.
     #[serde(default = "defaults::particle_size_m")]
-    pub size_m: f32,
+    pub(crate) size_m: f32,
     /// Drift speed, metres per second. 0 to 0.5; default 0.08.
     #[serde(default = "defaults::particle_drift")]
-    pub drift_m_per_s: f32,
+    pub(crate) drift_m_per_s: f32,
 }
 
 /// How particles behave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ParticleKind {
+pub(crate) enum ParticleKind {
     /// Dust or pollen catching the light: steady glow.
     Motes,
     /// Fireflies: a glow that swells and fades over several seconds, never
@@ -426,46 +426,46 @@ pub enum ParticleKind {
 /// The wind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Wind {
+pub(crate) struct Wind {
     /// Strength of the sway, 0 (still) to 1 (a steady breeze). Default 0.3.
-    pub strength: f32,
+    pub(crate) strength: f32,
     /// Time of one sway, seconds. 2 to 30; default 6. Long is calm.
-    pub period_s: f32,
+    pub(crate) period_s: f32,
     /// Compass direction the wind blows towards, degrees.
     #[serde(default)]
-    pub toward_deg: f32,
+    pub(crate) toward_deg: f32,
 }
 
 /// A sound placed in the scene: synthesised, never a recording.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Sound {
+pub(crate) struct Sound {
     /// The name exposure steps use to turn it on and off (letters, digits,
     /// `_` and `-`). Default: none.
     #[serde(default)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Whether it plays when the scene opens. Default true.
     #[serde(default = "defaults::yes")]
-    pub on: bool,
+    pub(crate) on: bool,
     /// What it is.
-    pub kind: SoundKind,
+    pub(crate) kind: SoundKind,
     /// Where it is: `(x, height above the ground, z)` in metres.
-    pub position_m: (f32, f32, f32),
+    pub(crate) position_m: (f32, f32, f32),
     /// Level, dB relative to the kind's calibrated level at the source's size.
     /// -40 to 20; default 0. Small loud sources heard from afar (a bird) need
     /// a high gain.
     #[serde(default)]
-    pub gain_db: f32,
+    pub(crate) gain_db: f32,
     /// How big the source is, metres (a lake shore is wide, a bird small):
     /// near a big source the sound surrounds the listener rather than coming
     /// from a point. 0.1 to 500; default 1.
     #[serde(default = "defaults::sound_size_m")]
-    pub size_m: f32,
+    pub(crate) size_m: f32,
 }
 
 /// The kinds of sound Stillpoint synthesises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum SoundKind {
+pub(crate) enum SoundKind {
     /// Small waves lapping a shore.
     LappingWater,
     /// Ocean surf on a beach.
@@ -485,23 +485,23 @@ pub enum SoundKind {
 /// How the breathing pacer looks in this scene.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     /// Its form. Default `Orb`.
-    pub style: PacerStyle,
+    pub(crate) style: PacerStyle,
     /// Distance in front of the seat, metres. 1 to 3; default 1.5.
-    pub distance_m: f32,
+    pub(crate) distance_m: f32,
     /// How far below eye level it floats, metres. 0 to 0.6; default 0.2.
-    pub below_eye_m: f32,
+    pub(crate) below_eye_m: f32,
     /// Its colour, linear-light.
-    pub color: Rgb,
+    pub(crate) color: Rgb,
     /// How brightly it glows, 0 to 8; default 1.2. Bright enough to bloom
     /// softly, never to dazzle.
-    pub glow: f32,
+    pub(crate) glow: f32,
 }
 
 /// The forms of the pacer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum PacerStyle {
+pub(crate) enum PacerStyle {
     /// A glowing orb that grows as the lungs fill.
     #[default]
     Orb,
@@ -553,97 +553,97 @@ impl Default for Wind {
 }
 
 /// Default values, named so the format documentation and the code agree.
-pub mod defaults {
+pub(super) mod defaults {
     use super::{Range, Rgb};
 
-    pub fn exposure_ev100() -> f32 {
+    pub(super) fn exposure_ev100() -> f32 {
         9.7
     }
-    pub fn sound_size_m() -> f32 {
+    pub(super) fn sound_size_m() -> f32 {
         1.0
     }
-    pub fn eye_height_m() -> f32 {
+    pub(super) fn eye_height_m() -> f32 {
         1.2
     }
-    pub fn pitch_deg() -> f32 {
+    pub(super) fn pitch_deg() -> f32 {
         -3.0
     }
-    pub fn fov_deg() -> f32 {
+    pub(super) fn fov_deg() -> f32 {
         55.0
     }
-    pub fn sky_ground() -> Rgb {
+    pub(crate) fn sky_ground() -> Rgb {
         (0.2, 0.2, 0.22)
     }
-    pub fn horizon_blend() -> f32 {
+    pub(super) fn horizon_blend() -> f32 {
         0.6
     }
-    pub fn sun_glow() -> Rgb {
+    pub(super) fn sun_glow() -> Rgb {
         (0.5, 0.35, 0.2)
     }
-    pub fn sun_glow_deg() -> f32 {
+    pub(super) fn sun_glow_deg() -> f32 {
         25.0
     }
-    pub fn cloud_elevation_deg() -> Range {
+    pub(super) fn cloud_elevation_deg() -> Range {
         (4.0, 25.0)
     }
-    pub fn cloud_drift() -> f32 {
+    pub(super) fn cloud_drift() -> f32 {
         0.5
     }
-    pub fn yes() -> bool {
+    pub(super) fn yes() -> bool {
         true
     }
-    pub fn fog_sun() -> Rgb {
+    pub(super) fn fog_sun() -> Rgb {
         (1.0, 0.85, 0.6)
     }
-    pub fn terrain_size_m() -> f32 {
+    pub(super) fn terrain_size_m() -> f32 {
         600.0
     }
-    pub fn terrain_resolution() -> u32 {
+    pub(super) fn terrain_resolution() -> u32 {
         192
     }
-    pub fn base_height_m() -> f32 {
+    pub(super) fn base_height_m() -> f32 {
         1.0
     }
-    pub fn roughness_m() -> f32 {
+    pub(super) fn roughness_m() -> f32 {
         1.5
     }
-    pub fn feature_size_m() -> f32 {
+    pub(super) fn feature_size_m() -> f32 {
         60.0
     }
-    pub fn rock() -> Rgb {
+    pub(crate) fn rock() -> Rgb {
         (0.28, 0.26, 0.24)
     }
-    pub fn shore_band_m() -> f32 {
+    pub(super) fn shore_band_m() -> f32 {
         0.8
     }
-    pub fn high_from_m() -> f32 {
+    pub(super) fn high_from_m() -> f32 {
         25.0
     }
-    pub fn wave_height_m() -> f32 {
+    pub(super) fn wave_height_m() -> f32 {
         0.06
     }
-    pub fn wave_length_m() -> f32 {
+    pub(super) fn wave_length_m() -> f32 {
         4.0
     }
-    pub fn wave_period_s() -> f32 {
+    pub(super) fn wave_period_s() -> f32 {
         4.0
     }
-    pub fn scale() -> Range {
+    pub(super) fn scale() -> Range {
         (0.8, 1.2)
     }
-    pub fn color_variation() -> f32 {
+    pub(super) fn color_variation() -> f32 {
         0.12
     }
-    pub fn particle_height_m() -> Range {
+    pub(super) fn particle_height_m() -> Range {
         (0.5, 3.0)
     }
-    pub fn particle_glow() -> f32 {
+    pub(super) fn particle_glow() -> f32 {
         2.0
     }
-    pub fn particle_size_m() -> f32 {
+    pub(super) fn particle_size_m() -> f32 {
         0.04
     }
-    pub fn particle_drift() -> f32 {
+    pub(super) fn particle_drift() -> f32 {
         0.08
     }
 }

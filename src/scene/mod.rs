@@ -12,11 +12,11 @@ pub mod folder;
 pub mod format;
 pub mod model;
 pub mod parse;
-pub mod procgen;
+mod procgen;
 pub mod spawn;
-pub mod transition;
-pub mod upload;
-pub mod validate;
+mod transition;
+mod upload;
+mod validate;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -47,7 +47,7 @@ pub struct SceneAsset {
 #[derive(Resource, Debug)]
 pub struct CurrentScene {
     /// The scene asset shown (or, before the first, being loaded).
-    pub handle: Handle<SceneAsset>,
+    pub(crate) handle: Handle<SceneAsset>,
     /// Its path inside the scene folder.
     pub path: String,
     /// The spawned scene, once one is on screen.
@@ -74,7 +74,7 @@ impl CurrentScene {
     }
 
     /// The shown scene's event that `message` says was fired, if it is one.
-    pub fn fired(&self, message: &Lifecycle) -> Option<&exposure::plan::EventSpec> {
+    pub(crate) fn fired(&self, message: &Lifecycle) -> Option<&exposure::plan::EventSpec> {
         let Lifecycle::EventFired { name, .. } = message else {
             return None;
         };
@@ -85,9 +85,9 @@ impl CurrentScene {
 
 /// Where scenes are read from.
 #[derive(Resource, Debug, Clone)]
-pub struct SceneFolder {
+pub(crate) struct SceneFolder {
     /// Absolute folder of the asset source that scenes load from.
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
 }
 
 /// Loads scene files for the asset server: reads at most
@@ -95,7 +95,7 @@ pub struct SceneFolder {
 /// on the loader's task rather than on a frame. Errors name file, line and
 /// column.
 #[derive(TypePath)]
-pub struct SceneLoader {
+struct SceneLoader {
     root: PathBuf,
 }
 
@@ -145,7 +145,7 @@ pub fn load_scene(path: &Path) -> Result<Scene, FileErrors> {
 /// Adds scene loading, showing and switching. Needs a [`SceneFolder`] and
 /// the name of the first scene in [`CurrentScene`]'s path (inserted by the
 /// app builder).
-pub fn plugin(app: &mut App) {
+pub(crate) fn plugin(app: &mut App) {
     let root = app.world().resource::<SceneFolder>().root.clone();
     app.init_asset::<SceneAsset>()
         .register_asset_loader(SceneLoader { root })
@@ -160,7 +160,7 @@ pub fn plugin(app: &mut App) {
 
 /// A path as the user would type it: relative to the working folder where
 /// possible.
-pub fn display_path(path: &Path) -> String {
+pub(crate) fn display_path(path: &Path) -> String {
     std::env::current_dir()
         .ok()
         .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
@@ -171,7 +171,7 @@ pub fn display_path(path: &Path) -> String {
 
 /// `relative` (as a scene names another file) resolved against the folder of
 /// the scene at `path`, both inside the scene folder.
-pub fn beside(path: &str, relative: &str) -> String {
+fn beside(path: &str, relative: &str) -> String {
     Path::new(path)
         .parent()
         .map(|folder| folder.join(relative).to_string_lossy().into_owned())
@@ -183,7 +183,7 @@ fn load_first_scene(mut current: ResMut<CurrentScene>, assets: Res<AssetServer>)
 }
 
 /// The scene's own error text, without the asset server's wrapping.
-pub fn load_error_text(error: &AssetLoadError) -> String {
+fn load_error_text(error: &AssetLoadError) -> String {
     if let AssetLoadError::AssetLoaderError(inner) = error
         && let Some(errors) = inner.error().downcast_ref::<FileErrors>()
     {

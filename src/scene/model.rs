@@ -16,180 +16,176 @@ use super::procgen::mesh::MeshData;
 pub struct Scene {
     /// Name shown in the window title.
     pub title: String,
-    /// One line saying what the place is.
-    pub description: String,
     /// The scene file (relative to this one's folder) that the safe-place
     /// action goes to; `None`: this scene is itself a safe place.
-    pub safe_scene: Option<String>,
-    /// The guided session file it names, relative to its folder.
-    pub session: Option<String>,
+    pub(crate) safe_scene: Option<String>,
     /// Where the person sits and how they look out.
     pub seat: Seat,
     /// Exposure and haze.
-    pub air: Air,
+    pub(crate) air: Air,
     /// Sun, sky and fill light.
-    pub light: Light,
+    pub(crate) light: Light,
     /// The water surface's look, if there is water.
-    pub water: Option<WaterLook>,
+    pub(crate) water: Option<WaterLook>,
     /// The wind that sways the plants.
-    pub wind: WindLook,
+    pub(crate) wind: WindLook,
     /// How the breathing pacer looks here.
-    pub pacer: PacerLook,
+    pub(crate) pacer: PacerLook,
     /// The sounds placed in the scene, at their heights above its ground.
-    pub sounds: Vec<SceneSound>,
+    pub(crate) sounds: Vec<SceneSound>,
     /// All generated geometry and placements.
-    pub blueprint: Blueprint,
+    pub(crate) blueprint: Blueprint,
     /// Things built into the place.
-    pub props: Vec<SceneProp>,
+    pub(crate) props: Vec<SceneProp>,
     /// Graded exposure, if this is an exposure scene.
     pub exposure: Option<ExposurePlan>,
     /// A hash of the file's bytes: the same file loaded again (a save
     /// without changes) has the same hash and is not shown again.
-    pub source_hash: u64,
+    pub(crate) source_hash: u64,
 }
 
 /// The seated viewpoint.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Seat {
     /// The eyes, metres.
-    pub eye: [f32; 3],
+    pub(crate) eye: [f32; 3],
     /// Heading the scene faces, degrees clockwise from north.
-    pub heading_deg: f32,
+    pub(crate) heading_deg: f32,
     /// Pitch at the start, degrees.
-    pub pitch_deg: f32,
+    pub(crate) pitch_deg: f32,
     /// Vertical field of view on the desktop, degrees.
     pub fov_deg: f32,
 }
 
 /// Exposure and haze.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Air {
+pub(crate) struct Air {
     /// Camera exposure, EV100.
-    pub exposure_ev100: f32,
+    pub(crate) exposure_ev100: f32,
     /// Haze colour, linear.
-    pub fog_color: Rgb,
+    pub(crate) fog_color: Rgb,
     /// Haze glow towards the sun, linear.
-    pub fog_sun_color: Rgb,
+    pub(crate) fog_sun_color: Rgb,
     /// Distance at which contrast falls to 5 %, metres.
-    pub fog_visibility_m: f32,
+    pub(crate) fog_visibility_m: f32,
 }
 
 /// Sun, sky and fill light.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Light {
+pub(crate) struct Light {
     /// Unit vector towards the sun.
-    pub sun_dir: [f32; 3],
+    pub(crate) sun_dir: [f32; 3],
     /// Height of the sun above the horizon, degrees.
-    pub sun_elevation_deg: f32,
+    pub(crate) sun_elevation_deg: f32,
     /// Colour of the sunlight, linear.
-    pub sun_color: Rgb,
+    pub(crate) sun_color: Rgb,
     /// Illuminance facing the sun, lux.
-    pub sun_illuminance_lux: f32,
+    pub(crate) sun_illuminance_lux: f32,
     /// Whether the sun casts shadows.
-    pub sun_shadows: bool,
+    pub(crate) sun_shadows: bool,
     /// Whether the sun's disc is drawn.
-    pub sun_disc: bool,
+    pub(crate) sun_disc: bool,
     /// Sky colour overhead, linear.
-    pub sky_zenith: Rgb,
+    pub(crate) sky_zenith: Rgb,
     /// Sky colour at the horizon, linear.
-    pub sky_horizon: Rgb,
+    pub(crate) sky_horizon: Rgb,
     /// How far up the horizon colour reaches.
-    pub sky_horizon_blend: f32,
+    pub(crate) sky_horizon_blend: f32,
     /// How fast the cloud banks drift, degrees of azimuth a minute.
-    pub cloud_drift_deg_per_min: f32,
+    pub(crate) cloud_drift_deg_per_min: f32,
     /// Colour of the sky's fill light, linear.
-    pub ambient_color: Rgb,
+    pub(crate) ambient_color: Rgb,
     /// Brightness of the fill, cd/m².
-    pub ambient_brightness: f32,
+    pub(crate) ambient_brightness: f32,
 }
 
 /// The water's look.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct WaterLook {
+pub(crate) struct WaterLook {
     /// Colour of deep water, linear.
-    pub deep_color: Rgb,
+    pub(crate) deep_color: Rgb,
     /// Colour of shallow water, linear.
-    pub shallow_color: Rgb,
+    pub(crate) shallow_color: Rgb,
     /// Height of the swell, metres.
-    pub wave_height_m: f32,
+    pub(crate) wave_height_m: f32,
     /// Length of the swell, metres.
-    pub wave_length_m: f32,
+    pub(crate) wave_length_m: f32,
     /// Period of the swell, seconds.
-    pub wave_period_s: f32,
+    pub(crate) wave_period_s: f32,
     /// Where the swell travels, degrees clockwise from north.
-    pub wave_toward_deg: f32,
+    pub(crate) wave_toward_deg: f32,
 }
 
 /// The wind.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct WindLook {
+pub(crate) struct WindLook {
     /// How strongly plants sway, 0 to 1.
-    pub strength: f32,
+    pub(crate) strength: f32,
     /// Period of a gust, seconds.
-    pub period_s: f32,
+    pub(crate) period_s: f32,
     /// Where the wind blows, degrees clockwise from north.
-    pub toward_deg: f32,
+    pub(crate) toward_deg: f32,
 }
 
 /// How the pacer looks in this scene.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PacerLook {
+pub(crate) struct PacerLook {
     /// An orb, a ring, or the scene's light.
-    pub style: PacerStyle,
+    pub(crate) style: PacerStyle,
     /// Distance ahead of the eyes on the desktop, metres.
-    pub distance_m: f32,
+    pub(crate) distance_m: f32,
     /// Drop below the eyes, metres.
-    pub below_eye_m: f32,
+    pub(crate) below_eye_m: f32,
     /// Colour, linear.
-    pub color: Rgb,
+    pub(crate) color: Rgb,
     /// Brightness multiplier.
-    pub glow: f32,
+    pub(crate) glow: f32,
 }
 
 /// A prop, its mesh generated.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SceneProp {
+pub(crate) struct SceneProp {
     /// Its name, as an index into the exposure plan's prop names.
-    pub name: Option<usize>,
+    pub(crate) name: Option<usize>,
     /// Its shape, standing on the origin.
-    pub mesh: MeshData,
+    pub(crate) mesh: MeshData,
     /// Where the middle of its underside stands, metres.
-    pub at: [f32; 3],
+    pub(crate) at: [f32; 3],
     /// Turn about the vertical, degrees clockwise from north.
-    pub turn_deg: f32,
+    pub(crate) turn_deg: f32,
     /// Its colour, linear; white for a picture, whose colours are in its
     /// mesh.
-    pub color: Rgb,
+    pub(crate) color: Rgb,
     /// Roughness, 0 to 1.
-    pub roughness: f32,
+    pub(crate) roughness: f32,
     /// Metalness, 0 to 1.
-    pub metal: f32,
+    pub(crate) metal: f32,
     /// Clearness, 0 (opaque) to 0.9.
-    pub clear: f32,
+    pub(crate) clear: f32,
     /// Whether it is there when the scene opens.
-    pub present: bool,
+    pub(crate) present: bool,
     /// For a spider, its leg span, metres (its mesh is the body; the legs
     /// are drawn apart, as they walk).
-    pub spider: Option<f32>,
+    pub(crate) spider: Option<f32>,
 }
 
 /// One sound placed in the scene.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SceneSound {
+pub(crate) struct SceneSound {
     /// What it is.
-    pub kind: SoundKind,
+    pub(crate) kind: SoundKind,
     /// Where, metres, its height taken above the ground there.
-    pub position_m: [f32; 3],
+    pub(crate) position_m: [f32; 3],
     /// Its level, dB.
-    pub gain_db: f32,
+    pub(crate) gain_db: f32,
     /// How big its source is, metres.
-    pub size_m: f32,
+    pub(crate) size_m: f32,
     /// Seed of its variation.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Its name, as an index into the exposure plan's sound names.
-    pub name: Option<usize>,
+    pub(crate) name: Option<usize>,
     /// Whether it plays when the scene opens.
-    pub on: bool,
+    pub(crate) on: bool,
 }
 
 impl Scene {
@@ -197,7 +193,7 @@ impl Scene {
     /// hierarchy, in the order of [`Scene::sounds`]: as the scene places
     /// them, with the steps up to this one turning named sounds on or off.
     /// Without a step, or in a scene without steps, as the scene places them.
-    pub fn sounds_at(&self, step: Option<usize>) -> Vec<bool> {
+    pub(crate) fn sounds_at(&self, step: Option<usize>) -> Vec<bool> {
         let target = self.exposure.as_ref().zip(step).map(|(plan, step)| {
             plan.state_at(
                 step.min(plan.steps.len().saturating_sub(1)),
@@ -214,11 +210,6 @@ impl Scene {
                     .unwrap_or(sound.on)
             })
             .collect()
-    }
-
-    /// Whether this is a graded exposure scene.
-    pub fn is_exposure(&self) -> bool {
-        self.exposure.is_some()
     }
 
     /// Builds the runtime scene from a file that passed validation
@@ -299,9 +290,7 @@ impl Scene {
         let sun_dir = blueprint.sun_dir;
         Self {
             title: file.title.clone(),
-            description: file.description.clone(),
             safe_scene: file.safe_scene.clone(),
-            session: file.session.clone(),
             seat: Seat {
                 eye: blueprint.eye,
                 heading_deg: v.heading_deg,

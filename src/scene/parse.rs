@@ -22,7 +22,11 @@ pub fn parse_scene(
 /// [`parse_scene`] for the scene at `path` in its folder: references are
 /// resolved there, and the safe scene it names is read and must be a calm
 /// place: not this scene, and with no exposure section.
-pub fn parse_scene_at(path: &Path, file: &str, bytes: &[u8]) -> Result<SceneFile, FileErrors> {
+pub(super) fn parse_scene_at(
+    path: &Path,
+    file: &str,
+    bytes: &[u8],
+) -> Result<SceneFile, FileErrors> {
     let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
     parse_ron_file(file, bytes, "scene", |scene: &SceneFile| {
         let mut problems = validate(scene, &|p| folder.join(p).is_file());
@@ -36,7 +40,7 @@ pub fn parse_scene_at(path: &Path, file: &str, bytes: &[u8]) -> Result<SceneFile
 /// Reads (at most [`crate::diagnostics::MAX_FILE_BYTES`] of it) and checks
 /// the scene file at `path`, with references resolved against its folder.
 /// `shown` names it in errors.
-pub fn read_scene(path: &Path, shown: &str) -> Result<SceneFile, FileErrors> {
+pub(crate) fn read_scene(path: &Path, shown: &str) -> Result<SceneFile, FileErrors> {
     let bytes = read_limited(path, shown, "scene")?;
     parse_scene_at(path, shown, &bytes)
 }
@@ -44,7 +48,7 @@ pub fn read_scene(path: &Path, shown: &str) -> Result<SceneFile, FileErrors> {
 /// Whether the safe scene that `scene` (the file at `path`) names is a safe
 /// place: a calm scene, not `scene` itself. Going to the safe place from
 /// the top of a spider hierarchy must never show a spider.
-pub fn safe_scene_problems(scene: &SceneFile, path: &Path) -> Vec<Problem> {
+fn safe_scene_problems(scene: &SceneFile, path: &Path) -> Vec<Problem> {
     let Some(safe) = &scene.safe_scene else {
         return Vec::new();
     };

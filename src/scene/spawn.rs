@@ -31,39 +31,39 @@ pub struct SceneView {
     /// Pitch at the start, degrees.
     pub pitch_deg: f32,
     /// Vertical field of view on the desktop, degrees.
-    pub fov_deg: f32,
+    pub(crate) fov_deg: f32,
     /// Exposure, EV100.
     pub exposure_ev100: f32,
     /// Fog colour, linear.
-    pub fog_color: Rgb,
+    pub(crate) fog_color: Rgb,
     /// Fog glow towards the sun, linear.
-    pub fog_sun_color: Rgb,
+    pub(crate) fog_sun_color: Rgb,
     /// Fog visibility, metres.
-    pub fog_visibility_m: f32,
+    pub(crate) fog_visibility_m: f32,
     /// Window title.
     pub title: String,
 }
 
 /// A particle drifting around its anchor.
 #[derive(Component, Debug, Clone)]
-pub struct Drift {
+pub(super) struct Drift {
     /// Centre of its wandering, metres.
-    pub anchor: Vec3,
+    pub(super) anchor: Vec3,
     /// How far it wanders, metres.
-    pub reach_m: f32,
+    pub(super) reach_m: f32,
     /// Phases of its wandering, radians.
-    pub phase: Vec3,
+    pub(super) phase: Vec3,
     /// Angular rates of its wandering, radians per second.
-    pub rate: Vec3,
+    pub(super) rate: Vec3,
     /// Period of a firefly's glow, seconds; 0 for a steady mote.
-    pub pulse_period_s: f32,
+    pub(super) pulse_period_s: f32,
 }
 
 /// The cloud layer, turning slowly about the viewer.
 #[derive(Component, Debug, Clone)]
-pub struct CloudDrift {
+pub(super) struct CloudDrift {
     /// Turn rate, radians per second.
-    pub rate: f32,
+    pub(super) rate: f32,
 }
 
 impl From<&DriftSpec> for Drift {
@@ -80,7 +80,7 @@ impl From<&DriftSpec> for Drift {
 
 impl SceneView {
     /// What the camera takes from `scene`.
-    pub fn of(scene: &Scene) -> Self {
+    fn of(scene: &Scene) -> Self {
         Self {
             eye: Vec3::from(scene.seat.eye),
             heading_deg: scene.seat.heading_deg,
@@ -397,7 +397,7 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) -> Entity {
 
 /// A particle's transform at scene time `t`: a slow wander about its anchor,
 /// and for fireflies a glow that swells and fades.
-pub fn drift_transform(drift: &Drift, t: f32) -> Transform {
+pub(super) fn drift_transform(drift: &Drift, t: f32) -> Transform {
     let wander = Vec3::new(
         (drift.rate.x * t + drift.phase.x).sin(),
         0.4 * (drift.rate.y * t + drift.phase.y).sin(),

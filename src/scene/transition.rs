@@ -59,7 +59,7 @@ enum Target {
 /// The systems that switch scenes, in order; what follows the scene on
 /// screen runs after them.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SceneSwitch;
+pub(super) struct SceneSwitch;
 
 /// The veil's movement, as a function of wall time.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -116,7 +116,7 @@ pub(super) struct Switch {
 /// scene). One that is not in the scene folder, or not calm either, is
 /// passed over; with none left the veil stays closed, which shows nothing
 /// at all, until the person goes back.
-pub const CALM_FALLBACKS: [&str; 3] = ["lake_dusk.ron", "beach_sunset.ron", "forest_clearing.ron"];
+const CALM_FALLBACKS: [&str; 3] = ["lake_dusk.ron", "beach_sunset.ron", "forest_clearing.ron"];
 
 impl Switch {
     /// Heads for `target`, closing the veil from wherever it is.

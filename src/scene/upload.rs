@@ -9,12 +9,12 @@ use bevy::prelude::*;
 use super::procgen::mesh::MeshData;
 
 /// Uploads generated vertex data as a Bevy mesh.
-pub fn add_mesh(world: &mut World, data: &MeshData) -> Handle<Mesh> {
+pub(super) fn add_mesh(world: &mut World, data: &MeshData) -> Handle<Mesh> {
     world.resource_mut::<Assets<Mesh>>().add(to_mesh(data))
 }
 
 /// Converts generated vertex data into a Bevy mesh.
-pub fn to_mesh(data: &MeshData) -> Mesh {
+pub(super) fn to_mesh(data: &MeshData) -> Mesh {
     Mesh::new(
         PrimitiveTopology::TriangleList,
         RenderAssetUsages::default(),

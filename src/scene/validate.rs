@@ -13,31 +13,31 @@ use crate::diagnostics::{Checker, PathStep, Problem};
 use crate::scene::procgen::terrain::TerrainShape;
 
 /// Most instances one scatter entry may ask for.
-pub const MAX_SCATTER_PER_ENTRY: u32 = 20_000;
+const MAX_SCATTER_PER_ENTRY: u32 = 20_000;
 /// Most instances all scatter entries together may ask for: about what a
 /// software renderer still draws at an interactive rate.
-pub const MAX_SCATTER_TOTAL: u64 = 60_000;
+const MAX_SCATTER_TOTAL: u64 = 60_000;
 /// Most scatter entries: each brings its own meshes and materials.
-pub const MAX_SCATTER_ENTRIES: usize = 64;
+const MAX_SCATTER_ENTRIES: usize = 64;
 /// Most particles one entry may ask for.
-pub const MAX_PARTICLES: u32 = 5_000;
+const MAX_PARTICLES: u32 = 5_000;
 /// Most particle entries: each brings its own mesh and material.
-pub const MAX_PARTICLE_ENTRIES: usize = 16;
+const MAX_PARTICLE_ENTRIES: usize = 16;
 /// Most particles all entries together may ask for: every one is an entity
 /// that moves each frame.
-pub const MAX_PARTICLES_TOTAL: u64 = 10_000;
+const MAX_PARTICLES_TOTAL: u64 = 10_000;
 /// Widest terrain, metres: past this, fog hides the edge anyway.
-pub const MAX_TERRAIN_SIZE_M: f32 = 4_000.0;
+const MAX_TERRAIN_SIZE_M: f32 = 4_000.0;
 /// Finest terrain grid: 512 x 512 cells is about half a million triangles.
-pub const MAX_TERRAIN_RESOLUTION: u32 = 512;
+const MAX_TERRAIN_RESOLUTION: u32 = 512;
 /// Most sounds one scene may place: each costs a voice in the mix.
-pub const MAX_SOUNDS: usize = 16;
+pub(super) const MAX_SOUNDS: usize = 16;
 /// The seated person's eyes must stay this far above the water, metres.
-pub const MIN_EYE_ABOVE_WATER_M: f32 = 0.5;
+const MIN_EYE_ABOVE_WATER_M: f32 = 0.5;
 
 /// Checks a parsed scene. `file_exists` answers whether a path relative to
 /// the scene's own folder names an existing file.
-pub fn validate(scene: &SceneFile, file_exists: &dyn Fn(&str) -> bool) -> Vec<Problem> {
+pub(super) fn validate(scene: &SceneFile, file_exists: &dyn Fn(&str) -> bool) -> Vec<Problem> {
     let mut c = Checker::default();
     c.text("title", &scene.title, 80);
     c.text("description", &scene.description, 200);

@@ -11,18 +11,18 @@ use super::lifecycle::Lifecycle;
 use super::{AppState, Flow};
 
 /// Continuous use after which a break is suggested, by default.
-pub const DEFAULT_BREAK_AFTER: Duration = Duration::from_secs(30 * 60);
+const DEFAULT_BREAK_AFTER: Duration = Duration::from_secs(30 * 60);
 /// How long the suggestion stays on screen if the person does not take it.
-pub const PROMPT_FOR: Duration = Duration::from_secs(30);
+const PROMPT_FOR: Duration = Duration::from_secs(30);
 /// A pause at least this long is a break in itself: use counts from zero
 /// again after it.
-pub const PAUSE_IS_A_BREAK: Duration = Duration::from_secs(5 * 60);
+const PAUSE_IS_A_BREAK: Duration = Duration::from_secs(5 * 60);
 
 /// When to suggest a break, and how the person is getting on.
 #[derive(Resource, Debug, Clone, PartialEq)]
 pub struct BreakAdvice {
     /// Continuous use after which a break is suggested; `None`: never.
-    pub every: Option<Duration>,
+    pub(crate) every: Option<Duration>,
     used: Duration,
     paused: Duration,
     prompt_left: Duration,
@@ -40,18 +40,19 @@ impl BreakAdvice {
     }
 
     /// Whether the suggestion is showing.
-    pub fn suggesting(&self) -> bool {
+    pub(super) fn suggesting(&self) -> bool {
         !self.prompt_left.is_zero()
     }
 
     /// Continuous use so far.
-    pub fn used(&self) -> Duration {
+    #[cfg(test)]
+    fn used(&self) -> Duration {
         self.used
     }
 
     /// Moves on by `dt` of real time, running or paused; whether a break is
     /// to be suggested now.
-    pub fn advance(&mut self, dt: Duration, paused: bool) -> bool {
+    fn advance(&mut self, dt: Duration, paused: bool) -> bool {
         self.prompt_left = self.prompt_left.saturating_sub(dt);
         if paused {
             // A pause ends the suggestion: the person stopped.
@@ -76,7 +77,7 @@ impl BreakAdvice {
     }
 
     /// The person took the break: use counts from zero when they are back.
-    pub fn taken(&mut self) {
+    fn taken(&mut self) {
         self.used = Duration::ZERO;
         self.prompt_left = Duration::ZERO;
     }

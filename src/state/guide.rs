@@ -15,30 +15,30 @@ use crate::breath::{BreathState, Guide, Micros, Phase, Rhythm};
 /// How far ahead of the sound leaving the mix a new guided session begins:
 /// time for the command to reach the mix before its first sample, so the
 /// sound and the picture change at the same sample.
-pub const GUIDE_LEAD: Micros = 150_000;
+pub(super) const GUIDE_LEAD: Micros = 150_000;
 
 /// How long a pacer started by a rhythm or turned on in an exposure scene
 /// runs, minutes, when no guided session says otherwise.
-pub const PACER_MINUTES: f32 = 20.0;
+pub(super) const PACER_MINUTES: f32 = 20.0;
 
 /// A guided session in force from a moment of the session's clock.
 #[derive(Debug, Clone, PartialEq)]
-pub struct GuideRun {
+pub(crate) struct GuideRun {
     /// The session.
-    pub guide: Guide,
+    pub(crate) guide: Guide,
     /// The session time its schedule starts at.
-    pub origin: Micros,
+    pub(crate) origin: Micros,
 }
 
 impl GuideRun {
     /// Where `t` (session time) falls in this guide: its start until the
     /// origin comes.
-    pub fn at(&self, t: Micros) -> BreathState {
+    pub(crate) fn at(&self, t: Micros) -> BreathState {
         self.guide.schedule.at(t.saturating_sub(self.origin))
     }
 
     /// Whether the guide is over at `t`.
-    pub fn done_at(&self, t: Micros) -> bool {
+    fn done_at(&self, t: Micros) -> bool {
         t >= self.origin + self.guide.schedule.length()
     }
 }
@@ -48,7 +48,7 @@ impl GuideRun {
 /// Changes asked for in quick succession each take effect at their own
 /// moment, in order, on both sides.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Guided {
+pub(crate) struct Guided {
     current: Option<GuideRun>,
     changes: VecDeque<(Option<GuideRun>, Micros)>,
     generation: u32,
@@ -56,7 +56,7 @@ pub struct Guided {
 
 impl Guided {
     /// The guide in force at session time `t`.
-    pub fn at(&self, t: Micros) -> Option<&GuideRun> {
+    pub(crate) fn at(&self, t: Micros) -> Option<&GuideRun> {
         self.changes
             .iter()
             .rev()
@@ -65,7 +65,7 @@ impl Guided {
     }
 
     /// The latest guide asked for, whether or not it is in force yet.
-    pub fn latest(&self) -> Option<&GuideRun> {
+    fn latest(&self) -> Option<&GuideRun> {
         match self.changes.back() {
             Some((run, _)) => run.as_ref(),
             None => self.current.as_ref(),
@@ -74,12 +74,12 @@ impl Guided {
 
     /// The newest change asked for and not yet in force, with the time it
     /// takes effect.
-    pub fn newest_change(&self) -> Option<(Option<&GuideRun>, Micros)> {
+    pub(crate) fn newest_change(&self) -> Option<(Option<&GuideRun>, Micros)> {
         self.changes.back().map(|(run, at)| (run.as_ref(), *at))
     }
 
     /// Counts the changes asked for, so a follower can tell a new one.
-    pub fn generation(&self) -> u32 {
+    pub(crate) fn generation(&self) -> u32 {
         self.generation
     }
 
@@ -108,11 +108,11 @@ impl Guided {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RhythmChoice {
     /// How the rhythm was named: `box`, `4,0,6,0`.
-    pub name: String,
+    pub(crate) name: String,
     /// One breath's phases.
-    pub rhythm: Rhythm,
+    pub(crate) rhythm: Rhythm,
     /// Sets with rests between, if the rhythm has them (4-7-8).
-    pub sets: Option<Sets>,
+    pub(crate) sets: Option<Sets>,
 }
 
 /// The guide's side of the state: the guided session in force and to come,

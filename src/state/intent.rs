@@ -86,7 +86,7 @@ impl Intent {
     /// What the person's one pause control (`Esc`, the menu button) asks
     /// for while paused for `reasons`: to go on when they paused (or took a
     /// break), else to pause, and with a break suggested, to take it.
-    pub fn pause_or_go_on(reasons: PauseReasons, break_suggested: bool) -> Intent {
+    pub(super) fn pause_or_go_on(reasons: PauseReasons, break_suggested: bool) -> Intent {
         if reasons.contains(PauseReason::Person) || reasons.contains(PauseReason::Break) {
             Intent::Resume(PauseReason::Person)
         } else if break_suggested {

@@ -5,9 +5,9 @@
 
 /// Loudest the master volume may be set: twice the calibrated default
 /// (+6 dB).
-pub const MAX_VOLUME: f32 = 2.0;
+pub(crate) const MAX_VOLUME: f32 = 2.0;
 /// One step of the volume keys: a tenth of the default volume.
-pub const VOLUME_STEP: f32 = 0.1;
+pub(super) const VOLUME_STEP: f32 = 0.1;
 
 /// The person's sound choices that can change while the app runs.
 #[derive(Debug, Clone, Copy, PartialEq)]

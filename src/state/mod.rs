@@ -24,35 +24,41 @@
 //! pacer, the rhythm), [`exposure`] (the step and events) with [`suds`].
 
 mod apply;
-pub mod breaks;
-pub mod exposure;
+mod breaks;
+mod exposure;
 #[cfg(test)]
 mod fixtures;
-pub mod guide;
-pub mod intent;
-pub mod lifecycle;
-pub mod listening;
-pub mod pause;
-pub mod place;
-pub mod refusal;
-pub mod scene_facts;
-pub mod snapshot;
-pub mod suds;
+mod guide;
+mod intent;
+mod lifecycle;
+mod listening;
+mod pause;
+mod place;
+mod refusal;
+mod scene_facts;
+mod snapshot;
+pub(crate) mod suds;
 
 use bevy::prelude::*;
 
 pub use breaks::BreakAdvice;
 pub use exposure::StepChange;
-pub use guide::{GUIDE_LEAD, GuideRun, Guided, PACER_MINUTES, RhythmChoice};
+use guide::Guided;
+pub(crate) use guide::RhythmChoice;
 pub use intent::{Intent, MAX_NOTE_CHARS};
-pub use lifecycle::{Ending, Lifecycle, Sound, SudsWhy};
-pub use listening::{Listening, MAX_VOLUME, VOLUME_STEP, VolumeChange};
-pub use pause::{PauseReason, PauseReasons};
+pub(crate) use lifecycle::Sound;
+pub use lifecycle::{Ending, Lifecycle, SudsWhy};
+pub use listening::Listening;
+pub(crate) use listening::{MAX_VOLUME, VolumeChange};
+pub use pause::PauseReason;
+pub(crate) use pause::PauseReasons;
 pub use place::Place;
 pub use refusal::Refusal;
-pub use scene_facts::{ExposureFacts, ShownScene};
-pub use snapshot::{GuideNow, RecordNow, SessionSnapshot, StepNow};
-pub use suds::{SudsChange, SudsPrompt};
+pub(crate) use scene_facts::{ExposureFacts, ShownScene};
+pub use snapshot::SessionSnapshot;
+pub(crate) use snapshot::{RecordNow, StepNow};
+pub use suds::SudsChange;
+pub(crate) use suds::SudsPrompt;
 
 use crate::breath::{Guide, Micros, Phase};
 use crate::clock::SessionClock;
@@ -63,7 +69,7 @@ use crate::frame::AppSet;
 /// snapshot is published. A watcher that reads the snapshot in the frame it
 /// is made orders itself after [`StateSystems::Publish`].
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StateSystems {
+pub(crate) enum StateSystems {
     /// The rules that follow the frame change the state.
     Settle,
     /// The snapshot of the frame is made.
@@ -148,48 +154,48 @@ impl AppState {
 
     /// The hierarchy of the person's scene and their step in it, once the
     /// scene is known and if it has one.
-    pub fn step_now(&self) -> Option<(&ExposureFacts, usize)> {
+    pub(crate) fn step_now(&self) -> Option<(&ExposureFacts, usize)> {
         self.exposure.now(self.whereabouts.facts())
     }
 
     /// The person's own scene: the one they are in, or, in the safe place,
     /// the one they will go back to.
-    pub fn place_scene(&self) -> &str {
+    pub(crate) fn place_scene(&self) -> &str {
         self.whereabouts.own_scene()
     }
 
     /// Why the session is paused, if it is.
-    pub fn paused_for(&self) -> PauseReasons {
+    pub(crate) fn paused_for(&self) -> PauseReasons {
         self.paused_for
     }
 
     /// Where the person is.
-    pub fn place(&self) -> &Place {
+    pub(crate) fn place(&self) -> &Place {
         self.whereabouts.place()
     }
 
     /// Window or headset.
-    pub fn presentation(&self) -> Presentation {
+    pub(crate) fn presentation(&self) -> Presentation {
         self.presentation
     }
 
     /// Volume and mono.
-    pub fn listening(&self) -> Listening {
+    pub(crate) fn listening(&self) -> Listening {
         self.listening
     }
 
     /// The guided session in force and any change to come.
-    pub fn guided(&self) -> &Guided {
+    pub(crate) fn guided(&self) -> &Guided {
         self.guide.guided()
     }
 
     /// The SUDS question on screen, if any.
-    pub fn suds(&self) -> Option<&SudsPrompt> {
+    fn suds(&self) -> Option<&SudsPrompt> {
         self.exposure.suds.open()
     }
 
     /// The last SUDS answer given, if any.
-    pub fn last_suds(&self) -> Option<u8> {
+    fn last_suds(&self) -> Option<u8> {
         self.exposure.suds.last_value()
     }
 
@@ -200,7 +206,7 @@ impl AppState {
     }
 
     /// The flow these decisions make.
-    pub fn flow(&self) -> Flow {
+    pub(crate) fn flow(&self) -> Flow {
         if !self.paused_for.is_empty() {
             Flow::Paused
         } else if self.guide.ended() && self.step_now().is_none() {
@@ -215,9 +221,9 @@ impl AppState {
 
 /// The state, configured: when a break is suggested.
 #[derive(Debug, Clone, Default)]
-pub struct StatePlugin {
+pub(crate) struct StatePlugin {
     /// When to suggest a break.
-    pub breaks: BreakAdvice,
+    pub(crate) breaks: BreakAdvice,
 }
 
 impl Plugin for StatePlugin {
@@ -230,7 +236,7 @@ impl Plugin for StatePlugin {
 /// Adds the state, its messages and the systems that keep it. Needs an
 /// [`AppState`] (inserted by the app builder); without one, the app starts
 /// in an empty place with no session.
-pub fn plugin(app: &mut App) {
+pub(crate) fn plugin(app: &mut App) {
     if !app.world().contains_resource::<AppState>() {
         app.insert_resource(AppState::new(
             String::new(),
@@ -286,7 +292,7 @@ fn note_facts(
 
 /// Turns every intent of this frame into changes of the state, in the order
 /// they were sent, and says what changed. The one writer of the flow.
-pub fn apply_intents(
+fn apply_intents(
     mut intents: MessageReader<Intent>,
     mut state: ResMut<AppState>,
     clock: Res<SessionClock>,

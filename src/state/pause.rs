@@ -20,10 +20,11 @@ pub enum PauseReason {
 
 impl PauseReason {
     /// Every reason, in the order they are listed.
-    pub const ALL: [PauseReason; 4] = [Self::Person, Self::Headset, Self::Therapist, Self::Break];
+    pub(crate) const ALL: [PauseReason; 4] =
+        [Self::Person, Self::Headset, Self::Therapist, Self::Break];
 
     /// The reason as a watcher names it.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Person => "person",
             Self::Headset => "headset",
@@ -53,7 +54,7 @@ impl PauseReasons {
     }
 
     /// The reasons that hold, in order.
-    pub fn iter(self) -> impl Iterator<Item = PauseReason> {
+    pub(super) fn iter(self) -> impl Iterator<Item = PauseReason> {
         PauseReason::ALL
             .into_iter()
             .filter(move |r| self.contains(*r))

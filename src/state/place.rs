@@ -30,7 +30,7 @@ pub enum Place {
 
 impl Place {
     /// The scene the person should see.
-    pub fn scene(&self) -> &str {
+    pub(crate) fn scene(&self) -> &str {
         match self {
             Self::Scene { path } | Self::SafePlace { path, .. } => path,
         }

@@ -14,20 +14,20 @@ pub struct ShownScene {
     pub title: String,
     /// Its safe scene's path inside the scene folder; `None`: it is a safe
     /// place itself.
-    pub safe_scene: Option<String>,
+    pub(crate) safe_scene: Option<String>,
     /// Its hierarchy, if it is an exposure scene.
-    pub exposure: Option<ExposureFacts>,
+    pub(crate) exposure: Option<ExposureFacts>,
 }
 
 /// An exposure scene's hierarchy, as watchers and intents need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExposureFacts {
+pub(crate) struct ExposureFacts {
     /// The steps, lowest first: name and the therapist's sentence.
-    pub steps: Vec<(String, String)>,
+    pub(crate) steps: Vec<(String, String)>,
     /// The events: name, sentence, and the steps (from 0) they are allowed
     /// at.
-    pub events: Vec<(String, String, Vec<usize>)>,
+    pub(crate) events: Vec<(String, String, Vec<usize>)>,
     /// How often the person is asked their SUDS, session time; 0: only at
     /// the start, at step changes and when asked.
-    pub suds_every: Micros,
+    pub(crate) suds_every: Micros,
 }

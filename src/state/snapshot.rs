@@ -22,27 +22,27 @@ pub struct StepNow {
     /// Its name.
     pub name: String,
     /// The sentence for the therapist.
-    pub say: String,
+    pub(crate) say: String,
     /// The events that can be fired now.
     pub events: Vec<String>,
     /// Every event of the hierarchy, in the scene's order (the number keys
     /// fire them by place; [`StepNow::events`] says which can happen now).
-    pub all_events: Vec<String>,
+    pub(crate) all_events: Vec<String>,
 }
 
 /// The guided session at this moment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuideNow {
     /// Its name.
-    pub title: String,
+    pub(crate) title: String,
     /// What the person is asked to do.
-    pub phase: Phase,
+    pub(crate) phase: Phase,
     /// Time into the guided session, microseconds.
-    pub into: Micros,
+    pub(crate) into: Micros,
     /// Its whole length, microseconds.
-    pub length: Micros,
+    pub(crate) length: Micros,
     /// Whole seconds left in the phase, as the caption counts them.
-    pub seconds_left: u64,
+    pub(crate) seconds_left: u64,
 }
 
 /// What a watcher needs, in one place.
@@ -64,12 +64,12 @@ pub struct SessionSnapshot {
     /// pulses and origin), as the pacer and the sound follow it: unlike
     /// [`SessionSnapshot::guide`], kept while a stop is still to take
     /// effect and after it has run to its end.
-    pub guide_in_force: Option<GuideRun>,
+    pub(crate) guide_in_force: Option<GuideRun>,
     /// Session time the picture shows (paused time not counted),
     /// microseconds.
     pub elapsed: Micros,
     /// Where the sound goes.
-    pub sound: Sound,
+    pub(crate) sound: Sound,
     /// Volume and mono.
     pub listening: Listening,
     /// Whether a break is being suggested now.
@@ -87,7 +87,7 @@ pub struct SessionSnapshot {
 impl SessionSnapshot {
     /// What the person's one pause control (`Esc`, the menu button) asks
     /// for now (see [`Intent::pause_or_go_on`]).
-    pub fn pause_or_go_on(&self) -> Intent {
+    pub(crate) fn pause_or_go_on(&self) -> Intent {
         Intent::pause_or_go_on(self.paused_for, self.break_suggested)
     }
 }
@@ -112,7 +112,7 @@ pub struct RecordNow {
 /// Composes the snapshot from the state, the clock and what the feature
 /// modules reported this frame. Fields are written in place, and words are
 /// copied only when they change, so a frame allocates nothing here.
-pub fn publish(
+pub(super) fn publish(
     state: Res<AppState>,
     clock: Res<SessionClock>,
     advice: Option<Res<BreakAdvice>>,

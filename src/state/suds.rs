@@ -11,7 +11,7 @@ use super::scene_facts::ExposureFacts;
 use crate::breath::Micros;
 
 /// The anchors of the scale and the words shown under them.
-pub const ANCHORS: [(u8, &str); 5] = [
+pub(crate) const ANCHORS: [(u8, &str); 5] = [
     (0, "calm"),
     (25, "a little uneasy"),
     (50, "uneasy"),
@@ -21,7 +21,7 @@ pub const ANCHORS: [(u8, &str); 5] = [
 
 /// How far one press of the arrow keys (or a push of the stick) moves the
 /// answer.
-pub const SUDS_STEP: u8 = 5;
+pub(crate) const SUDS_STEP: u8 = 5;
 
 /// A change to the SUDS prompt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,9 +50,9 @@ pub struct SudsPrompt {
     /// The answer as it stands (the last answer given, or 50 at first).
     pub value: u8,
     /// The step it was asked at, from 1.
-    pub step: usize,
+    pub(crate) step: usize,
     /// When it was asked, session time.
-    pub asked_at: Micros,
+    pub(crate) asked_at: Micros,
 }
 
 /// The SUDS side of the state. Its rules are given the hierarchy of the

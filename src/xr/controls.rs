@@ -28,44 +28,44 @@ use crate::state::suds::SUDS_STEP;
 use crate::state::{Flow, Intent, SessionSnapshot, StateSystems, StepChange, SudsChange};
 
 /// How hard both grips must be squeezed to ask for the safe place.
-pub const GRIP_SQUEEZED: f32 = 0.8;
+const GRIP_SQUEEZED: f32 = 0.8;
 
 /// What the person's hands ask for this frame.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Hands {
+struct Hands {
     /// The pause button is down.
-    pub pause: bool,
+    pause: bool,
     /// The recentre button is down.
-    pub recentre: bool,
+    recentre: bool,
     /// Each grip's squeeze, 0 to 1: left, right.
-    pub grips: [f32; 2],
+    grips: [f32; 2],
     /// The stick (or trackpad), either hand: x to the right, y up, -1 to 1.
-    pub stick: [f32; 2],
+    stick: [f32; 2],
     /// The trigger is pulled.
-    pub trigger: bool,
+    trigger: bool,
 }
 
 /// How far the stick must be pushed to count, and how far back it must come
 /// before it counts again.
-pub const STICK_PUSHED: f32 = 0.7;
+const STICK_PUSHED: f32 = 0.7;
 /// See [`STICK_PUSHED`].
-pub const STICK_BACK: f32 = 0.4;
+const STICK_BACK: f32 = 0.4;
 
 /// What a change of the hands asks the app to do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Asks {
+struct Asks {
     /// Pause, or go on.
-    pub toggle_pause: bool,
+    toggle_pause: bool,
     /// Recentre.
-    pub recentre: bool,
+    recentre: bool,
     /// Go to the safe place.
-    pub safe_place: bool,
+    safe_place: bool,
     /// The stick pushed up (1) or down (-1).
-    pub vertical: i8,
+    vertical: i8,
     /// The stick pushed right (1) or left (-1).
-    pub sideways: i8,
+    sideways: i8,
     /// The trigger pulled.
-    pub trigger: bool,
+    trigger: bool,
 }
 
 /// A push of one axis of the stick: counted when it passes
@@ -80,7 +80,7 @@ fn pushed(before: f32, now: f32) -> i8 {
 
 /// Reads a press on its way down only, so holding a button asks once; the
 /// safe place needs both grips squeezed together.
-pub fn asks(before: Hands, now: Hands) -> Asks {
+fn asks(before: Hands, now: Hands) -> Asks {
     let both = |h: Hands| h.grips.iter().all(|&g| g >= GRIP_SQUEEZED);
     Asks {
         toggle_pause: now.pause && !before.pause,
@@ -248,7 +248,7 @@ const PROFILES: &[Profile] = &[
     ),
 ];
 
-pub fn plugin(app: &mut App) {
+pub(super) fn plugin(app: &mut App) {
     app.add_systems(Startup, create_actions.run_if(session_available))
         .add_systems(OxrSendActionBindings, suggest_bindings)
         .add_systems(XrSessionCreated, attach)
@@ -395,7 +395,7 @@ fn read_hands(
 /// the trigger fires the events allowed at this step, one after another.
 /// Read from the snapshot made at the end of the last frame, which holds
 /// every change made before this frame's hands are read.
-pub fn exposure_intents(
+fn exposure_intents(
     asked: Asks,
     snapshot: &SessionSnapshot,
     next_event: &mut usize,
@@ -474,7 +474,7 @@ fn give_pulses(
 
 /// Whether the person wants controller pulses at all.
 #[derive(Resource, Debug, Clone, Copy)]
-pub struct HapticsOn(pub bool);
+pub(super) struct HapticsOn(pub(super) bool);
 
 impl Default for HapticsOn {
     fn default() -> Self {

@@ -15,16 +15,16 @@ use crate::view::{SceneLook, ViewCamera, renders_on_cpu};
 
 /// Saves what the left eye sees, once.
 #[derive(Resource, Debug)]
-pub struct EyeScreenshot {
+pub(super) struct EyeScreenshot {
     path: Option<std::path::PathBuf>,
 }
 
 impl EyeScreenshot {
     /// Frames the headset shows before the picture is taken.
-    pub const AFTER_FRAMES: u64 = 60;
+    const AFTER_FRAMES: u64 = 60;
 
     /// A picture to save at `path`.
-    pub fn new(path: std::path::PathBuf) -> Self {
+    pub(super) fn new(path: std::path::PathBuf) -> Self {
         Self { path: Some(path) }
     }
 }
@@ -78,16 +78,16 @@ pub(super) fn dress_eye_cameras(
 /// mirror window is redrawn on every fourth frame only. On a GPU, nothing
 /// is spared.
 #[derive(Resource, Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Spare {
+pub(super) struct Spare {
     /// Sun shadows are off.
-    pub no_shadows: bool,
+    pub(super) no_shadows: bool,
     /// The mirror is drawn on one frame in this many.
-    pub mirror_every: u32,
+    pub(super) mirror_every: u32,
 }
 
 impl Spare {
     /// What to spare on this kind of renderer.
-    pub fn for_renderer(on_cpu: bool) -> Self {
+    fn for_renderer(on_cpu: bool) -> Self {
         if on_cpu {
             Self {
                 no_shadows: true,

@@ -6,18 +6,18 @@ use crate::breath::{Micros, Phase, Schedule};
 
 /// One pulse to give.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Pulse {
+pub(super) struct Pulse {
     /// When it starts, on the session clock.
-    pub at: Micros,
+    pub(super) at: Micros,
     /// How long it lasts, milliseconds.
-    pub length_ms: u16,
+    pub(super) length_ms: u16,
     /// How strong, 0 to 1 of the controller's strongest.
-    pub strength: f32,
+    pub(super) strength: f32,
 }
 
 /// The pattern for a phase that starts: breaths in (and a sigh's top-up),
 /// holds, and breaths out each have their own; rest has none.
-pub fn buzz_for(haptics: &Haptics, phase: Phase) -> Buzz {
+fn buzz_for(haptics: &Haptics, phase: Phase) -> Buzz {
     match phase {
         Phase::Inhale | Phase::TopUp => haptics.inhale,
         Phase::HoldIn | Phase::HoldOut => haptics.hold,
@@ -33,7 +33,7 @@ const LONGEST_PATTERN: Micros = 4 * 1_000_000;
 /// `upto`, in order. A pattern starts at each phase change; its later
 /// pulses are found even when the change itself fell in an earlier window.
 /// Allocates nothing: it is called every frame.
-pub fn pulses_between(
+pub(super) fn pulses_between(
     schedule: &Schedule,
     haptics: &Haptics,
     after: Micros,

@@ -17,49 +17,49 @@
 //! and [`report`] (the log line); `app::harness` runs a headset frame on bare
 //! Bevy.
 
-pub mod controls;
-pub mod eyes;
-pub mod haptics;
-pub mod probe;
-pub mod report;
-pub mod runtime;
-pub mod seating;
-pub mod session;
+mod controls;
+mod eyes;
+mod haptics;
+pub(crate) mod probe;
+mod report;
+mod runtime;
+mod seating;
+mod session;
 
 use std::path::PathBuf;
 
 use bevy::prelude::*;
 use bevy::transform::TransformSystems;
 
-pub use eyes::{EyeScreenshot, Spare};
+use eyes::EyeScreenshot;
 pub use seating::SeatState;
-pub use session::{HeadsetStatus, RuntimeAlive};
+pub use session::HeadsetStatus;
 
 use crate::frame::AppSet;
 use crate::view::CameraPlaced;
 
 /// Where the head is read from the eyes and everything placed from it.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct HeadSystems;
+struct HeadSystems;
 
 /// How the headset runs.
 #[derive(Debug, Clone, Default)]
 pub struct HeadsetOptions {
     /// Each eye's image size in pixels; the runtime's recommendation when
     /// not given.
-    pub eye_size: Option<(u32, u32)>,
+    pub(crate) eye_size: Option<(u32, u32)>,
     /// Controller pulses per breathing phase.
-    pub haptics: bool,
+    pub(crate) haptics: bool,
     /// Save what the left eye sees, once the headset has shown 60 frames.
-    pub eye_screenshot: Option<PathBuf>,
+    pub(crate) eye_screenshot: Option<PathBuf>,
 }
 
 /// The headset's part of the app, configured: added only when the app is
 /// built for the headset, after `bevy_mod_openxr`'s plugins
 /// ([`with_openxr`]).
-pub struct XrPlugin {
+pub(crate) struct XrPlugin {
     /// How the headset runs.
-    pub options: HeadsetOptions,
+    pub(crate) options: HeadsetOptions,
 }
 
 impl Plugin for XrPlugin {
@@ -84,7 +84,7 @@ impl Plugin for XrPlugin {
 
 /// Bevy's plugins with OpenXR's: the runtime makes the graphics device,
 /// the session is seated (local space), and the window stays as the mirror.
-pub fn with_openxr(
+pub(crate) fn with_openxr(
     plugins: bevy::app::PluginGroupBuilder,
     window: WindowPlugin,
 ) -> bevy::app::PluginGroupBuilder {
@@ -121,7 +121,7 @@ pub fn with_openxr(
 
 /// Everything the headset adds to the app. Added only when the app is built
 /// for the headset, after `bevy_mod_openxr`'s plugins.
-pub fn plugin(app: &mut App) {
+fn plugin(app: &mut App) {
     frame_plugin(app);
     // The runtime's events and frame waits go through our own systems,
     // which treat a runtime that stops answering as the end of the
@@ -156,7 +156,7 @@ pub fn single_threaded(app: &mut App) {
 /// mirroring, the panel and the veil around the head, focus pauses, the
 /// fall back to the window, and the report. The benchmark and the headless
 /// tests run this with eye cameras of their own.
-pub fn frame_plugin(app: &mut App) {
+pub(crate) fn frame_plugin(app: &mut App) {
     app.insert_resource(HeadsetStatus::default())
         .init_resource::<SeatState>()
         .add_systems(

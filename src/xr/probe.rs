@@ -8,7 +8,7 @@ use std::fmt;
 
 /// How the person asked to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// The headset when one answers, else the desktop window.
     #[default]
     Auto,
@@ -20,16 +20,16 @@ pub enum Mode {
 
 /// What answered the probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Headset {
+pub(crate) struct Headset {
     /// The runtime's name and version ("Monado(XRT) by Collabora et al 25.0.0").
-    pub runtime: String,
+    pub(crate) runtime: String,
     /// The headset's name as the runtime gives it.
-    pub system: String,
+    pub(crate) system: String,
 }
 
 /// Why no headset can be used, one kind per step of the probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unavailable {
+pub(crate) enum Unavailable {
     /// No OpenXR loader library at all.
     NoLoader(String),
     /// The loader is there under its versioned name only.
@@ -84,7 +84,7 @@ impl fmt::Display for Unavailable {
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Run in the headset.
     Headset(Headset),
     /// Run in a desktop window; `why` says why not in the headset (none when
@@ -99,7 +99,7 @@ pub enum Decision {
 
 /// The mode's decision for a probe. The probe runs only when the mode needs
 /// it: `--desktop` never touches OpenXR.
-pub fn decide(mode: Mode, probe: impl FnOnce() -> Result<Headset, Unavailable>) -> Decision {
+pub(crate) fn decide(mode: Mode, probe: impl FnOnce() -> Result<Headset, Unavailable>) -> Decision {
     match mode {
         Mode::Desktop => Decision::Desktop { why: None },
         Mode::Xr => match probe() {
@@ -116,7 +116,7 @@ pub fn decide(mode: Mode, probe: impl FnOnce() -> Result<Headset, Unavailable>) 
 }
 
 /// Classifies the error of `xrCreateInstance`.
-pub fn instance_error(result: openxr::sys::Result) -> Unavailable {
+fn instance_error(result: openxr::sys::Result) -> Unavailable {
     use openxr::sys::Result as R;
     match result {
         R::ERROR_RUNTIME_UNAVAILABLE | R::ERROR_RUNTIME_FAILURE | R::ERROR_INSTANCE_LOST => {
@@ -127,7 +127,7 @@ pub fn instance_error(result: openxr::sys::Result) -> Unavailable {
 }
 
 /// Classifies the error of `xrGetSystem` for a head-mounted display.
-pub fn system_error(result: openxr::sys::Result, runtime: &str) -> Unavailable {
+fn system_error(result: openxr::sys::Result, runtime: &str) -> Unavailable {
     use openxr::sys::Result as R;
     match result {
         R::ERROR_FORM_FACTOR_UNAVAILABLE | R::ERROR_FORM_FACTOR_UNSUPPORTED => {
@@ -157,7 +157,7 @@ fn with_causes(error: &dyn std::error::Error) -> String {
 /// Asks the OpenXR loader for a runtime and a headset, the way the headset
 /// mode will, and lets go of everything again.
 #[allow(unsafe_code)]
-pub fn probe() -> Result<Headset, Unavailable> {
+pub(crate) fn probe() -> Result<Headset, Unavailable> {
     // SAFETY: this loads the system's OpenXR loader, a library whose only
     // job is to provide the core OpenXR entry points; the headset mode loads
     // the same library the same way.

@@ -31,7 +31,7 @@ use super::session::{HeadsetStatus, RuntimeAlive, track_session};
 /// The longest the render thread waits for the runtime to hand back an
 /// image before it counts the runtime as gone: a compositor that has stopped
 /// never hands it back, and the wait would hold the app for ever.
-pub const IMAGE_WAIT: Duration = Duration::from_millis(500);
+const IMAGE_WAIT: Duration = Duration::from_millis(500);
 
 /// The event handlers our poll hands each runtime event to: the runtime
 /// plugin's state tracking, then ours.

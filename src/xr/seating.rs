@@ -22,9 +22,9 @@ pub struct SeatState {
     /// The head in the reference space when the person last recentred.
     pub recentred_on: Option<Transform>,
     /// The head in the reference space this frame, once tracked.
-    pub head: Option<Transform>,
+    pub(crate) head: Option<Transform>,
     /// A recentre is asked for; done on the next tracked head pose.
-    pub wanted: bool,
+    pub(crate) wanted: bool,
 }
 
 /// The head in the reference space, from the two eyes: between them,

@@ -21,7 +21,7 @@ use crate::state::{AppState, Intent, PauseReason, Presentation};
 /// Whether the runtime still answers, shared by the app's world and the
 /// render world: whichever sees it fail first tells the other.
 #[derive(Resource, Debug, Clone)]
-pub struct RuntimeAlive(Arc<AtomicBool>);
+pub(crate) struct RuntimeAlive(Arc<AtomicBool>);
 
 impl Default for RuntimeAlive {
     fn default() -> Self {
@@ -31,12 +31,12 @@ impl Default for RuntimeAlive {
 
 impl RuntimeAlive {
     /// Whether no failure has been seen.
-    pub fn answers(&self) -> bool {
+    pub(super) fn answers(&self) -> bool {
         self.0.load(Ordering::Acquire)
     }
 
     /// Marks the runtime gone, for both worlds.
-    pub fn gone(&self) {
+    pub(super) fn gone(&self) {
         self.0.store(false, Ordering::Release);
     }
 }
@@ -47,36 +47,36 @@ pub struct HeadsetStatus {
     /// The runtime's last session state.
     pub state: Option<openxr::SessionState>,
     /// Frames the runtime let us start.
-    pub frames_waited: u64,
+    pub(crate) frames_waited: u64,
     /// Frames handed to the runtime, counted on the render thread.
-    pub submitted: Arc<AtomicU64>,
+    pub(crate) submitted: Arc<AtomicU64>,
     /// Why the headset is gone, once it is.
     pub lost: Option<String>,
     /// Whether the runtime still answers; shared with the render world.
-    pub alive: RuntimeAlive,
+    pub(crate) alive: RuntimeAlive,
     /// Whether the app is closing, so a session that ends is expected.
-    pub closing: bool,
+    pub(crate) closing: bool,
 }
 
 impl HeadsetStatus {
     /// Whether the session is focused: the person is in it and it has input.
-    pub fn focused(&self) -> bool {
+    pub(super) fn focused(&self) -> bool {
         self.state == Some(openxr::SessionState::FOCUSED)
     }
 
     /// Whether the runtime itself failed (as opposed to ending the session
     /// in order): then nothing more is asked of it.
-    pub fn broken(&self) -> bool {
+    pub(super) fn broken(&self) -> bool {
         !self.alive.answers()
     }
 
     /// Frames handed to the runtime so far.
-    pub fn frames_submitted(&self) -> u64 {
+    pub(super) fn frames_submitted(&self) -> u64 {
         self.submitted.load(Ordering::Relaxed)
     }
 
     /// The headset is gone, for `why`; `broken`: the runtime itself failed.
-    pub fn lose(&mut self, why: String, broken: bool) {
+    pub(super) fn lose(&mut self, why: String, broken: bool) {
         if self.lost.is_none() {
             self.lost = Some(why);
         }

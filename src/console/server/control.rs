@@ -16,22 +16,22 @@ use crate::console::command::{Control, intents};
 use crate::state::Intent;
 
 /// A control on its way to the app, with where the answer goes.
-pub struct Asked {
+pub(crate) struct Asked {
     /// What to do.
-    pub intents: Vec<Intent>,
+    pub(crate) intents: Vec<Intent>,
     /// The answer: what the app said as it acted, or why it would not.
-    pub reply: oneshot::Sender<Answer>,
+    pub(crate) reply: oneshot::Sender<Answer>,
     /// Whether the app may still take it.
     pub(crate) claim: Claim,
 }
 
 /// What the app said when it acted on a control.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// The lifecycle messages of the frame it acted in, in words.
-    pub said: Vec<String>,
+    pub(crate) said: Vec<String>,
     /// Why it would not, if it would not.
-    pub refused: Option<String>,
+    pub(crate) refused: Option<String>,
 }
 
 /// Who has a control: it waits, the app has taken it, or its request has

@@ -37,16 +37,16 @@ use tokio::sync::{broadcast, mpsc, watch};
 use super::listener::Tag;
 use super::pairing::Pairing;
 use super::view::View;
-pub use control::{Answer, Asked};
+pub(super) use control::{Answer, Asked};
 
 /// The largest body or WebSocket message taken.
-pub const MAX_BODY: usize = 16 * 1024;
+const MAX_BODY: usize = 16 * 1024;
 
 /// The most requests served at once.
 const MAX_REQUESTS: usize = 32;
 
 /// The most WebSocket watchers at once.
-pub const MAX_WATCHERS: usize = 16;
+const MAX_WATCHERS: usize = 16;
 
 /// How long the app has to take a control (a renderer on the CPU can take
 /// seconds over a frame that compiles the shaders of something new); the
@@ -64,9 +64,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// What the server and the app share.
 pub struct Shared {
     /// `127.0.0.1:PORT`: the only `Host` taken.
-    pub host: String,
+    pub(crate) host: String,
     /// `http://127.0.0.1:PORT`: the only `Origin` taken.
-    pub origin: String,
+    pub(crate) origin: String,
     /// The pairing code and the tokens given.
     pub pairing: Mutex<Pairing>,
     watchers: AtomicUsize,
@@ -80,12 +80,12 @@ pub struct Shared {
     stop: watch::Receiver<bool>,
     answer_within: Duration,
     /// The window's latest mirror.
-    pub mirror: Arc<super::mirror::Latest>,
+    pub(crate) mirror: Arc<super::mirror::Latest>,
 }
 
 impl Shared {
     /// How many pages watch live now.
-    pub fn watching(&self) -> usize {
+    pub(super) fn watching(&self) -> usize {
         self.watchers.load(Ordering::SeqCst)
     }
 
@@ -107,15 +107,15 @@ impl Shared {
 }
 
 /// The app's link to the server's thread.
-pub struct ConsoleLink {
+pub(super) struct ConsoleLink {
     /// Controls in.
-    pub asks: mpsc::Receiver<Asked>,
+    pub(super) asks: mpsc::Receiver<Asked>,
     /// The live view out.
-    pub view: watch::Sender<Arc<View>>,
+    pub(super) view: watch::Sender<Arc<View>>,
     /// Messages out, as JSON.
-    pub said: broadcast::Sender<Arc<str>>,
+    pub(super) said: broadcast::Sender<Arc<str>>,
     /// What both share.
-    pub shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
 }
 
 /// The running server; dropping it shuts it down and waits for that.
@@ -138,7 +138,7 @@ impl Drop for Server {
 /// Starts the server on `bind` (port 0: a free one), with the session
 /// record at `journal` for the export links; the app has `answer_within` to
 /// take a control.
-pub fn start(
+pub(super) fn start(
     bind: SocketAddr,
     journal: Option<PathBuf>,
     answer_within: Duration,

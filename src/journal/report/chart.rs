@@ -10,7 +10,7 @@ use crate::journal::{Entry, EntryKind};
 
 /// The chart of SUDS over time: steps as bands under it, events as marks
 /// along its top, pauses and the safe place shaded.
-pub fn chart(record: &SessionRecord) -> String {
+pub(super) fn chart(record: &SessionRecord) -> String {
     const W: f64 = 680.0;
     const LEFT: f64 = 44.0;
     const RIGHT: f64 = 668.0;

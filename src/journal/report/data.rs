@@ -34,7 +34,7 @@ pub fn csv(record: &SessionRecord) -> String {
 }
 
 /// The session, its steps and its entries.
-pub fn json(record: &SessionRecord) -> String {
+pub(crate) fn json(record: &SessionRecord) -> String {
     let mut text = serde_json::to_string_pretty(record).expect("a record is plain data");
     text.push('\n');
     text

@@ -2,7 +2,7 @@
 //! minutes and seconds since the start.
 
 /// A wall time, milliseconds since 1970, as `2026-12-03 05:30:07 UTC`.
-pub fn utc(ms: i64) -> String {
+pub(crate) fn utc(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil(days);
@@ -15,7 +15,7 @@ pub fn utc(ms: i64) -> String {
 }
 
 /// A length of time as `1 h 05 min`, `12 min 30 s` or `45 s`.
-pub fn length(ms: i64) -> String {
+pub(crate) fn length(ms: i64) -> String {
     let s = ms.max(0) / 1000;
     match (s / 3600, s / 60 % 60, s % 60) {
         (0, 0, s) => format!("{s} s"),

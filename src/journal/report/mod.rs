@@ -10,7 +10,7 @@ mod markup;
 mod page;
 mod spans;
 
-pub use chart::chart;
-pub use data::{csv, json};
-pub use dates::{length, utc};
+pub use data::csv;
+pub(crate) use data::json;
+pub(super) use dates::{length, utc};
 pub use page::html;

@@ -15,7 +15,7 @@ use super::schema::{kind_of, migrate};
 /// The record's file: `$XDG_DATA_HOME/stillpoint/journal.sqlite3`, or under
 /// `~/.local/share` when `XDG_DATA_HOME` is not set (or not absolute, as the
 /// XDG rules say).
-pub fn default_path() -> Option<PathBuf> {
+pub(crate) fn default_path() -> Option<PathBuf> {
     let data = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())

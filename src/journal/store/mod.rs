@@ -15,11 +15,13 @@ mod read;
 mod schema;
 mod write;
 
-pub use error::StoreError;
-pub use file::{default_path, open, open_read};
-pub use read::{SceneSteps, SessionRecord, SessionRow, session, sessions, sessions_of};
-pub use schema::SCHEMA_VERSION;
-pub use write::{add, add_scene, begin, delete, end, is_recorded_now};
+pub(crate) use error::StoreError;
+pub(crate) use file::default_path;
+pub use file::{open, open_read};
+pub(super) use read::{SceneSteps, SessionRow, sessions_of};
+pub use read::{SessionRecord, session, sessions};
+pub use write::{add, begin, delete, end};
+pub(super) use write::{add_scene, is_recorded_now};
 
 #[cfg(test)]
 mod tests;

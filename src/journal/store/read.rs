@@ -16,13 +16,13 @@ pub struct SessionRow {
     /// The client's alias, as the therapist typed it.
     pub alias: String,
     /// The scene's file, inside the scene folder.
-    pub scene: String,
+    pub(crate) scene: String,
     /// The scene's title.
-    pub title: String,
+    pub(crate) title: String,
     /// Exposure or relaxation.
     pub kind: SessionKind,
     /// When it started, milliseconds since 1970 (UTC).
-    pub started_ms: i64,
+    pub(crate) started_ms: i64,
     /// When it ended; `None`: it never said (the app was stopped hard, or
     /// is still running).
     pub ended_ms: Option<i64>,
@@ -33,7 +33,7 @@ pub struct SessionRow {
     /// its start to its end or its last entry.
     pub length_us: i64,
     /// How many entries it has.
-    pub entries: i64,
+    pub(crate) entries: i64,
 }
 
 /// A session with everything in it.
@@ -47,21 +47,13 @@ pub struct SessionRecord {
     pub entries: Vec<Entry>,
 }
 
-impl SessionRecord {
-    /// The scene `scene` of the session (its file), if it passed through
-    /// it.
-    pub fn scene(&self, scene: &str) -> Option<&SceneSteps> {
-        self.scenes.iter().find(|s| s.scene == scene)
-    }
-}
-
 /// A scene a session passed through, and its steps.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SceneSteps {
     /// Its file, inside the scene folder.
     pub scene: String,
     /// Its title.
-    pub title: String,
+    pub(crate) title: String,
     /// Its hierarchy's steps, lowest first: name and sentence (none for a
     /// calm scene).
     pub steps: Vec<(String, String)>,
@@ -176,7 +168,7 @@ pub fn session(db: &Connection, id: i64) -> Result<SessionRecord, StoreError> {
 }
 
 /// The sessions of one alias, as listed.
-pub fn sessions_of(db: &Connection, alias: &str) -> Result<Vec<SessionRow>, StoreError> {
+pub(crate) fn sessions_of(db: &Connection, alias: &str) -> Result<Vec<SessionRow>, StoreError> {
     let path = file_of(db);
     let fail = |e| StoreError::sql_on(&path, db, e);
     let columns = session_columns(version(db).map_err(fail)?);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
-use super::schema::MIGRATIONS;
+use super::schema::{MIGRATIONS, SCHEMA_VERSION};
 use super::*;
 use crate::journal::{NewSession, SessionKind};
 

@@ -31,7 +31,7 @@ pub fn begin(tx: &Transaction, session: &NewSession) -> rusqlite::Result<i64> {
 
 /// Session `id` goes on in `scene`, whose hierarchy has `steps`; returns
 /// false, adding nothing, when the session is not in the record.
-pub fn add_scene(
+pub(crate) fn add_scene(
     tx: &Transaction,
     id: i64,
     scene: &str,
@@ -79,7 +79,7 @@ pub fn end(tx: &Transaction, id: i64, wall_ms: i64, at_us: i64) -> rusqlite::Res
 /// Whether session `id` of the record at `record` is being recorded by a
 /// Stillpoint running now (a lock file left by one that was killed is
 /// removed on the way).
-pub fn is_recorded_now(record: &Path, id: i64) -> Result<bool, StoreError> {
+pub(crate) fn is_recorded_now(record: &Path, id: i64) -> Result<bool, StoreError> {
     live::is_recorded_now(record, id).map_err(|e| {
         StoreError::io(
             record,

@@ -19,17 +19,17 @@ const BEATS_HZ: f32 = 5.0;
 
 /// A bird in flight.
 #[derive(Component, Debug, Clone, Copy)]
-pub struct Bird {
+struct Bird {
     /// When it set off, scene seconds.
-    pub start: f64,
+    start: f64,
     /// How long it flies, seconds.
-    pub seconds: f32,
+    seconds: f32,
     /// From here...
-    pub from: Vec3,
+    from: Vec3,
     /// ...to here.
-    pub to: Vec3,
+    to: Vec3,
     /// The scene generation it belongs to.
-    pub generation: u32,
+    generation: u32,
 }
 
 /// One wing: -1 the left, 1 the right.
@@ -45,7 +45,7 @@ pub(super) fn plugin(app: &mut App) {
 
 /// Where a bird is `into_s` seconds into its flight, and whether it is
 /// still flying: along its line, rising and falling a little with its beats.
-pub fn bird_at(bird: &Bird, into_s: f32) -> Option<Vec3> {
+fn bird_at(bird: &Bird, into_s: f32) -> Option<Vec3> {
     if !(0.0..bird.seconds).contains(&into_s) {
         return None;
     }

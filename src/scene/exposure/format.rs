@@ -21,32 +21,32 @@ use serde::{Deserialize, Serialize};
 /// hide and move them together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Prop {
+pub(crate) struct Prop {
     /// The name steps and events use for it (letters, digits, `_` and `-`,
     /// at most 40). Default: none, for a prop that never changes.
     #[serde(default)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Its shape and size.
-    pub shape: Shape,
+    pub(crate) shape: Shape,
     /// Where the middle of its underside stands, `(x, y, z)` metres. `y` is
     /// the height above 0, not above the ground. Each within 10 km.
-    pub at_m: (f32, f32, f32),
+    pub(crate) at_m: (f32, f32, f32),
     /// Turn about the vertical, degrees clockwise from north. -360 to 360;
     /// default 0.
     #[serde(default)]
-    pub turn_deg: f32,
+    pub(crate) turn_deg: f32,
     /// What it is made of.
     #[serde(default)]
-    pub surface: Surface,
+    pub(crate) surface: Surface,
     /// Whether it is there when the scene opens. Default true.
     #[serde(default = "defaults::yes")]
-    pub present: bool,
+    pub(crate) present: bool,
 }
 
 /// The shapes of props. Sizes are metres, each 0.002 to 500.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub enum Shape {
+pub(crate) enum Shape {
     /// A box: `(width along x, height, depth along z)` before its turn.
     Block {
         /// Width, height and depth, metres.
@@ -85,7 +85,7 @@ pub enum Shape {
 
 /// Drawings a picture can show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Drawing {
+pub(crate) enum Drawing {
     /// A friendly line drawing of a spider, dark on pale paper.
     Spider,
 }
@@ -93,15 +93,15 @@ pub enum Drawing {
 /// What a prop is made of.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Surface {
+pub(crate) struct Surface {
     /// Its colour, linear-light `(r, g, b)`, each 0 to 1.
-    pub color: (f32, f32, f32),
+    pub(crate) color: (f32, f32, f32),
     /// How rough: 0.05 (polished) to 1 (chalk); default 0.8.
-    pub roughness: f32,
+    pub(crate) roughness: f32,
     /// How metallic: 0 to 1; default 0.
-    pub metal: f32,
+    pub(crate) metal: f32,
     /// How clear: 0 (opaque) to 0.9 (clear glass); default 0.
-    pub clear: f32,
+    pub(crate) clear: f32,
 }
 
 impl Default for Surface {
@@ -123,37 +123,37 @@ pub struct Exposure {
     /// Places other than the scene's viewpoint where a step can put the
     /// person. At most 16.
     #[serde(default)]
-    pub places: Vec<Place>,
+    pub(crate) places: Vec<Place>,
     /// The hierarchy, lowest first. 1 to 20 steps.
     pub steps: Vec<Step>,
     /// Discrete things the therapist can make happen. At most 16.
     #[serde(default)]
-    pub events: Vec<Event>,
+    pub(crate) events: Vec<Event>,
     /// How long a step's values take to glide to the next step's, seconds.
     /// 1 to 30; default 4.
     #[serde(default = "defaults::glide_s")]
-    pub glide_s: f32,
+    pub(crate) glide_s: f32,
     /// How often the person is asked their SUDS (0 to 100), minutes, on top
     /// of the start of the hierarchy and every change of step. 0 (never by
     /// time) to 60; default 5.
     #[serde(default = "defaults::suds_every_min")]
-    pub suds_every_min: f32,
+    pub(crate) suds_every_min: f32,
 }
 
 /// A place to stand (or sit): the eyes and where they face.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Place {
+pub(crate) struct Place {
     /// Its name, which steps use (letters, digits, `_` and `-`).
-    pub name: String,
+    pub(crate) name: String,
     /// The eyes, `(x, y, z)` metres; `y` is the height above 0.
-    pub eye_m: (f32, f32, f32),
+    pub(crate) eye_m: (f32, f32, f32),
     /// Direction faced, degrees clockwise from north. -360 to 360.
     #[serde(default)]
-    pub heading_deg: f32,
+    pub(crate) heading_deg: f32,
     /// Pitch, degrees; negative looks down. -60 to 30; default -3.
     #[serde(default = "defaults::pitch_deg")]
-    pub pitch_deg: f32,
+    pub(crate) pitch_deg: f32,
 }
 
 /// One step of the hierarchy: what changes when the therapist moves to it.
@@ -161,85 +161,85 @@ pub struct Place {
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// A short name ("Balcony"). At most 40 characters.
-    pub name: String,
+    pub(crate) name: String,
     /// A sentence for the therapist saying what the person faces. At most
     /// 200 characters.
-    pub say: String,
+    pub(crate) say: String,
     /// The place the person stands at this step: a name from `places`, or
     /// `"seat"` for the scene's viewpoint. Default: where the step before
     /// left them (the viewpoint at the first step).
     #[serde(default)]
-    pub place: Option<String>,
+    pub(crate) place: Option<String>,
     /// Props (by name) that appear, fading in.
     #[serde(default)]
-    pub show: Vec<String>,
+    pub(crate) show: Vec<String>,
     /// Props (by name) that go, fading out.
     #[serde(default)]
-    pub hide: Vec<String>,
+    pub(crate) hide: Vec<String>,
     /// Props (by name) moved from where they stand, gliding there.
     #[serde(default)]
-    pub moves: Vec<Move>,
+    pub(crate) moves: Vec<Move>,
     /// The wind's strength at this step, 0 to 1.
     #[serde(default)]
-    pub wind: Option<f32>,
+    pub(crate) wind: Option<f32>,
     /// Spiders (by name) that walk about their place, or stop.
     #[serde(default)]
-    pub wander: Vec<Wander>,
+    pub(crate) wander: Vec<Wander>,
     /// Scene sounds (by name) that fade in.
     #[serde(default)]
-    pub sounds_on: Vec<String>,
+    pub(crate) sounds_on: Vec<String>,
     /// Scene sounds (by name) that fade out.
     #[serde(default)]
-    pub sounds_off: Vec<String>,
+    pub(crate) sounds_off: Vec<String>,
 }
 
 /// A move of the props of a name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Move {
+pub(crate) struct Move {
     /// The props' name.
-    pub name: String,
+    pub(crate) name: String,
     /// How far from where the scene stands them, `(x, y, z)` metres; each
     /// within 100 m. `(0, 0, 0)` puts them back.
-    pub by_m: (f32, f32, f32),
+    pub(crate) by_m: (f32, f32, f32),
 }
 
 /// Spiders of a name walking about where they stand, in bursts: a winding
 /// loop, walked, slowed to a stop, walked again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Wander {
+pub(crate) struct Wander {
     /// The spiders' name.
-    pub name: String,
+    pub(crate) name: String,
     /// How far from their place they go, metres: 0 (standing still) to 2.
-    pub radius_m: f32,
+    pub(crate) radius_m: f32,
     /// Their fastest, metres a second: 0.005 to 0.3; default 0.05. A spider
     /// walks smoothly up to about one and a half leg spans a second.
     #[serde(default = "defaults::wander_m_per_s")]
-    pub speed_m_per_s: f32,
+    pub(crate) speed_m_per_s: f32,
 }
 
 /// Something the therapist can make happen, for a moment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Event {
+pub(crate) struct Event {
     /// Its name (letters, digits, `_` and `-`).
-    pub name: String,
+    pub(crate) name: String,
     /// A sentence for the therapist saying what happens. At most 200
     /// characters.
-    pub say: String,
+    pub(crate) say: String,
     /// What happens.
-    pub does: Happening,
+    pub(crate) does: Happening,
     /// How long it lasts, seconds. 0.5 to 30.
-    pub seconds: f32,
+    pub(crate) seconds: f32,
     /// The steps (counted from 1) at which it can happen.
-    pub steps: Vec<u32>,
+    pub(crate) steps: Vec<u32>,
 }
 
 /// What an event does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub enum Happening {
+pub(crate) enum Happening {
     /// A gust: the wind swells to `strength` (0 to 1) and dies away, heard
     /// around the person.
     Gust {
@@ -271,20 +271,20 @@ pub enum Happening {
 /// Default values, named so the format documentation and the code agree.
 mod defaults {
     /// A prop is there when the scene opens.
-    pub fn yes() -> bool {
+    pub(super) fn yes() -> bool {
         true
     }
     /// A place's pitch: a little down, as the scene's viewpoint has it.
-    pub fn pitch_deg() -> f32 {
+    pub(super) fn pitch_deg() -> f32 {
         -3.0
     }
-    pub fn glide_s() -> f32 {
+    pub(super) fn glide_s() -> f32 {
         4.0
     }
-    pub fn suds_every_min() -> f32 {
+    pub(super) fn suds_every_min() -> f32 {
         5.0
     }
-    pub fn wander_m_per_s() -> f32 {
+    pub(super) fn wander_m_per_s() -> f32 {
         0.05
     }
 }

@@ -9,13 +9,13 @@
 //! scene, `stage` follows the person's step, and `birds` flies the birds
 //! that events release.
 
-pub mod birds;
-pub mod format;
-pub mod plan;
+mod birds;
+pub(super) mod format;
+pub(crate) mod plan;
 pub mod props;
-pub mod spider;
+pub(super) mod spider;
 pub mod stage;
-pub mod validate;
+pub(super) mod validate;
 
 use bevy::prelude::*;
 

@@ -19,59 +19,59 @@ pub struct ExposurePlan {
     pub glide_s: f32,
     /// How often the person is asked their SUDS, minutes; 0: only at the
     /// start, at step changes and when asked.
-    pub suds_every_min: f32,
+    pub(crate) suds_every_min: f32,
     /// The distinct names of props, in order; a prop's name is an index
     /// into it.
-    pub prop_names: Vec<String>,
+    pub(crate) prop_names: Vec<String>,
     /// The distinct names of sounds, likewise.
-    pub sound_names: Vec<String>,
+    pub(crate) sound_names: Vec<String>,
 }
 
 /// A place to stand.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlaceSpec {
     /// Its name (`"seat"` for the viewpoint).
-    pub name: String,
+    pub(crate) name: String,
     /// The eyes, metres.
     pub eye: [f32; 3],
     /// Heading, degrees clockwise from north.
     pub heading_deg: f32,
     /// Pitch, degrees.
-    pub pitch_deg: f32,
+    pub(crate) pitch_deg: f32,
 }
 
 /// One step, its references resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepSpec {
     /// Its name.
-    pub name: String,
+    pub(crate) name: String,
     /// The sentence for the therapist.
-    pub say: String,
+    pub(crate) say: String,
     /// The place it puts the person at, if it says.
-    pub place: Option<usize>,
+    pub(crate) place: Option<usize>,
     /// Prop names shown.
-    pub show: Vec<usize>,
+    pub(crate) show: Vec<usize>,
     /// Prop names hidden.
-    pub hide: Vec<usize>,
+    pub(crate) hide: Vec<usize>,
     /// Prop names moved, and by how much.
-    pub moves: Vec<(usize, [f32; 3])>,
+    pub(crate) moves: Vec<(usize, [f32; 3])>,
     /// Spider names set wandering (or stopped): radius and top speed.
-    pub wander: Vec<(usize, Wandering)>,
+    pub(crate) wander: Vec<(usize, Wandering)>,
     /// The wind's strength, if it says.
-    pub wind: Option<f32>,
+    pub(crate) wind: Option<f32>,
     /// Sound names turned on.
-    pub sounds_on: Vec<usize>,
+    pub(crate) sounds_on: Vec<usize>,
     /// Sound names turned off.
-    pub sounds_off: Vec<usize>,
+    pub(crate) sounds_off: Vec<usize>,
 }
 
 /// How spiders walk about their place.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Wandering {
+pub(crate) struct Wandering {
     /// How far from their place, metres; 0 stands them still.
-    pub radius: f32,
+    pub(crate) radius: f32,
     /// Their fastest, metres a second.
-    pub speed: f32,
+    pub(crate) speed: f32,
 }
 
 /// One event.
@@ -80,9 +80,9 @@ pub struct EventSpec {
     /// Its name.
     pub name: String,
     /// The sentence for the therapist.
-    pub say: String,
+    pub(crate) say: String,
     /// What happens.
-    pub does: EventKind,
+    pub(crate) does: EventKind,
     /// How long, seconds.
     pub seconds: f32,
     /// The steps (from 0) at which it can happen.
@@ -91,7 +91,7 @@ pub struct EventSpec {
 
 /// What an event does.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum EventKind {
+pub(crate) enum EventKind {
     /// The wind swells to this strength and dies away.
     Gust {
         /// Strength at the peak, 0 to 1.
@@ -126,20 +126,20 @@ pub struct StepState {
     /// The place the person is at.
     pub place: usize,
     /// Per prop name: shown, hidden, or as the scene has it.
-    pub present: Vec<Option<bool>>,
+    pub(crate) present: Vec<Option<bool>>,
     /// Per prop name: how far moved, metres.
-    pub offset: Vec<[f32; 3]>,
+    pub(crate) offset: Vec<[f32; 3]>,
     /// Per prop name: how its spiders walk about (still, to begin with).
-    pub wander: Vec<Wandering>,
+    pub(crate) wander: Vec<Wandering>,
     /// The wind's strength, 0 to 1.
-    pub wind: f32,
+    pub(crate) wind: f32,
     /// Per sound name: on, off, or as the scene has it.
-    pub sounds: Vec<Option<bool>>,
+    pub(crate) sounds: Vec<Option<bool>>,
 }
 
 impl ExposurePlan {
     /// The plan of a checked exposure section.
-    pub fn from_checked(
+    pub(crate) fn from_checked(
         exposure: &format::Exposure,
         props: &[Prop],
         sounds: &[Sound],
@@ -283,7 +283,8 @@ impl ExposurePlan {
     }
 
     /// The events that can happen at `step` (from 0).
-    pub fn events_at(&self, step: usize) -> impl Iterator<Item = &EventSpec> {
+    #[cfg(test)]
+    fn events_at(&self, step: usize) -> impl Iterator<Item = &EventSpec> {
         self.events.iter().filter(move |e| e.steps.contains(&step))
     }
 
@@ -293,14 +294,14 @@ impl ExposurePlan {
     }
 
     /// The index of the sound name `name`.
-    pub fn sound_name(&self, name: &str) -> Option<usize> {
+    pub(crate) fn sound_name(&self, name: &str) -> Option<usize> {
         self.sound_names.iter().position(|n| n == name)
     }
 }
 
 impl PlaceSpec {
     /// The seat: the scene's own viewpoint.
-    pub fn seat(eye: [f32; 3], heading_deg: f32, pitch_deg: f32) -> Self {
+    pub(crate) fn seat(eye: [f32; 3], heading_deg: f32, pitch_deg: f32) -> Self {
         Self {
             name: SEAT.to_owned(),
             eye,
@@ -312,20 +313,20 @@ impl PlaceSpec {
 
 /// Where a value is on its way from one step's to the next: 0 at the start
 /// of the glide, 1 once there; eased, so it starts and ends gently.
-pub fn glide(elapsed_s: f32, glide_s: f32) -> f32 {
+pub(super) fn glide(elapsed_s: f32, glide_s: f32) -> f32 {
     let t = (elapsed_s / glide_s.max(1e-3)).clamp(0.0, 1.0);
     t * t * (3.0 - 2.0 * t)
 }
 
 /// A prop's presence, 0 (gone) to 1 (there), part way from one state to the
 /// next.
-pub fn presence(from: bool, to: bool, along: f32) -> f32 {
+pub(super) fn presence(from: bool, to: bool, along: f32) -> f32 {
     let (a, b) = (f32::from(u8::from(from)), f32::from(u8::from(to)));
     a + (b - a) * along
 }
 
 /// A value part way between two.
-pub fn between(a: f32, b: f32, along: f32) -> f32 {
+pub(super) fn between(a: f32, b: f32, along: f32) -> f32 {
     a + (b - a) * along
 }
 

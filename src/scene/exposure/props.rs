@@ -18,51 +18,51 @@ pub struct PropPart {
     /// Its name, as an index into the exposure plan's names.
     pub name: Option<usize>,
     /// Where the scene stands it.
-    pub base: Vec3,
+    pub(crate) base: Vec3,
     /// Whether it is there when the scene opens.
-    pub present: bool,
+    pub(crate) present: bool,
     /// Its opacity when fully there: 1 less its clearness.
-    pub opacity: f32,
+    pub(crate) opacity: f32,
 }
 
 /// A spider: where it stands (as its step puts it), how it walks about,
 /// and its feet. Its transform is its body's; `walk_spiders` moves it.
 #[derive(Component, Debug, Clone)]
-pub struct Walker {
+pub(super) struct Walker {
     /// Leg span, metres.
-    pub span: f32,
+    pub(super) span: f32,
     /// Its place as the step has it (glides and all), the ground under its
     /// middle.
-    pub anchor: Vec3,
+    pub(super) anchor: Vec3,
     /// The way it faces.
-    pub facing: Quat,
+    pub(super) facing: Quat,
     /// How it walks about its place now.
-    pub wandering: Wandering,
+    pub(super) wandering: Wandering,
     /// How far along its wandering loop, metres.
-    pub travelled: f32,
+    pub(super) travelled: f32,
     /// Its own loop's shape.
-    pub seed: f32,
+    pub(super) seed: f32,
     /// The scene time and place it was last shown at.
-    pub last: Option<(f64, Vec3)>,
+    pub(super) last: Option<(f64, Vec3)>,
     /// Its feet.
-    pub gait: Gait,
+    pub(super) gait: Gait,
     /// A drop on its thread under way: start (scene seconds), length
     /// (seconds) and how far down (metres).
-    pub drop: Option<(f64, f32, f32)>,
+    pub(super) drop: Option<(f64, f32, f32)>,
 }
 
 /// A spider's thread.
 #[derive(Component, Debug, Clone, Copy)]
-pub struct SpiderThread;
+pub(super) struct SpiderThread;
 
 /// One segment of a spider's leg: the upper (hip to knee) or the lower
 /// (knee to foot) of leg `leg`.
 #[derive(Component, Debug, Clone, Copy)]
-pub struct LegPart {
+pub(super) struct LegPart {
     /// Which leg, in [`super::spider`]'s order.
-    pub leg: usize,
+    pub(super) leg: usize,
     /// The upper segment, else the lower.
-    pub upper: bool,
+    pub(super) upper: bool,
 }
 
 /// The props, each with a material of its own (so it can fade alone).

@@ -17,26 +17,26 @@
 use bevy::math::{Quat, Vec3};
 
 /// Legs, in order: left 1 to 4 (front to back), then right 1 to 4.
-pub const LEGS: usize = 8;
+pub(super) const LEGS: usize = 8;
 
 /// The body's shape, in the spider's own frame (x to its right, y up, -z
 /// ahead), for a span of 1: the front part's centre and half-sizes, the
 /// back part's, and how high the body rides above its feet.
-pub struct Build {
+pub(crate) struct Build {
     /// Centre and half-sizes of the front part (head and thorax).
-    pub front: (Vec3, Vec3),
+    pub(crate) front: (Vec3, Vec3),
     /// Centre and half-sizes of the abdomen.
-    pub back: (Vec3, Vec3),
+    pub(crate) back: (Vec3, Vec3),
 }
 
 /// Height of the body's underside above the feet, per metre of span.
 const RIDE: f32 = 0.09;
 /// Length of the upper leg and of the lower leg, per metre of span.
-pub const UPPER: f32 = 0.30;
+pub(super) const UPPER: f32 = 0.30;
 /// See [`UPPER`].
-pub const LOWER: f32 = 0.38;
+pub(super) const LOWER: f32 = 0.38;
 /// Thickness (radius) of a leg, per metre of span.
-pub const LEG_RADIUS: f32 = 0.014;
+pub(super) const LEG_RADIUS: f32 = 0.014;
 /// How far a foot's resting place may get from the foot before it steps,
 /// per metre of span.
 const TRIGGER: f32 = 0.16;
@@ -44,7 +44,7 @@ const TRIGGER: f32 = 0.16;
 const LIFT: f32 = 0.07;
 
 /// The body for a span of 1.
-pub fn build() -> Build {
+pub(crate) fn build() -> Build {
     Build {
         front: (
             Vec3::new(0.0, RIDE + 0.05, -0.05),
@@ -58,7 +58,7 @@ pub fn build() -> Build {
 }
 
 /// Where leg `leg` joins the body, for a span of 1, in the spider's frame.
-pub fn hip(leg: usize) -> Vec3 {
+fn hip(leg: usize) -> Vec3 {
     let side = if leg < 4 { -1.0 } else { 1.0 };
     let k = (leg % 4) as f32;
     Vec3::new(side * 0.06, RIDE + 0.06, -0.11 + k * 0.04)
@@ -67,7 +67,7 @@ pub fn hip(leg: usize) -> Vec3 {
 /// Where leg `leg`'s foot rests when the spider stands, for a span of 1, in
 /// the spider's frame, on the ground (y = 0): the front legs reach forward,
 /// the back legs back, spread like a spider's.
-pub fn rest(leg: usize) -> Vec3 {
+fn rest(leg: usize) -> Vec3 {
     let side = if leg < 4 { -1.0 } else { 1.0 };
     // Angles from straight ahead, degrees, front to back.
     let angle = [32.0f32, 68.0, 112.0, 150.0][leg % 4].to_radians();
@@ -81,19 +81,19 @@ pub fn rest(leg: usize) -> Vec3 {
 }
 
 /// Whether leg `leg` is in the first of the two sets that step together.
-pub fn first_set(leg: usize) -> bool {
+fn first_set(leg: usize) -> bool {
     (leg % 4) % 2 == usize::from(leg >= 4)
 }
 
 /// How long a step takes, seconds: quicker for a small spider.
-pub fn swing_s(span: f32) -> f32 {
+fn swing_s(span: f32) -> f32 {
     0.05 + 0.4 * span
 }
 
 /// The knee of a leg from `hip` to `foot` with upper and lower lengths `a`
 /// and `b`: bent upwards and outwards, in the upright plane through both.
 /// A foot out of reach straightens the leg towards it.
-pub fn knee(hip: Vec3, foot: Vec3, a: f32, b: f32) -> Vec3 {
+pub(super) fn knee(hip: Vec3, foot: Vec3, a: f32, b: f32) -> Vec3 {
     let to = foot - hip;
     let d = to.length().clamp(1e-6, (a + b) * 0.9999);
     let dir = to.normalize_or(Vec3::NEG_Y);
@@ -110,16 +110,16 @@ pub fn knee(hip: Vec3, foot: Vec3, a: f32, b: f32) -> Vec3 {
 
 /// One foot: down somewhere, or on its way from one place to another.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Foot {
+pub(super) struct Foot {
     /// Where it is down, or where it left from, world metres.
-    pub down: Vec3,
+    pub(super) down: Vec3,
     /// A step under way: where it lands and how far along (0 to 1).
-    pub step: Option<(Vec3, f32)>,
+    pub(super) step: Option<(Vec3, f32)>,
 }
 
 impl Foot {
     /// Where the foot is now: down, or along its step with a lift.
-    pub fn at(&self, lift: f32) -> Vec3 {
+    pub(super) fn at(&self, lift: f32) -> Vec3 {
         match self.step {
             None => self.down,
             Some((to, t)) => {
@@ -132,11 +132,11 @@ impl Foot {
 
 /// The feet of one spider and the body they carry.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Gait {
+pub(super) struct Gait {
     /// Leg span, metres.
-    pub span: f32,
+    pub(super) span: f32,
     /// The feet, in leg order.
-    pub feet: [Foot; LEGS],
+    pub(super) feet: [Foot; LEGS],
     /// Where the body stood last, for its speed.
     last: Option<(Vec3, Quat)>,
 }
@@ -144,7 +144,7 @@ pub struct Gait {
 impl Gait {
     /// A spider of `span` standing at `at` (the ground under its middle)
     /// facing `facing`, its feet at rest.
-    pub fn standing(span: f32, at: Vec3, facing: Quat) -> Self {
+    pub(super) fn standing(span: f32, at: Vec3, facing: Quat) -> Self {
         let mut gait = Self {
             span,
             feet: [Foot {
@@ -159,7 +159,7 @@ impl Gait {
 
     /// A spider hanging on its thread at `at`: its legs drawn in and
     /// hanging a little below it, no foot down.
-    pub fn hanging(span: f32, at: Vec3, facing: Quat) -> Self {
+    pub(super) fn hanging(span: f32, at: Vec3, facing: Quat) -> Self {
         let mut gait = Self::standing(span, at, facing);
         for (leg, foot) in gait.feet.iter_mut().enumerate() {
             let rest = rest(leg);
@@ -180,17 +180,17 @@ impl Gait {
     }
 
     /// Where leg `leg` joins the body at `at` facing `facing`.
-    pub fn hip_at(&self, leg: usize, at: Vec3, facing: Quat) -> Vec3 {
+    pub(super) fn hip_at(&self, leg: usize, at: Vec3, facing: Quat) -> Vec3 {
         at + facing * (hip(leg) * self.span)
     }
 
     /// The longest a leg reaches, metres.
-    pub fn reach(&self) -> f32 {
+    fn reach(&self) -> f32 {
         (UPPER + LOWER) * self.span
     }
 
     /// How high a stepping foot lifts, metres.
-    pub fn lift(&self) -> f32 {
+    pub(super) fn lift(&self) -> f32 {
         LIFT * self.span
     }
 
@@ -198,7 +198,7 @@ impl Gait {
     /// `dt` seconds after the last: steps under way go on, feet left too
     /// far behind step. A jump (the clock set, the spider put somewhere
     /// new) stands the spider afresh.
-    pub fn walk(&mut self, at: Vec3, facing: Quat, dt: f32) {
+    pub(super) fn walk(&mut self, at: Vec3, facing: Quat, dt: f32) {
         let Some((was, _)) = self.last else {
             self.stand(at, facing);
             return;
@@ -254,7 +254,7 @@ impl Gait {
 /// walked in bursts (it goes, slows to a stop, goes again). `travelled` is
 /// how far along the loop, metres. Returns the offset from its place and
 /// the direction it faces (the way the loop goes there).
-pub fn wander(travelled: f32, radius: f32, seed: f32) -> (Vec3, Quat) {
+pub(super) fn wander(travelled: f32, radius: f32, seed: f32) -> (Vec3, Quat) {
     if radius <= 0.0 {
         return (Vec3::ZERO, Quat::IDENTITY);
     }
@@ -270,7 +270,7 @@ pub fn wander(travelled: f32, radius: f32, seed: f32) -> (Vec3, Quat) {
 
 /// Walking speed of a wandering spider at scene time `t`, for a top speed
 /// `top`: bursts about every 3 s, each slowing to a stop.
-pub fn burst_speed(t: f64, top: f32) -> f32 {
+pub(super) fn burst_speed(t: f64, top: f32) -> f32 {
     let phase = (t / 3.0).fract() as f32 * std::f32::consts::TAU;
     top * 0.5 * (1.0 - phase.cos())
 }
@@ -278,7 +278,7 @@ pub fn burst_speed(t: f64, top: f32) -> f32 {
 /// How far down a spider dropping `fall` on its thread is, `u` (0 to 1)
 /// of the way through the drop: it lets itself down over the first third,
 /// hangs, and climbs back over the last third, each gently.
-pub fn drop_depth(u: f32, fall: f32) -> f32 {
+pub(super) fn drop_depth(u: f32, fall: f32) -> f32 {
     let ease = |x: f32| {
         let x = x.clamp(0.0, 1.0);
         x * x * (3.0 - 2.0 * x)
@@ -290,7 +290,7 @@ pub fn drop_depth(u: f32, fall: f32) -> f32 {
 }
 
 /// The turn that faces a spider (ahead is -z) along `dir` on the ground.
-pub fn facing_along(dir: Vec3) -> Quat {
+pub(super) fn facing_along(dir: Vec3) -> Quat {
     let flat = Vec3::new(dir.x, 0.0, dir.z);
     if flat.length_squared() < 1e-12 {
         return Quat::IDENTITY;

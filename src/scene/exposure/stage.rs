@@ -41,7 +41,7 @@ pub struct WindNow {
 /// Which of the scene's sounds play at the step, in the order the scene
 /// placed them (the mix fades each in or out).
 #[derive(Resource, Debug, Clone, Copy, PartialEq, Default)]
-pub struct SoundsOn(pub [bool; crate::scene::validate::MAX_SOUNDS]);
+pub(crate) struct SoundsOn(pub(crate) [bool; crate::scene::validate::MAX_SOUNDS]);
 
 /// Where the scene on screen stands in its hierarchy.
 #[derive(Resource, Debug, Default)]

@@ -8,17 +8,17 @@ use crate::diagnostics::{Checker, PathStep};
 use crate::scene::format::Sound;
 
 /// Most props a scene may build.
-pub const MAX_PROPS: usize = 400;
+const MAX_PROPS: usize = 400;
 /// Most places, steps and events.
-pub const MAX_PLACES: usize = 16;
+const MAX_PLACES: usize = 16;
 /// Most steps in a hierarchy.
-pub const MAX_STEPS: usize = 20;
+const MAX_STEPS: usize = 20;
 /// Most events.
-pub const MAX_EVENTS: usize = 16;
+const MAX_EVENTS: usize = 16;
 /// Longest name, characters.
-pub const MAX_NAME_CHARS: usize = 40;
+const MAX_NAME_CHARS: usize = 40;
 /// The name a step uses for the scene's own viewpoint.
-pub const SEAT: &str = "seat";
+pub(super) const SEAT: &str = "seat";
 
 /// Checks the names of the scene's sounds.
 pub(crate) fn sound_names(c: &mut Checker, sounds: &[Sound]) {

@@ -12,21 +12,21 @@ use crate::scene::format::{Rgb, ScatterKind};
 
 /// Vertex data of one mesh, independent of any renderer.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct MeshData {
+pub(crate) struct MeshData {
     /// Positions, metres.
-    pub positions: Vec<[f32; 3]>,
+    pub(crate) positions: Vec<[f32; 3]>,
     /// Unit normals.
-    pub normals: Vec<[f32; 3]>,
+    pub(crate) normals: Vec<[f32; 3]>,
     /// Linear-light colours; alpha is the sway weight.
-    pub colors: Vec<[f32; 4]>,
+    pub(crate) colors: Vec<[f32; 4]>,
     /// Triangle list, counter-clockwise when seen from the front.
-    pub indices: Vec<u32>,
+    pub(crate) indices: Vec<u32>,
 }
 
 /// Level of detail of a scattered mesh. The person is seated and never
 /// moves, so each copy's distance, and so its detail, is fixed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Detail {
+pub(crate) enum Detail {
     /// Full detail, for copies near the viewpoint.
     Near,
     /// About a third of the triangles, for copies far away.
@@ -35,7 +35,7 @@ pub enum Detail {
 
 /// Distance from the viewpoint beyond which copies use [`Detail::Far`],
 /// metres: a 9 m pine there is under 40 pixels tall in a 720-line view.
-pub const FAR_DETAIL_FROM_M: f32 = 120.0;
+pub(super) const FAR_DETAIL_FROM_M: f32 = 120.0;
 
 /// Bark of every generated tree, linear light.
 const BARK: Rgb = (0.13, 0.085, 0.05);
@@ -44,7 +44,7 @@ const PALM_BARK: Rgb = (0.28, 0.22, 0.15);
 
 impl MeshData {
     /// An empty mesh with room for `vertices` and `indices`.
-    pub fn with_capacity(vertices: usize, indices: usize) -> Self {
+    pub(crate) fn with_capacity(vertices: usize, indices: usize) -> Self {
         Self {
             positions: Vec::with_capacity(vertices),
             normals: Vec::with_capacity(vertices),
@@ -54,7 +54,12 @@ impl MeshData {
     }
 
     /// Adds one vertex and returns its index.
-    pub fn push_vertex(&mut self, position: [f32; 3], normal: [f32; 3], color: [f32; 4]) -> u32 {
+    pub(crate) fn push_vertex(
+        &mut self,
+        position: [f32; 3],
+        normal: [f32; 3],
+        color: [f32; 4],
+    ) -> u32 {
         self.positions.push(position);
         self.normals.push(normal);
         self.colors.push(color);
@@ -62,18 +67,20 @@ impl MeshData {
     }
 
     /// Number of triangles.
-    pub fn triangle_count(&self) -> usize {
+    #[cfg(test)]
+    fn triangle_count(&self) -> usize {
         self.indices.len() / 3
     }
 
     /// A generated mesh of `kind`, with `color` as its main colour, at full
     /// detail.
-    pub fn kind(kind: ScatterKind, color: Rgb, seed: u64) -> Self {
+    #[cfg(test)]
+    fn kind(kind: ScatterKind, color: Rgb, seed: u64) -> Self {
         Self::kind_at(kind, color, seed, Detail::Near)
     }
 
     /// A generated mesh of `kind` at the given level of detail.
-    pub fn kind_at(kind: ScatterKind, color: Rgb, seed: u64, detail: Detail) -> Self {
+    pub(crate) fn kind_at(kind: ScatterKind, color: Rgb, seed: u64, detail: Detail) -> Self {
         let near = detail == Detail::Near;
         let pick = |full: u32, reduced: u32| if near { full } else { reduced };
         let mut rng = Rng::new(seed, kind as u64 + 0x5CA7);
@@ -242,7 +249,7 @@ impl MeshData {
 
     /// A sphere made by subdividing an icosahedron twice: round enough for
     /// particles and the sun's disc.
-    pub fn sphere(radius: f32, color: Rgb) -> Self {
+    pub(crate) fn sphere(radius: f32, color: Rgb) -> Self {
         let mut mesh = Self::default();
         let (positions, indices) = icosphere(2);
         for p in positions {

@@ -3,9 +3,9 @@
 //! Plain Rust with no Bevy types, so that it can be tested and benchmarked
 //! alone. The same seed always makes the same place.
 
-pub mod mesh;
-pub mod noise;
-pub mod scatter;
-pub mod shapes;
-pub mod sky;
-pub mod terrain;
+pub(super) mod mesh;
+pub(super) mod noise;
+pub(super) mod scatter;
+mod shapes;
+pub(super) mod sky;
+pub(super) mod terrain;

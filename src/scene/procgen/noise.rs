@@ -5,17 +5,17 @@
 
 /// A small, fast, seeded random number generator (SplitMix64).
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
     /// A generator for `seed`, decorrelated by `stream` so that two uses of
     /// one seed (terrain, scatter) do not repeat each other.
-    pub fn new(seed: u64, stream: u64) -> Self {
+    pub(crate) fn new(seed: u64, stream: u64) -> Self {
         Self(seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15))
     }
 
     /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
+    pub(super) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -24,12 +24,12 @@ impl Rng {
     }
 
     /// A number in 0..1.
-    pub fn unit(&mut self) -> f32 {
+    fn unit(&mut self) -> f32 {
         (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
     }
 
     /// A number in `min..max`.
-    pub fn range(&mut self, min: f32, max: f32) -> f32 {
+    pub(crate) fn range(&mut self, min: f32, max: f32) -> f32 {
         min + (max - min) * self.unit()
     }
 }
@@ -45,7 +45,7 @@ fn lattice(seed: u32, x: i32, z: i32) -> f32 {
 
 /// Smoothly interpolated value noise in -1..1 at a point measured in
 /// lattice cells.
-pub fn value_noise(seed: u32, x: f32, z: f32) -> f32 {
+pub(super) fn value_noise(seed: u32, x: f32, z: f32) -> f32 {
     let x0 = x.floor();
     let z0 = z.floor();
     let (fx, fz) = (x - x0, z - z0);
@@ -64,7 +64,7 @@ pub fn value_noise(seed: u32, x: f32, z: f32) -> f32 {
 
 /// Fractal noise: `octaves` layers of value noise, each half the size and
 /// half the height of the last. Roughly in -1..1.
-pub fn fbm(seed: u32, x: f32, z: f32, octaves: u32) -> f32 {
+pub(super) fn fbm(seed: u32, x: f32, z: f32, octaves: u32) -> f32 {
     let mut sum = 0.0;
     let mut amplitude = 0.5;
     let mut frequency = 1.0;

@@ -7,7 +7,7 @@ use crate::scene::format::{Area, Scatter, ScatterKind};
 
 /// Number of colour shades each scatter entry is drawn with. Every shade is
 /// one material, so copies of a kind still batch into a few draws.
-pub const SHADES: usize = 4;
+pub(crate) const SHADES: usize = 4;
 
 /// How many random tries a scatter may spend per instance before it gives up
 /// on ground that does not fit (too high, under water, outside the terrain).
@@ -15,36 +15,36 @@ const TRIES_PER_INSTANCE: u32 = 8;
 
 /// One placed copy.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Placement {
+pub(crate) struct Placement {
     /// Base of the copy on the ground, metres.
-    pub position: [f32; 3],
+    pub(crate) position: [f32; 3],
     /// Turn about the vertical, radians.
-    pub yaw: f32,
+    pub(crate) yaw: f32,
     /// Size relative to the kind's natural size.
-    pub scale: f32,
+    pub(crate) scale: f32,
     /// Which of the [`SHADES`] colour shades it takes.
-    pub shade: usize,
+    pub(crate) shade: usize,
     /// Far enough from the viewpoint for the lighter mesh.
-    pub far: bool,
+    pub(crate) far: bool,
 }
 
 /// What placement needs to know about the rest of the scene.
 #[derive(Debug, Clone, Copy)]
-pub struct Surroundings<'a> {
+pub(crate) struct Surroundings<'a> {
     /// The ground.
-    pub terrain: &'a TerrainShape,
+    pub(crate) terrain: &'a TerrainShape,
     /// Height that altitudes are measured from: the water level, or 0.
-    pub datum_m: f32,
+    pub(crate) datum_m: f32,
     /// Whether the scene has water (then plants keep out of it by default).
-    pub has_water: bool,
+    pub(crate) has_water: bool,
     /// The seated viewpoint `(x, z)`, which nothing may crowd.
-    pub viewpoint: (f32, f32),
+    pub(crate) viewpoint: (f32, f32),
     /// The scene's seed.
-    pub seed: u64,
+    pub(crate) seed: u64,
 }
 
 /// Places the copies of scatter entry number `index`.
-pub fn place(entry: &Scatter, index: usize, around: Surroundings<'_>) -> Vec<Placement> {
+pub(crate) fn place(entry: &Scatter, index: usize, around: Surroundings<'_>) -> Vec<Placement> {
     let mut rng = Rng::new(around.seed, 0x5CA7_7E12 + index as u64);
     let mut placed = Vec::with_capacity(entry.count as usize);
     let (low, high) = entry.altitude_m.unwrap_or(if around.has_water {
@@ -89,7 +89,7 @@ pub fn place(entry: &Scatter, index: usize, around: Surroundings<'_>) -> Vec<Pla
 
 /// How far from the viewpoint a kind must stand: trees never loom over the
 /// person, and nothing is ever closer than half a metre.
-pub fn keep_clear_m(kind: ScatterKind) -> f32 {
+fn keep_clear_m(kind: ScatterKind) -> f32 {
     match kind {
         ScatterKind::Pine | ScatterKind::Broadleaf | ScatterKind::Palm => 6.0,
         ScatterKind::Bush => 2.0,
@@ -100,7 +100,7 @@ pub fn keep_clear_m(kind: ScatterKind) -> f32 {
 
 /// A uniformly distributed point in `area`; `half` is half the terrain's
 /// width, for [`Area::Everywhere`].
-pub fn sample(area: &Area, half: f32, rng: &mut Rng) -> (f32, f32) {
+pub(crate) fn sample(area: &Area, half: f32, rng: &mut Rng) -> (f32, f32) {
     match *area {
         Area::Everywhere => (rng.range(-half, half), rng.range(-half, half)),
         Area::Ring {

@@ -16,14 +16,14 @@ const INK: [f32; 4] = [0.06, 0.05, 0.05, 1.0];
 
 impl MeshData {
     /// A box `size` = (width along x, height, depth along z), flat-shaded.
-    pub fn block(size: [f32; 3]) -> Self {
+    pub(crate) fn block(size: [f32; 3]) -> Self {
         let mut mesh = Self::with_capacity(24, 36);
         mesh.add_box([0.0, size[1] / 2.0, 0.0], size, WHITE);
         mesh
     }
 
     /// An upright cylinder, with its caps.
-    pub fn column(radius: f32, height: f32) -> Self {
+    pub(crate) fn column(radius: f32, height: f32) -> Self {
         // Enough sides that the edge reads round at arm's length.
         let sides = 32;
         let mut mesh = Self::with_capacity(sides * 4 + 2, sides * 12);
@@ -65,7 +65,7 @@ impl MeshData {
     }
 
     /// A ball resting on the origin.
-    pub fn ball(radius: f32) -> Self {
+    pub(crate) fn ball(radius: f32) -> Self {
         let mut mesh = Self::sphere(radius, (1.0, 1.0, 1.0));
         for p in &mut mesh.positions {
             p[1] += radius;
@@ -80,7 +80,7 @@ impl MeshData {
     /// (ahead is -z, the ground under its middle at the origin): the front
     /// part and the larger abdomen behind it, each an ellipsoid. Its legs
     /// are drawn apart, as they move.
-    pub fn spider_body(span: f32) -> Self {
+    pub(crate) fn spider_body(span: f32) -> Self {
         let build = crate::scene::exposure::spider::build();
         let mut mesh = Self::with_capacity(400, 2000);
         for (centre, half) in [build.front, build.back] {
@@ -103,7 +103,7 @@ impl MeshData {
 
     /// A picture `size` = (width, height), upright, facing +z, a few
     /// millimetres thick, with `drawing` on its face.
-    pub fn picture(size: [f32; 2], drawing: Drawing) -> Self {
+    pub(crate) fn picture(size: [f32; 2], drawing: Drawing) -> Self {
         let (w, h) = (size[0], size[1]);
         let depth = 0.004;
         let mut mesh = Self::with_capacity(400, 600);

@@ -12,13 +12,13 @@ const DOME_SEGMENTS: u32 = 96;
 const DOME_RINGS: u32 = 64;
 
 /// Unit vector towards the sun from compass azimuth and elevation, degrees.
-pub fn sun_direction(azimuth_deg: f32, elevation_deg: f32) -> [f32; 3] {
+pub(crate) fn sun_direction(azimuth_deg: f32, elevation_deg: f32) -> [f32; 3] {
     let (az, el) = (azimuth_deg.to_radians(), elevation_deg.to_radians());
     [az.sin() * el.cos(), el.sin(), -az.cos() * el.cos()]
 }
 
 /// The sky's colour looking along the unit vector `dir`.
-pub fn sky_color(sky: &Sky, sun: [f32; 3], dir: [f32; 3]) -> Rgb {
+fn sky_color(sky: &Sky, sun: [f32; 3], dir: [f32; 3]) -> Rgb {
     let up = dir[1];
     let base = if up >= 0.0 {
         let t = up.powf(sky.horizon_blend);
@@ -43,7 +43,7 @@ pub fn sky_color(sky: &Sky, sun: [f32; 3], dir: [f32; 3]) -> Rgb {
 
 /// A dome of `radius` metres around the origin, coloured by [`sky_color`]. The
 /// triangles face inwards.
-pub fn dome(sky: &Sky, sun: [f32; 3], radius: f32) -> MeshData {
+pub(crate) fn dome(sky: &Sky, sun: [f32; 3], radius: f32) -> MeshData {
     let mut mesh = MeshData::with_capacity(
         ((DOME_SEGMENTS + 1) * (DOME_RINGS + 1)) as usize,
         (DOME_SEGMENTS * DOME_RINGS * 6) as usize,
@@ -82,7 +82,7 @@ pub fn dome(sky: &Sky, sun: [f32; 3], radius: f32) -> MeshData {
 
 /// A bank of cloud, about 1 unit long, lit from above: `lit` on top fading to
 /// `shade` underneath.
-pub fn cloud_bank(lit: Rgb, shade: Rgb, seed: u64) -> MeshData {
+pub(crate) fn cloud_bank(lit: Rgb, shade: Rgb, seed: u64) -> MeshData {
     let mut rng = Rng::new(seed, 0xC10D);
     let mut mesh = MeshData::default();
     let puffs = 4 + (rng.next_u64() % 4) as usize;

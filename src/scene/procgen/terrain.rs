@@ -12,11 +12,11 @@ const TERRAIN_OCTAVES: u32 = 5;
 
 /// A terrain's height function, ready to sample.
 #[derive(Debug, Clone)]
-pub struct TerrainShape {
+pub(crate) struct TerrainShape {
     /// Width of the square, metres.
-    pub size_m: f32,
+    pub(crate) size_m: f32,
     /// Grid cells per side.
-    pub resolution: u32,
+    pub(crate) resolution: u32,
     base_height_m: f32,
     roughness_m: f32,
     feature_size_m: f32,
@@ -26,7 +26,7 @@ pub struct TerrainShape {
 
 impl TerrainShape {
     /// Prepares the height function of `terrain` for `seed`.
-    pub fn new(terrain: &Terrain, seed: u64) -> Self {
+    pub(crate) fn new(terrain: &Terrain, seed: u64) -> Self {
         let noise_seed = Rng::new(seed, 0x7E44).next_u64() as u32;
         Self {
             size_m: terrain.size_m,
@@ -40,7 +40,7 @@ impl TerrainShape {
     }
 
     /// Ground height at `(x, z)`, metres.
-    pub fn height_at(&self, x: f32, z: f32) -> f32 {
+    pub(crate) fn height_at(&self, x: f32, z: f32) -> f32 {
         let noise = fbm(
             self.noise_seed,
             x / self.feature_size_m,
@@ -54,25 +54,15 @@ impl TerrainShape {
         height
     }
 
-    /// Unit surface normal at `(x, z)`, from central differences.
-    pub fn normal_at(&self, x: f32, z: f32) -> [f32; 3] {
-        let step = (self.size_m / self.resolution as f32).max(0.05);
-        let dx = self.height_at(x + step, z) - self.height_at(x - step, z);
-        let dz = self.height_at(x, z + step) - self.height_at(x, z - step);
-        Vec3::new(-dx, 2.0 * step, -dz)
-            .normalize_or(Vec3::Y)
-            .to_array()
-    }
-
     /// Whether `(x, z)` lies on the terrain.
-    pub fn contains(&self, x: f32, z: f32) -> bool {
+    pub(super) fn contains(&self, x: f32, z: f32) -> bool {
         let half = self.size_m * 0.5;
         x.abs() <= half && z.abs() <= half
     }
 
     /// The terrain mesh: a grid of `resolution` cells a side, coloured by
     /// height above `water_level_m` and by steepness.
-    pub fn mesh(&self, colors: &GroundColors, water_level_m: f32) -> MeshData {
+    pub(crate) fn mesh(&self, colors: &GroundColors, water_level_m: f32) -> MeshData {
         let cells = self.resolution as usize;
         let verts = cells + 1;
         let half = self.size_m * 0.5;
@@ -168,7 +158,7 @@ fn distance(x: f32, z: f32, (cx, cz): (f32, f32)) -> f32 {
 }
 
 /// The ground-plane unit vector `(x, z)` of a compass direction (0 = north = -z).
-pub fn compass(deg: f32) -> (f32, f32) {
+pub(crate) fn compass(deg: f32) -> (f32, f32) {
     let r = deg.to_radians();
     (r.sin(), -r.cos())
 }
@@ -203,7 +193,7 @@ fn smoothstep(edge0: f32, edge1: f32, x: f32) -> f32 {
 }
 
 /// Linear blend of two colours.
-pub fn mix(a: Rgb, b: Rgb, t: f32) -> Rgb {
+pub(crate) fn mix(a: Rgb, b: Rgb, t: f32) -> Rgb {
     (
         a.0 + (b.0 - a.0) * t,
         a.1 + (b.1 - a.1) * t,
@@ -212,7 +202,7 @@ pub fn mix(a: Rgb, b: Rgb, t: f32) -> Rgb {
 }
 
 /// A colour scaled by `k`.
-pub fn scale(c: Rgb, k: f32) -> Rgb {
+pub(crate) fn scale(c: Rgb, k: f32) -> Rgb {
     (c.0 * k, c.1 * k, c.2 * k)
 }
 
