@@ -79,7 +79,7 @@ pub(crate) fn plugin(app: &mut App) {
 /// the shadows it would have at 720 p, scaled, and does not rasterise three
 /// cascades of 2048 x 2048 for a few thousand pixels: on a renderer that
 /// runs on the CPU that was most of a small frame's time.
-pub fn shadow_map_size(height_px: u32) -> usize {
+fn shadow_map_size(height_px: u32) -> usize {
     const FULL: usize = 2048;
     const FULL_AT_PX: usize = 720;
     let wanted = (height_px as usize * FULL).div_ceil(FULL_AT_PX);
@@ -92,7 +92,7 @@ pub fn shadow_map_size(height_px: u32) -> usize {
 /// whatever the first, so the glow spreads as far across the picture at any
 /// size; a small picture is no longer blurred at 512 pixels, which on a
 /// renderer that runs on the CPU took most of its frame.
-pub fn bloom_mip_dimension(height_px: u32) -> u32 {
+fn bloom_mip_dimension(height_px: u32) -> u32 {
     let full = Bloom::NATURAL.max_mip_dimension;
     if height_px >= full {
         full
