@@ -142,18 +142,10 @@ fn follow_step(
         // Behind the veil, or the first scene: at the step at once.
         stage.generation = current.generation;
         stage.step = step;
-        if let Some(view) = view.as_deref_mut() {
-            at_place(view, &target);
-        }
-        stage.from = Some(target.clone());
-        stage.to = Some(target);
-        stage.since = now;
-        stage.settled = false;
-        return;
     }
-    if switch.take_place_moment(time.elapsed()) {
-        // The veil is closed: the person is moved, and the step's state is
-        // there when it opens.
+    if new_scene || switch.take_place_moment(time.elapsed()) {
+        // Or the veil is closed: the person is moved, and the step's state
+        // is there when it opens.
         if let Some(view) = view.as_deref_mut() {
             at_place(view, &target);
         }
