@@ -22,7 +22,7 @@ const MAX_CARRY: Duration = Duration::from_millis(100);
 
 /// Reads the mix's count into both clocks; without a mix, real time moves
 /// them (the session's only while it runs).
-pub fn advance(
+pub(crate) fn advance(
     time: Res<Time<Real>>,
     mix: Option<Res<MixClock>>,
     state: Res<AppState>,

@@ -15,7 +15,7 @@ use crate::state::{AppState, Flow, Lifecycle};
 use crate::view::ViewCamera;
 
 /// The listener at a camera's pose.
-pub fn listener_from(camera: &GlobalTransform) -> Listener {
+pub(crate) fn listener_from(camera: &GlobalTransform) -> Listener {
     let forward = camera.forward();
     let up = camera.up();
     Listener {

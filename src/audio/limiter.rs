@@ -12,10 +12,10 @@
 use super::dsp::{SAMPLE_RATE_F32_HZ, db_to_gain, glide_coeff};
 
 /// Look-ahead (and therefore latency) in seconds.
-pub const LOOKAHEAD_S: f32 = 0.005;
+pub(crate) const LOOKAHEAD_S: f32 = 0.005;
 
 /// Release time constant in seconds: how fast the gain recovers once peaks have passed.
-pub const RELEASE_S: f32 = 0.2;
+pub(crate) const RELEASE_S: f32 = 0.2;
 
 /// A linked-stereo look-ahead limiter.
 #[derive(Clone, Debug)]
@@ -59,13 +59,14 @@ impl Limiter {
     }
 
     /// Returns the delay the limiter adds, in frames.
-    pub fn latency_frames(&self) -> usize {
+    pub(crate) fn latency_frames(&self) -> usize {
         self.lookahead
     }
 
     /// Returns how many samples the final safety clamp has had to change; it should stay zero,
     /// since the gain computer alone is meant to keep the ceiling.
-    pub fn safety_clamp_count(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn safety_clamp_count(&self) -> u64 {
         self.clamp_events
     }
 

@@ -41,7 +41,7 @@ pub struct AudioLink {
     /// The mix's clock.
     pub clock: Arc<ClockShared>,
     /// Whether sound reaches a device.
-    pub audible: bool,
+    pub(crate) audible: bool,
     last_listener: Option<Listener>,
     pub(super) scene_generation: u32,
     pub(super) guide_generation: u32,
@@ -151,7 +151,7 @@ impl AudioLink {
     }
 
     /// Leaves the listener's pose for the mix, if it moved.
-    pub fn place_listener(&mut self, listener: Listener) {
+    pub(crate) fn place_listener(&mut self, listener: Listener) {
         if self.last_listener != Some(listener) {
             self.last_listener = Some(listener);
             unpoisoned(&mut self.mix).listener.put(listener);

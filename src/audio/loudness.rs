@@ -12,19 +12,19 @@
 use super::sample_clock::SAMPLE_RATE_HZ;
 
 /// Offset in dB from BS.1770 that makes a 1 kHz full-scale sine in one channel read -3.01 LUFS.
-pub const LOUDNESS_OFFSET_DB: f64 = -0.691;
+pub(crate) const LOUDNESS_OFFSET_DB: f64 = -0.691;
 
 /// Absolute gate threshold in LUFS.
-pub const ABSOLUTE_GATE_LUFS: f64 = -70.0;
+pub(crate) const ABSOLUTE_GATE_LUFS: f64 = -70.0;
 
 /// Relative gate distance below the absolutely gated loudness, in LU.
-pub const RELATIVE_GATE_LU: f64 = 10.0;
+pub(crate) const RELATIVE_GATE_LU: f64 = 10.0;
 
 /// Gating block length in samples (400 ms at 48 kHz).
-pub const BLOCK_SAMPLES: usize = (SAMPLE_RATE_HZ as usize * 400) / 1000;
+pub(crate) const BLOCK_SAMPLES: usize = (SAMPLE_RATE_HZ as usize * 400) / 1000;
 
 /// Step between the starts of consecutive blocks in samples (100 ms, i.e. 75 % overlap).
-pub const HOP_SAMPLES: usize = BLOCK_SAMPLES / 4;
+pub(crate) const HOP_SAMPLES: usize = BLOCK_SAMPLES / 4;
 
 /// Returns the integrated loudness in LUFS of a stereo signal, or negative infinity when no
 /// block passes the gates (silence or less than 400 ms of audio).
@@ -52,7 +52,7 @@ pub fn momentary_lufs(left: &[f32], right: &[f32]) -> Vec<f32> {
 
 /// A streaming integrated-loudness meter; feed it audio in any block sizes.
 #[derive(Clone, Debug)]
-pub struct LoudnessMeter {
+pub(crate) struct LoudnessMeter {
     filters: [KWeighting; 2],
     hop_energy: f64,
     hop_fill: usize,
@@ -88,13 +88,6 @@ impl LoudnessMeter {
         assert_eq!(left.len(), right.len(), "channels must have equal length");
         for (&l, &r) in left.iter().zip(right) {
             self.push_frame(l, r);
-        }
-    }
-
-    /// Adds interleaved stereo samples (an even count).
-    pub fn push_interleaved(&mut self, interleaved: &[f32]) {
-        for frame in interleaved.chunks_exact(2) {
-            self.push_frame(frame[0], frame[1]);
         }
     }
 

@@ -33,29 +33,29 @@ use bevy::prelude::*;
 
 use crate::frame::AppSet;
 use engine::MixSettings;
-pub use follow::listener_from;
 use follow::{
     fade_out_on_exit, follow_flow, follow_guide, follow_head, follow_listening, follow_scene,
     follow_switches, play_events, send_waiting,
 };
 pub use link::{AudioLink, MixClock, connect};
 use link::{start_audio, watch_output};
-pub use offline::{render_scene_to, scene_sounds, seated_listener, shot_for};
+pub(crate) use offline::render_scene_to;
+pub use offline::{scene_sounds, seated_listener, shot_for};
 pub use sample_clock::SAMPLE_RATE_HZ;
 
 /// How the sound starts.
 #[derive(Resource, Debug, Clone)]
-pub struct AudioStart {
+pub(crate) struct AudioStart {
     /// Volumes and sound choices at the start.
     pub settings: MixSettings,
     /// Never open a sound device (the app stays silent on the same clock).
-    pub force_silent: bool,
+    pub(crate) force_silent: bool,
 }
 
 /// Sound, configured: how the mix starts; with no start, there is no mix
 /// (still frames, headless tests) and the clocks follow real time.
 #[derive(Debug, Clone, Default)]
-pub struct AudioPlugin {
+pub(crate) struct AudioPlugin {
     /// How the sound starts; `None`: no mix.
     pub start: Option<AudioStart>,
 }

@@ -43,7 +43,7 @@ pub fn seated_listener(scene: &Scene) -> Listener {
 /// The exact mix of `scene` and its session over `seconds`, offline, at
 /// `step` (from 0) of an exposure scene's hierarchy, heard from the seat, written to `out` as a WAV (32-bit float, stereo) as it is
 /// rendered: an hour takes no more memory than a second.
-pub fn render_scene_to(
+pub(crate) fn render_scene_to(
     out: impl std::io::Write,
     scene: &Scene,
     guide: Option<&Guide>,

@@ -32,13 +32,13 @@ pub enum Output {
 
 impl Output {
     /// Whether sound reaches a device.
-    pub fn is_audible(&self) -> bool {
+    pub(crate) fn is_audible(&self) -> bool {
         matches!(self, Output::Device(_))
     }
 
     /// How long a sample waits in the device's buffer after the mix has
     /// counted it: the picture waits as long.
-    pub fn buffer_latency(&self) -> Duration {
+    pub(crate) fn buffer_latency(&self) -> Duration {
         match self {
             Output::Device(sink) => {
                 let config = sink.config();
@@ -106,7 +106,7 @@ pub fn start(mixer: Mixer, force_silent: bool) -> Result<(Output, Option<NoDevic
 
 /// Runs the mix on a thread that renders into nothing at the pace of real
 /// time, so the session's clock advances exactly as it would on a device.
-pub fn run_silently(mixer: Mixer) -> Result<SilentOutput, NoMix> {
+pub(crate) fn run_silently(mixer: Mixer) -> Result<SilentOutput, NoMix> {
     run_silently_with(mixer, |work| {
         std::thread::Builder::new()
             .name("stillpoint-audio".into())

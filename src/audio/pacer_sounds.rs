@@ -9,11 +9,11 @@ use super::dsp::{BUTTERWORTH_Q, Biquad, OnePole, PinkNoise, SAMPLE_RATE_F32_HZ, 
 
 /// Length in seconds of the chime's raised-cosine attack, which begins exactly at the onset
 /// sample.
-pub const CHIME_ATTACK_S: f32 = 0.003;
+pub(crate) const CHIME_ATTACK_S: f32 = 0.003;
 
 /// Fill speed in fill units per second that gives the swell its reference level: a 4 s inhale
 /// (0 to 1 in 4 s).
-pub const SWELL_REFERENCE_SPEED_PER_S: f32 = 0.25;
+pub(crate) const SWELL_REFERENCE_SPEED_PER_S: f32 = 0.25;
 
 /// A soft, breath-like noise that follows the movement of the lungs: it is as loud as the air
 /// is moving fast, silent while the fill holds, and a little brighter when the lungs are full
@@ -83,7 +83,7 @@ impl Swell {
 /// An optional soft tone that rises and falls with the fill: a sine with a touch of second
 /// harmonic, from about 196 Hz (G3) at empty to about 294 Hz (D4) at full, a musical fifth.
 #[derive(Clone, Debug)]
-pub struct Tone {
+pub(crate) struct Tone {
     re: f32,
     im: f32,
     rot_re: f32,

@@ -32,11 +32,11 @@ pub struct ClockReading {
     /// Session samples that have left the mix (paused time not counted).
     pub session_frames: u64,
     /// All samples that have left the mix since it started.
-    pub total_frames: u64,
+    pub(crate) total_frames: u64,
     /// Whether the session is moving (not paused).
     pub advancing: bool,
     /// How long ago the mix last published, for smoothing between blocks.
-    pub age: Duration,
+    pub(crate) age: Duration,
 }
 
 impl ClockShared {
@@ -65,13 +65,13 @@ impl ClockShared {
 
     /// The position and facing of the listener the mix is rendering for,
     /// as the mix itself took it: proof that a head pose reached the sound.
-    pub fn heard_from(&self) -> ([f32; 3], [f32; 3]) {
+    pub(crate) fn heard_from(&self) -> ([f32; 3], [f32; 3]) {
         let v = |i: usize| f32::from_bits(self.heard_from[i].load(Ordering::Relaxed));
         ([v(0), v(1), v(2)], [v(3), v(4), v(5)])
     }
 
     /// Records the listener the mix has taken.
-    pub fn publish_listener(&self, position: [f32; 3], forward: [f32; 3]) {
+    pub(crate) fn publish_listener(&self, position: [f32; 3], forward: [f32; 3]) {
         let values = position.iter().chain(forward.iter());
         for (slot, value) in self.heard_from.iter().zip(values) {
             slot.store(value.to_bits(), Ordering::Relaxed);
@@ -93,7 +93,7 @@ impl ClockReading {
     /// Session time, microseconds, carried forward by up to `max_ahead` of
     /// real time since the last block so that the picture moves smoothly
     /// between the output's bursts of blocks.
-    pub fn session_micros(&self, max_ahead: Duration) -> Micros {
+    pub(crate) fn session_micros(&self, max_ahead: Duration) -> Micros {
         let base = micros_from_frames(self.session_frames, SAMPLE_RATE_HZ);
         if self.advancing {
             base + self.age.min(max_ahead).as_micros() as Micros
@@ -103,7 +103,7 @@ impl ClockReading {
     }
 
     /// All time since the mix started, microseconds, carried forward likewise.
-    pub fn total_micros(&self, max_ahead: Duration) -> Micros {
+    pub(crate) fn total_micros(&self, max_ahead: Duration) -> Micros {
         micros_from_frames(self.total_frames, SAMPLE_RATE_HZ)
             + self.age.min(max_ahead).as_micros() as Micros
     }

@@ -13,7 +13,7 @@ use super::spatial::Emitter;
 
 /// Most shots sounding at once; a new one takes the slot of the one
 /// nearest its end.
-pub const MAX_SHOTS: usize = 4;
+pub(crate) const MAX_SHOTS: usize = 4;
 
 /// What a shot sounds like.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,7 +46,7 @@ pub struct Shot {
 
 /// A shot sounding.
 #[derive(Debug, Clone)]
-pub struct ShotVoice {
+pub(crate) struct ShotVoice {
     shot: Shot,
     /// Samples played, and in all.
     at: u32,

@@ -12,18 +12,18 @@ use bevy::math::Vec3;
 use super::dsp::{DelayLine, OnePole, SAMPLE_RATE_F32_HZ, Smoothed, db_to_gain, one_pole_coeff};
 
 /// Radius of the modelled spherical head in metres.
-pub const HEAD_RADIUS_M: f32 = 0.0875;
+pub(crate) const HEAD_RADIUS_M: f32 = 0.0875;
 
 /// Speed of sound in metres per second.
-pub const SPEED_OF_SOUND_M_PER_S: f32 = 343.0;
+pub(crate) const SPEED_OF_SOUND_M_PER_S: f32 = 343.0;
 
 /// Largest interaural time difference in seconds (a source at 90 degrees): Woodworth's
 /// r / c * (theta + sin theta) at theta = pi / 2, about 0.656 ms.
-pub const MAX_ITD_S: f32 =
+pub(crate) const MAX_ITD_S: f32 =
     HEAD_RADIUS_M / SPEED_OF_SOUND_M_PER_S * (std::f32::consts::FRAC_PI_2 + 1.0);
 
 /// Time constant in seconds with which every parameter glides to its new target.
-pub const PARAMETER_GLIDE_S: f32 = 0.04;
+pub(crate) const PARAMETER_GLIDE_S: f32 = 0.04;
 
 /// The listening head: a position and an orientation given by forward and up vectors (they need
 /// not be normalised, but must not be parallel).
@@ -89,7 +89,7 @@ impl Spatializer {
 
     /// Starts afresh for a new sound: no echo of the last one in its
     /// delay, and its first block at its own place.
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.delay.reset();
         self.primed = false;
         self.last_geometry = None;

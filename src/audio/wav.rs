@@ -8,7 +8,8 @@ use std::io::Write;
 /// `interleaved.len()` should be a multiple of `channels`; a trailing partial frame is written
 /// as is. Errors come from the writer, or are `InvalidInput` when the data exceeds the 4 GiB
 /// RIFF limit or `channels` is zero.
-pub fn write_wav_f32<W: Write>(
+#[cfg(test)]
+pub(crate) fn write_wav_f32<W: Write>(
     w: W,
     sample_rate: u32,
     channels: u16,
@@ -21,7 +22,7 @@ pub fn write_wav_f32<W: Write>(
 
 /// A WAV file written as its samples come, so that a long render never holds them all: the
 /// length is given up front and written into the header first.
-pub struct WavWriter<W: Write> {
+pub(crate) struct WavWriter<W: Write> {
     w: W,
     samples_left: usize,
 }

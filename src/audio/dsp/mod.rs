@@ -9,19 +9,20 @@ use std::f64::consts::PI as PI_F64;
 use super::sample_clock::SAMPLE_RATE_HZ;
 
 /// The sample rate as `f32`, in hertz, so that per-sample maths needs no casts.
-pub const SAMPLE_RATE_F32_HZ: f32 = SAMPLE_RATE_HZ as f32;
+pub(crate) const SAMPLE_RATE_F32_HZ: f32 = SAMPLE_RATE_HZ as f32;
 
 /// Quality factor (dimensionless) of a maximally flat (Butterworth) second-order section.
-pub const BUTTERWORTH_Q: f32 = std::f32::consts::FRAC_1_SQRT_2;
+pub(crate) const BUTTERWORTH_Q: f32 = std::f32::consts::FRAC_1_SQRT_2;
 
 /// Converts a level in decibels to a linear amplitude gain.
-pub fn db_to_gain(db: f32) -> f32 {
+pub(crate) fn db_to_gain(db: f32) -> f32 {
     // 10^(dB/20) written as an exponential, which is cheaper than `powf` and exact enough.
     (db * (std::f32::consts::LN_10 / 20.0)).exp()
 }
 
 /// Converts a linear amplitude gain to decibels; zero or negative gains give negative infinity.
-pub fn gain_to_db(gain: f32) -> f32 {
+#[cfg(test)]
+pub(crate) fn gain_to_db(gain: f32) -> f32 {
     if gain > 0.0 {
         20.0 * gain.log10()
     } else {
@@ -33,7 +34,7 @@ pub fn gain_to_db(gain: f32) -> f32 {
 ///
 /// After `time_constant_s` the glide has covered 1 - 1/e (about 63 %) of the distance to its
 /// target. A non-positive time constant gives 1, i.e. an instant jump.
-pub fn glide_coeff(time_constant_s: f32) -> f32 {
+pub(crate) fn glide_coeff(time_constant_s: f32) -> f32 {
     if time_constant_s <= 0.0 {
         1.0
     } else {
@@ -47,7 +48,7 @@ pub fn glide_coeff(time_constant_s: f32) -> f32 {
 /// It is deterministic: the same seed always yields the same stream, so every voice can be
 /// reproduced exactly. It is not suitable for anything security-related.
 #[derive(Clone, Debug)]
-pub struct Rng {
+pub(crate) struct Rng {
     state: u64,
 }
 
@@ -68,7 +69,7 @@ impl Rng {
 
     /// Returns 64 uniformly distributed random bits.
     #[inline]
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         let mut x = self.state;
         x ^= x >> 12;
         x ^= x << 25;
@@ -80,13 +81,13 @@ impl Rng {
 
     /// Returns a uniform value in [0, 1).
     #[inline]
-    pub fn next_unit(&mut self) -> f32 {
+    pub(crate) fn next_unit(&mut self) -> f32 {
         bits23_to_unit(self.next_u64() >> 41)
     }
 
     /// Returns a uniform value in [-1, 1).
     #[inline]
-    pub fn next_f32(&mut self) -> f32 {
+    pub(crate) fn next_f32(&mut self) -> f32 {
         bits23_to_bipolar(self.next_u64() >> 41)
     }
 
@@ -98,18 +99,12 @@ impl Rng {
 
     /// Returns a value whose logarithm is uniform between `low` and `high` (both positive), which
     /// is how pitches and durations are naturally spread.
-    pub fn log_range(&mut self, low: f32, high: f32) -> f32 {
+    pub(crate) fn log_range(&mut self, low: f32, high: f32) -> f32 {
         low * (high / low).powf(self.next_unit())
     }
 
-    /// Returns an exponentially distributed value with the given mean, which spaces events like a
-    /// Poisson process (the natural model for independent drops, bubbles and splashes).
-    pub fn exponential(&mut self, mean: f32) -> f32 {
-        -mean * (1.0 - self.next_unit()).ln()
-    }
-
     /// Returns true with probability `p`.
-    pub fn chance(&mut self, p: f32) -> bool {
+    pub(crate) fn chance(&mut self, p: f32) -> bool {
         self.next_unit() < p
     }
 }
@@ -118,7 +113,7 @@ impl Rng {
 ///
 /// One instance should be used in only one mode, because both modes share the same state.
 #[derive(Clone, Debug)]
-pub struct OnePole {
+pub(crate) struct OnePole {
     coeff: f32,
     state: f32,
 }
@@ -132,14 +127,9 @@ impl OnePole {
         }
     }
 
-    /// Changes the cutoff in hertz without clearing the state, so it can be swept smoothly.
-    pub fn set_cutoff_hz(&mut self, cutoff_hz: f32) {
-        self.coeff = one_pole_coeff(cutoff_hz);
-    }
-
     /// Sets the smoothing coefficient directly (0 = frozen, 1 = no filtering); this lets callers
     /// glide the coefficient per sample without evaluating an exponential per sample.
-    pub fn set_coeff(&mut self, coeff: f32) {
+    pub(crate) fn set_coeff(&mut self, coeff: f32) {
         self.coeff = coeff.clamp(0.0, 1.0);
     }
 
@@ -154,20 +144,20 @@ impl OnePole {
     }
 
     /// Returns the current smoothing coefficient.
-    pub fn coeff(&self) -> f32 {
+    pub(crate) fn coeff(&self) -> f32 {
         self.coeff
     }
 
     /// Filters one sample as a low-pass.
     #[inline]
-    pub fn low_pass(&mut self, x: f32) -> f32 {
+    pub(crate) fn low_pass(&mut self, x: f32) -> f32 {
         self.state += self.coeff * (x - self.state);
         self.state
     }
 
     /// Filters one sample as a high-pass (the input minus its low-passed part).
     #[inline]
-    pub fn high_pass(&mut self, x: f32) -> f32 {
+    pub(crate) fn high_pass(&mut self, x: f32) -> f32 {
         x - self.low_pass(x)
     }
 
@@ -194,7 +184,7 @@ impl OnePole {
 ///
 /// It matches the decay of the analogue RC filter (impulse-invariant mapping), which is accurate
 /// well below Nyquist and still stable and monotonic near it.
-pub fn one_pole_coeff(cutoff_hz: f32) -> f32 {
+pub(crate) fn one_pole_coeff(cutoff_hz: f32) -> f32 {
     let nyquist_hz = 0.5 * SAMPLE_RATE_F32_HZ;
     let fc = f64::from(cutoff_hz.clamp(0.0, nyquist_hz));
     (1.0 - (-2.0 * PI_F64 * fc / f64::from(SAMPLE_RATE_HZ)).exp()) as f32
@@ -207,7 +197,7 @@ pub fn one_pole_coeff(cutoff_hz: f32) -> f32 {
 /// while it runs; callers should do so at control rate (every 32 to 64 samples), never per
 /// sample, because each update costs a sine and a cosine.
 #[derive(Clone, Debug)]
-pub struct Biquad {
+pub(crate) struct Biquad {
     b0: f32,
     b1: f32,
     b2: f32,
@@ -219,7 +209,7 @@ pub struct Biquad {
 
 impl Biquad {
     /// Creates a pass-through section (useful as a placeholder before the first `set_*`).
-    pub fn identity() -> Self {
+    pub(crate) fn identity() -> Self {
         Self {
             b0: 1.0,
             b1: 0.0,
@@ -232,21 +222,21 @@ impl Biquad {
     }
 
     /// Creates a low-pass with its corner at `cutoff_hz` and resonance `q` (0.707 is flat).
-    pub fn low_pass(cutoff_hz: f32, q: f32) -> Self {
+    pub(crate) fn low_pass(cutoff_hz: f32, q: f32) -> Self {
         let mut f = Self::identity();
         f.set_low_pass(cutoff_hz, q);
         f
     }
 
     /// Creates a high-pass with its corner at `cutoff_hz` and resonance `q`.
-    pub fn high_pass(cutoff_hz: f32, q: f32) -> Self {
+    pub(crate) fn high_pass(cutoff_hz: f32, q: f32) -> Self {
         let mut f = Self::identity();
         f.set_high_pass(cutoff_hz, q);
         f
     }
 
     /// Creates a band-pass centred on `center_hz` with 0 dB peak gain and bandwidth set by `q`.
-    pub fn band_pass(center_hz: f32, q: f32) -> Self {
+    pub(crate) fn band_pass(center_hz: f32, q: f32) -> Self {
         let mut f = Self::identity();
         f.set_band_pass(center_hz, q);
         f
@@ -254,14 +244,15 @@ impl Biquad {
 
     /// Creates a high shelf of `gain_db` above `corner_hz` (the gain is half-way, in dB, at the
     /// corner), with shelf steepness set by `q` (0.707 gives the classic monotonic shelf).
-    pub fn high_shelf(corner_hz: f32, gain_db: f32, q: f32) -> Self {
+    #[cfg(test)]
+    pub(crate) fn high_shelf(corner_hz: f32, gain_db: f32, q: f32) -> Self {
         let mut f = Self::identity();
         f.set_high_shelf(corner_hz, gain_db, q);
         f
     }
 
     /// Re-tunes as a low-pass, keeping the state.
-    pub fn set_low_pass(&mut self, cutoff_hz: f32, q: f32) {
+    pub(crate) fn set_low_pass(&mut self, cutoff_hz: f32, q: f32) {
         // The analogue prototype 1 / (s^2 + s/Q + 1) is mapped with the bilinear transform
         // s -> (1 - z^-1) / (1 + z^-1), pre-warped so the corner lands exactly at w0. The
         // numerator (1 + z^-1)^2 scaled by (1 - cos w0) / 2 gives unity gain at DC.
@@ -271,7 +262,7 @@ impl Biquad {
     }
 
     /// Re-tunes as a high-pass, keeping the state.
-    pub fn set_high_pass(&mut self, cutoff_hz: f32, q: f32) {
+    pub(crate) fn set_high_pass(&mut self, cutoff_hz: f32, q: f32) {
         // Same denominator as the low-pass; the numerator s^2 maps to (1 - z^-1)^2, scaled by
         // (1 + cos w0) / 2 for unity gain at Nyquist.
         let (cw, alpha) = warp(cutoff_hz, q);
@@ -280,7 +271,7 @@ impl Biquad {
     }
 
     /// Re-tunes as a band-pass with 0 dB peak gain, keeping the state.
-    pub fn set_band_pass(&mut self, center_hz: f32, q: f32) {
+    pub(crate) fn set_band_pass(&mut self, center_hz: f32, q: f32) {
         // The numerator s/Q maps to alpha * (1 - z^-2); at w0 the response is exactly alpha /
         // alpha = 1.
         let (cw, alpha) = warp(center_hz, q);
@@ -288,7 +279,8 @@ impl Biquad {
     }
 
     /// Re-tunes as a high shelf, keeping the state.
-    pub fn set_high_shelf(&mut self, corner_hz: f32, gain_db: f32, q: f32) {
+    #[cfg(test)]
+    pub(crate) fn set_high_shelf(&mut self, corner_hz: f32, gain_db: f32, q: f32) {
         // Prototype A * (A s^2 + sqrt(A) s / Q + 1) / (s^2 + sqrt(A) s / Q + A) with
         // A = 10^(gain/40): at s = 0 it is 1, at s = infinity it is A^2 (the full gain), and at
         // the corner its magnitude is A (half the gain in dB). The bilinear transform gives the
@@ -305,15 +297,6 @@ impl Biquad {
         self.set_normalised(b0, b1, b2, a0, a1, a2);
     }
 
-    /// Sets raw coefficients already normalised so that a0 = 1 (for published designs).
-    pub fn set_coefficients(&mut self, b: [f32; 3], a1: f32, a2: f32) {
-        self.b0 = b[0];
-        self.b1 = b[1];
-        self.b2 = b[2];
-        self.a1 = a1;
-        self.a2 = a2;
-    }
-
     /// Filters one sample.
     #[inline]
     pub fn process(&mut self, x: f32) -> f32 {
@@ -324,7 +307,8 @@ impl Biquad {
     }
 
     /// Returns the magnitude response at `freq_hz` (used by tests and calibration).
-    pub fn magnitude_at(&self, freq_hz: f32) -> f32 {
+    #[cfg(test)]
+    pub(crate) fn magnitude_at(&self, freq_hz: f32) -> f32 {
         let w = 2.0 * PI_F64 * f64::from(freq_hz) / f64::from(SAMPLE_RATE_HZ);
         let (c1, s1, c2, s2) = (w.cos(), w.sin(), (2.0 * w).cos(), (2.0 * w).sin());
         let num_re = f64::from(self.b0) + f64::from(self.b1) * c1 + f64::from(self.b2) * c2;
@@ -332,12 +316,6 @@ impl Biquad {
         let den_re = 1.0 + f64::from(self.a1) * c1 + f64::from(self.a2) * c2;
         let den_im = -(f64::from(self.a1) * s1 + f64::from(self.a2) * s2);
         ((num_re * num_re + num_im * num_im) / (den_re * den_re + den_im * den_im)).sqrt() as f32
-    }
-
-    /// Clears the filter memory.
-    pub fn reset(&mut self) {
-        self.z1 = 0.0;
-        self.z2 = 0.0;
     }
 
     fn set_normalised(&mut self, b0: f64, b1: f64, b2: f64, a0: f64, a1: f64, a2: f64) {
@@ -355,7 +333,7 @@ impl Biquad {
 ///
 /// It costs one random draw per sample. The output RMS is about 0.58 and peaks stay below 3.6.
 #[derive(Clone, Debug)]
-pub struct PinkNoise {
+pub(crate) struct PinkNoise {
     rng: Rng,
     rows: [f32; PINK_ROWS],
     sum: f32,
@@ -407,7 +385,7 @@ impl PinkNoise {
 /// A value that glides exponentially toward a target, one step per sample, to remove zipper
 /// noise from parameter changes.
 #[derive(Clone, Debug)]
-pub struct Smoothed {
+pub(crate) struct Smoothed {
     value: f32,
     target: f32,
     coeff: f32,
@@ -424,19 +402,14 @@ impl Smoothed {
     }
 
     /// Sets where the value should glide to.
-    pub fn set_target(&mut self, target: f32) {
+    pub(crate) fn set_target(&mut self, target: f32) {
         self.target = target;
     }
 
     /// Jumps straight to `value` (for initialisation, when there is nothing audible to smooth).
-    pub fn snap_to(&mut self, value: f32) {
+    pub(crate) fn snap_to(&mut self, value: f32) {
         self.value = value;
         self.target = value;
-    }
-
-    /// Changes the glide time constant in seconds.
-    pub fn set_time_constant_s(&mut self, time_constant_s: f32) {
-        self.coeff = glide_coeff(time_constant_s);
     }
 
     /// Advances one sample and returns the new value.
@@ -469,14 +442,14 @@ impl Smoothed {
     }
 
     /// Whether the glide has arrived: the value no longer moves.
-    pub fn is_settled(&self) -> bool {
+    pub(crate) fn is_settled(&self) -> bool {
         self.value == self.target
     }
 }
 
 /// A delay line with a fixed maximum length and linearly interpolated fractional reads.
 #[derive(Clone, Debug)]
-pub struct DelayLine {
+pub(crate) struct DelayLine {
     buffer: Vec<f32>,
     mask: usize,
     write: usize,
@@ -517,23 +490,12 @@ impl DelayLine {
         a + frac * (b - a)
     }
 
-    /// Reads at a delay already split into whole samples (at most the
-    /// maximum) and a fraction in [0, 1): for a delay that holds still over
-    /// a block, so the split is done once.
-    #[inline]
-    pub fn read_split(&self, whole: usize, frac: f32) -> f32 {
-        let newest = self.write.wrapping_sub(1);
-        let a = self.buffer[newest.wrapping_sub(whole) & self.mask];
-        let b = self.buffer[newest.wrapping_sub(whole + 1) & self.mask];
-        a + frac * (b - a)
-    }
-
     /// Pushes every sample of `input` and, after each push, reads two taps
     /// (each a delay split into whole samples, at most the maximum, and a
     /// fraction) and hands them to `each`. The write position stays in a
     /// register for the whole block, which matters in the mix's hottest loop.
     #[inline]
-    pub fn run_two_taps(
+    pub(crate) fn run_two_taps(
         &mut self,
         input: &[f32],
         taps: [(usize, f32); 2],
@@ -558,7 +520,7 @@ impl DelayLine {
     }
 
     /// Returns the longest supported delay in samples.
-    pub fn max_delay_samples(&self) -> usize {
+    pub(crate) fn max_delay_samples(&self) -> usize {
         self.max_delay_samples
     }
 

@@ -22,7 +22,7 @@ pub struct PlacedSound {
 
 /// How long a scene's sound takes to fade in or out when a step turns it on
 /// or off, seconds.
-pub const SWITCH_FADE_S: f32 = 3.0;
+pub(crate) const SWITCH_FADE_S: f32 = 3.0;
 
 /// The sounds of one scene, with their state. Built outside the audio
 /// thread, so the mix never allocates voices while it plays.

@@ -22,8 +22,9 @@ mod tests;
 use std::sync::Arc;
 use std::sync::mpsc::TrySendError;
 
-pub use bed::{Bed, PlacedSound, SWITCH_FADE_S};
-pub use link::{Command, Garbage, GuideChange, ListenerSlot, MixLink, MixerEnd, mix_link};
+pub use bed::{Bed, PlacedSound};
+pub(crate) use link::MixLink;
+pub use link::{Command, Garbage, GuideChange, MixerEnd, mix_link};
 
 use super::dsp::{Smoothed, db_to_gain};
 use super::limiter::Limiter;
@@ -37,26 +38,26 @@ use pacing::MixGuide;
 
 /// Frames mixed at a time: 1.3 ms at 48 kHz, so commands and the published
 /// clock are never more than that behind.
-pub const BLOCK_FRAMES: usize = 64;
+pub(crate) const BLOCK_FRAMES: usize = 64;
 /// The chime starts this long before the phase it announces.
 pub const CHIME_LEAD: Micros = 150_000;
 /// Loudest sample the mix ever sends, dBFS.
-pub const CEILING_DBFS: f32 = -1.0;
+pub(crate) const CEILING_DBFS: f32 = -1.0;
 /// Fade-in when a session starts, seconds.
-pub const START_FADE_S: f32 = 3.0;
+pub(crate) const START_FADE_S: f32 = 3.0;
 /// Fade out on pause and in on resume, seconds.
-pub const PAUSE_FADE_S: f32 = 1.5;
+pub(crate) const PAUSE_FADE_S: f32 = 1.5;
 /// Fade out when the app closes, seconds.
-pub const STOP_FADE_S: f32 = 0.5;
+pub(crate) const STOP_FADE_S: f32 = 0.5;
 /// Crossfade between the sounds of two scenes, seconds.
-pub const SCENE_CROSSFADE_S: f32 = 2.0;
+pub(crate) const SCENE_CROSSFADE_S: f32 = 2.0;
 /// Level of the nature bus: each kind is calibrated to about -20 LUFS on its
 /// own; this brings a scene of several placed sounds to about -30 LUFS, the
 /// quiet default (a soft 50 dB(A) room at a typical listening level).
-pub const NATURE_TRIM_DB: f32 = -11.0;
+pub(crate) const NATURE_TRIM_DB: f32 = -11.0;
 /// Level of the pacer bus: a little above nature, so the pacer is followed
 /// without being loud.
-pub const PACER_TRIM_DB: f32 = -10.0;
+pub(crate) const PACER_TRIM_DB: f32 = -10.0;
 /// Glide of volume changes and sound switches, seconds: no zipper noise.
 const VOLUME_GLIDE_S: f32 = 0.05;
 /// Most scenes' sounds mixed at once: the new one and two fading out.
@@ -64,15 +65,15 @@ const MAX_BEDS: usize = 3;
 /// Fade of a scene's sounds overtaken by two newer scenes, seconds.
 const QUICK_FADE_S: f32 = 0.05;
 /// Most voices one scene may bring; matches the scene format's limit.
-pub const MAX_VOICES: usize = 16;
+pub(crate) const MAX_VOICES: usize = 16;
 /// Commands that can wait for the mix at once. The app sends a handful a
 /// minute; a stalled output that takes no sound fills this, and the app
 /// then keeps the rest itself.
-pub const COMMAND_QUEUE: usize = 64;
+pub(crate) const COMMAND_QUEUE: usize = 64;
 /// Most scene sound sets and schedules the mix may hold or have queued at
 /// once; the app counts what it has sent and not had back, so the mix's
 /// way back (of this capacity) always has room.
-pub const MAX_IN_MIX: usize = 8;
+pub(crate) const MAX_IN_MIX: usize = 8;
 /// Changes of session the mix keeps waiting for their moment: asked for in
 /// quick succession (each comes 150 ms after it is asked), a few at most.
 const MAX_CHANGES: usize = 8;
@@ -235,12 +236,6 @@ impl Mixer {
         self
     }
 
-    /// Publishes the clock to `clock` as it plays.
-    pub fn with_clock(mut self, clock: Arc<ClockShared>) -> Self {
-        self.clock = clock;
-        self
-    }
-
     /// The clock this mix publishes.
     pub fn clock(&self) -> Arc<ClockShared> {
         Arc::clone(&self.clock)
@@ -248,7 +243,7 @@ impl Mixer {
 
     /// Places the listener's head (the offline renderer and tests; the app
     /// uses the [`ListenerSlot`]).
-    pub fn set_listener(&mut self, listener: Listener) {
+    pub(crate) fn set_listener(&mut self, listener: Listener) {
         self.clock
             .publish_listener(listener.position, listener.forward);
         self.listener = listener;
@@ -354,11 +349,6 @@ impl Mixer {
         self.transport == Transport::Stopped
     }
 
-    /// Whether the session is held in place (paused, or stopped).
-    pub fn is_holding(&self) -> bool {
-        matches!(self.transport, Transport::Paused | Transport::Stopped)
-    }
-
     /// Session samples that have left the mix.
     pub fn session_frames(&self) -> u64 {
         self.synth_frame.saturating_sub(self.lookahead)
@@ -380,7 +370,7 @@ impl Mixer {
     }
 
     /// The next interleaved sample (for an output that pulls one at a time).
-    pub fn next_sample(&mut self) -> f32 {
+    pub(crate) fn next_sample(&mut self) -> f32 {
         if self.block_pos == self.block_len {
             self.render_block();
         }
