@@ -65,6 +65,31 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A process a test started, killed and reaped when it is dropped: a test
+/// that fails half-way leaves nothing running to load the machine under the
+/// tests after it.
+pub struct Reaped(pub std::process::Child);
+
+impl std::ops::Deref for Reaped {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Reaped {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The `stillpoint` command, with a home of its own: empty config and data
 /// folders, no settings file, no headset runtime.
 pub fn stillpoint() -> Command {

@@ -1082,23 +1082,26 @@ impl Drop for Browser {
 fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() {
     let home = crate::common::scratch("console-browser");
     let shots = crate::common::output_dir("console");
-    let mut app = stillpoint()
-        .env("XDG_DATA_HOME", home.join("data"))
-        // The default scene: the therapist chooses the spiders from the
-        // console.
-        .args([
-            "--desktop",
-            "--silent",
-            "--alias",
-            "R.K.",
-            "--console",
-            "--quit-after",
-            "300",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    // Killed should the test fail before the app closes on stop.
+    let mut app = crate::common::Reaped(
+        stillpoint()
+            .env("XDG_DATA_HOME", home.join("data"))
+            // The default scene: the therapist chooses the spiders from the
+            // console.
+            .args([
+                "--desktop",
+                "--silent",
+                "--alias",
+                "R.K.",
+                "--console",
+                "--quit-after",
+                "300",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     // The address and the code, from the app's output.
     let mut out = std::io::BufReader::new(app.stdout.take().unwrap());
     let (mut address, mut code) = (String::new(), String::new());

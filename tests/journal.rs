@@ -22,7 +22,7 @@ use stillpoint::scene::{CurrentScene, SceneAsset};
 use stillpoint::state::{Intent, SessionSnapshot, StepChange, SudsChange};
 
 use crate::common::{
-    app_on, ask, fixture, output_dir, scene_folder, scratch, stillpoint, update_until,
+    Reaped, app_on, ask, fixture, output_dir, scene_folder, scratch, stillpoint, update_until,
 };
 
 const FRAME: Duration = Duration::from_millis(20);
@@ -808,15 +808,6 @@ fn a_session_deleted_under_its_writer_is_said_gone_and_none_of_it_lands_in_anoth
 
 /// A running app, killed with SIGKILL (as a crash would end it) when
 /// dropped.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The exposure fixture in a scene folder of its own, with the lake beside
 /// it as its safe place.
 fn exposure_scene(test: &str) -> PathBuf {
@@ -827,7 +818,7 @@ fn exposure_scene(test: &str) -> PathBuf {
 
 /// The real app in a window, recording `scene` for R.K. into the record in
 /// `data`, its output in `log`.
-fn recording_app(data: &Path, scene: &Path, log: &Path) -> Running {
+fn recording_app(data: &Path, scene: &Path, log: &Path) -> Reaped {
     let child = stillpoint()
         .env("XDG_DATA_HOME", data)
         .arg("--scene")
@@ -844,7 +835,7 @@ fn recording_app(data: &Path, scene: &Path, log: &Path) -> Running {
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .unwrap();
-    Running(child)
+    Reaped(child)
 }
 
 /// The sessions `journal list` shows, by number.
@@ -857,7 +848,7 @@ fn listed(data: &Path) -> Vec<i64> {
 }
 
 /// Waits until `journal list` shows a session, while `app` runs.
-fn until_listed(data: &Path, app: &mut Running, log: &Path) -> Vec<i64> {
+fn until_listed(data: &Path, app: &mut Reaped, log: &Path) -> Vec<i64> {
     let start = Instant::now();
     loop {
         let ids = listed(data);
