@@ -90,8 +90,26 @@ impl Drop for Reaped {
     }
 }
 
+/// The passphrase every test's record is encrypted with, unless the test
+/// says otherwise.
+pub const PASSPHRASE: &str = "a calm lake at dusk, for the tests";
+
+/// [`PASSPHRASE`], as the record takes it.
+pub fn passphrase() -> stillpoint::journal::store::Passphrase {
+    stillpoint::journal::store::Passphrase::new(PASSPHRASE.into())
+}
+
+/// A file holding [`PASSPHRASE`] (0600), for `STILLPOINT_PASSPHRASE_FILE`.
+pub fn passphrase_file() -> PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("stillpoint-test-passphrase-{}", std::process::id()));
+    stillpoint::journal::passphrase::make_file(&path, PASSPHRASE).unwrap();
+    path
+}
+
 /// The `stillpoint` command, with a home of its own: empty config and data
-/// folders, no settings file, no headset runtime.
+/// folders, no settings file, no headset runtime, and the test passphrase
+/// for the record.
 pub fn stillpoint() -> Command {
     let home = std::env::temp_dir().join(format!("stillpoint-test-home-{}", std::process::id()));
     let _ = std::fs::create_dir_all(home.join("config"));
@@ -102,6 +120,7 @@ pub fn stillpoint() -> Command {
         .env("XDG_DATA_HOME", home.join("data"))
         .env("STILLPOINT_SETTINGS", home.join("config").join("none.ron"))
         .env("XR_RUNTIME_JSON", "/nonexistent/openxr_runtime.json")
+        .env("STILLPOINT_PASSPHRASE_FILE", passphrase_file())
         .env_remove("STILLPOINT_SCENES");
     command
 }

@@ -22,7 +22,7 @@ use stillpoint::journal::Recording;
 use stillpoint::scene::{CurrentScene, SceneAsset};
 use stillpoint::state::{Intent, Lifecycle, PauseReason, SessionSnapshot};
 
-use crate::common::{app_on, fixture, heard, scene_folder, stillpoint, update_until};
+use crate::common::{app_on, fixture, heard, passphrase, scene_folder, stillpoint, update_until};
 
 const FRAME: Duration = Duration::from_millis(20);
 
@@ -53,6 +53,8 @@ fn console_app_with(
                 path: path.to_path_buf(),
                 alias: alias.clone(),
                 relaxation: false,
+                passphrase: Some(passphrase()),
+                encrypt: true,
             },
         });
     }
@@ -60,7 +62,10 @@ fn console_app_with(
         options: ConsoleOptions {
             bind: "127.0.0.1:0".parse().unwrap(),
             alias,
-            journal: journal.map(|(p, _)| p.to_path_buf()),
+            journal: journal.map(|(p, _)| stillpoint::journal::RecordFile {
+                path: p.to_path_buf(),
+                passphrase: Some(passphrase()),
+            }),
             scenes: stillpoint::console::view::scene_choices(&dir),
             answer_within,
         },
@@ -1240,7 +1245,7 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
     let _ = printed.join();
     assert!(status.success(), "{status}");
     let record = home.join("data").join("stillpoint").join("journal.sqlite3");
-    let db = stillpoint::journal::store::open(&record, false)
+    let db = stillpoint::journal::store::open(&record, false, Some(&passphrase()))
         .unwrap()
         .unwrap();
     let ended = stillpoint::journal::store::session(&db, session).unwrap();
@@ -1330,6 +1335,7 @@ fn a_session_killed_while_the_console_records_keeps_every_entry_it_showed_record
             in_flight += 1;
         }
         let db = rusqlite::Connection::open(&record).unwrap();
+        stillpoint::journal::store::unlock(&db, &record, &passphrase()).unwrap();
         let check: String = db
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .unwrap();
@@ -1664,7 +1670,7 @@ fn a_console_exports_the_session_it_runs_and_no_other() {
     let record = dir.join("journal.sqlite3");
     // An earlier session of another client, in the same record.
     let other = {
-        let db = stillpoint::journal::store::open(&record, true)
+        let db = stillpoint::journal::store::open(&record, true, Some(&passphrase()))
             .unwrap()
             .unwrap();
         db.execute(

@@ -15,14 +15,15 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use rusqlite::Connection;
-use stillpoint::journal::store::{self, SessionRecord};
+use stillpoint::journal::store::{self, Passphrase, SessionRecord};
 use stillpoint::journal::writer::{Ack, Write, Writer};
 use stillpoint::journal::{Entry, EntryKind, NewSession, Recording, SessionKind, report};
 use stillpoint::scene::{CurrentScene, SceneAsset};
 use stillpoint::state::{Intent, SessionSnapshot, StepChange, SudsChange};
 
 use crate::common::{
-    Reaped, app_on, ask, fixture, output_dir, scene_folder, scratch, stillpoint, update_until,
+    Reaped, app_on, ask, fixture, output_dir, passphrase, scene_folder, scratch, stillpoint,
+    update_until,
 };
 
 const FRAME: Duration = Duration::from_millis(20);
@@ -37,6 +38,8 @@ fn recorded_app(test: &str, record: &Path, relaxation: bool, scene: &str) -> App
             path: record.to_path_buf(),
             alias: "R.K.".into(),
             relaxation,
+            passphrase: Some(passphrase()),
+            encrypt: true,
         },
     });
     // Shown, with its safe place loaded ahead (the lake is its own).
@@ -122,7 +125,9 @@ fn an_exposure_session_is_recorded_as_it_happens_and_committed_before_it_is_show
     // Once the snapshot says so, another reader sees every entry: it is on
     // the disk, not in a queue.
     let id = snapshot(&app).record.session.expect("a session was begun");
-    let reader = store::open(&record, false).unwrap().unwrap();
+    let reader = store::open(&record, false, Some(&passphrase()))
+        .unwrap()
+        .unwrap();
     let seen = store::session(&reader, id).unwrap();
     assert_eq!(seen.session.alias, "R.K.");
     assert_eq!(seen.session.kind, SessionKind::Exposure);
@@ -233,7 +238,9 @@ fn one_visit_through_several_scenes_is_one_session_whose_lengths_add_up() {
     let clock_at_end = snapshot(&app).elapsed as i64;
     drop(app);
 
-    let db = store::open_read(&record).unwrap().unwrap();
+    let db = store::open_read(&record, Some(&passphrase()))
+        .unwrap()
+        .unwrap();
     let sessions = store::sessions(&db).unwrap();
     assert_eq!(sessions.len(), 1, "one visit, one session: {sessions:#?}");
     let whole = store::session(&db, sessions[0].id).unwrap();
@@ -313,7 +320,9 @@ fn relaxation_is_recorded_only_when_the_settings_say_so() {
     let mut app = recorded_app("journal-relax-on", &record, true, "lake_dusk.ron");
     until_committed(&mut app);
     drop(app);
-    let db = store::open(&record, false).unwrap().unwrap();
+    let db = store::open(&record, false, Some(&passphrase()))
+        .unwrap()
+        .unwrap();
     let rows = store::sessions(&db).unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].kind, SessionKind::Relaxation);
@@ -350,7 +359,9 @@ fn a_record_that_cannot_be_written_is_said_kept_and_written_once_it_can() {
     std::fs::remove_file(&blocked).unwrap();
     until_committed(&mut app);
     assert!(snapshot(&app).record.trouble.is_none());
-    let db = store::open(&record, false).unwrap().unwrap();
+    let db = store::open(&record, false, Some(&passphrase()))
+        .unwrap()
+        .unwrap();
     let id = snapshot(&app).record.session.unwrap();
     let got = kinds(&store::session(&db, id).unwrap());
     assert!(
@@ -435,8 +446,23 @@ fn sample(alias: &str, note: &str) -> (NewSession, Vec<Entry>) {
 }
 
 fn write_sample(record: &Path, alias: &str, note: &str) -> i64 {
+    write_sample_with(record, alias, note, Some(&passphrase()))
+}
+
+/// [`write_sample`] with this passphrase, or into a plain record.
+fn write_sample_with(
+    record: &Path,
+    alias: &str,
+    note: &str,
+    passphrase: Option<&Passphrase>,
+) -> i64 {
+    let mut db = store::open(record, true, passphrase).unwrap().unwrap();
+    write_sample_in(&mut db, alias, note)
+}
+
+/// [`write_sample`] through a connection the caller holds open.
+fn write_sample_in(db: &mut Connection, alias: &str, note: &str) -> i64 {
     let (session, entries) = sample(alias, note);
-    let mut db = store::open(record, true).unwrap().unwrap();
     let tx = db.transaction().unwrap();
     let id = store::begin(&tx, &session).unwrap();
     for entry in &entries {
@@ -445,6 +471,14 @@ fn write_sample(record: &Path, alias: &str, note: &str) -> i64 {
     store::end(&tx, id, session.started_ms + 660_000, 600_000_000).unwrap();
     tx.commit().unwrap();
     id
+}
+
+/// A connection of another program's (the `sqlcipher` shell, say) to the
+/// record, with its key.
+fn connect_as_another(record: &Path) -> Connection {
+    let db = Connection::open(record).unwrap();
+    store::unlock(&db, record, &passphrase()).unwrap();
+    db
 }
 
 /// `stillpoint journal …` with the record in `data`.
@@ -557,15 +591,18 @@ fn the_command_line_lists_exports_and_deletes_sessions_and_asks_first() {
 
 #[test]
 fn a_deleted_session_leaves_no_readable_trace_in_the_files() {
+    // A plain record (a person's own relaxation log): in an encrypted one
+    // nothing is readable to begin with.
     let dir = scratch("journal-trace");
     let record = dir.join("journal.sqlite3");
-    let keep = write_sample(&record, "kept-alias-2209", "kept note");
-    let gone = write_sample(
+    let keep = write_sample_with(&record, "kept-alias-2209", "kept note", None);
+    let gone = write_sample_with(
         &record,
         "trace-alias-4417",
         "zebra-quartz-7781 said at step 3",
+        None,
     );
-    let mut db = store::open(&record, false).unwrap().unwrap();
+    let mut db = store::open(&record, false, None).unwrap().unwrap();
     let files = || -> Vec<u8> {
         let mut bytes = Vec::new();
         for suffix in ["", "-wal", "-shm"] {
@@ -599,7 +636,9 @@ fn the_report_is_one_printable_page_that_loads_nothing_and_is_the_same_every_tim
     let dir = scratch("journal-report");
     let record = dir.join("journal.sqlite3");
     let id = write_sample(&record, "R.K. <b>", "Said \"spiders\" & smiled.");
-    let db = store::open(&record, false).unwrap().unwrap();
+    let db = store::open(&record, false, Some(&passphrase()))
+        .unwrap()
+        .unwrap();
     let html = report::html(&store::session(&db, id).unwrap());
     std::fs::write(output_dir("journal").join("report.html"), &html).unwrap();
     assert_eq!(html, report::html(&store::session(&db, id).unwrap()));
@@ -644,12 +683,16 @@ fn a_record_from_a_newer_stillpoint_is_left_as_it_is() {
         db.pragma_update(None, "user_version", 99).unwrap();
     }
     let bytes = std::fs::read(&record).unwrap();
-    let err = store::open(&record, false).unwrap_err().to_string();
+    let err = store::open(&record, false, Some(&passphrase()))
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("schema version 99") && err.contains("newer Stillpoint"),
         "{err}"
     );
-    let err = store::open_read(&record).unwrap_err().to_string();
+    let err = store::open_read(&record, Some(&passphrase()))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("schema version 99"), "{err}");
     assert!(
         std::fs::read(&record).unwrap() == bytes,
@@ -663,7 +706,9 @@ fn a_deleted_session_s_number_is_never_given_again() {
     let record = dir.join("journal.sqlite3");
     let first = write_sample(&record, "first", "one");
     let second = write_sample(&record, "second", "two");
-    let mut db = store::open(&record, false).unwrap().unwrap();
+    let mut db = store::open(&record, false, Some(&passphrase()))
+        .unwrap()
+        .unwrap();
     // The highest is deleted: a plain primary key would give its number
     // again, and an app still holding its entries would write them there.
     assert_eq!(store::delete(&mut db, &record, &[second]).unwrap(), 1);
@@ -696,7 +741,7 @@ fn acks_until(acks: &Receiver<Ack>, done: impl Fn(&Ack) -> bool) -> Vec<Ack> {
 fn a_session_deleted_under_its_writer_is_said_gone_and_none_of_it_lands_in_another() {
     let dir = scratch("journal-gone");
     let record = dir.join("journal.sqlite3");
-    let writer = Writer::start(record.clone()).unwrap();
+    let writer = Writer::start(record.clone(), Some(passphrase()), true).unwrap();
     let (session, entries) = sample("gone-4417", "");
     writer.to.send((1, Write::Begin(session.clone()))).unwrap();
     writer
@@ -723,7 +768,7 @@ fn a_session_deleted_under_its_writer_is_said_gone_and_none_of_it_lands_in_anoth
 
     // Another program (the sqlite3 shell, say) deletes the session and
     // begins one of its own.
-    let other = Connection::open(&record).unwrap();
+    let other = connect_as_another(&record);
     other.execute_batch("PRAGMA foreign_keys = ON").unwrap();
     other
         .execute("DELETE FROM sessions WHERE id = ?1", [id])
@@ -798,7 +843,9 @@ fn a_session_deleted_under_its_writer_is_said_gone_and_none_of_it_lands_in_anoth
     assert!(next > theirs, "{next} after {theirs}");
     drop(acks);
     writer.finish();
-    let db = store::open_read(&record).unwrap().unwrap();
+    let db = store::open_read(&record, Some(&passphrase()))
+        .unwrap()
+        .unwrap();
     assert_eq!(store::session(&db, next).unwrap().entries.len(), 1);
     assert!(
         !dir.join("live").join(format!("{next}.lock")).exists(),
@@ -1186,7 +1233,7 @@ fn crash_child() {
         .unwrap()
         .parse()
         .unwrap();
-    let writer = Writer::start(PathBuf::from(path)).unwrap();
+    let writer = Writer::start(PathBuf::from(path), Some(passphrase()), true).unwrap();
     let (session, _) = sample(&format!("crash-{run}"), "");
     writer.to.send((1, Write::Begin(session))).unwrap();
     let acks = writer.from.lock().unwrap();
@@ -1239,7 +1286,7 @@ fn a_writer_killed_at_random_moments_keeps_everything_it_acknowledged() {
             queued > acked,
             "run {run}: killed with writes in flight (queued {queued}, acknowledged {acked})"
         );
-        let db = Connection::open(&record).unwrap();
+        let db = connect_as_another(&record);
         let check: String = db
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .unwrap();
@@ -1317,8 +1364,157 @@ fn a_shutdown_or_kill_ends_the_session_as_closing_the_window_does() {
             "SIG{signal} left the session open:\n{out}"
         );
         let record = data.join("stillpoint").join("journal.sqlite3");
-        let db = store::open_read(&record).unwrap().unwrap();
+        let db = store::open_read(&record, Some(&passphrase()))
+            .unwrap()
+            .unwrap();
         let whole = store::session(&db, ids[0]).unwrap();
         assert!(whole.session.ended_ms.is_some(), "SIG{signal}: no end");
     }
+}
+
+/// The record's files, the -wal and -shm beside it included, as bytes.
+fn record_files(record: &Path) -> Vec<(String, Vec<u8>)> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| {
+            let path = PathBuf::from(format!("{}{suffix}", record.display()));
+            std::fs::read(&path)
+                .ok()
+                .map(|bytes| (path.display().to_string(), bytes))
+        })
+        .collect()
+}
+
+#[test]
+fn an_encrypted_record_shows_no_header_and_none_of_its_words_in_any_of_its_files() {
+    let dir = scratch("journal-encrypted");
+    let record = dir.join("journal.sqlite3");
+    // Held open, so the write-ahead log is there with what was written.
+    let mut db = store::open(&record, true, Some(&passphrase()))
+        .unwrap()
+        .unwrap();
+    write_sample_in(&mut db, "alias-walnut-5531", "feared-outcome-ferry-2290");
+    let files = record_files(&record);
+    assert!(
+        files
+            .iter()
+            .any(|(name, bytes)| name.ends_with("-wal") && !bytes.is_empty()),
+        "the test needs a write-ahead log with something in it: {:?}",
+        files.iter().map(|(n, b)| (n, b.len())).collect::<Vec<_>>()
+    );
+    let holds = |bytes: &[u8], text: &str| bytes.windows(text.len()).any(|w| w == text.as_bytes());
+    for (name, bytes) in &files {
+        for secret in [
+            "SQLite format 3",
+            "alias-walnut-5531",
+            "feared-outcome-ferry-2290",
+            "Calmer",
+            "sessions",
+        ] {
+            assert!(!holds(bytes, secret), "{name} shows {secret:?}");
+        }
+    }
+    // And it is all there for the passphrase.
+    let listed = store::sessions(&db).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].alias, "alias-walnut-5531");
+    assert_eq!(
+        store::is_encrypted(&record).unwrap(),
+        Some(true),
+        "the file is not told as encrypted"
+    );
+}
+
+#[test]
+fn the_wrong_passphrase_or_none_is_refused_and_changes_nothing() {
+    let dir = scratch("journal-wrong-passphrase");
+    let data = dir.join("data");
+    let record = data.join("stillpoint").join("journal.sqlite3");
+    std::fs::create_dir_all(record.parent().unwrap()).unwrap();
+    let id = write_sample(&record, "R.K.", "Calmer after the lake.").to_string();
+    let before: Vec<_> = record_files(&record)
+        .into_iter()
+        .map(|(name, bytes)| (name.clone(), bytes, as_it_is(Path::new(&name)).1))
+        .collect();
+    let wrong = Passphrase::new("not the lake at dusk".into());
+    let said = store::open(&record, false, Some(&wrong))
+        .unwrap_err()
+        .to_string();
+    assert!(said.contains("the passphrase does not open"), "{said}");
+    let said = store::open_read(&record, Some(&wrong))
+        .unwrap_err()
+        .to_string();
+    assert!(said.contains("the passphrase does not open"), "{said}");
+    let said = store::open_read(&record, None).unwrap_err().to_string();
+    assert!(
+        said.contains("is encrypted: it needs its passphrase"),
+        "{said}"
+    );
+    let wrong_file = dir.join("wrong-passphrase");
+    stillpoint::journal::passphrase::make_file(&wrong_file, "not the lake at dusk").unwrap();
+    for args in [
+        &["list"][..],
+        &["export", &id][..],
+        &["delete", &id, "--yes"][..],
+    ] {
+        let out = stillpoint()
+            .env("XDG_DATA_HOME", &data)
+            .env("STILLPOINT_PASSPHRASE_FILE", &wrong_file)
+            .arg("journal")
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "the passphrase does not open the session record {}",
+                record.display()
+            )),
+            "{args:?}: {err}"
+        );
+    }
+    let after: Vec<_> = record_files(&record)
+        .into_iter()
+        .map(|(name, bytes)| (name.clone(), bytes, as_it_is(Path::new(&name)).1))
+        .collect();
+    assert!(
+        after == before,
+        "a refused passphrase changed the record's files"
+    );
+    // The right one still opens it, with the session whole.
+    let (code, out, err) = journal(&data, &["list"], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("R.K.") && out.contains("15 entries"), "{out}");
+}
+
+#[test]
+fn a_passphrase_file_others_can_read_is_refused() {
+    let dir = scratch("journal-open-passphrase-file");
+    let file = dir.join("passphrase");
+    stillpoint::journal::passphrase::make_file(&file, "a calm lake at dusk").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = stillpoint()
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("STILLPOINT_PASSPHRASE_FILE", &file)
+        .args(["journal", "list"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    // No record yet: nothing needs the passphrase, and it is not read.
+    assert_eq!(out.status.code(), Some(0));
+    let record = dir.join("data").join("stillpoint").join("journal.sqlite3");
+    std::fs::create_dir_all(record.parent().unwrap()).unwrap();
+    write_sample(&record, "R.K.", "");
+    let out = stillpoint()
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("STILLPOINT_PASSPHRASE_FILE", &file)
+        .args(["journal", "list"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("others can read it (mode 644)"), "{err}");
 }

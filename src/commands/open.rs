@@ -78,7 +78,10 @@ pub fn window_or_headset(cli: &Cli, file: Settings) -> ExitCode {
     launch.quit_after = cli.quit_after;
     launch.silent = cli.comfort.silent;
     if !cli.no_journal {
-        launch.journal = recording(cli.alias.clone(), &settings);
+        // A therapist's session (an exposure scene, or the console) is kept
+        // only in an encrypted record.
+        let therapist = cli.console || launch.exposure_step.is_some();
+        launch.journal = recording(cli.alias.clone(), &settings, therapist);
     }
     if cli.console {
         let ip = cli
@@ -87,7 +90,7 @@ pub fn window_or_headset(cli: &Cli, file: Settings) -> ExitCode {
         launch.console = Some(ConsoleOptions {
             bind: std::net::SocketAddr::new(ip, cli.console_port.unwrap_or(0)),
             alias: cli.alias.clone().unwrap_or_default(),
-            journal: launch.journal.as_ref().map(|r| r.path.clone()),
+            journal: launch.journal.as_ref().map(|r| r.file()),
             // Read from the scene's folder when the app is built.
             scenes: Vec::new(),
             ..ConsoleOptions::default()
@@ -219,21 +222,44 @@ fn guide_for(
 }
 
 /// Where the session record is kept and for whom; `None` (said once) when
-/// there is no data folder to keep it in.
-fn recording(alias: Option<String>, settings: &Settings) -> Option<Recording> {
-    match crate::journal::store::default_path() {
-        Some(path) => Some(Recording {
-            path,
-            alias: alias.unwrap_or_default(),
-            relaxation: settings.record_relaxation,
-        }),
-        None => {
-            crate::tell!(
-                "stillpoint: neither XDG_DATA_HOME nor HOME is set: no session record is kept"
-            );
+/// there is no data folder to keep it in. A `therapist`'s record, and any
+/// record that is already encrypted, needs the passphrase: from
+/// `STILLPOINT_PASSPHRASE_FILE`, or asked on the terminal once; without it
+/// the record stays locked and nothing is written to it.
+fn recording(alias: Option<String>, settings: &Settings, therapist: bool) -> Option<Recording> {
+    let Some(path) = crate::journal::store::default_path() else {
+        crate::tell!(
+            "stillpoint: neither XDG_DATA_HOME nor HOME is set: no session record is kept"
+        );
+        return None;
+    };
+    let encrypted = match crate::journal::store::is_encrypted(&path) {
+        Ok(encrypted) => encrypted,
+        Err(why) => {
+            crate::tell!("stillpoint: {why}");
             None
         }
+    };
+    let needed = therapist || encrypted == Some(true);
+    let passphrase = if needed {
+        crate::journal::passphrase::for_record(&path, encrypted)
+    } else {
+        None
+    };
+    if needed && passphrase.is_none() {
+        crate::tell!(
+            "stillpoint: the session record {} stays locked without its passphrase: nothing \
+             will be recorded in this run",
+            path.display()
+        );
     }
+    Some(Recording {
+        path,
+        alias: alias.unwrap_or_default(),
+        relaxation: settings.record_relaxation,
+        encrypt: needed,
+        passphrase,
+    })
 }
 
 /// Builds and runs the app, with `extra` adding what the mode needs.

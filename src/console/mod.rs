@@ -18,7 +18,6 @@ pub mod server;
 pub mod view;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,14 +31,14 @@ use server::{Answer, Asked, ConsoleLink, Server};
 use view::View;
 
 /// Where the console listens, and for whom.
-#[derive(Resource, Debug, Clone, PartialEq)]
+#[derive(Resource, Debug, Clone)]
 pub struct ConsoleOptions {
     /// The address to listen on (port 0: a free one).
     pub bind: SocketAddr,
     /// The client's alias, shown on the page.
     pub alias: String,
     /// The session record, for the page's export links.
-    pub journal: Option<PathBuf>,
+    pub journal: Option<crate::journal::RecordFile>,
     /// The scenes the therapist can take the person to
     /// ([`view::scene_choices`] of the scene folder).
     pub scenes: Vec<view::SceneChoice>,

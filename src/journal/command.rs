@@ -83,8 +83,20 @@ pub fn run(what: JournalCommand) -> ExitCode {
         );
         return ExitCode::from(2);
     };
+    // An encrypted record needs its passphrase (a plain one is read as it
+    // is); a wrong one is refused with nothing changed.
+    let passphrase = match store::is_encrypted(&path) {
+        Ok(Some(true)) => super::passphrase::for_record(&path, Some(true)),
+        _ => None,
+    };
     let stdin = std::io::stdin();
-    match run_on(&path, what, &mut stdin.lock(), &mut std::io::stdout()) {
+    match run_on(
+        &path,
+        passphrase.as_ref(),
+        what,
+        &mut stdin.lock(),
+        &mut std::io::stdout(),
+    ) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Refused(why)) => {
             crate::tell!("stillpoint: {why}");
@@ -123,7 +135,10 @@ fn terminal(e: std::io::Error) -> Failure {
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NoSuchSession(_) | StoreError::Live(_) => Self::Refused(e.to_string()),
+            StoreError::NoSuchSession(_)
+            | StoreError::Live(_)
+            | StoreError::Locked { .. }
+            | StoreError::WrongPassphrase { .. } => Self::Refused(e.to_string()),
             e => Self::Broken(e.to_string()),
         }
     }
@@ -137,6 +152,7 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Failure + '_ {
 /// and writing to `out`.
 fn run_on(
     path: &Path,
+    passphrase: Option<&store::Passphrase>,
     what: JournalCommand,
     input: &mut dyn BufRead,
     out: &mut dyn Write,
@@ -144,8 +160,8 @@ fn run_on(
     let stdout = terminal;
     // Only a delete writes; the others read and leave the file as it is.
     let db = match &what {
-        JournalCommand::Delete { .. } => store::open(path, false)?,
-        JournalCommand::List | JournalCommand::Export { .. } => store::open_read(path)?,
+        JournalCommand::Delete { .. } => store::open(path, false, passphrase)?,
+        JournalCommand::List | JournalCommand::Export { .. } => store::open_read(path, passphrase)?,
     };
     let Some(mut db) = db else {
         return match what {

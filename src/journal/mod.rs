@@ -21,6 +21,7 @@
 
 pub mod command;
 mod live;
+pub mod passphrase;
 pub mod report;
 pub mod store;
 pub mod writer;
@@ -175,7 +176,7 @@ pub struct Entry {
 }
 
 /// What to record, and where.
-#[derive(Resource, Debug, Clone, PartialEq)]
+#[derive(Resource, Debug, Clone)]
 pub struct Recording {
     /// The record's file.
     pub path: PathBuf,
@@ -184,6 +185,39 @@ pub struct Recording {
     /// Record relaxation sessions too (the person's setting; off by
     /// default).
     pub relaxation: bool,
+    /// The therapist's passphrase: with it the record is kept encrypted;
+    /// without it only a plain record is written (a person's own
+    /// relaxation log), and an encrypted one stays locked.
+    pub passphrase: Option<store::Passphrase>,
+    /// Keep the record encrypted (a therapist's): without the passphrase
+    /// nothing is written, rather than anything written plain.
+    pub encrypt: bool,
+}
+
+impl Recording {
+    /// The record's file and the passphrase that opens it.
+    pub fn file(&self) -> RecordFile {
+        RecordFile {
+            path: self.path.clone(),
+            passphrase: self.passphrase.clone(),
+        }
+    }
+}
+
+/// A record's file, and the passphrase that opens it if it is encrypted.
+#[derive(Debug, Clone)]
+pub struct RecordFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Its passphrase.
+    pub passphrase: Option<store::Passphrase>,
+}
+
+impl RecordFile {
+    /// Opens it only to read ([`store::open_read`]).
+    pub fn open_read(&self) -> Result<Option<rusqlite::Connection>, store::StoreError> {
+        store::open_read(&self.path, self.passphrase.as_ref())
+    }
 }
 
 /// The app's link to the record's writer thread.
@@ -286,7 +320,11 @@ impl Plugin for JournalPlugin {
 }
 
 fn plugin(app: &mut App, recording: Recording) {
-    let writer = match Writer::start(recording.path.clone()) {
+    let writer = match Writer::start(
+        recording.path.clone(),
+        recording.passphrase.clone(),
+        recording.encrypt,
+    ) {
         Ok(writer) => Some(writer),
         Err(why) => {
             warn!("the session record cannot be kept: {why}");

@@ -24,6 +24,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use super::live::{self, Held};
+use super::store::Passphrase;
 use super::store::{self, StoreError};
 use super::{Entry, NewSession};
 
@@ -88,12 +89,21 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer on the record at `path` (made if it is not there).
-    pub fn start(path: PathBuf) -> std::io::Result<Self> {
+    /// With `encrypt` and no passphrase nothing is written: the record is
+    /// locked. With a `passphrase` the record is kept encrypted: a new one is made
+    /// encrypted, and a plain one is not written to (`journal encrypt`
+    /// encrypts it first). The key is derived here, on the writer's thread,
+    /// never in a frame.
+    pub fn start(
+        path: PathBuf,
+        passphrase: Option<Passphrase>,
+        encrypt: bool,
+    ) -> std::io::Result<Self> {
         let (to, queue) = sync_channel(QUEUE);
         let (acks, from) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("stillpoint journal".into())
-            .spawn(move || run(path, queue, acks))?;
+            .spawn(move || run(path, passphrase, encrypt, queue, acks))?;
         Ok(Self {
             to,
             from: Mutex::new(from),
@@ -138,6 +148,8 @@ pub(crate) fn not_recorded(writes: impl IntoIterator<Item = (u64, Write)>) {
 /// The writer thread's state.
 struct Scribe {
     path: PathBuf,
+    passphrase: Option<Passphrase>,
+    encrypt: bool,
     db: Option<Connection>,
     /// The session entries go to; `None` before the first, after an end, and
     /// once the session was deleted under us.
@@ -149,9 +161,17 @@ struct Scribe {
     acks: std::sync::mpsc::Sender<Ack>,
 }
 
-fn run(path: PathBuf, queue: Receiver<(u64, Write)>, acks: std::sync::mpsc::Sender<Ack>) {
+fn run(
+    path: PathBuf,
+    passphrase: Option<Passphrase>,
+    encrypt: bool,
+    queue: Receiver<(u64, Write)>,
+    acks: std::sync::mpsc::Sender<Ack>,
+) {
     let mut scribe = Scribe {
         path,
+        passphrase,
+        encrypt,
         db: None,
         session: None,
         live: Vec::new(),
@@ -177,6 +197,15 @@ fn run(path: PathBuf, queue: Receiver<(u64, Write)>, acks: std::sync::mpsc::Send
         match scribe.commit(&batch) {
             Ok(()) => batch.clear(),
             Err(why) => {
+                // A locked record, a wrong passphrase or a plain record that
+                // must be encrypted waits for a person to act: tried again
+                // less often, as each try derives a key.
+                let wait = match why {
+                    StoreError::Locked { .. }
+                    | StoreError::WrongPassphrase { .. }
+                    | StoreError::NotEncrypted { .. } => Duration::from_secs(30),
+                    _ => Duration::from_secs(1),
+                };
                 let why = why.to_string();
                 scribe.trouble(&why);
                 if !open {
@@ -189,7 +218,7 @@ fn run(path: PathBuf, queue: Receiver<(u64, Write)>, acks: std::sync::mpsc::Send
                 }
                 // Wait before trying again, taking no more writes meanwhile
                 // (the queue is bounded; the app holds the rest).
-                match queue.recv_timeout(Duration::from_secs(1)) {
+                match queue.recv_timeout(wait) {
                     Ok(write) => batch.push(write),
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => open = false,
@@ -203,7 +232,17 @@ fn run(path: PathBuf, queue: Receiver<(u64, Write)>, acks: std::sync::mpsc::Send
 impl Scribe {
     fn commit(&mut self, batch: &[(u64, Write)]) -> Result<(), StoreError> {
         if self.db.is_none() {
-            self.db = store::open(&self.path, true)?;
+            if self.encrypt && self.passphrase.is_none() {
+                return Err(StoreError::Locked {
+                    path: self.path.clone(),
+                });
+            }
+            if self.passphrase.is_some() && store::is_encrypted(&self.path)? == Some(false) {
+                return Err(StoreError::NotEncrypted {
+                    path: self.path.clone(),
+                });
+            }
+            self.db = store::open(&self.path, true, self.passphrase.as_ref())?;
         }
         let path = &self.path;
         let Some(db) = self.db.as_mut() else {

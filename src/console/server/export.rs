@@ -31,7 +31,7 @@ pub(super) async fn export(
             );
         }
     };
-    let Some(path) = shared.journal.clone() else {
+    let Some(record_file) = shared.journal.clone() else {
         return refuse(
             StatusCode::NOT_FOUND,
             "no session record is kept in this run",
@@ -47,7 +47,8 @@ pub(super) async fn export(
     }
     let made = tokio::task::spawn_blocking(move || -> Result<String, (StatusCode, String)> {
         // Read-only: exporting never writes to the record.
-        let db = crate::journal::store::open_read(&path)
+        let db = record_file
+            .open_read()
             .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
             .ok_or((StatusCode::NOT_FOUND, "nothing is recorded yet".to_owned()))?;
         let record = crate::journal::store::session(&db, id).map_err(|e| match e {

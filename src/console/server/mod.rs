@@ -22,7 +22,6 @@ mod live;
 mod page;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -73,7 +72,7 @@ pub struct Shared {
     asks: mpsc::Sender<Asked>,
     view: watch::Receiver<Arc<View>>,
     said: broadcast::Sender<Arc<str>>,
-    journal: Option<PathBuf>,
+    journal: Option<crate::journal::RecordFile>,
     /// The record's sessions this run has recorded: the only ones it
     /// exports.
     recorded: Mutex<Vec<i64>>,
@@ -140,7 +139,7 @@ impl Drop for Server {
 /// take a control.
 pub(super) fn start(
     bind: SocketAddr,
-    journal: Option<PathBuf>,
+    journal: Option<crate::journal::RecordFile>,
     answer_within: Duration,
 ) -> std::io::Result<(Server, ConsoleLink)> {
     let listener = std::net::TcpListener::bind(bind)?;

@@ -50,6 +50,34 @@ pub enum StoreError {
         /// Ours.
         known: i64,
     },
+    /// The record is encrypted and no passphrase was given.
+    #[error(
+        "the session record {path} is encrypted: it needs its passphrase (typed when asked, or \
+         in the file STILLPOINT_PASSPHRASE_FILE names)"
+    )]
+    Locked {
+        /// The record's file.
+        path: PathBuf,
+    },
+    /// The passphrase given does not open the record (or the file is not a
+    /// record at all). Nothing was changed.
+    #[error(
+        "the passphrase does not open the session record {path} (or the file is not a \
+         Stillpoint record); nothing was changed"
+    )]
+    WrongPassphrase {
+        /// The record's file.
+        path: PathBuf,
+    },
+    /// The record is plain where it must be encrypted.
+    #[error(
+        "the session record {path} is not encrypted, and a therapist's record must be: \
+         `stillpoint journal encrypt` encrypts it (nothing was written to it)"
+    )]
+    NotEncrypted {
+        /// The record's file.
+        path: PathBuf,
+    },
     /// No session has this number.
     #[error("no session {0} in the record (`stillpoint journal list` shows them)")]
     NoSuchSession(i64),

@@ -10,6 +10,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use super::error::StoreError;
+use super::key::{FileKind, Key, Passphrase, file_kind};
 use super::schema::{kind_of, migrate};
 
 /// The record's file: `$XDG_DATA_HOME/stillpoint/journal.sqlite3`, or under
@@ -34,19 +35,25 @@ pub(crate) fn default_path() -> Option<PathBuf> {
 /// file this Stillpoint did not make (another program's database, a newer
 /// Stillpoint's record, not a database at all) is refused before anything
 /// is written to it.
-pub fn open(path: &Path, create: bool) -> Result<Option<Connection>, StoreError> {
+///
+/// With a `passphrase`, a new record is made encrypted and an encrypted one
+/// is opened with it; a wrong one is refused before anything is written.
+/// A plain record is opened plain whether a passphrase is given or not
+/// (`journal encrypt` encrypts it): whoever needs it encrypted checks
+/// [`is_encrypted`] first. An encrypted record without a passphrase is
+/// refused as locked.
+pub fn open(
+    path: &Path,
+    create: bool,
+    passphrase: Option<&Passphrase>,
+) -> Result<Option<Connection>, StoreError> {
     if !exists(path)? {
         if !create {
             return Ok(None);
         }
         make(path)?;
     }
-    let fail = |e| StoreError::sql(path, e);
-    let mut db = Connection::open(path).map_err(fail)?;
-    db.busy_timeout(BUSY_WAIT).map_err(fail)?;
-    // Checked before anything writes: a file that is not ours, or is a
-    // newer Stillpoint's, is left exactly as it is.
-    kind_of(&db, path)?;
+    let mut db = open_keyed(path, passphrase, |path| Connection::open(path))?;
     {
         let fail = |e| StoreError::sql_on(path, &db, e);
         // Deleted sessions are overwritten, not just unlinked from the tree.
@@ -80,27 +87,111 @@ pub fn open(path: &Path, create: bool) -> Result<Option<Connection>, StoreError>
 /// Opens the record at `path` only to read it. Nothing is written to the
 /// file and its mode is left as it is: no migration, no change of journal
 /// mode, no pragma that writes. Returns `None` when there is no record yet
-/// (no file, or an empty one the app has just made).
+/// (no file, or an empty one the app has just made). An encrypted record
+/// needs its `passphrase`, as [`open`] says.
 ///
 /// SQLite reads a record in write-ahead-log mode read-only whether its -wal
 /// and -shm files are there or not: it makes them beside the file when they
 /// are missing and the folder can be written (the -wal empty, with the
 /// file's permissions), and never writes to the file itself through a
 /// read-only connection.
-pub fn open_read(path: &Path) -> Result<Option<Connection>, StoreError> {
-    if !exists(path)? {
+pub fn open_read(
+    path: &Path,
+    passphrase: Option<&Passphrase>,
+) -> Result<Option<Connection>, StoreError> {
+    if !exists(path)? || kind(path)? == FileKind::New {
         return Ok(None);
     }
-    let db = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| StoreError::sql(path, e))?;
-    db.busy_timeout(BUSY_WAIT)
-        .map_err(|e| StoreError::sql(path, e))?;
+    let db = open_keyed(path, passphrase, |path| {
+        Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+    })?;
     match kind_of(&db, path)? {
         0 => Ok(None),
         _ => Ok(Some(db)),
+    }
+}
+
+/// Whether the record at `path` is encrypted (an empty or missing one is
+/// not yet either: `None`).
+pub fn is_encrypted(path: &Path) -> Result<Option<bool>, StoreError> {
+    Ok(match kind(path)? {
+        FileKind::New => None,
+        FileKind::Plain => Some(false),
+        FileKind::Encrypted(_) => Some(true),
+    })
+}
+
+/// Gives `db`, a connection of another's (an SQLite tool's, a test's) to
+/// the encrypted record at `path`, the key `passphrase` makes for it, as
+/// the app's own connections get theirs. Nothing is read or checked: a
+/// wrong passphrase shows at the first read.
+pub fn unlock(db: &Connection, path: &Path, passphrase: &Passphrase) -> Result<(), StoreError> {
+    match kind(path)? {
+        FileKind::Encrypted(salt) => Key::derive(passphrase, salt)
+            .unlock(db)
+            .map_err(|e| StoreError::sql_on(path, db, e)),
+        FileKind::New | FileKind::Plain => Ok(()),
+    }
+}
+
+/// What the file at `path` holds, as its first bytes tell.
+fn kind(path: &Path) -> Result<FileKind, StoreError> {
+    if !exists(path)? {
+        return Ok(FileKind::New);
+    }
+    file_kind(path).map_err(|e| StoreError::io(path, "cannot be read", e))
+}
+
+/// Opens `path` with `connect`, gives it its key when it is encrypted (or
+/// new, with a `passphrase`), and checks that the file is a record this
+/// Stillpoint can read: a wrong passphrase shows here, before anything is
+/// written.
+fn open_keyed(
+    path: &Path,
+    passphrase: Option<&Passphrase>,
+    connect: impl Fn(&Path) -> rusqlite::Result<Connection>,
+) -> Result<Connection, StoreError> {
+    // Two apps making the same new record at once: the one that wrote
+    // first chose the salt, and the other reads it and tries again.
+    let mut tries = 2;
+    loop {
+        tries -= 1;
+        let found = kind(path)?;
+        let key = match (found, passphrase) {
+            (FileKind::New, Some(passphrase)) => Some(
+                Key::for_new(passphrase)
+                    .map_err(|e| StoreError::io(path, "cannot make a random salt", e))?,
+            ),
+            (FileKind::New | FileKind::Plain, _) => None,
+            (FileKind::Encrypted(salt), Some(passphrase)) => Some(Key::derive(passphrase, salt)),
+            (FileKind::Encrypted(_), None) => {
+                return Err(StoreError::Locked {
+                    path: path.to_path_buf(),
+                });
+            }
+        };
+        let db = connect(path).map_err(|e| StoreError::sql(path, e))?;
+        if let Some(key) = &key {
+            key.unlock(&db)
+                .map_err(|e| StoreError::sql_on(path, &db, e))?;
+        }
+        db.busy_timeout(BUSY_WAIT)
+            .map_err(|e| StoreError::sql(path, e))?;
+        match kind_of(&db, path) {
+            Ok(_) => return Ok(db),
+            Err(StoreError::NotARecord { .. }) if key.is_some() => {
+                if found == FileKind::New && tries > 0 {
+                    continue;
+                }
+                return Err(StoreError::WrongPassphrase {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 

@@ -11,13 +11,15 @@
 
 mod error;
 mod file;
+mod key;
 mod read;
 mod schema;
 mod write;
 
 pub(crate) use error::StoreError;
 pub(crate) use file::default_path;
-pub use file::{open, open_read};
+pub use file::{is_encrypted, open, open_read, unlock};
+pub use key::Passphrase;
 pub(super) use read::{SceneSteps, SessionRow, sessions_of};
 pub use read::{SessionRecord, session, sessions};
 pub use write::{add, begin, delete, end};

@@ -52,7 +52,7 @@ fn a_version_1_record_keeps_every_session_step_and_entry_and_never_gives_a_numbe
         )
         .expect("filled");
     }
-    let mut db = open(&path, false).expect("opened").expect("there");
+    let mut db = open(&path, false, None).expect("opened").expect("there");
     let version: i64 = db
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("read");
@@ -127,7 +127,7 @@ fn another_program_s_unfinished_write_is_named_as_such_and_left_alone() {
     .expect("its journal copied");
     db.execute_batch("ROLLBACK").expect("rolled back");
     let before = fs::read(&path).expect("read");
-    let said = open_read(&path).expect_err("refused").to_string();
+    let said = open_read(&path, None).expect_err("refused").to_string();
     assert!(said.contains("-journal file"), "{said}");
     assert!(!said.contains("read-only"), "{said}");
     assert_eq!(
