@@ -120,7 +120,8 @@ pub(crate) enum Segment {
     },
 }
 
-/// The words for each phase. Each at most 60 characters.
+/// The words for each phase, shown (and, in a guide's voice, said). Each at
+/// most 60 characters. The plan keeps them as the file gave them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Captions {
@@ -140,14 +141,13 @@ pub(crate) struct Captions {
 
 impl Default for Captions {
     fn default() -> Self {
-        let words = super::plan::PhaseCaptions::default();
         Self {
-            inhale: words.inhale,
-            top_up: words.top_up,
-            hold: words.hold,
-            exhale: words.exhale,
-            rest: words.rest,
-            done: words.done,
+            inhale: "Breathe in".into(),
+            top_up: "A little more".into(),
+            hold: "Hold".into(),
+            exhale: "Breathe out".into(),
+            rest: "Breathe normally".into(),
+            done: "Well done. Take your time before you get up.".into(),
         }
     }
 }

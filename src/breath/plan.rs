@@ -2,38 +2,9 @@
 //! (settling in, a ramp, the hold, a close), the words for each phase, and
 //! the breaths a ramp takes.
 
+use super::format::Captions;
 use super::rhythm::{Rhythm, Sets};
 use super::time::{Micros, micros_from_s};
-
-/// The words shown (and, in a guide's voice, said) for each phase.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct PhaseCaptions {
-    /// Breathing in.
-    pub(crate) inhale: String,
-    /// The top-up breath in.
-    pub(crate) top_up: String,
-    /// Either hold.
-    pub(crate) hold: String,
-    /// Breathing out.
-    pub(crate) exhale: String,
-    /// Natural breathing between sets.
-    pub(crate) rest: String,
-    /// After the session.
-    pub(crate) done: String,
-}
-
-impl Default for PhaseCaptions {
-    fn default() -> Self {
-        Self {
-            inhale: "Breathe in".into(),
-            top_up: "A little more".into(),
-            hold: "Hold".into(),
-            exhale: "Breathe out".into(),
-            rest: "Breathe normally".into(),
-            done: "Well done. Take your time before you get up.".into(),
-        }
-    }
-}
 
 /// One part of a guided session.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,7 +48,7 @@ pub(crate) struct Plan {
     /// The parts, in order.
     pub(crate) segments: Vec<SegmentPlan>,
     /// Words for each phase.
-    pub(crate) captions: PhaseCaptions,
+    pub(crate) captions: Captions,
 }
 
 impl Plan {
@@ -89,7 +60,7 @@ impl Plan {
             rhythm,
             sets,
             segments: vec![SegmentPlan::Hold],
-            captions: PhaseCaptions::default(),
+            captions: Captions::default(),
         }
     }
 }

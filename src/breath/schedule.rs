@@ -5,7 +5,8 @@
 //! [`super::time`]), so the audio engine and the picture agree on every
 //! boundary.
 
-use super::plan::{PhaseCaptions, Plan, SegmentPlan, ramp_periods};
+use super::format::Captions;
+use super::plan::{Plan, SegmentPlan, ramp_periods};
 use super::rhythm::{Rhythm, Sets};
 use super::time::{MICROS_PER_S, Micros};
 
@@ -294,7 +295,7 @@ struct Builder {
 }
 
 impl Builder {
-    fn new(words: &PhaseCaptions) -> Self {
+    fn new(words: &Captions) -> Self {
         let captions = vec![
             words.inhale.clone(),
             words.top_up.clone(),
@@ -449,7 +450,7 @@ mod tests {
                     captions: vec!["Let your breath find its own pace".into()],
                 },
             ],
-            captions: PhaseCaptions::default(),
+            captions: Captions::default(),
         }
     }
 

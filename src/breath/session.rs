@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::format::*;
-use super::plan::{PhaseCaptions, Plan, SegmentPlan, ramp_periods};
+use super::plan::{Plan, SegmentPlan, ramp_periods};
 use super::rhythm::{Rhythm, Sets};
 use super::schedule::Schedule;
 use super::time::{Micros, micros_from_s};
@@ -103,7 +103,7 @@ impl Guide {
                 },
                 SegmentPlan::Hold,
             ],
-            captions: PhaseCaptions::default(),
+            captions: Captions::default(),
         };
         Self {
             title: self.title.clone(),
@@ -368,14 +368,7 @@ fn plan_of(session: &SessionFile) -> Plan {
                 },
             })
             .collect(),
-        captions: PhaseCaptions {
-            inhale: w.inhale.clone(),
-            top_up: w.top_up.clone(),
-            hold: w.hold.clone(),
-            exhale: w.exhale.clone(),
-            rest: w.rest.clone(),
-            done: w.done.clone(),
-        },
+        captions: w.clone(),
     }
 }
 
