@@ -4,14 +4,17 @@
 //! to a log, and held only in memory that is wiped when it is dropped.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use zeroize::Zeroizing;
 
 use super::store::Passphrase;
+
+/// The most bytes of a passphrase file that are read.
+const LONGEST: usize = 4096;
 
 /// The variable that names a file holding the passphrase.
 pub const PASSPHRASE_FILE: &str = "STILLPOINT_PASSPHRASE_FILE";
@@ -32,6 +35,11 @@ pub fn from_environment() -> Result<Option<Passphrase>, String> {
 /// to be made). `None`, with the reason said, when there is neither.
 pub(crate) fn for_record(path: &Path, encrypted: Option<bool>) -> Option<Passphrase> {
     let got = match from_environment() {
+        // A new one, from a file, is held to what a typed one is.
+        Ok(Some(passphrase)) if encrypted != Some(true) => match passphrase.refuse_as_new() {
+            Some(why) => Err(format!("the passphrase in {PASSPHRASE_FILE}: {why}")),
+            None => return Some(passphrase),
+        },
         Ok(Some(passphrase)) => return Some(passphrase),
         Ok(None) if encrypted == Some(true) => ask(&format!(
             "The passphrase of the session record {}: ",
@@ -70,8 +78,9 @@ pub(crate) fn read_file(path: &Path) -> Result<Passphrase, String> {
             mode & 0o777
         )));
     }
-    let mut line = Zeroizing::new(String::new());
-    BufReader::new(file)
+    let mut line = Zeroizing::new(String::with_capacity(LONGEST + 1));
+    // Only its first line, and never more than a passphrase could be.
+    BufReader::new(file.take(LONGEST as u64))
         .read_line(&mut line)
         .map_err(|e| said(e.to_string()))?;
     let text = line.trim_end_matches(['\n', '\r']);
@@ -92,8 +101,8 @@ pub fn ask(prompt: &str) -> io::Result<Option<Passphrase>> {
     out.flush()?;
     let typed = {
         let _quiet = Quiet::on(&tty)?;
-        let mut line = Zeroizing::new(String::new());
-        BufReader::new(&tty).read_line(&mut line)?;
+        let mut line = Zeroizing::new(String::with_capacity(LONGEST + 1));
+        BufReader::new((&tty).take(LONGEST as u64)).read_line(&mut line)?;
         line
     };
     // The Enter that ended it was not echoed either.
@@ -130,8 +139,15 @@ pub fn ask_new(what: &str) -> Result<Option<Passphrase>, String> {
 /// Writes `passphrase` as a passphrase file at `path`, readable by its
 /// owner only (for scripts and tests; a person types it instead).
 pub fn make_file(path: &Path, passphrase: &str) -> io::Result<()> {
-    fs::write(path, format!("{passphrase}\n"))?;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+    // Made private before a byte is written, and kept so if it was there.
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    file.write_all(format!("{passphrase}\n").as_bytes())
 }
 
 /// The terminal's echo, off while this lives.

@@ -131,6 +131,11 @@ impl Key {
     /// Gives the key to `db`, which must have just been opened: SQLCipher
     /// takes it before the first read. A wrong key shows at that read.
     pub(crate) fn unlock(&self, db: &Connection) -> rusqlite::Result<()> {
+        // A wrong key is said once, in our words ([`StoreError`]), not also
+        // as SQLCipher's own lines on the terminal.
+        //
+        // [`StoreError`]: super::StoreError
+        db.execute_batch("PRAGMA cipher_log_level = NONE;")?;
         db.execute_batch(&self.pragma("key"))
     }
 
