@@ -1518,3 +1518,66 @@ fn a_passphrase_file_others_can_read_is_refused() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("others can read it (mode 644)"), "{err}");
 }
+
+#[test]
+fn journal_encrypt_keeps_every_entry_and_leaves_no_plain_copy() {
+    let dir = scratch("journal-encrypt");
+    let data = dir.join("data");
+    let record = data.join("stillpoint").join("journal.sqlite3");
+    std::fs::create_dir_all(record.parent().unwrap()).unwrap();
+    let first = write_sample_with(&record, "alias-heron-3318", "note-willow-7702", None);
+    let second = write_sample_with(&record, "alias-otter-1164", "note-birch-5521", None);
+    let exported = |db: &Connection| -> Vec<String> {
+        [first, second]
+            .iter()
+            .map(|id| {
+                let whole = store::session(db, *id).unwrap();
+                report::csv(&whole) + &report::html(&whole)
+            })
+            .collect()
+    };
+    let before = exported(&store::open_read(&record, None).unwrap().unwrap());
+    let (code, out, err) = journal(&data, &["encrypt"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Encrypted 2 sessions (30 entries)"), "{out}");
+    let holds = |bytes: &[u8], text: &str| bytes.windows(text.len()).any(|w| w == text.as_bytes());
+    for (name, bytes) in record_files(&record) {
+        for secret in [
+            "SQLite format 3",
+            "alias-heron-3318",
+            "note-willow-7702",
+            "alias-otter-1164",
+            "note-birch-5521",
+        ] {
+            assert!(!holds(&bytes, secret), "{name} shows {secret:?}");
+        }
+    }
+    let folder: Vec<String> = std::fs::read_dir(record.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !folder.iter().any(|name| name.contains("encrypting")),
+        "a copy was left: {folder:?}"
+    );
+    assert_eq!(
+        std::fs::metadata(&record).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // Every entry kept, as it was; the numbers go on where they were.
+    let mut db = store::open(&record, false, Some(&passphrase()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(exported(&db), before);
+    let (session, _) = sample("alias-after", "");
+    let tx = db.transaction().unwrap();
+    assert_eq!(store::begin(&tx, &session).unwrap(), second + 1);
+    drop(tx);
+    drop(db);
+    // Twice is refused, and changes nothing.
+    let bytes = std::fs::read(&record).unwrap();
+    let (code, out, err) = journal(&data, &["encrypt"], "");
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("is already encrypted"), "{err}");
+    assert!(std::fs::read(&record).unwrap() == bytes);
+}

@@ -241,6 +241,21 @@ fn recording(alias: Option<String>, settings: &Settings, therapist: bool) -> Opt
         }
     };
     let needed = therapist || encrypted == Some(true);
+    if therapist && encrypted == Some(false) {
+        // Not asked for a passphrase that could not be used.
+        crate::tell!(
+            "stillpoint: the session record {} is not encrypted, and a therapist's record must \
+             be: `stillpoint journal encrypt` encrypts it; nothing will be recorded in this run",
+            path.display()
+        );
+        return Some(Recording {
+            path,
+            alias: alias.unwrap_or_default(),
+            relaxation: settings.record_relaxation,
+            encrypt: true,
+            passphrase: None,
+        });
+    }
     let passphrase = if needed {
         crate::journal::passphrase::for_record(&path, encrypted)
     } else {

@@ -60,6 +60,10 @@ pub enum JournalCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// Encrypt a plain record (one an earlier Stillpoint made) under a new
+    /// passphrase: an encrypted copy is made and checked, put in its place,
+    /// and the plain file overwritten.
+    Encrypt,
 }
 
 /// The formats a session is exported in.
@@ -144,6 +148,43 @@ impl From<StoreError> for Failure {
     }
 }
 
+/// `journal encrypt`: the plain record at `path` encrypted under a new
+/// passphrase (from `STILLPOINT_PASSPHRASE_FILE`, or typed twice).
+fn encrypt(path: &Path, out: &mut dyn Write) -> Result<(), Failure> {
+    match store::is_encrypted(path)? {
+        None => {
+            return Err(Failure::Refused(format!(
+                "no sessions are recorded yet ({} does not exist); a new record is made \
+                 encrypted",
+                path.display()
+            )));
+        }
+        Some(true) => {
+            return Err(Failure::Refused(format!(
+                "the session record {} is already encrypted; nothing was changed",
+                path.display()
+            )));
+        }
+        Some(false) => {}
+    }
+    let Some(passphrase) = super::passphrase::for_record(path, Some(false)) else {
+        return Err(Failure::Refused(
+            "encrypting needs a new passphrase: type it when asked, or name a file holding it \
+             in STILLPOINT_PASSPHRASE_FILE; nothing was changed"
+                .into(),
+        ));
+    };
+    let done = store::encrypt(path, &passphrase)?;
+    writeln!(
+        out,
+        "Encrypted {} ({} entries) in {}; the plain file was overwritten and removed.",
+        sessions(done.sessions as usize),
+        done.entries,
+        path.display()
+    )
+    .map_err(terminal)
+}
+
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Failure + '_ {
     move |e| Failure::Broken(format!("{}: {e}", path.display()))
 }
@@ -158,8 +199,10 @@ fn run_on(
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     let stdout = terminal;
-    // Only a delete writes; the others read and leave the file as it is.
+    // Only a delete writes; the others read and leave the file as it is
+    // (encrypting replaces it, and opens it its own way).
     let db = match &what {
+        JournalCommand::Encrypt => return encrypt(path, out),
         JournalCommand::Delete { .. } => store::open(path, false, passphrase)?,
         JournalCommand::List | JournalCommand::Export { .. } => store::open_read(path, passphrase)?,
     };
@@ -178,6 +221,7 @@ fn run_on(
         };
     };
     match what {
+        JournalCommand::Encrypt => unreachable!("encrypting returns before the record is opened"),
         JournalCommand::List => list(&db, path, out),
         JournalCommand::Export {
             id: session,

@@ -200,6 +200,12 @@ fn run(
                 // A locked record, a wrong passphrase or a plain record that
                 // must be encrypted waits for a person to act: tried again
                 // less often, as each try derives a key.
+                // A file that is no longer a record under this name's
+                // connection (`journal encrypt` put an encrypted copy in its
+                // place): the record is opened again by its name.
+                if matches!(why, StoreError::NotARecord { .. }) {
+                    scribe.db = None;
+                }
                 let wait = match why {
                     StoreError::Locked { .. }
                     | StoreError::WrongPassphrase { .. }
@@ -232,13 +238,13 @@ fn run(
 impl Scribe {
     fn commit(&mut self, batch: &[(u64, Write)]) -> Result<(), StoreError> {
         if self.db.is_none() {
-            if self.encrypt && self.passphrase.is_none() {
-                return Err(StoreError::Locked {
+            if self.encrypt && store::is_encrypted(&self.path)? == Some(false) {
+                return Err(StoreError::NotEncrypted {
                     path: self.path.clone(),
                 });
             }
-            if self.passphrase.is_some() && store::is_encrypted(&self.path)? == Some(false) {
-                return Err(StoreError::NotEncrypted {
+            if self.encrypt && self.passphrase.is_none() {
+                return Err(StoreError::Locked {
                     path: self.path.clone(),
                 });
             }

@@ -9,6 +9,7 @@
 //! error names the file and says in plain words what happened and what to
 //! do, and never shows the SQL of a statement.
 
+mod encrypt;
 mod error;
 mod file;
 mod key;
@@ -16,6 +17,7 @@ mod read;
 mod schema;
 mod write;
 
+pub use encrypt::{Encrypted, encrypt};
 pub(crate) use error::StoreError;
 pub(crate) use file::default_path;
 pub use file::{is_encrypted, open, open_read, unlock};
