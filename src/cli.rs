@@ -46,9 +46,15 @@ pub struct Cli {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=99))]
     pub(crate) step: Option<u32>,
     /// The client's alias, as the therapist wants it in the session record
-    /// (1 to 64 characters). Nothing else about the client is kept.
-    #[arg(long, value_name = "NAME", value_parser = alias)]
+    /// (1 to 64 characters): the session is recorded for the latest client
+    /// with it, or a new client (with a new code) if none has it. Nothing
+    /// else about the client is kept.
+    #[arg(long, value_name = "NAME", value_parser = alias, conflicts_with = "client")]
     pub(crate) alias: Option<String>,
+    /// The client the session is recorded for, by their code (as
+    /// `stillpoint journal clients` lists them, like K7HF-3M).
+    #[arg(long, value_name = "CODE", value_parser = crate::journal::store::parse_code)]
+    pub(crate) client: Option<String>,
     /// Keep no session record in this run, even of an exposure scene.
     #[arg(long)]
     pub(crate) no_journal: bool,

@@ -51,7 +51,7 @@ fn console_app_with(
         app.add_plugins(stillpoint::journal::JournalPlugin {
             recording: Recording {
                 path: path.to_path_buf(),
-                alias: alias.clone(),
+                client: stillpoint::journal::store::ClientRef::Alias(alias.clone()),
                 relaxation: false,
                 passphrase: Some(passphrase()),
                 encrypt: true,
@@ -1345,7 +1345,7 @@ fn a_session_killed_while_the_console_records_keeps_every_entry_it_showed_record
             let there: i64 = db
                 .query_row(
                     "SELECT COUNT(*) FROM entries e JOIN sessions s ON s.id = e.session
-                     WHERE s.alias = ?1 AND e.kind = 'note' AND e.text = ?2",
+                     JOIN clients c ON c.id = s.client WHERE c.alias = ?1 AND e.kind = 'note' AND e.text = ?2",
                     rusqlite::params![alias, format!("{alias} note {n}")],
                     |r| r.get(0),
                 )

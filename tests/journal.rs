@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use rusqlite::Connection;
-use stillpoint::journal::store::{self, Passphrase, SessionRecord};
+use stillpoint::journal::store::{self, ClientRef, Passphrase, SessionRecord};
 use stillpoint::journal::writer::{Ack, Write, Writer};
 use stillpoint::journal::{Entry, EntryKind, NewSession, Recording, SessionKind, report};
 use stillpoint::scene::{CurrentScene, SceneAsset};
@@ -36,7 +36,7 @@ fn recorded_app(test: &str, record: &Path, relaxation: bool, scene: &str) -> App
     app.add_plugins(stillpoint::journal::JournalPlugin {
         recording: Recording {
             path: record.to_path_buf(),
-            alias: "R.K.".into(),
+            client: ClientRef::Alias("R.K.".into()),
             relaxation,
             passphrase: Some(passphrase()),
             encrypt: true,
@@ -373,6 +373,11 @@ fn a_record_that_cannot_be_written_is_said_kept_and_written_once_it_can() {
 
 /// A session with fixed times, as the record holds it.
 fn sample(alias: &str, note: &str) -> (NewSession, Vec<Entry>) {
+    sample_for(ClientRef::Alias(alias.into()), note)
+}
+
+/// [`sample`] for the client `who` names.
+fn sample_for(who: ClientRef, note: &str) -> (NewSession, Vec<Entry>) {
     let t0 = 1_796_275_807_000; // 2026-12-03 05:30:07 UTC
     let steps = [
         ("Poster", "A drawing of a spider on a poster."),
@@ -383,7 +388,7 @@ fn sample(alias: &str, note: &str) -> (NewSession, Vec<Entry>) {
         ("Jar, near", "The jar on the table."),
     ];
     let session = NewSession {
-        alias: alias.into(),
+        client: who,
         scene: "spiders.ron".into(),
         title: "The kitchen".into(),
         kind: SessionKind::Exposure,
@@ -402,6 +407,7 @@ fn sample(alias: &str, note: &str) -> (NewSession, Vec<Entry>) {
         step: Some(step),
         value,
         text: text.into(),
+        corrects: None,
     };
     let ssq = |when: &str, answers: [u8; 16]| {
         let s = stillpoint::questionnaire::simulator_sickness::score(&answers).unwrap();
@@ -462,9 +468,14 @@ fn write_sample_with(
 
 /// [`write_sample`] through a connection the caller holds open.
 fn write_sample_in(db: &mut Connection, alias: &str, note: &str) -> i64 {
-    let (session, entries) = sample(alias, note);
+    write_session_in(db, sample(alias, note))
+}
+
+/// Writes `session` and its entries, ended, through the writer's own
+/// functions; returns its number.
+fn write_session_in(db: &mut Connection, (session, entries): (NewSession, Vec<Entry>)) -> i64 {
     let tx = db.transaction().unwrap();
-    let id = store::begin(&tx, &session).unwrap();
+    let (id, _) = store::begin(&tx, &session).unwrap();
     for entry in &entries {
         store::add(&tx, id, entry).unwrap();
     }
@@ -483,8 +494,19 @@ fn connect_as_another(record: &Path) -> Connection {
 
 /// `stillpoint journal …` with the record in `data`.
 fn journal(data: &Path, args: &[&str], input: &str) -> (i32, String, String) {
+    journal_with(data, args, input, &[])
+}
+
+/// [`journal`] with more of the environment set.
+fn journal_with(
+    data: &Path,
+    args: &[&str],
+    input: &str,
+    env: &[(&str, &Path)],
+) -> (i32, String, String) {
     let mut child = stillpoint()
         .env("XDG_DATA_HOME", data)
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
         .arg("journal")
         .args(args)
         .stdin(Stdio::piped())
@@ -544,9 +566,26 @@ fn the_command_line_lists_exports_and_deletes_sessions_and_asks_first() {
         "",
     );
     assert_eq!(code, 0);
+    // The client by their code, never by the alias.
+    let (_, clients, _) = journal(&data, &["clients"], "");
+    let code_of = |alias: &str| {
+        clients
+            .lines()
+            .find(|l| l.contains(alias))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap_or_else(|| panic!("{alias} is not listed: {clients}"))
+            .to_owned()
+    };
+    let js = code_of("J.S., Tuesdays");
     assert!(
-        json.contains("\"alias\": \"J.S., Tuesdays\"")
-            && json.contains("\"kind\": \"safe_entered\"")
+        stillpoint::journal::store::parse_code(&js).is_ok(),
+        "{clients}"
+    );
+    assert!(
+        json.contains(&format!("\"client\": \"{js}\""))
+            && !json.contains("J.S.")
+            && json.contains("\"kind\": \"safe_entered\""),
+        "{json}"
     );
     let html = dir.join("report.html");
     let (code, out, _) = journal(
@@ -581,10 +620,23 @@ fn the_command_line_lists_exports_and_deletes_sessions_and_asks_first() {
     assert!(out.contains("Deleted 1 session."), "{out}");
     let (code, out, _) = journal(&data, &["delete", "--alias", "J.S., Tuesdays", "--yes"], "");
     assert_eq!(code, 0);
-    assert!(out.contains("Deleted 1 session."), "{out}");
+    assert!(out.contains("Deleted 1 client and 1 session."), "{out}");
     let (code, _, err) = journal(&data, &["delete", "--alias", "nobody", "--yes"], "");
     assert_eq!(code, 2);
-    assert!(err.contains("no sessions of the alias \"nobody\""), "{err}");
+    assert!(err.contains("no client has the alias \"nobody\""), "{err}");
+    // What was done is in the audit trail, and the alias is not.
+    let (code, trail, _) = journal(&data, &["audit"], "");
+    assert_eq!(code, 0);
+    for done in [
+        "unlocked (by journal list)",
+        "exported (session 1 as csv, to the terminal)",
+        "exported (session 1 as html, to a file)",
+        "deleted (sessions: 1)",
+        "deleted (a client was deleted; sessions: 2)",
+    ] {
+        assert!(trail.contains(done), "{done} is not in the trail: {trail}");
+    }
+    assert!(!trail.contains("J.S.") && !trail.contains(&js), "{trail}");
     let (_, out, _) = journal(&data, &["list"], "");
     assert!(out.contains("No sessions are recorded in"), "{out}");
 }
@@ -603,6 +655,9 @@ fn a_deleted_session_leaves_no_readable_trace_in_the_files() {
         None,
     );
     let mut db = store::open(&record, false, None).unwrap().unwrap();
+    let client = store::find_client(&db, "trace-alias-4417")
+        .unwrap()
+        .unwrap();
     let files = || -> Vec<u8> {
         let mut bytes = Vec::new();
         for suffix in ["", "-wal", "-shm"] {
@@ -616,7 +671,13 @@ fn a_deleted_session_leaves_no_readable_trace_in_the_files() {
     let holds = |bytes: &[u8], text: &str| bytes.windows(text.len()).any(|w| w == text.as_bytes());
     let before = files();
     assert!(holds(&before, "zebra-quartz-7781") && holds(&before, "trace-alias-4417"));
+    // The session, then its client: neither the note nor the alias is
+    // left in the files.
     assert_eq!(store::delete(&mut db, &record, &[gone]).unwrap(), 1);
+    assert_eq!(
+        store::delete_clients(&mut db, &record, &[client], false).unwrap(),
+        (1, 0)
+    );
     let after = files();
     for trace in ["zebra-quartz-7781", "trace-alias-4417"] {
         assert!(
@@ -635,9 +696,19 @@ fn a_deleted_session_leaves_no_readable_trace_in_the_files() {
 fn the_report_is_one_printable_page_that_loads_nothing_and_is_the_same_every_time() {
     let dir = scratch("journal-report");
     let record = dir.join("journal.sqlite3");
-    let id = write_sample(&record, "R.K. <b>", "Said \"spiders\" & smiled.");
-    let db = store::open(&record, false, Some(&passphrase()))
+    let mut db = store::open(&record, true, Some(&passphrase()))
         .unwrap()
+        .unwrap();
+    // A client with a fixed code, so the page is the same every time, and
+    // an alias that must not reach it.
+    let id = write_session_in(
+        &mut db,
+        sample_for(
+            ClientRef::Code("K7HF-3M".into()),
+            "Said \"spiders\" & smiled.",
+        ),
+    );
+    db.execute("UPDATE clients SET alias = 'R.K. <b>'", [])
         .unwrap();
     let html = report::html(&store::session(&db, id).unwrap());
     std::fs::write(output_dir("journal").join("report.html"), &html).unwrap();
@@ -649,8 +720,12 @@ fn the_report_is_one_printable_page_that_loads_nothing_and_is_the_same_every_tim
         "the report differs from tests/fixtures/report.html; the new one is in target/test-output/journal/report.html"
     );
     // The pieces a therapist reads, and nothing that reaches outside.
+    assert!(
+        !html.contains("R.K."),
+        "the report names the client's alias"
+    );
     for piece in [
-        "R.K. &lt;b&gt;",
+        "<dd>K7HF-3M</dd>",
         "Said &quot;spiders&quot; &amp; smiled.",
         "2026-12-03 05:30:07 UTC",
         "<svg",
@@ -753,7 +828,7 @@ fn a_session_deleted_under_its_writer_is_said_gone_and_none_of_it_lands_in_anoth
     let id = seen
         .iter()
         .find_map(|a| match a {
-            Ack::Began(id) => Some(*id),
+            Ack::Began { session, .. } => Some(*session),
             _ => None,
         })
         .expect("the session was begun");
@@ -836,7 +911,7 @@ fn a_session_deleted_under_its_writer_is_said_gone_and_none_of_it_lands_in_anoth
     let next = seen
         .iter()
         .find_map(|a| match a {
-            Ack::Began(id) => Some(*id),
+            Ack::Began { session, .. } => Some(*session),
             _ => None,
         })
         .expect("the next session was begun");
@@ -966,7 +1041,9 @@ fn an_export_never_writes_over_the_record_over_a_file_unasked_or_through_a_link(
     let data = dir.join("data");
     let folder = data.join("stillpoint");
     let record = folder.join("journal.sqlite3");
-    let id = write_sample(&record, "R.K.", "=HYPERLINK(\"http://x\",\"y\")").to_string();
+    // A plain record: reading an encrypted one adds to its audit trail, and
+    // this test holds the record's bytes to what they were.
+    let id = write_sample_with(&record, "R.K.", "=HYPERLINK(\"http://x\",\"y\")", None).to_string();
     let (code, csv, _) = journal(&data, &["export", &id, "--format", "csv"], "");
     assert_eq!(code, 0);
     assert!(
@@ -1152,6 +1229,11 @@ fn a_read_only_record_is_listed_and_exported_and_left_read_only() {
     let html = dir.join("report.html");
     let (code, out, err) = journal(&data, &["export", &id, "--out", html.to_str().unwrap()], "");
     assert_eq!(code, 0, "{out}{err}");
+    // An encrypted record's audit trail is not written behind its mode.
+    assert!(
+        err.contains("is read-only (mode 400): this is not in its audit trail"),
+        "{err}"
+    );
     let after = as_it_is(&record);
     assert_eq!(after.1, 0o400, "the record's mode changed to {:o}", after.1);
     assert!(after.0 == before.0, "reading changed the record's bytes");
@@ -1249,6 +1331,7 @@ fn crash_child() {
             step: Some(1),
             value: Some(n as i64),
             text: format!("run {run} entry {n}"),
+            corrects: None,
         };
         writer.to.send((n, Write::Entry(entry))).unwrap();
         if n.is_multiple_of(8) {
@@ -1295,7 +1378,7 @@ fn a_writer_killed_at_random_moments_keeps_everything_it_acknowledged() {
         let (count, top): (i64, Option<i64>) = db
             .query_row(
                 "SELECT COUNT(*), MAX(e.value) FROM entries e JOIN sessions s ON s.id = e.session
-                 WHERE s.alias = ?1",
+                 JOIN clients c ON c.id = s.client WHERE c.alias = ?1",
                 [&alias],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -1306,7 +1389,8 @@ fn a_writer_killed_at_random_moments_keeps_everything_it_acknowledged() {
             .query_row(
                 "WITH RECURSIVE n(v) AS (SELECT 2 UNION ALL SELECT v + 1 FROM n WHERE v < ?2)
                  SELECT COUNT(*) FROM n WHERE v NOT IN
-                   (SELECT e.value FROM entries e JOIN sessions s ON s.id = e.session WHERE s.alias = ?1)",
+                   (SELECT e.value FROM entries e JOIN sessions s ON s.id = e.session
+                    JOIN clients c ON c.id = s.client WHERE c.alias = ?1)",
                 rusqlite::params![alias, acked as i64],
                 |r| r.get(0),
             )
@@ -1325,6 +1409,11 @@ fn a_writer_killed_at_random_moments_keeps_everything_it_acknowledged() {
         "{KILLS} kills: {acked_in_all} acknowledged entries, all there; in {beyond} the kill came between a commit and its acknowledgement"
     );
     assert!(acked_in_all > KILLS as i64, "the children wrote");
+    // Every chain holds after the kills: a commit is whole or not there.
+    let db = connect_as_another(&record);
+    let checked = store::verify(&db, true).unwrap();
+    assert!(checked.broken.is_empty(), "{:?}", checked.broken);
+    assert!(checked.sessions > 0 && checked.sessions <= KILLS as usize);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -1571,7 +1660,7 @@ fn journal_encrypt_keeps_every_entry_and_leaves_no_plain_copy() {
     assert_eq!(exported(&db), before);
     let (session, _) = sample("alias-after", "");
     let tx = db.transaction().unwrap();
-    assert_eq!(store::begin(&tx, &session).unwrap(), second + 1);
+    assert_eq!(store::begin(&tx, &session).unwrap().0, second + 1);
     drop(tx);
     drop(db);
     // Twice is refused, and changes nothing.
@@ -1580,4 +1669,94 @@ fn journal_encrypt_keeps_every_entry_and_leaves_no_plain_copy() {
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("is already encrypted"), "{err}");
     assert!(std::fs::read(&record).unwrap() == bytes);
+}
+
+#[test]
+fn the_record_is_verified_rekeyed_and_wiped_from_the_command_line() {
+    let dir = scratch("journal-verify-rekey");
+    let data = dir.join("data");
+    let record = data.join("stillpoint").join("journal.sqlite3");
+    write_sample(&record, "R.K.", "Calmer after the lake.");
+    write_sample(&record, "J.S.", "Asked to stop at step 3.");
+    let (code, out, err) = journal(&data, &["verify"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("2 sessions, 30 entries") && out.contains("every chain holds"),
+        "{out}"
+    );
+
+    // A SUDS changed behind the app's back, with the right key: found and
+    // named, exit 3.
+    let db = connect_as_another(&record);
+    db.execute("UPDATE entries SET value = 0 WHERE id = 3", [])
+        .unwrap();
+    let (code, out, err) = journal(&data, &["verify"], "");
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.contains("broken: session 1, entry 3: changed"), "{out}");
+    assert!(err.contains("was changed outside Stillpoint"), "{err}");
+    db.execute("UPDATE entries SET value = 20 WHERE id = 3", [])
+        .unwrap();
+    drop(db);
+    assert_eq!(journal(&data, &["verify"], "").0, 0);
+
+    // A new passphrase: too short is refused with nothing changed; a good
+    // one replaces the old, which then opens nothing.
+    let short = dir.join("short");
+    stillpoint::journal::passphrase::make_file(&short, "too short").unwrap();
+    let before = std::fs::read(&record).unwrap();
+    let (code, _, err) = journal_with(
+        &data,
+        &["rekey"],
+        "",
+        &[("STILLPOINT_NEW_PASSPHRASE_FILE", &short)],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("at least 10 characters"), "{err}");
+    assert!(
+        std::fs::read(&record).unwrap() == before,
+        "a refused rekey changed the record"
+    );
+    let new = dir.join("new");
+    stillpoint::journal::passphrase::make_file(&new, "a new passphrase, by the sea").unwrap();
+    let (code, out, err) = journal_with(
+        &data,
+        &["rekey"],
+        "",
+        &[("STILLPOINT_NEW_PASSPHRASE_FILE", &new)],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("The passphrase of") && out.contains("30 entries"),
+        "{out}"
+    );
+    let (code, _, err) = journal(&data, &["list"], "");
+    assert_eq!(code, 2, "the old passphrase still opens the record");
+    assert!(err.contains("does not open"), "{err}");
+    let with_new = [("STILLPOINT_PASSPHRASE_FILE", new.as_path())];
+    let (code, out, err) = journal_with(&data, &["verify"], "", &with_new);
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, trail, _) = journal_with(&data, &["audit"], "", &with_new);
+    assert!(trail.contains("passphrase changed"), "{trail}");
+
+    // Everything, asked twice: a yes then a no deletes nothing.
+    let (code, out, err) = journal_with(&data, &["delete", "--all"], "yes\nno\n", &with_new);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.contains("Type yes once more"), "{out}");
+    let (code, out, err) = journal_with(&data, &["delete", "--all"], "yes\nyes\n", &with_new);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Deleted 2 clients and 2 sessions."), "{out}");
+    let (_, out, _) = journal_with(&data, &["clients"], "", &with_new);
+    assert!(out.contains("No clients are recorded"), "{out}");
+    let (code, out, _) = journal_with(&data, &["verify"], "", &with_new);
+    assert_eq!(code, 0, "{out}");
+    let (_, trail, _) = journal_with(&data, &["audit"], "", &with_new);
+    assert!(
+        trail.contains("deleted (every client was deleted; sessions: 1, 2)"),
+        "{trail}"
+    );
+    assert!(
+        !trail.contains("R.K.") && !trail.contains("J.S."),
+        "{trail}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,7 +2,7 @@
 //! or a headset), `screenshot` (frames rendered offscreen) and `profile`
 //! (frame times in a window).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use bevy::prelude::{App, AppExit};
@@ -13,6 +13,7 @@ use crate::cli::{Cli, ComfortArgs, GuideArgs, SceneArgs};
 use crate::commands::choose::{choose_guide, effective_settings, start_step};
 use crate::console::ConsoleOptions;
 use crate::journal::Recording;
+use crate::journal::store::{ClientRef, Passphrase};
 use crate::scene::display_path;
 use crate::scene::folder::{DEFAULT_SCENE, scenes_dir};
 use crate::settings::Settings;
@@ -81,7 +82,14 @@ pub fn window_or_headset(cli: &Cli, file: Settings) -> ExitCode {
         // A therapist's session (an exposure scene, or the console) is kept
         // only in an encrypted record.
         let therapist = cli.console || launch.exposure_step.is_some();
-        launch.journal = recording(cli.alias.clone(), &settings, therapist);
+        let client = match (&cli.client, &cli.alias) {
+            (Some(code), _) => ClientRef::Code(code.clone()),
+            (None, alias) => ClientRef::Alias(alias.clone().unwrap_or_default()),
+        };
+        launch.journal = match recording(client, &settings, therapist) {
+            Ok(recording) => recording,
+            Err(code) => return code,
+        };
     }
     if cli.console {
         let ip = cli
@@ -225,13 +233,19 @@ fn guide_for(
 /// there is no data folder to keep it in. A `therapist`'s record, and any
 /// record that is already encrypted, needs the passphrase: from
 /// `STILLPOINT_PASSPHRASE_FILE`, or asked on the terminal once; without it
-/// the record stays locked and nothing is written to it.
-fn recording(alias: Option<String>, settings: &Settings, therapist: bool) -> Option<Recording> {
+/// the record stays locked and nothing is written to it. A client named by
+/// a code the record does not have is refused (exit 2) before the app
+/// starts, as is a passphrase that does not open the record.
+fn recording(
+    client: ClientRef,
+    settings: &Settings,
+    therapist: bool,
+) -> Result<Option<Recording>, ExitCode> {
     let Some(path) = crate::journal::store::default_path() else {
         crate::tell!(
             "stillpoint: neither XDG_DATA_HOME nor HOME is set: no session record is kept"
         );
-        return None;
+        return Ok(None);
     };
     let encrypted = match crate::journal::store::is_encrypted(&path) {
         Ok(encrypted) => encrypted,
@@ -248,13 +262,13 @@ fn recording(alias: Option<String>, settings: &Settings, therapist: bool) -> Opt
              be: `stillpoint journal encrypt` encrypts it; nothing will be recorded in this run",
             path.display()
         );
-        return Some(Recording {
+        return Ok(Some(Recording {
             path,
-            alias: alias.unwrap_or_default(),
+            client,
             relaxation: settings.record_relaxation,
             encrypt: true,
             passphrase: None,
-        });
+        }));
     }
     let passphrase = if needed {
         crate::journal::passphrase::for_record(&path, encrypted)
@@ -268,13 +282,42 @@ fn recording(alias: Option<String>, settings: &Settings, therapist: bool) -> Opt
             path.display()
         );
     }
-    Some(Recording {
+    if let ClientRef::Code(code) = &client
+        && (passphrase.is_some() || !needed)
+    {
+        known_client(&path, passphrase.as_ref(), code)?;
+    }
+    Ok(Some(Recording {
         path,
-        alias: alias.unwrap_or_default(),
+        client,
         relaxation: settings.record_relaxation,
         encrypt: needed,
         passphrase,
-    })
+    }))
+}
+
+/// Refuses (exit 2) a client's code the record at `path` does not have, or
+/// a passphrase that does not open it: said before the session starts, not
+/// found once it is being recorded.
+fn known_client(path: &Path, passphrase: Option<&Passphrase>, code: &str) -> Result<(), ExitCode> {
+    let refuse = |why: String| {
+        crate::tell!("stillpoint: {why}");
+        ExitCode::from(2)
+    };
+    let db = match crate::journal::store::open_read(path, passphrase) {
+        Ok(Some(db)) => db,
+        Ok(None) => {
+            return Err(refuse(format!(
+                "there is no client {code} yet: the session record {} is empty",
+                path.display()
+            )));
+        }
+        Err(why) => return Err(refuse(why.to_string())),
+    };
+    match crate::journal::store::client_named(&db, code, path) {
+        Ok(_) => Ok(()),
+        Err(why) => Err(refuse(why.to_string())),
+    }
 }
 
 /// Builds and runs the app, with `extra` adding what the mode needs.

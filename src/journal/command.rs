@@ -43,27 +43,46 @@ pub enum JournalCommand {
         #[arg(long, requires = "out")]
         force: bool,
     },
-    /// Delete a session, or every session of an alias, leaving no readable
-    /// trace in the file. Asks first unless --yes.
+    /// Delete a session, a client (every session of theirs, and them), or
+    /// everything, leaving no readable trace in the file. Asks first unless
+    /// --yes (twice for --all).
     Delete {
         /// The session's number.
         #[arg(
             value_name = "SESSION",
-            required_unless_present = "alias",
-            conflicts_with = "alias"
+            required_unless_present_any = ["alias", "client", "all"],
+            conflicts_with_all = ["alias", "client", "all"]
         )]
         id: Option<i64>,
-        /// Every session of this alias.
-        #[arg(long, value_name = "ALIAS")]
+        /// The latest client with this alias, and every session of theirs.
+        #[arg(long, value_name = "ALIAS", conflicts_with_all = ["client", "all"])]
         alias: Option<String>,
+        /// The client with this code, and every session of theirs.
+        #[arg(long, value_name = "CODE", conflicts_with = "all")]
+        client: Option<String>,
+        /// Every client and every session.
+        #[arg(long)]
+        all: bool,
         /// Do not ask.
         #[arg(long)]
         yes: bool,
     },
+    /// List the clients: their codes, aliases and sessions.
+    Clients,
+    /// Check the record: the database's integrity, every page's
+    /// encryption, and the hash chains of the sessions and the audit trail.
+    /// Says where a chain breaks; exit 3 when anything does.
+    Verify,
+    /// Show the audit trail: what was done to the record, and when.
+    Audit,
     /// Encrypt a plain record (one an earlier Stillpoint made) under a new
     /// passphrase: an encrypted copy is made and checked, put in its place,
     /// and the plain file overwritten.
     Encrypt,
+    /// Change the encrypted record's passphrase: asks for the one it has,
+    /// then the new one twice (or reads the new one from the file
+    /// STILLPOINT_NEW_PASSPHRASE_FILE names).
+    Rekey,
 }
 
 /// The formats a session is exported in.
@@ -110,6 +129,10 @@ pub fn run(what: JournalCommand) -> ExitCode {
             crate::tell!("stillpoint: {why}");
             ExitCode::from(1)
         }
+        Err(Failure::Tampered(why)) => {
+            crate::tell!("stillpoint: {why}");
+            ExitCode::from(3)
+        }
         // Whoever read the output has gone (`journal list | head -1`):
         // nothing more to say, and nothing went wrong.
         Err(Failure::ReaderGone) => ExitCode::SUCCESS,
@@ -123,6 +146,8 @@ enum Failure {
     Refused(String),
     /// The record or a file could not be read or written.
     Broken(String),
+    /// `journal verify` found the record changed behind the app's back.
+    Tampered(String),
     /// The output's reader went away before everything was written.
     ReaderGone,
 }
@@ -140,6 +165,7 @@ impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NoSuchSession(_)
+            | StoreError::NoSuchClient(_)
             | StoreError::Live(_)
             | StoreError::Locked { .. }
             | StoreError::WrongPassphrase { .. } => Self::Refused(e.to_string()),
@@ -199,16 +225,23 @@ fn run_on(
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     let stdout = terminal;
-    // Only a delete writes; the others read and leave the file as it is
-    // (encrypting replaces it, and opens it its own way).
+    // The reads leave the file as it is, but for the audit trail's row
+    // (an encrypted record's); a delete writes (encrypting and changing the
+    // passphrase replace the file, and open it their own way).
     let db = match &what {
         JournalCommand::Encrypt => return encrypt(path, out),
-        JournalCommand::Delete { .. } => store::open(path, false, passphrase)?,
-        JournalCommand::List | JournalCommand::Export { .. } => store::open_read(path, passphrase)?,
+        JournalCommand::Rekey => return rekey(path, passphrase, out),
+        JournalCommand::Delete { .. } | JournalCommand::Verify => {
+            store::open(path, false, passphrase)?
+        }
+        JournalCommand::List
+        | JournalCommand::Export { .. }
+        | JournalCommand::Clients
+        | JournalCommand::Audit => store::open_read(path, passphrase)?,
     };
     let Some(mut db) = db else {
         return match what {
-            JournalCommand::List => writeln!(
+            JournalCommand::List | JournalCommand::Clients => writeln!(
                 out,
                 "No sessions are recorded yet (the record will be {}).",
                 path.display()
@@ -220,9 +253,34 @@ fn run_on(
             ))),
         };
     };
+    // Opened with its passphrase: the audit trail says so.
+    audit(path, passphrase, "unlocked", what.name());
     match what {
-        JournalCommand::Encrypt => unreachable!("encrypting returns before the record is opened"),
+        JournalCommand::Encrypt | JournalCommand::Rekey => {
+            unreachable!("encrypting and rekeying return before the record is opened")
+        }
         JournalCommand::List => list(&db, path, out),
+        JournalCommand::Clients => list_clients(&db, path, out),
+        JournalCommand::Audit => {
+            let rows = store::trail(&db).map_err(|e| StoreError::sql_on(path, &db, e))?;
+            for row in rows {
+                writeln!(
+                    out,
+                    "{:>5}  {}  {}{}",
+                    row.id,
+                    &utc(row.at_ms)[..19],
+                    row.what,
+                    if row.detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", row.detail)
+                    }
+                )
+                .map_err(stdout)?;
+            }
+            Ok(())
+        }
+        JournalCommand::Verify => verify(&db, path, passphrase.is_some(), out),
         JournalCommand::Export {
             id: session,
             format,
@@ -235,30 +293,50 @@ fn run_on(
                 ExportFormat::Csv => report::csv(&record),
                 ExportFormat::Json => report::json(&record),
             };
+            let name = format.name();
             match file {
-                None => out.write_all(text.as_bytes()).map_err(stdout),
+                None => {
+                    audit(
+                        path,
+                        passphrase,
+                        "exported",
+                        &format!("session {session} as {name}, to the terminal"),
+                    );
+                    out.write_all(text.as_bytes()).map_err(stdout)
+                }
                 Some(file) => {
                     write_private(&file, path, force, text.as_bytes())?;
-                    writeln!(out, "Wrote session {session} to {}.", file.display()).map_err(stdout)
+                    audit(
+                        path,
+                        passphrase,
+                        "exported",
+                        &format!("session {session} as {name}, to a file"),
+                    );
+                    writeln!(
+                        out,
+                        "Wrote session {session} to {}: readable by you only, and not \
+                         encrypted (an export leaves the record's protection); delete it when \
+                         it is no longer needed.",
+                        file.display()
+                    )
+                    .map_err(stdout)
                 }
             }
         }
         JournalCommand::Delete {
             id: session,
             alias,
+            client,
+            all,
             yes,
         } => {
-            let doomed: Vec<SessionRow> = match (session, &alias) {
-                (Some(id), _) => vec![store::session(&db, id)?.session],
-                (None, Some(alias)) => store::sessions_of(&db, alias)?,
-                (None, None) => Vec::new(),
-            };
-            if doomed.is_empty() {
-                return Err(Failure::Refused(format!(
-                    "no sessions of the alias {:?} are recorded",
-                    alias.unwrap_or_default()
-                )));
+            if session.is_none() {
+                return delete_clients(&mut db, path, alias, client, all, yes, input, out);
             }
+            let doomed: Vec<SessionRow> = match session {
+                Some(id) => vec![store::session(&db, id)?.session],
+                None => Vec::new(),
+            };
             let ids: Vec<i64> = doomed.iter().map(|r| r.id).collect();
             // Said before asking, so nobody is asked to confirm a delete
             // that would be refused; checked again, for certain, inside the
@@ -272,19 +350,14 @@ fn run_on(
                 writeln!(out, "{}", line(row)).map_err(stdout)?;
             }
             if !yes {
-                write!(
+                confirm(
+                    &format!(
+                        "Delete {} for good? It cannot be undone. Type yes to delete: ",
+                        sessions(doomed.len())
+                    ),
+                    input,
                     out,
-                    "Delete {} for good? It cannot be undone. Type yes to delete: ",
-                    sessions(doomed.len())
-                )
-                .map_err(stdout)?;
-                out.flush().map_err(stdout)?;
-                let mut answer = String::new();
-                input.read_line(&mut answer).map_err(stdout)?;
-                // The prompt asks for the word: "y" is too easily typed.
-                if answer.trim().to_lowercase() != "yes" {
-                    return Err(Failure::Refused("nothing was deleted".into()));
-                }
+                )?;
             }
             let gone = store::delete(&mut db, path, &ids)?;
             // Read back: none of them is there any more.
@@ -303,6 +376,271 @@ fn run_on(
     }
 }
 
+impl JournalCommand {
+    /// The subcommand's name, for the audit trail.
+    fn name(&self) -> &'static str {
+        match self {
+            Self::List => "by journal list",
+            Self::Export { .. } => "by journal export",
+            Self::Delete { .. } => "by journal delete",
+            Self::Clients => "by journal clients",
+            Self::Verify => "by journal verify",
+            Self::Audit => "by journal audit",
+            Self::Encrypt => "by journal encrypt",
+            Self::Rekey => "by journal rekey",
+        }
+    }
+}
+
+impl ExportFormat {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Html => "html",
+            Self::Csv => "csv",
+            Self::Json => "json",
+        }
+    }
+}
+
+/// Adds a row to the audit trail of the encrypted record at `path` (a plain
+/// record, a person's own log, keeps none of reading). Whatever stops it is
+/// said, and what was asked is still done: whoever holds the file and its
+/// passphrase could read it without Stillpoint.
+fn audit(path: &Path, passphrase: Option<&store::Passphrase>, what: &str, detail: &str) {
+    let Some(passphrase) = passphrase else {
+        return;
+    };
+    // A record its owner made read-only stays unwritten (root could write
+    // it all the same).
+    if let Ok(meta) = fs::metadata(path)
+        && meta.permissions().mode() & 0o200 == 0
+    {
+        crate::tell!(
+            "stillpoint: the session record {} is read-only (mode {:o}): this is not in its \
+             audit trail",
+            path.display(),
+            meta.permissions().mode() & 0o777
+        );
+        return;
+    }
+    let noted = store::open(path, false, Some(passphrase)).and_then(|db| match db {
+        Some(mut db) => store::note(&mut db, path, store::now_ms(), what, detail),
+        None => Ok(()),
+    });
+    if let Err(why) = noted {
+        crate::tell!("stillpoint: this is not in the record's audit trail: {why}");
+    }
+}
+
+/// Asks on `out` for the word "yes" on `input`; anything else refuses.
+fn confirm(prompt: &str, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<(), Failure> {
+    write!(out, "{prompt}").map_err(terminal)?;
+    out.flush().map_err(terminal)?;
+    let mut answer = String::new();
+    input.read_line(&mut answer).map_err(terminal)?;
+    // The prompt asks for the word: "y" is too easily typed.
+    if answer.trim().to_lowercase() != "yes" {
+        return Err(Failure::Refused("nothing was deleted".into()));
+    }
+    Ok(())
+}
+
+/// `journal delete --alias`, `--client` or `--all`.
+#[allow(clippy::too_many_arguments)]
+fn delete_clients(
+    db: &mut Connection,
+    path: &Path,
+    alias: Option<String>,
+    client: Option<String>,
+    all: bool,
+    yes: bool,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let stdout = terminal;
+    let chosen = match (&alias, &client) {
+        (Some(alias), _) => vec![
+            store::find_client(db, alias)
+                .map_err(|e| StoreError::sql_on(path, db, e))?
+                .filter(|c| &c.alias == alias)
+                .ok_or_else(|| {
+                    Failure::Refused(format!(
+                        "no client has the alias {alias:?}; nothing was deleted"
+                    ))
+                })?,
+        ],
+        (None, Some(code)) => vec![store::client_named(db, code, path)?],
+        (None, None) => Vec::new(),
+    };
+    let rows: Vec<SessionRow> = if all {
+        store::sessions(db)?
+    } else {
+        store::sessions_of(db, chosen[0].id)?
+    };
+    for id in rows.iter().map(|r| r.id) {
+        if store::is_recorded_now(path, id)? {
+            return Err(StoreError::Live(id).into());
+        }
+    }
+    for row in &rows {
+        writeln!(out, "{}", line(row)).map_err(stdout)?;
+    }
+    if !yes {
+        if all {
+            let clients = store::clients(db).map_err(|e| StoreError::sql_on(path, db, e))?;
+            confirm(
+                &format!(
+                    "Delete every client ({}) and every session ({}) for good? It cannot be \
+                     undone. Type yes to delete: ",
+                    clients.len(),
+                    rows.len()
+                ),
+                input,
+                out,
+            )?;
+            confirm(
+                "Everything in the record goes, for every client. Type yes once more: ",
+                input,
+                out,
+            )?;
+        } else {
+            confirm(
+                &format!(
+                    "Delete client {} and {} for good? It cannot be undone. Type yes to delete: ",
+                    chosen[0].code,
+                    sessions(rows.len())
+                ),
+                input,
+                out,
+            )?;
+        }
+    }
+    let (clients, gone) = store::delete_clients(db, path, &chosen, all)?;
+    let left = if all {
+        store::sessions(db)?.len()
+    } else {
+        store::sessions_of(db, chosen[0].id)?.len()
+    };
+    if left > 0 {
+        return Err(Failure::Broken(format!(
+            "{} still in the record after deleting",
+            sessions(left)
+        )));
+    }
+    writeln!(
+        out,
+        "Deleted {} and {}.",
+        if clients == 1 {
+            "1 client".to_owned()
+        } else {
+            format!("{clients} clients")
+        },
+        sessions(gone)
+    )
+    .map_err(stdout)
+}
+
+/// `journal verify`.
+fn verify(
+    db: &Connection,
+    path: &Path,
+    encrypted: bool,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let found = store::verify(db, encrypted).map_err(|e| StoreError::sql_on(path, db, e))?;
+    let checked = format!(
+        "{}, {} entries and {} audit rows",
+        sessions(found.sessions),
+        found.entries,
+        found.audit
+    );
+    if found.broken.is_empty() {
+        return writeln!(
+            out,
+            "Checked {checked} in {}: the record is whole, and every chain holds.",
+            path.display()
+        )
+        .map_err(terminal);
+    }
+    for why in &found.broken {
+        writeln!(out, "broken: {why}").map_err(terminal)?;
+    }
+    Err(Failure::Tampered(format!(
+        "the record {} was changed outside Stillpoint or is damaged: {} found (above) in {checked}",
+        path.display(),
+        if found.broken.len() == 1 {
+            "1 break".to_owned()
+        } else {
+            format!("{} breaks", found.broken.len())
+        }
+    )))
+}
+
+/// `journal clients`.
+fn list_clients(db: &Connection, path: &Path, out: &mut dyn Write) -> Result<(), Failure> {
+    let stdout = terminal;
+    let clients = store::clients(db).map_err(|e| StoreError::sql_on(path, db, e))?;
+    if clients.is_empty() {
+        return writeln!(out, "No clients are recorded in {}.", path.display()).map_err(stdout);
+    }
+    writeln!(
+        out,
+        "{:<8}  {:<24}  {:>8}  last session (UTC)",
+        "code", "alias", "sessions"
+    )
+    .map_err(stdout)?;
+    for client in clients {
+        let rows = store::sessions_of(db, client.id)?;
+        writeln!(
+            out,
+            "{:<8}  {:<24}  {:>8}  {}",
+            client.code,
+            if client.alias.is_empty() {
+                "(no alias)"
+            } else {
+                &client.alias
+            },
+            rows.len(),
+            rows.last()
+                .map_or("-".to_owned(), |r| utc(r.started_ms)[..16].to_owned())
+        )
+        .map_err(stdout)?;
+    }
+    Ok(())
+}
+
+/// `journal rekey`: the encrypted record's passphrase changed.
+fn rekey(path: &Path, old: Option<&store::Passphrase>, out: &mut dyn Write) -> Result<(), Failure> {
+    let Some(old) = old else {
+        return Err(Failure::Refused(format!(
+            "the session record {} is not encrypted (or not there), so it has no passphrase to \
+             change; nothing was changed",
+            path.display()
+        )));
+    };
+    // The old passphrase is checked before a new one is asked for.
+    if store::open_read(path, Some(old))?.is_none() {
+        return Err(Failure::Refused(
+            "there is no record yet; nothing was changed".into(),
+        ));
+    }
+    let Some(new) = super::passphrase::new_for_rekey(path) else {
+        return Err(Failure::Refused(
+            "no new passphrase was given; nothing was changed".into(),
+        ));
+    };
+    let done = store::rekey(path, old, &new)?;
+    writeln!(
+        out,
+        "The passphrase of {} is changed ({}, {} entries, kept); the old one no longer opens \
+         it, and the file under it was overwritten and removed.",
+        path.display(),
+        sessions(done.sessions as usize),
+        done.entries
+    )
+    .map_err(terminal)
+}
+
 fn sessions(n: usize) -> String {
     if n == 1 {
         "1 session".into()
@@ -314,9 +652,10 @@ fn sessions(n: usize) -> String {
 /// A session in one line, as listed.
 fn line(row: &SessionRow) -> String {
     format!(
-        "{:>4}  {}  {:<16}  {:<10}  {:<24}  {:>12}  {:>4} entries{}",
+        "{:>4}  {}  {:<8}  {:<16}  {:<10}  {:<24}  {:>12}  {:>4} entries{}",
         row.id,
         &utc(row.started_ms)[..16],
+        row.client,
         if row.alias.is_empty() {
             "(no alias)"
         } else {
@@ -342,8 +681,8 @@ fn list(db: &Connection, path: &Path, out: &mut dyn Write) -> Result<(), Failure
     }
     writeln!(
         out,
-        "{:>4}  {:<16}  {:<16}  {:<10}  {:<24}  {:>12}",
-        "#", "started (UTC)", "alias", "kind", "first scene", "session time"
+        "{:>4}  {:<16}  {:<8}  {:<16}  {:<10}  {:<24}  {:>12}",
+        "#", "started (UTC)", "client", "alias", "kind", "first scene", "session time"
     )
     .map_err(stdout)?;
     for row in &rows {

@@ -10,8 +10,9 @@
 //! recorded only once it is on the disk.
 //!
 //! Exposure sessions are always recorded; a person's own relaxation sessions
-//! only when their settings say so. Nothing about the client is kept but the
-//! alias the therapist gave.
+//! only when their settings say so. A session belongs to a client, known by
+//! a random code and the alias the therapist gave; nothing else about them
+//! is kept.
 //!
 //! A run that had something to record and could not record all of it (the
 //! record could not be written by the time the app closed, or its writer
@@ -72,8 +73,8 @@ impl SessionKind {
 /// closes, whatever scenes it passes through on the way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewSession {
-    /// The client's alias.
-    pub alias: String,
+    /// Whom it is for.
+    pub client: store::ClientRef,
     /// The first scene's file, inside the scene folder.
     pub scene: String,
     /// The first scene's title.
@@ -173,6 +174,10 @@ pub struct Entry {
     pub value: Option<i64>,
     /// Words: the step's or the event's name, a reason, a note.
     pub text: String,
+    /// The entry of the same session this one corrects (the record's
+    /// number for it); nothing is changed in place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<i64>,
 }
 
 /// What to record, and where.
@@ -180,8 +185,8 @@ pub struct Entry {
 pub struct Recording {
     /// The record's file.
     pub path: PathBuf,
-    /// The client's alias; empty when none was given.
-    pub alias: String,
+    /// Whom the sessions are for.
+    pub client: store::ClientRef,
     /// Record relaxation sessions too (the person's setting; off by
     /// default).
     pub relaxation: bool,
@@ -385,6 +390,7 @@ fn record(
             step: step.map(|s| s as i64),
             value,
             text,
+            corrects: None,
         })
     };
     for message in heard.read() {
@@ -424,7 +430,7 @@ fn record(
                 link.step = None;
             } else if wanted {
                 writes.push(Write::Begin(NewSession {
-                    alias: recording.alias.clone(),
+                    client: recording.client.clone(),
                     scene: shown.path.clone(),
                     title: shown.title.clone(),
                     kind: if shown.exposure.is_some() {
@@ -483,6 +489,7 @@ fn record(
                 step: Some(*step as i64),
                 value: Some(i64::from(*value)),
                 text: suds_why(*why),
+                corrects: None,
             }),
             Lifecycle::SudsSetAside { why } => {
                 entry(EntryKind::SudsSetAside, step, None, suds_why(*why))
@@ -594,7 +601,11 @@ fn record(
     while let Ok(ack) = acks.try_recv() {
         match ack {
             Ack::Committed(n) => now.committed = n,
-            Ack::Began(id) => now.session = Some(id),
+            Ack::Began { session, client } => {
+                info!("recording session {session} for client {client}");
+                now.session = Some(session);
+                now.client = Some(client);
+            }
             Ack::Trouble(why) => {
                 warn!("the session record cannot be written now (kept, and tried again): {why}");
                 now.trouble = Some(why);

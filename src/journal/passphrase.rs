@@ -19,6 +19,35 @@ const LONGEST: usize = 4096;
 /// The variable that names a file holding the passphrase.
 pub const PASSPHRASE_FILE: &str = "STILLPOINT_PASSPHRASE_FILE";
 
+/// The variable that names a file holding the new passphrase, for
+/// `journal rekey` run by a script.
+pub const NEW_PASSPHRASE_FILE: &str = "STILLPOINT_NEW_PASSPHRASE_FILE";
+
+/// The new passphrase for `journal rekey`: from the file
+/// `STILLPOINT_NEW_PASSPHRASE_FILE` names, else typed twice. Held to the
+/// same length as any new one; `None`, with the reason said, when there is
+/// none.
+pub(crate) fn new_for_rekey(path: &Path) -> Option<Passphrase> {
+    let got = match std::env::var_os(NEW_PASSPHRASE_FILE) {
+        Some(file) => {
+            read_named(Path::new(&file), NEW_PASSPHRASE_FILE).and_then(
+                |passphrase| match passphrase.refuse_as_new() {
+                    Some(why) => Err(format!("the passphrase in {NEW_PASSPHRASE_FILE}: {why}")),
+                    None => Ok(Some(passphrase)),
+                },
+            )
+        }
+        None => ask_new(&format!("the session record {}", path.display())),
+    };
+    match got {
+        Ok(passphrase) => passphrase,
+        Err(why) => {
+            crate::tell!("stillpoint: {why}");
+            None
+        }
+    }
+}
+
 /// The passphrase in the file `STILLPOINT_PASSPHRASE_FILE` names, if it is
 /// set. The file must be readable by its owner only (as ssh asks of a
 /// key); its first line is the passphrase.
@@ -60,12 +89,12 @@ pub(crate) fn for_record(path: &Path, encrypted: Option<bool>) -> Option<Passphr
 
 /// Reads a passphrase file: its first line, without the line's end.
 pub(crate) fn read_file(path: &Path) -> Result<Passphrase, String> {
-    let said = |why: String| {
-        format!(
-            "the passphrase file {} ({PASSPHRASE_FILE}): {why}",
-            path.display()
-        )
-    };
+    read_named(path, PASSPHRASE_FILE)
+}
+
+/// Reads the passphrase file at `path`, which the variable `named` named.
+fn read_named(path: &Path, named: &str) -> Result<Passphrase, String> {
+    let said = |why: String| format!("the passphrase file {} ({named}): {why}", path.display());
     let file = File::open(path).map_err(|e| said(e.to_string()))?;
     let mode = file
         .metadata()

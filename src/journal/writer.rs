@@ -65,8 +65,14 @@ pub enum Ack {
     /// Every write up to this number is committed (or, for a session that
     /// was deleted while it ran, dropped).
     Committed(u64),
-    /// A session was begun with this number in the record.
-    Began(i64),
+    /// A session was begun with this number in the record, for the client
+    /// with this code.
+    Began {
+        /// The session's number.
+        session: i64,
+        /// The client's code.
+        client: String,
+    },
     /// The record cannot be written now; the writer keeps trying. Says
     /// which file and why.
     Trouble(String),
@@ -248,7 +254,19 @@ impl Scribe {
                     path: self.path.clone(),
                 });
             }
-            self.db = store::open(&self.path, true, self.passphrase.as_ref())?;
+            let mut db = store::open(&self.path, true, self.passphrase.as_ref())?;
+            if self.passphrase.is_some()
+                && let Some(db) = db.as_mut()
+            {
+                store::note(
+                    db,
+                    &self.path,
+                    store::now_ms(),
+                    "unlocked",
+                    "by the app, to record",
+                )?;
+            }
+            self.db = db;
         }
         let path = &self.path;
         let Some(db) = self.db.as_mut() else {
@@ -274,7 +292,7 @@ impl Scribe {
                     if let Some(left) = session.take() {
                         over.push(left);
                     }
-                    let id =
+                    let (id, client) =
                         store::begin(&tx, new).map_err(|e| StoreError::sql_on(path, &tx, e))?;
                     // Held before the commit, so every session a reader can
                     // see as begun is already marked as being recorded.
@@ -288,7 +306,7 @@ impl Scribe {
                     })?;
                     taken.push(held);
                     session = Some(id);
-                    began.push(id);
+                    began.push((id, client.code));
                 }
                 Write::Entry(_) | Write::Scene { .. } => {
                     let Some(id) = session else {
@@ -328,8 +346,8 @@ impl Scribe {
         if self.trouble.take().is_some() {
             let _ = self.acks.send(Ack::Recovered);
         }
-        for id in began {
-            let _ = self.acks.send(Ack::Began(id));
+        for (session, client) in began {
+            let _ = self.acks.send(Ack::Began { session, client });
         }
         for id in gone {
             let _ = self.acks.send(Ack::Gone(id));

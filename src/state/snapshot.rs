@@ -100,6 +100,8 @@ pub struct RecordNow {
     pub on: bool,
     /// The record's number of the session being recorded, once begun.
     pub session: Option<i64>,
+    /// The code of the client it is recorded for, once begun.
+    pub client: Option<String>,
     /// The number of the last write made (counted from 1 in this run).
     pub made: u64,
     /// Every write up to this number is committed to the disk.

@@ -11,14 +11,14 @@ use crate::journal::store::SessionRecord;
 pub fn csv(record: &SessionRecord) -> String {
     let s = &record.session;
     let mut out = String::from(
-        "session,alias,wall_time_utc,since_start_s,session_time_s,scene,kind,step,value,text\r\n",
+        "session,client,wall_time_utc,since_start_s,session_time_s,scene,kind,step,value,text\r\n",
     );
     for e in &record.entries {
         let _ = write!(
             out,
             "{},{},{},{:.3},{:.3},{},{},{},{},{}\r\n",
             s.id,
-            csv_text(&s.alias),
+            csv_text(&s.client),
             utc(e.wall_ms),
             (e.wall_ms - s.started_ms) as f64 / 1000.0,
             // Session time from the session's own start.
@@ -86,11 +86,13 @@ mod tests {
             step: Some(1),
             value,
             text: text.into(),
+            corrects: None,
         };
         let record = SessionRecord {
             session: crate::journal::store::SessionRow {
                 id: 7,
-                alias: "@SUM(1)".into(),
+                client: "@SUM(1)".into(),
+                alias: String::new(),
                 scene: "spiders.ron".into(),
                 title: "The kitchen".into(),
                 kind: SessionKind::Exposure,

@@ -15,10 +15,11 @@ pub fn html(record: &SessionRecord) -> String {
     let s = &record.session;
     let start = s.started_ms;
     let end = ended_ms(record);
-    let alias = if s.alias.is_empty() {
-        "(no alias given)".to_owned()
+    // The client's code, never their alias: a report leaves the record.
+    let client = if s.client.is_empty() {
+        "(recorded before clients had codes)".to_owned()
     } else {
-        s.alias.clone()
+        s.client.clone()
     };
     let mut h = String::new();
     let _ = write!(
@@ -27,7 +28,7 @@ pub fn html(record: &SessionRecord) -> String {
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
          <title>Session {} · {} · {}</title><style>{STYLE}</style></head><body>\n",
         s.id,
-        escape(&alias),
+        escape(&client),
         &utc(start)[..10]
     );
     let _ = write!(
@@ -45,7 +46,7 @@ pub fn html(record: &SessionRecord) -> String {
             SessionKind::Exposure => "Exposure",
             SessionKind::Relaxation => "Relaxation",
         },
-        escape(&alias),
+        escape(&client),
         if record.scenes.len() > 1 {
             "Scenes"
         } else {

@@ -1,5 +1,5 @@
 //! Turning a plain record (one an earlier Stillpoint made) into an
-//! encrypted one: an encrypted copy is made beside it, checked against it,
+//! encrypted one, and an encrypted one's passphrase changed: an encrypted copy is made beside it, checked against it,
 //! put in its place, and the plain file's bytes are overwritten before they
 //! are let go.
 
@@ -12,10 +12,11 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::error::StoreError;
-use super::file::{is_encrypted, open};
+use super::file::{is_encrypted, open, unlock};
 use super::key::{Key, Passphrase};
 use super::schema::SCHEMA_VERSION;
 use super::write::is_recorded_now;
+use super::{audit, now_ms};
 
 /// What `encrypt` kept: the counts, the same in the plain record and in
 /// the encrypted one (checked).
@@ -54,9 +55,37 @@ pub fn encrypt(path: &Path, passphrase: &Passphrase) -> Result<Encrypted, StoreE
         }
         Some(false) => {}
     }
+    copy_under(path, None, passphrase, "encrypted")
+}
+
+/// Changes the passphrase of the encrypted record at `path` from `old` to
+/// `new`, as [`encrypt`] does: a copy under the new passphrase (with a new
+/// salt) is made, checked, and put in its place, and the old file is
+/// overwritten. A wrong `old` is refused with nothing changed.
+pub fn rekey(path: &Path, old: &Passphrase, new: &Passphrase) -> Result<Encrypted, StoreError> {
+    if is_encrypted(path)? != Some(true) {
+        return Err(StoreError::Sql {
+            path: path.to_path_buf(),
+            why: "it is not encrypted, so it has no passphrase to change (`stillpoint journal \
+                  encrypt` encrypts it); nothing was changed"
+                .into(),
+        });
+    }
+    copy_under(path, Some(old), new, "passphrase changed")
+}
+
+/// Copies the record at `path` (opened with `from`, or plain) to a file
+/// encrypted under `to`, checks it, adds `what` to its audit trail, and
+/// puts it in the record's place.
+fn copy_under(
+    path: &Path,
+    from: Option<&Passphrase>,
+    to: &Passphrase,
+    what: &str,
+) -> Result<Encrypted, StoreError> {
     let fail = |e| StoreError::sql(path, e);
     // Opened to write: a record from before is brought up to date first.
-    let Some(plain) = open(path, false, None)? else {
+    let Some(plain) = open(path, false, from)? else {
         return Err(StoreError::Sql {
             path: path.to_path_buf(),
             why: "there is no record to encrypt".into(),
@@ -65,6 +94,9 @@ pub fn encrypt(path: &Path, passphrase: &Passphrase) -> Result<Encrypted, StoreE
     // A second connection holds the write lock while the first copies
     // (ATTACH cannot run inside a transaction).
     let mut holder = Connection::open(path).map_err(fail)?;
+    if let Some(from) = from {
+        unlock(&holder, path, from)?;
+    }
     holder
         .busy_timeout(std::time::Duration::from_secs(5))
         .map_err(fail)?;
@@ -85,8 +117,7 @@ pub fn encrypt(path: &Path, passphrase: &Passphrase) -> Result<Encrypted, StoreE
         .mode(0o600)
         .open(&copy)
         .map_err(|e| StoreError::io(&copy, "cannot make the encrypted copy", e))?;
-    let key = Key::for_new(passphrase)
-        .map_err(|e| StoreError::io(path, "cannot make a random salt", e))?;
+    let key = Key::for_new(to).map_err(|e| StoreError::io(path, "cannot make a random salt", e))?;
     let copied = (|| -> rusqlite::Result<()> {
         plain.execute(
             "ATTACH DATABASE ?1 AS encrypted KEY ?2",
@@ -122,7 +153,12 @@ pub fn encrypt(path: &Path, passphrase: &Passphrase) -> Result<Encrypted, StoreE
                 why: format!("the encrypted copy is at schema version {version}"),
             });
         }
-        counts(&db, &copy)
+        let found = counts(&db, &copy)?;
+        if found == before {
+            audit::append(&db, now_ms(), what, "")
+                .map_err(|e| StoreError::sql_on(&copy, &db, e))?;
+        }
+        Ok(found)
     })();
     match checked {
         Ok(after) if after == before => {}

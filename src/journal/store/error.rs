@@ -78,6 +78,9 @@ pub enum StoreError {
         /// The record's file.
         path: PathBuf,
     },
+    /// No client has this code or alias.
+    #[error("no client {0:?} in the record (`stillpoint journal clients` lists them)")]
+    NoSuchClient(String),
     /// No session has this number.
     #[error("no session {0} in the record (`stillpoint journal list` shows them)")]
     NoSuchSession(i64),

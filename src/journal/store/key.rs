@@ -15,15 +15,20 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use rusqlite::Connection;
 use zeroize::Zeroizing;
 
 /// A therapist's passphrase, held in memory that is wiped when dropped and
-/// never printed.
+/// never printed. It remembers the keys made from it (one per salt), wiped
+/// with it, so a run derives each record's key once, not at every opening.
 #[derive(Clone)]
-pub struct Passphrase(Zeroizing<String>);
+pub struct Passphrase(Zeroizing<String>, Arc<Mutex<Vec<Derived>>>);
+
+/// A key made from a passphrase, and the salt it was made with.
+type Derived = ([u8; SALT_BYTES], Zeroizing<[u8; KEY_BYTES]>);
 
 impl Passphrase {
     /// The fewest characters a new passphrase may have.
@@ -31,7 +36,7 @@ impl Passphrase {
 
     /// Wraps `text` as it was typed or read.
     pub fn new(text: String) -> Self {
-        Self(Zeroizing::new(text))
+        Self(Zeroizing::new(text), Arc::default())
     }
 
     /// Why `self` will not do as a new passphrase, if it will not.
@@ -114,10 +119,18 @@ impl Key {
     /// The key for a record whose salt is `salt`. Takes about a second of
     /// one core and 64 MiB of memory, by design.
     pub(crate) fn derive(passphrase: &Passphrase, salt: [u8; SALT_BYTES]) -> Self {
+        let mut made = passphrase.1.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, bytes)) = made.iter().find(|(s, _)| *s == salt) {
+            return Self {
+                bytes: bytes.clone(),
+                salt,
+            };
+        }
         let mut bytes = Zeroizing::new([0u8; KEY_BYTES]);
         argon2()
             .hash_password_into(passphrase.as_bytes(), &salt, bytes.as_mut())
             .expect("the parameters, salt and output length are within Argon2's limits");
+        made.push((salt, bytes.clone()));
         Self { bytes, salt }
     }
 

@@ -9,6 +9,9 @@
 //! error names the file and says in plain words what happened and what to
 //! do, and never shows the SQL of a statement.
 
+mod audit;
+mod chain;
+mod clients;
 mod encrypt;
 mod error;
 mod file;
@@ -17,15 +20,28 @@ mod read;
 mod schema;
 mod write;
 
-pub use encrypt::{Encrypted, encrypt};
+pub use audit::{AuditRow, Verified, note, trail, verify};
+pub use clients::find as find_client;
+pub use clients::{CODE_CHARACTERS, Client, ClientRef, parse_code};
+pub(crate) use clients::{list as clients, named as client_named};
+
+pub use encrypt::{Encrypted, encrypt, rekey};
 pub(crate) use error::StoreError;
 pub(crate) use file::default_path;
 pub use file::{is_encrypted, open, open_read, unlock};
 pub use key::Passphrase;
 pub(super) use read::{SceneSteps, SessionRow, sessions_of};
 pub use read::{SessionRecord, session, sessions};
-pub use write::{add, begin, delete, end};
+pub use write::{add, begin, delete, delete_clients, end};
 pub(super) use write::{add_scene, is_recorded_now};
+
+/// Milliseconds since 1970 (UTC), as the record keeps times.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
 
 #[cfg(test)]
 mod tests;

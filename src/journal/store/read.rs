@@ -13,7 +13,12 @@ use crate::journal::{Entry, EntryKind, SessionKind};
 pub struct SessionRow {
     /// Its number.
     pub id: i64,
-    /// The client's alias, as the therapist typed it.
+    /// The client's code (empty in a record from before there were
+    /// clients, read as it is).
+    pub client: String,
+    /// The client's alias, as the therapist typed it; never in a report or
+    /// an export.
+    #[serde(skip)]
     pub alias: String,
     /// The scene's file, inside the scene folder.
     pub(crate) scene: String,
@@ -64,12 +69,15 @@ pub fn sessions(db: &Connection) -> Result<Vec<SessionRow>, StoreError> {
     let path = file_of(db);
     let fail = |e| StoreError::sql_on(&path, db, e);
     let columns = session_columns(version(db).map_err(fail)?);
-    db.prepare(&format!("SELECT {columns} FROM sessions s ORDER BY s.id"))
-        .map_err(fail)?
-        .query_map([], session_row)
-        .map_err(fail)?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(fail)
+    db.prepare(&format!(
+        "SELECT {columns} FROM {} ORDER BY s.id",
+        session_tables(version(db).map_err(fail)?)
+    ))
+    .map_err(fail)?
+    .query_map([], session_row)
+    .map_err(fail)?
+    .collect::<rusqlite::Result<_>>()
+    .map_err(fail)
 }
 
 /// One session, whole.
@@ -80,8 +88,9 @@ pub fn session(db: &Connection, id: i64) -> Result<SessionRecord, StoreError> {
     let session = db
         .query_row(
             &format!(
-                "SELECT {} FROM sessions s WHERE s.id = ?1",
-                session_columns(version)
+                "SELECT {} FROM {} WHERE s.id = ?1",
+                session_columns(version),
+                session_tables(version)
             ),
             [id],
             session_row,
@@ -91,16 +100,22 @@ pub fn session(db: &Connection, id: i64) -> Result<SessionRecord, StoreError> {
         .ok_or(StoreError::NoSuchSession(id))?;
     // Records from before version 3 keep one scene's steps, and entries
     // that name no scene: both are the session's scene.
-    let (steps_sql, entries_sql) = if version >= 3 {
+    let (steps_sql, entries_sql) = if version >= 4 {
         (
             "SELECT COALESCE(scene, ?2), name, say FROM steps WHERE session = ?1 ORDER BY rowid",
-            "SELECT at_us, wall_ms, kind, step, value, text, COALESCE(scene, ?2) FROM entries
-             WHERE session = ?1 ORDER BY id",
+            "SELECT at_us, wall_ms, kind, step, value, text, COALESCE(scene, ?2), corrects
+             FROM entries WHERE session = ?1 ORDER BY id",
+        )
+    } else if version >= 3 {
+        (
+            "SELECT COALESCE(scene, ?2), name, say FROM steps WHERE session = ?1 ORDER BY rowid",
+            "SELECT at_us, wall_ms, kind, step, value, text, COALESCE(scene, ?2), NULL
+             FROM entries WHERE session = ?1 ORDER BY id",
         )
     } else {
         (
             "SELECT ?2, name, say FROM steps WHERE session = ?1 ORDER BY number",
-            "SELECT at_us, wall_ms, kind, step, value, text, ?2 FROM entries
+            "SELECT at_us, wall_ms, kind, step, value, text, ?2, NULL FROM entries
              WHERE session = ?1 ORDER BY id",
         )
     };
@@ -126,6 +141,7 @@ pub fn session(db: &Connection, id: i64) -> Result<SessionRecord, StoreError> {
                 value: r.get(4)?,
                 text: r.get(5)?,
                 scene: r.get(6)?,
+                corrects: r.get(7)?,
             })
         })
         .map_err(fail)?
@@ -167,27 +183,43 @@ pub fn session(db: &Connection, id: i64) -> Result<SessionRecord, StoreError> {
     })
 }
 
-/// The sessions of one alias, as listed.
-pub(crate) fn sessions_of(db: &Connection, alias: &str) -> Result<Vec<SessionRow>, StoreError> {
+/// The sessions of one client, as listed.
+pub(crate) fn sessions_of(db: &Connection, client: i64) -> Result<Vec<SessionRow>, StoreError> {
     let path = file_of(db);
     let fail = |e| StoreError::sql_on(&path, db, e);
-    let columns = session_columns(version(db).map_err(fail)?);
+    let version = version(db).map_err(fail)?;
+    let columns = session_columns(version);
     db.prepare(&format!(
-        "SELECT {columns} FROM sessions s WHERE s.alias = ?1 ORDER BY s.id"
+        "SELECT {columns} FROM {} WHERE s.client = ?1 ORDER BY s.id",
+        session_tables(version)
     ))
     .map_err(fail)?
-    .query_map([alias], session_row)
+    .query_map([client], session_row)
     .map_err(fail)?
     .collect::<rusqlite::Result<_>>()
     .map_err(fail)
+}
+
+/// The tables a [`SessionRow`] is read from.
+fn session_tables(version: i64) -> &'static str {
+    if version >= 4 {
+        "sessions s LEFT JOIN clients c ON c.id = s.client"
+    } else {
+        "sessions s"
+    }
 }
 
 /// The columns of a [`SessionRow`], for a record at schema `version`
 /// (read-only opens read older records as they are).
 fn session_columns(version: i64) -> String {
     let started = if version >= 3 { "s.started_at_us" } else { "0" };
+    let client = if version >= 4 {
+        "COALESCE(c.code, ''), COALESCE(c.alias, s.alias)"
+    } else {
+        "'', s.alias"
+    };
     format!(
-        "s.id, s.alias, s.scene, s.title, s.kind, s.started_ms, s.ended_ms, {started},
+        "s.id, {client}, s.scene, s.title, s.kind, s.started_ms, s.ended_ms, {started},
          COALESCE(s.ended_at_us, (SELECT MAX(at_us) FROM entries WHERE session = s.id),
                   {started}) - {started},
          (SELECT COUNT(*) FROM entries WHERE session = s.id)"
@@ -200,18 +232,19 @@ fn version(db: &Connection) -> rusqlite::Result<i64> {
 }
 
 fn session_row(r: &rusqlite::Row) -> rusqlite::Result<SessionRow> {
-    let kind: String = r.get(4)?;
+    let kind: String = r.get(5)?;
     Ok(SessionRow {
         id: r.get(0)?,
-        alias: r.get(1)?,
-        scene: r.get(2)?,
-        title: r.get(3)?,
+        client: r.get(1)?,
+        alias: r.get(2)?,
+        scene: r.get(3)?,
+        title: r.get(4)?,
         kind: SessionKind::parse(&kind).unwrap_or(SessionKind::Relaxation),
-        started_ms: r.get(5)?,
-        ended_ms: r.get(6)?,
-        started_at_us: r.get(7)?,
-        length_us: r.get(8)?,
-        entries: r.get(9)?,
+        started_ms: r.get(6)?,
+        ended_ms: r.get(7)?,
+        started_at_us: r.get(8)?,
+        length_us: r.get(9)?,
+        entries: r.get(10)?,
     })
 }
 

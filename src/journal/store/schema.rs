@@ -3,16 +3,18 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 
 use super::error::StoreError;
+use super::{audit, clients, write};
 
 /// The schema version this build writes.
 pub(super) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// The schema, one migration a version: migration `n` (from 0) takes the file
 /// from version `n` to `n + 1`. Never edit one that has shipped; add another.
-/// They run with foreign keys off (see [`migrate`]).
+/// They run with foreign keys off (see [`migrate`]). Each is SQL, and some
+/// then have work to do in code ([`AFTER`]).
 pub(super) const MIGRATIONS: &[&str] = &[
     // 1: sessions, the steps they had, and what happened in them.
     "CREATE TABLE sessions (
@@ -91,7 +93,94 @@ pub(super) const MIGRATIONS: &[&str] = &[
         ORDER BY st.session, st.number;
     DROP TABLE steps;
     ALTER TABLE steps_rebuilt RENAME TO steps;",
+    // 4: clients, the hash chains and the audit trail. Every session
+    // belongs to a client (a random code, with the alias the therapist
+    // typed); each distinct alias of the sessions before becomes one, in
+    // code ([`clients_from_aliases`]). Steps, entries and sessions carry
+    // their links ([`super::chain`]), computed for the rows already there;
+    // an entry may correct an earlier one of its session. The audit trail
+    // begins with a row that says which session numbers were already gone.
+    "CREATE TABLE clients (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        code TEXT NOT NULL UNIQUE,
+        alias TEXT NOT NULL DEFAULT '',
+        created_ms INTEGER NOT NULL
+    );
+    CREATE INDEX clients_by_alias ON clients (alias);
+    ALTER TABLE sessions ADD COLUMN client INTEGER REFERENCES clients(id);
+    ALTER TABLE sessions ADD COLUMN chain BLOB;
+    ALTER TABLE sessions ADD COLUMN seal BLOB;
+    ALTER TABLE steps ADD COLUMN chain BLOB;
+    ALTER TABLE entries ADD COLUMN corrects INTEGER REFERENCES entries(id);
+    ALTER TABLE entries ADD COLUMN chain BLOB;
+    CREATE INDEX sessions_by_client ON sessions (client);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at_ms INTEGER NOT NULL,
+        what TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        chain BLOB NOT NULL
+    );",
 ];
+
+/// Work a migration does in code after its SQL, by its number (from 0).
+type After = fn(&Transaction) -> rusqlite::Result<()>;
+
+/// The migrations with work in code.
+const AFTER: &[(usize, After)] = &[(3, clients_from_aliases)];
+
+/// Migration 4's work: a client for each distinct alias (the sessions with
+/// none share one client without an alias), in the order the aliases were
+/// first recorded; every row's link; and the audit trail's first row.
+fn clients_from_aliases(tx: &Transaction) -> rusqlite::Result<()> {
+    let now = super::now_ms();
+    audit::append(tx, now, "audit began", &began_detail(tx)?)?;
+    let aliases: Vec<String> = tx
+        .prepare("SELECT alias FROM sessions GROUP BY alias ORDER BY MIN(id)")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for alias in aliases {
+        let client = clients::make(tx, &alias, now)?;
+        tx.execute(
+            "UPDATE sessions SET client = ?1 WHERE alias = ?2",
+            params![client.id, alias],
+        )?;
+    }
+    let ids: Vec<i64> = tx
+        .prepare("SELECT id FROM sessions ORDER BY id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in ids {
+        write::link_session(tx, id)?;
+    }
+    Ok(())
+}
+
+/// The first audit row's detail: the session numbers already given and no
+/// longer there (deleted before there was an audit trail).
+fn began_detail(tx: &Transaction) -> rusqlite::Result<String> {
+    let highest: i64 = tx.query_row(
+        "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'sessions'),
+                         (SELECT MAX(id) FROM sessions), 0)",
+        [],
+        |r| r.get(0),
+    )?;
+    let there: Vec<i64> = tx
+        .prepare("SELECT id FROM sessions ORDER BY id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let gone: Vec<i64> = (1..=highest)
+        .filter(|id| there.binary_search(id).is_err())
+        .collect();
+    Ok(if gone.is_empty() {
+        "no session number was missing".to_owned()
+    } else {
+        format!(
+            "gone before the trail began: {}",
+            audit::sessions_detail(&gone)
+        )
+    })
+}
 
 /// The tables a Stillpoint record has at every version.
 const TABLES: [&str; 3] = ["sessions", "steps", "entries"];
@@ -169,8 +258,11 @@ pub(super) fn migrate(db: &mut Connection, path: &Path) -> Result<(), StoreError
             known: SCHEMA_VERSION,
         });
     }
-    for sql in MIGRATIONS.iter().skip(from) {
+    for (n, sql) in MIGRATIONS.iter().enumerate().skip(from) {
         tx.execute_batch(sql).map_err(fail)?;
+        for (_, after) in AFTER.iter().filter(|(m, _)| *m == n) {
+            after(&tx).map_err(fail)?;
+        }
     }
     let broken = {
         let mut check = tx.prepare("PRAGMA foreign_key_check").map_err(fail)?;

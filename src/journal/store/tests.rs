@@ -78,15 +78,36 @@ fn a_version_1_record_keeps_every_session_step_and_entry_and_never_gives_a_numbe
     assert_eq!(one.scenes[0].scene, "s.ron");
     assert_eq!(one.scenes[0].steps, [("one".into(), "The first.".into())]);
     assert_eq!(one.entries[0].scene, "s.ron");
+    // Each alias became a client with a code of its own, and the chains
+    // were made for the rows already there: the record verifies, and the
+    // number deleted before the audit trail began is accounted for.
+    let made = clients(&db).expect("clients");
+    assert_eq!(
+        made.iter().map(|c| c.alias.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    assert!(
+        made.iter()
+            .all(|c| parse_code(&c.code) == Ok(c.code.clone()))
+    );
+    assert_eq!(sessions(&db).expect("listed")[0].client, made[0].code);
+    let checked = verify(&db, false).expect("verified");
+    assert!(checked.broken.is_empty(), "{:?}", checked.broken);
+    assert_eq!((checked.sessions, checked.entries), (2, 2));
+    let began = &trail(&db).expect("trail")[0];
+    assert_eq!(
+        (began.what.as_str(), began.detail.as_str()),
+        ("audit began", "no session number was missing")
+    );
     // Deleting still takes the session's steps and entries with it.
     assert_eq!(delete(&mut db, &path, &[2]).expect("deleted"), 1);
     assert_eq!(counts(&db), (1, 1, 1));
     // The highest number was deleted; the next session is higher still.
     let tx = db.transaction().expect("begun");
-    let id = begin(
+    let (id, d) = begin(
         &tx,
         &NewSession {
-            alias: "d".into(),
+            client: ClientRef::Alias("d".into()),
             scene: "s.ron".into(),
             title: "S".into(),
             kind: SessionKind::Exposure,
@@ -98,6 +119,9 @@ fn a_version_1_record_keeps_every_session_step_and_entry_and_never_gives_a_numbe
     .expect("a session");
     tx.commit().expect("committed");
     assert!(id > 2, "session number {id} was given before");
+    assert_eq!(d.alias, "d");
+    let checked = verify(&db, false).expect("verified");
+    assert!(checked.broken.is_empty(), "{:?}", checked.broken);
     drop(db);
     let _ = fs::remove_dir_all(&dir);
 }
@@ -187,4 +211,156 @@ fn sqlite_errors_are_said_plainly_with_the_file_and_never_the_sql() {
     )
     .to_string();
     assert!(busy.contains("another program holds the record"), "{busy}");
+}
+
+/// A record of two clients' sessions, ended, made through the writer's own
+/// functions.
+fn two_sessions(path: &Path) -> Connection {
+    let mut db = open(path, true, None).expect("opened").expect("there");
+    for (n, who) in ["a", "b"].into_iter().enumerate() {
+        let tx = db.transaction().expect("begun");
+        let (id, _) = begin(
+            &tx,
+            &NewSession {
+                client: ClientRef::Alias(who.into()),
+                scene: "s.ron".into(),
+                title: "S".into(),
+                kind: SessionKind::Exposure,
+                started_ms: n as i64,
+                started_at_us: 0,
+                steps: vec![
+                    ("one".into(), "The first.".into()),
+                    ("two".into(), "The second.".into()),
+                ],
+            },
+        )
+        .expect("a session");
+        for value in [40, 30, 20] {
+            let entry = crate::journal::Entry {
+                scene: "s.ron".into(),
+                at_us: value * 1000,
+                wall_ms: value,
+                kind: crate::journal::EntryKind::Suds,
+                step: Some(1),
+                value: Some(value),
+                text: "asked for".into(),
+                corrects: None,
+            };
+            assert!(add(&tx, id, &entry).expect("added"));
+        }
+        assert!(end(&tx, id, 100, 100_000).expect("ended"));
+        tx.commit().expect("committed");
+    }
+    db
+}
+
+#[test]
+fn verify_names_each_row_changed_or_removed_behind_the_app_s_back() {
+    let dir = scratch("verify");
+    let path = dir.join("journal.sqlite3");
+    let db = two_sessions(&path);
+    assert!(verify(&db, false).expect("verified").broken.is_empty());
+    // A SUDS changed: that entry, and only it, is named.
+    db.execute("UPDATE entries SET value = 5 WHERE id = 2", [])
+        .expect("changed");
+    let broken = verify(&db, false).expect("verified").broken;
+    assert_eq!(
+        broken,
+        ["session 1, entry 2: changed, or an entry before it was changed or removed"]
+    );
+    db.execute("UPDATE entries SET value = 30 WHERE id = 2", [])
+        .expect("put back");
+    assert!(verify(&db, false).expect("verified").broken.is_empty());
+    // An entry removed: the one after it is named; the last one removed:
+    // the session's seal.
+    db.execute("DELETE FROM entries WHERE id = 5", [])
+        .expect("removed");
+    let broken = verify(&db, false).expect("verified").broken;
+    assert_eq!(
+        broken,
+        ["session 2, entry 6: changed, or an entry before it was changed or removed"]
+    );
+    db.execute("DELETE FROM entries WHERE id = 6", [])
+        .expect("removed");
+    let broken = verify(&db, false).expect("verified").broken;
+    assert_eq!(
+        broken,
+        ["session 2's end, or its last step or entry, was changed or removed"]
+    );
+    // A step's words, a session's client.
+    db.execute(
+        "UPDATE steps SET say = 'x' WHERE session = 1 AND number = 2",
+        [],
+    )
+    .expect("changed");
+    db.execute("UPDATE sessions SET client = 2 WHERE id = 1", [])
+        .expect("changed");
+    let broken = verify(&db, false).expect("verified").broken;
+    assert!(
+        broken
+            .iter()
+            .any(|b| b.starts_with("session 1, step 2 of s.ron")),
+        "{broken:?}"
+    );
+    assert!(
+        broken.iter().any(|b| b.starts_with("session 1's start")),
+        "{broken:?}"
+    );
+    // A session deleted through the app is accounted for; one deleted
+    // behind its back is not.
+    let mut db = two_sessions(&dir.join("second.sqlite3"));
+    assert_eq!(
+        delete(&mut db, &dir.join("second.sqlite3"), &[1]).expect("deleted"),
+        1
+    );
+    assert!(verify(&db, false).expect("verified").broken.is_empty());
+    db.execute("DELETE FROM sessions WHERE id = 2", [])
+        .expect("removed");
+    let broken = verify(&db, false).expect("verified").broken;
+    assert_eq!(
+        broken,
+        ["session 2 is gone, and the audit trail does not say it was deleted"]
+    );
+    // An audit row changed: it is named.
+    db.execute(
+        "UPDATE audit SET detail = 'sessions: 1, 2' WHERE what = 'deleted'",
+        [],
+    )
+    .expect("changed");
+    let broken = verify(&db, false).expect("verified").broken;
+    assert!(
+        broken.iter().any(|b| b.starts_with("audit row")),
+        "{broken:?}"
+    );
+    drop(db);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_deleted_client_leaves_an_audit_row_with_nothing_of_theirs() {
+    let dir = scratch("delete-client");
+    let path = dir.join("journal.sqlite3");
+    let mut db = two_sessions(&path);
+    let a = find_client(&db, "a").expect("read").expect("client a");
+    assert_eq!(
+        delete_clients(&mut db, &path, std::slice::from_ref(&a), false).expect("deleted"),
+        (1, 1)
+    );
+    assert!(find_client(&db, &a.code).expect("read").is_none());
+    let rows = trail(&db).expect("trail");
+    let last = rows.last().expect("a row");
+    assert_eq!(
+        (last.what.as_str(), last.detail.as_str()),
+        ("deleted", "a client was deleted; sessions: 1")
+    );
+    assert!(rows.iter().all(|r| !r.detail.contains(&a.code)), "{rows:?}");
+    assert!(verify(&db, false).expect("verified").broken.is_empty());
+    assert_eq!(
+        delete_clients(&mut db, &path, &[], true).expect("deleted"),
+        (1, 1)
+    );
+    assert!(clients(&db).expect("read").is_empty() && sessions(&db).expect("read").is_empty());
+    assert!(verify(&db, false).expect("verified").broken.is_empty());
+    drop(db);
+    let _ = fs::remove_dir_all(&dir);
 }
