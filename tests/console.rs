@@ -1209,8 +1209,16 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
     let report = browser.run("return document.documentElement.outerHTML");
     let report = report.as_str().unwrap();
     browser.screenshot(&shots.join("report.png"));
+    let client = view["record"]["client"]
+        .as_str()
+        .expect("the client's code in the view")
+        .to_owned();
+    assert!(
+        !report.contains("R.K."),
+        "the report names the client's alias"
+    );
     for item in [
-        "R.K.",
+        client.as_str(),
         "The kitchen",
         "The step changed",
         "Jar, near",
@@ -1707,10 +1715,35 @@ fn a_console_exports_the_session_it_runs_and_no_other() {
     }
     let r = send(&mut app, addr, export(own));
     assert_eq!(r.status, 200, "{}", r.body);
+    let client = snapshot(&app).record.client.clone().unwrap();
     assert!(
-        r.body.contains("R.K.") && !r.body.contains("J.D."),
+        r.body.contains(&format!("\"client\": \"{client}\""))
+            && !r.body.contains("R.K.")
+            && !r.body.contains("J.D.")
+            && !r.body.contains("Another client"),
         "{}",
         r.body
+    );
+    // Saved by the client's code and the date, and in the audit trail.
+    let date = &stillpoint::journal::report::utc(stillpoint::journal::store::now_ms())[..10];
+    let disposition = r
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-disposition"))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        disposition,
+        format!("attachment; filename=\"{client}-{date}-session-{own}.json\"")
+    );
+    let db = stillpoint::journal::store::open_read(&record, Some(&passphrase()))
+        .unwrap()
+        .unwrap();
+    let trail = stillpoint::journal::store::trail(&db).unwrap();
+    assert!(
+        trail.iter().any(|row| row.what == "exported"
+            && row.detail == format!("session {own} as json, from the console")),
+        "{trail:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

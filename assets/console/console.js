@@ -70,7 +70,10 @@ function showConsole() {
 
 function render() {
   if (!view) return;
-  $("alias").textContent = view.alias || "(no alias given)";
+  const code = view.record.client;
+  $("alias").textContent = code
+    ? `${code}${view.alias ? ` (${view.alias})` : ""}`
+    : view.alias || "(no alias given)";
   $("scene").textContent = view.scene ? view.scene.title : "—";
   $("where").textContent = view.scene ? `${view.scene.title} · ${view.alias || "no alias"}` : "Therapist's console";
   if (view.step) {
@@ -157,6 +160,12 @@ function render() {
     const ex = $("exports");
     if (ex.dataset.session !== String(r.session)) {
       ex.dataset.session = String(r.session);
+      const said = document.createElement("span");
+      said.className = "quiet";
+      said.textContent =
+        `. Your browser saves an export as a plain file named by the client's code and the date` +
+        ` (${r.client || "the client"}-YYYY-MM-DD-session-${r.session}); it is not encrypted` +
+        ` and Stillpoint cannot delete it: delete it when it is no longer needed.`;
       ex.replaceChildren(
         document.createTextNode("Export this session: "),
         ...["html", "csv", "json"].flatMap((f, i) => {
@@ -167,6 +176,7 @@ function render() {
           a.rel = "noopener";
           return i ? [document.createTextNode(" · "), a] : [a];
         }),
+        said,
       );
     }
   }

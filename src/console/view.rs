@@ -135,6 +135,8 @@ pub(super) struct RecordView {
     pub(super) on: bool,
     /// The session's number in the record.
     pub(super) session: Option<i64>,
+    /// The code of the client it is recorded for.
+    pub(super) client: Option<String>,
     /// Writes made.
     pub(super) made: u64,
     /// Writes on the disk.
@@ -201,6 +203,7 @@ impl View {
             record: RecordView {
                 on: record.on,
                 session: record.session,
+                client: record.client.clone(),
                 made: record.made,
                 committed: record.committed,
                 trouble: record.trouble.clone(),

@@ -402,33 +402,15 @@ impl ExportFormat {
     }
 }
 
-/// Adds a row to the audit trail of the encrypted record at `path` (a plain
-/// record, a person's own log, keeps none of reading). Whatever stops it is
-/// said, and what was asked is still done: whoever holds the file and its
-/// passphrase could read it without Stillpoint.
+/// Adds a row to the audit trail of the encrypted record at `path`
+/// ([`super::RecordFile::note`]); whatever stops it is said.
 fn audit(path: &Path, passphrase: Option<&store::Passphrase>, what: &str, detail: &str) {
-    let Some(passphrase) = passphrase else {
-        return;
+    let file = super::RecordFile {
+        path: path.to_path_buf(),
+        passphrase: passphrase.cloned(),
     };
-    // A record its owner made read-only stays unwritten (root could write
-    // it all the same).
-    if let Ok(meta) = fs::metadata(path)
-        && meta.permissions().mode() & 0o200 == 0
-    {
-        crate::tell!(
-            "stillpoint: the session record {} is read-only (mode {:o}): this is not in its \
-             audit trail",
-            path.display(),
-            meta.permissions().mode() & 0o777
-        );
-        return;
-    }
-    let noted = store::open(path, false, Some(passphrase)).and_then(|db| match db {
-        Some(mut db) => store::note(&mut db, path, store::now_ms(), what, detail),
-        None => Ok(()),
-    });
-    if let Err(why) = noted {
-        crate::tell!("stillpoint: this is not in the record's audit trail: {why}");
+    if let Err(why) = file.note(what, detail) {
+        crate::tell!("stillpoint: {why}");
     }
 }
 

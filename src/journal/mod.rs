@@ -223,6 +223,33 @@ impl RecordFile {
     pub fn open_read(&self) -> Result<Option<rusqlite::Connection>, store::StoreError> {
         store::open_read(&self.path, self.passphrase.as_ref())
     }
+
+    /// Adds a row to the audit trail of this record when it is encrypted (a
+    /// plain record, a person's own log, keeps none of its reading). A
+    /// record its owner made read-only is not written (whoever runs as root
+    /// could): the reason is returned, to be said, and what was asked is
+    /// still done, as whoever holds the file and its passphrase could read
+    /// it without Stillpoint.
+    pub fn note(&self, what: &str, detail: &str) -> Result<(), String> {
+        use std::os::unix::fs::PermissionsExt;
+        let Some(passphrase) = &self.passphrase else {
+            return Ok(());
+        };
+        if let Ok(meta) = std::fs::metadata(&self.path)
+            && meta.permissions().mode() & 0o200 == 0
+        {
+            return Err(format!(
+                "the session record {} is read-only (mode {:o}): this is not in its audit trail",
+                self.path.display(),
+                meta.permissions().mode() & 0o777
+            ));
+        }
+        let noted = store::open(&self.path, false, Some(passphrase)).and_then(|db| match db {
+            Some(mut db) => store::note(&mut db, &self.path, store::now_ms(), what, detail),
+            None => Ok(()),
+        });
+        noted.map_err(|why| format!("this is not in the record's audit trail: {why}"))
+    }
 }
 
 /// The app's link to the record's writer thread.

@@ -45,33 +45,51 @@ pub(super) async fn export(
             "this console exports only the session it runs",
         );
     }
-    let made = tokio::task::spawn_blocking(move || -> Result<String, (StatusCode, String)> {
-        // Read-only: exporting never writes to the record.
-        let db = record_file
-            .open_read()
-            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-            .ok_or((StatusCode::NOT_FOUND, "nothing is recorded yet".to_owned()))?;
-        let record = crate::journal::store::session(&db, id).map_err(|e| match e {
-            crate::journal::store::StoreError::NoSuchSession(_) => {
-                (StatusCode::NOT_FOUND, e.to_string())
+    let inline = format == "html";
+    let made =
+        tokio::task::spawn_blocking(move || -> Result<(String, String), (StatusCode, String)> {
+            // Read only, but for the audit trail's row.
+            let db = record_file
+                .open_read()
+                .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+                .ok_or((StatusCode::NOT_FOUND, "nothing is recorded yet".to_owned()))?;
+            let record = crate::journal::store::session(&db, id).map_err(|e| match e {
+                crate::journal::store::StoreError::NoSuchSession(_) => {
+                    (StatusCode::NOT_FOUND, e.to_string())
+                }
+                e => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            })?;
+            let body = match format.as_str() {
+                "csv" => crate::journal::report::csv(&record),
+                "json" => crate::journal::report::json(&record),
+                _ => crate::journal::report::html(&record),
+            };
+            if let Err(why) = record_file.note(
+                "exported",
+                &format!("session {id} as {format}, from the console"),
+            ) {
+                bevy::log::warn!("{why}");
             }
-            e => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-        })?;
-        Ok(match format.as_str() {
-            "csv" => crate::journal::report::csv(&record),
-            "json" => crate::journal::report::json(&record),
-            _ => crate::journal::report::html(&record),
+            Ok((body, file_name(&record, &format)))
         })
-    })
-    .await;
+        .await;
     match made {
-        Ok(Ok(body)) => (
+        Ok(Ok((body, name))) => (
             [
-                (header::CONTENT_TYPE, kind),
-                (header::CACHE_CONTROL, "no-store"),
+                (header::CONTENT_TYPE, kind.to_owned()),
+                // Saved by the client's code and the date, never as
+                // "2.csv"; the report opens in the browser first.
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "{}; filename=\"{name}\"",
+                        if inline { "inline" } else { "attachment" }
+                    ),
+                ),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
                 (
                     header::CONTENT_SECURITY_POLICY,
-                    "default-src 'none'; style-src 'unsafe-inline'",
+                    "default-src 'none'; style-src 'unsafe-inline'".to_owned(),
                 ),
             ],
             body,
@@ -80,6 +98,23 @@ pub(super) async fn export(
         Ok(Err((status, why))) => refuse(status, why),
         Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "the export failed"),
     }
+}
+
+/// The name a browser saves an export under: the client's code, the
+/// session's date and number (`K7HF-3M-2026-12-07-session-4.csv`); only
+/// characters a file name keeps as they are.
+fn file_name(session: &crate::journal::store::SessionRecord, format: &str) -> String {
+    let session = &session.session;
+    let date = &crate::journal::report::utc(session.started_ms)[..10];
+    let client = if session.client.is_empty() {
+        "stillpoint"
+    } else {
+        &session.client
+    };
+    let name = format!("{client}-{date}-session-{}.{format}", session.id);
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+        .collect()
 }
 
 /// The query of an export: its format (default html).

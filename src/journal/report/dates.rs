@@ -2,7 +2,7 @@
 //! minutes and seconds since the start.
 
 /// A wall time, milliseconds since 1970, as `2026-12-03 05:30:07 UTC`.
-pub(crate) fn utc(ms: i64) -> String {
+pub fn utc(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil(days);

@@ -12,5 +12,6 @@ mod spans;
 
 pub use data::csv;
 pub(crate) use data::json;
-pub(super) use dates::{length, utc};
+pub(super) use dates::length;
+pub use dates::utc;
 pub use page::html;

@@ -36,7 +36,7 @@ pub use write::{add, begin, delete, delete_clients, end};
 pub(super) use write::{add_scene, is_recorded_now};
 
 /// Milliseconds since 1970 (UTC), as the record keeps times.
-pub(crate) fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
