@@ -36,12 +36,29 @@ fn recorded_console_app(test: &str, journal: Option<(&Path, &str)>) -> (App, Soc
     console_app_with(test, journal, ANSWER_WITHIN)
 }
 
+/// [`recorded_console_app`] with the record locked: its passphrase is given
+/// on the page.
+fn locked_console_app(test: &str, record: &Path) -> (App, SocketAddr) {
+    console_app_keyed(test, Some((record, "R.K.")), ANSWER_WITHIN, None)
+}
+
 /// [`recorded_console_app`], giving the app `answer_within` to take a
 /// control.
 fn console_app_with(
     test: &str,
     journal: Option<(&Path, &str)>,
     answer_within: Duration,
+) -> (App, SocketAddr) {
+    console_app_keyed(test, journal, answer_within, Some(passphrase()))
+}
+
+/// [`console_app_with`], the record's passphrase known from the start or
+/// not.
+fn console_app_keyed(
+    test: &str,
+    journal: Option<(&Path, &str)>,
+    answer_within: Duration,
+    known: Option<stillpoint::journal::store::Passphrase>,
 ) -> (App, SocketAddr) {
     let (dir, _) = scene_folder(test, "lake_dusk.ron", "lake_dusk.ron");
     std::fs::copy(fixture("exposure_steps.ron"), dir.join("steps.ron")).unwrap();
@@ -53,7 +70,7 @@ fn console_app_with(
                 path: path.to_path_buf(),
                 client: stillpoint::journal::store::ClientRef::Alias(alias.clone()),
                 relaxation: false,
-                passphrase: Some(passphrase()),
+                passphrase: known.clone(),
                 encrypt: true,
             },
         });
@@ -64,7 +81,7 @@ fn console_app_with(
             alias,
             journal: journal.map(|(p, _)| stillpoint::journal::RecordFile {
                 path: p.to_path_buf(),
-                passphrase: Some(passphrase()),
+                passphrase: known.clone(),
             }),
             scenes: stillpoint::console::view::scene_choices(&dir),
             answer_within,
@@ -83,6 +100,22 @@ fn console_app_with(
     }
     let addr = app.world().resource::<Console>().server.addr;
     (app, addr)
+}
+
+/// The view a paired page gets now.
+fn view_of(app: &mut App, addr: SocketAddr, cookie: &str) -> serde_json::Value {
+    // The view is composed at most every 50 ms.
+    for _ in 0..10 {
+        app.update();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let r = send(
+        app,
+        addr,
+        Ask::new(addr, "GET", "/api/view").cookie(cookie).raw(),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    serde_json::from_str(&r.body).unwrap()
 }
 
 /// A reply: status, headers (names lower-cased), body.
@@ -1088,8 +1121,20 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
     let home = crate::common::scratch("console-browser");
     let shots = crate::common::output_dir("console");
     // Killed should the test fail before the app closes on stop.
+    let mut command = stillpoint();
+    // No passphrase file and no terminal to ask on: the record is made
+    // from the page, after pairing.
+    command.env_remove("STILLPOINT_PASSPHRASE_FILE");
+    // SAFETY: setsid only makes the child the leader of a session of its
+    // own, without the test's terminal.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            libc::setsid();
+            Ok(())
+        });
+    }
     let mut app = crate::common::Reaped(
-        stillpoint()
+        command
             .env("XDG_DATA_HOME", home.join("data"))
             // The default scene: the therapist chooses the spiders from the
             // console.
@@ -1135,7 +1180,52 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
     browser.click("#pair-form button");
     let view = browser.until("the session, paired", |v| v["alias"] == "R.K.");
     assert_eq!(view["paused_for"], serde_json::json!(["therapist"]));
+    assert_eq!(view["record"]["locked"], "new_passphrase");
     browser.screenshot(&shots.join("paired.png"));
+
+    // The record is locked: the session does not start, and the page says
+    // why; two passphrases that differ, or one too short, make nothing.
+    browser.click("button[data-do=start]");
+    assert!(
+        within(Duration::from_secs(10), || browser
+            .feedback()
+            .contains("choose its passphrase")),
+        "a locked record's session started: {:?}",
+        browser.feedback()
+    );
+    let record = home.join("data/stillpoint/journal.sqlite3");
+    let unlock = |pass: &str, again: &str| {
+        browser.run("document.getElementById('unlock-result').textContent = ''");
+        browser.type_in("#unlock-pass", pass);
+        browser.type_in("#unlock-again", again);
+        browser.click("#unlock-form button");
+        let mut said = String::new();
+        assert!(
+            within(Duration::from_secs(20), || {
+                said = browser
+                    .run("return document.getElementById('unlock-result').textContent")
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned();
+                !said.is_empty() && said != "Checking…"
+            }),
+            "the page never answered the passphrase"
+        );
+        said
+    };
+    let said = unlock("a calm lake at dusk", "a calm lake at dawn");
+    assert_eq!(said, "the two were not the same");
+    let said = unlock("too short", "too short");
+    assert!(said.contains("at least 10 characters"), "{said}");
+    assert!(!record.exists() || std::fs::metadata(&record).unwrap().len() == 0);
+    browser.screenshot(&shots.join("locked.png"));
+    let said = unlock(crate::common::PASSPHRASE, crate::common::PASSPHRASE);
+    assert_eq!(said, "Unlocked.");
+    browser.until("the record unlocked", |v| v["record"]["locked"].is_null());
+    assert!(
+        browser.run("return document.getElementById('unlock').hidden") == true,
+        "the unlock form is still shown"
+    );
     // The lake has no steps: the page offers none.
     assert!(
         within(Duration::from_secs(10), || {
@@ -1881,4 +1971,110 @@ fn the_console_never_listens_on_every_network() {
             "{err}"
         );
     }
+}
+
+#[test]
+fn a_locked_record_holds_the_session_until_the_page_unlocks_it() {
+    let dir = crate::common::scratch("console-unlock");
+    let record = dir.join("journal.sqlite3");
+    // An encrypted record with a session of another run in it.
+    {
+        let db = stillpoint::journal::store::open(&record, true, Some(&passphrase()))
+            .unwrap()
+            .unwrap();
+        drop(db);
+    }
+    let before = std::fs::read(&record).unwrap();
+    let (mut app, addr) = locked_console_app("console-unlock-app", &record);
+    let cookie = paired(&mut app, addr);
+    let post = |app: &mut App, path: &str, body: &str| {
+        send(
+            app,
+            addr,
+            Ask::new(addr, "POST", path)
+                .json(body)
+                .cookie(&cookie)
+                .raw(),
+        )
+    };
+    let v = view_of(&mut app, addr, &cookie);
+    assert_eq!(v["record"]["locked"], "passphrase");
+    // Start and Resume are refused, and the page is told why.
+    for control in [r#"{"do":"start"}"#, r#"{"do":"resume"}"#] {
+        let r = post(&mut app, "/api/control", control);
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(
+            error_of(&r).contains("the session record is locked"),
+            "{}",
+            r.body
+        );
+    }
+    assert!(snapshot(&app).paused_for.contains(PauseReason::Therapist));
+    // A wrong passphrase: refused, with nothing changed.
+    let r = post(
+        &mut app,
+        "/api/unlock",
+        r#"{"passphrase":"a calm lake at dawn"}"#,
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(error_of(&r).contains("does not open"), "{}", r.body);
+    assert!(
+        std::fs::read(&record).unwrap() == before,
+        "a wrong passphrase changed the record"
+    );
+    assert_eq!(
+        view_of(&mut app, addr, &cookie)["record"]["locked"],
+        "passphrase"
+    );
+    // Not JSON, or no passphrase: refused.
+    let r = post(&mut app, "/api/unlock", r#"{"pass":"x"}"#);
+    assert_eq!(r.status, 400, "{}", r.body);
+    // Without the pairing token: refused before anything is checked.
+    let r = send(
+        &mut app,
+        addr,
+        Ask::new(addr, "POST", "/api/unlock")
+            .json(&format!(
+                "{{\"passphrase\":\"{}\"}}",
+                crate::common::PASSPHRASE
+            ))
+            .raw(),
+    );
+    assert_eq!(r.status, 401, "{}", r.body);
+    // The right one: unlocked, the session starts and is recorded.
+    let r = post(
+        &mut app,
+        "/api/unlock",
+        &format!("{{\"passphrase\":\"{}\"}}", crate::common::PASSPHRASE),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(view_of(&mut app, addr, &cookie)["record"]["locked"].is_null());
+    let r = post(
+        &mut app,
+        "/api/unlock",
+        &format!("{{\"passphrase\":\"{}\"}}", crate::common::PASSPHRASE),
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r = post(&mut app, "/api/control", r#"{"do":"start"}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        update_until(&mut app, Duration::from_secs(30), |w| {
+            let r = &w.resource::<SessionSnapshot>().record;
+            r.session.is_some() && r.committed >= r.made && r.trouble.is_none()
+        }),
+        "the session was not recorded once unlocked: {:?}",
+        snapshot(&app).record
+    );
+    drop(app);
+    let db = stillpoint::journal::store::open_read(&record, Some(&passphrase()))
+        .unwrap()
+        .unwrap();
+    let trail = stillpoint::journal::store::trail(&db).unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|row| row.what == "unlocked" && row.detail == "by the app, to record"),
+        "{trail:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -98,6 +98,7 @@ function render() {
     (view.last_suds === null ? "none given yet" : `last ${view.last_suds}`) +
     (view.suds_asked ? " · question on screen" : "");
   const r = view.record;
+  showLock(r.locked);
   $("record").textContent = !r.on
     ? "not kept"
     : r.trouble
@@ -302,7 +303,39 @@ async function start() {
   }
 }
 
+// The unlock form while the record cannot be written: the passphrase,
+// twice for a record yet to be made; words only for a plain record.
+function showLock(locked) {
+  $("unlock").hidden = !locked;
+  if (!locked) return;
+  const words = {
+    passphrase:
+      "The record is encrypted. Type its passphrase to unlock it for this run; the session does not start until then.",
+    new_passphrase:
+      "There is no record yet. Choose its passphrase (at least 10 characters; several words are easier to keep). " +
+      "Without it the record cannot be opened: a forgotten passphrase loses every session in it.",
+    plain:
+      "The record is not encrypted, and a therapist's record must be. Close Stillpoint and run " +
+      "`stillpoint journal encrypt`; the session does not start until then.",
+  };
+  $("unlock-why").textContent = words[locked] || "";
+  $("unlock-form").hidden = locked === "plain";
+  $("unlock-again-row").hidden = locked !== "new_passphrase";
+  $("unlock-again").required = locked === "new_passphrase";
+}
+
 function wire() {
+  $("unlock-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { passphrase: $("unlock-pass").value };
+    if (!$("unlock-again-row").hidden) body.again = $("unlock-again").value;
+    $("unlock-result").textContent = "Checking…";
+    const { ok, status, answer } = await post("/api/unlock", body);
+    $("unlock-pass").value = "";
+    $("unlock-again").value = "";
+    if (status === 401) return showPairing();
+    $("unlock-result").textContent = ok ? "Unlocked." : answer.error;
+  });
   $("pair-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const code = $("code").value.replace(/\s/g, "");

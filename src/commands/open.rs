@@ -86,7 +86,7 @@ pub fn window_or_headset(cli: &Cli, file: Settings) -> ExitCode {
             (Some(code), _) => ClientRef::Code(code.clone()),
             (None, alias) => ClientRef::Alias(alias.clone().unwrap_or_default()),
         };
-        launch.journal = match recording(client, &settings, therapist) {
+        launch.journal = match recording(client, &settings, therapist, cli.console) {
             Ok(recording) => recording,
             Err(code) => return code,
         };
@@ -240,6 +240,7 @@ fn recording(
     client: ClientRef,
     settings: &Settings,
     therapist: bool,
+    console: bool,
 ) -> Result<Option<Recording>, ExitCode> {
     let Some(path) = crate::journal::store::default_path() else {
         crate::tell!(
@@ -254,46 +255,78 @@ fn recording(
             None
         }
     };
-    let needed = therapist || encrypted == Some(true);
+    let refuse = |why: String| {
+        crate::tell!("stillpoint: {why}");
+        ExitCode::from(2)
+    };
+    let record = |passphrase: Option<Passphrase>, encrypt: bool| {
+        Ok(Some(Recording {
+            path: path.clone(),
+            client: client.clone(),
+            relaxation: settings.record_relaxation,
+            encrypt,
+            passphrase,
+        }))
+    };
     if therapist && encrypted == Some(false) {
-        // Not asked for a passphrase that could not be used.
-        crate::tell!(
-            "stillpoint: the session record {} is not encrypted, and a therapist's record must \
-             be: `stillpoint journal encrypt` encrypts it; nothing will be recorded in this run",
+        // Not asked for a passphrase that could not be used. A session that
+        // must be recorded does not start: the console holds it (and says
+        // why); without the console the run stops here.
+        let why = format!(
+            "the session record {} is not encrypted, and a therapist's record must be: \
+             `stillpoint journal encrypt` encrypts it",
             path.display()
         );
-        return Ok(Some(Recording {
-            path,
-            client,
-            relaxation: settings.record_relaxation,
-            encrypt: true,
-            passphrase: None,
-        }));
+        if !console {
+            return Err(refuse(format!(
+                "{why}; or start with --no-journal to keep no record of this run"
+            )));
+        }
+        crate::tell!("stillpoint: {why}; the console will not start a session until it is");
+        return record(None, true);
     }
-    let passphrase = if needed {
-        crate::journal::passphrase::for_record(&path, encrypted)
-    } else {
-        None
-    };
-    if needed && passphrase.is_none() {
+    // A person's own relaxation log is asked for only when it is kept.
+    let needed = therapist || (settings.record_relaxation && encrypted == Some(true));
+    if !needed {
+        return record(None, false);
+    }
+    let passphrase = crate::journal::passphrase::for_record(&path, encrypted);
+    let Some(passphrase) = passphrase else {
+        if therapist && console {
+            crate::tell!(
+                "stillpoint: the session record {} is locked: unlock it on the console's page \
+                 once paired; the session will not start until then",
+                path.display()
+            );
+            return record(None, true);
+        }
+        if therapist {
+            return Err(refuse(format!(
+                "an exposure session must be recorded, and the session record {} needs its \
+                 passphrase (typed when asked, or in the file STILLPOINT_PASSPHRASE_FILE names); \
+                 start with --console to unlock it from the page, or with --no-journal to keep \
+                 no record of this run",
+                path.display()
+            )));
+        }
         crate::tell!(
             "stillpoint: the session record {} stays locked without its passphrase: nothing \
              will be recorded in this run",
             path.display()
         );
-    }
-    if let ClientRef::Code(code) = &client
-        && (passphrase.is_some() || !needed)
+        return record(None, true);
+    };
+    // A wrong passphrase is said now, with nothing changed, not found by
+    // the writer once the session runs.
+    if encrypted == Some(true)
+        && let Err(why) = crate::journal::store::open_read(&path, Some(&passphrase))
     {
-        known_client(&path, passphrase.as_ref(), code)?;
+        return Err(refuse(why.to_string()));
     }
-    Ok(Some(Recording {
-        path,
-        client,
-        relaxation: settings.record_relaxation,
-        encrypt: needed,
-        passphrase,
-    }))
+    if let ClientRef::Code(code) = &client {
+        known_client(&path, Some(&passphrase), code)?;
+    }
+    record(Some(passphrase), true)
 }
 
 /// Refuses (exit 2) a client's code the record at `path` does not have, or

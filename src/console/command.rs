@@ -118,6 +118,13 @@ pub(super) fn intents(control: Control, now: &View) -> Result<Vec<Intent>, Strin
             .ok_or_else(|| "the scene shown has no steps (it is not an exposure scene)".to_owned())
     };
     Ok(match control {
+        Control::Start {} | Control::Resume {} if now.record.locked.is_some() => {
+            let locked = now
+                .record
+                .locked
+                .unwrap_or(crate::state::Locked::Passphrase);
+            return Err(super::server::why_locked(locked).into());
+        }
         Control::Start {} => {
             if !now.paused_for.contains(&"therapist") {
                 return Err("the session is already running".into());

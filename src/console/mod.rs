@@ -172,8 +172,13 @@ fn plugin(app: &mut App, options: ConsoleOptions) {
         recording: None,
     })
     .init_resource::<PairingShown>()
+    // The journal's, if it is kept; with no record it is never written.
+    .add_message::<crate::journal::Unlock>()
     .add_systems(Startup, (wait_for_the_therapist, spawn_pairing_text))
-    .add_systems(Update, (take_control, new_code_key).in_set(AppSet::Input))
+    .add_systems(
+        Update,
+        (take_control, new_code_key, hand_over_unlock).in_set(AppSet::Input),
+    )
     .add_systems(Update, show_code.in_set(AppSet::Ui))
     .add_systems(Update, mirror::capture.in_set(AppSet::Report))
     // After the snapshot is published and the journal has made this frame's
@@ -253,6 +258,13 @@ fn show_code(
         if text.0 != words {
             text.0.clone_from(&words);
         }
+    }
+}
+
+/// Hands a passphrase checked on the page to the journal.
+fn hand_over_unlock(console: Res<Console>, mut unlocks: MessageWriter<crate::journal::Unlock>) {
+    if let Some(passphrase) = console.shared.take_unlock() {
+        unlocks.write(crate::journal::Unlock(passphrase));
     }
 }
 

@@ -137,6 +137,9 @@ pub(super) struct RecordView {
     pub(super) session: Option<i64>,
     /// The code of the client it is recorded for.
     pub(super) client: Option<String>,
+    /// Why the record cannot be written yet (a session does not start
+    /// meanwhile).
+    pub(super) locked: Option<crate::state::Locked>,
     /// Writes made.
     pub(super) made: u64,
     /// Writes on the disk.
@@ -204,6 +207,7 @@ impl View {
                 on: record.on,
                 session: record.session,
                 client: record.client.clone(),
+                locked: record.locked,
                 made: record.made,
                 committed: record.committed,
                 trouble: record.trouble.clone(),

@@ -36,7 +36,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bevy::prelude::*;
 
 use crate::frame::AppSet;
-use crate::state::{Lifecycle, PauseReason, Place, RecordNow, SessionSnapshot, SudsWhy};
+use crate::state::{Lifecycle, Locked, PauseReason, Place, RecordNow, SessionSnapshot, SudsWhy};
 use writer::{Ack, Write, Writer};
 
 /// What a session is.
@@ -269,6 +269,26 @@ struct JournalLink {
     step: Option<usize>,
     /// Session time as of the last frame, microseconds.
     at_us: i64,
+    /// Why the record cannot be written yet, if it cannot.
+    locked: Option<Locked>,
+}
+
+/// The record's passphrase, given after the start (in the console, once it
+/// has checked it): the record is written from now on.
+#[derive(Message, Debug, Clone)]
+pub struct Unlock(pub store::Passphrase);
+
+/// Why the record `recording` says cannot be written yet, if it cannot.
+fn locked(recording: &Recording) -> Option<Locked> {
+    if !recording.encrypt {
+        return None;
+    }
+    match store::is_encrypted(&recording.path) {
+        Ok(Some(false)) => Some(Locked::Plain),
+        _ if recording.passphrase.is_some() => None,
+        Ok(None) => Some(Locked::NewPassphrase),
+        _ => Some(Locked::Passphrase),
+    }
 }
 
 impl Drop for JournalLink {
@@ -363,17 +383,20 @@ fn plugin(app: &mut App, recording: Recording) {
             None
         }
     };
-    app.insert_resource(JournalLink {
-        writer,
-        held: VecDeque::new(),
-        made: 0,
-        open: None,
-        scenes: Vec::new(),
-        step: None,
-        at_us: 0,
-    })
-    .configure_sets(Update, JournalSystems.after(AppSet::Report))
-    .add_systems(Update, record.in_set(JournalSystems));
+    let locked = locked(&recording);
+    app.add_message::<Unlock>()
+        .insert_resource(JournalLink {
+            writer,
+            held: VecDeque::new(),
+            made: 0,
+            open: None,
+            scenes: Vec::new(),
+            step: None,
+            at_us: 0,
+            locked,
+        })
+        .configure_sets(Update, JournalSystems.after(AppSet::Report))
+        .add_systems(Update, record.in_set(JournalSystems));
 }
 
 /// Milliseconds since 1970 (UTC).
@@ -395,19 +418,30 @@ fn suds_why(why: SudsWhy) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn record(
-    recording: Res<Recording>,
+    mut recording: ResMut<Recording>,
     snapshot: Res<SessionSnapshot>,
     mut link: ResMut<JournalLink>,
     mut now: ResMut<RecordNow>,
     mut heard: MessageReader<Lifecycle>,
     mut exits: MessageReader<AppExit>,
+    mut unlocks: MessageReader<Unlock>,
 ) {
     let link = link.as_mut();
     let at_us = snapshot.elapsed as i64;
     link.at_us = at_us;
-    let step = snapshot.exposure.as_ref().map(|exposure| exposure.step);
     let mut writes: Vec<Write> = Vec::new();
+    for Unlock(passphrase) in unlocks.read() {
+        if link.locked == Some(Locked::Plain) {
+            continue;
+        }
+        recording.passphrase = Some(passphrase.clone());
+        link.locked = None;
+        writes.push(Write::Unlock(passphrase.clone()));
+    }
+    now.locked = link.locked;
+    let step = snapshot.exposure.as_ref().map(|exposure| exposure.step);
     let entry = |scene: &str, kind, step: Option<usize>, value: Option<i64>, text: String| {
         Write::Entry(Entry {
             scene: scene.to_owned(),

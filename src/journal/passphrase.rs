@@ -136,9 +136,12 @@ pub fn ask(prompt: &str) -> io::Result<Option<Passphrase>> {
     };
     // The Enter that ended it was not echoed either.
     writeln!(out)?;
-    Ok(Some(Passphrase::new(
-        typed.trim_end_matches(['\n', '\r']).to_owned(),
-    )))
+    let typed = typed.trim_end_matches(['\n', '\r']);
+    // Enter alone: none given (the console's page can unlock the record).
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Passphrase::new(typed.to_owned())))
 }
 
 /// Asks for a new passphrase twice on the terminal, until the two agree and

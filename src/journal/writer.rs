@@ -50,6 +50,9 @@ pub enum Write {
         /// Its hierarchy's steps.
         steps: Vec<(String, String)>,
     },
+    /// The record's passphrase, given after the start (in the console):
+    /// the writer opens the record with it. Records nothing itself.
+    Unlock(Passphrase),
     /// The session begun last ended.
     End {
         /// When, milliseconds since 1970 (UTC).
@@ -243,6 +246,15 @@ fn run(
 
 impl Scribe {
     fn commit(&mut self, batch: &[(u64, Write)]) -> Result<(), StoreError> {
+        // A passphrase given after the start opens the record from now on.
+        for (_, write) in batch {
+            if let Write::Unlock(passphrase) = write
+                && self.passphrase.as_ref() != Some(passphrase)
+            {
+                self.passphrase = Some(passphrase.clone());
+                self.db = None;
+            }
+        }
         if self.db.is_none() {
             if self.encrypt && store::is_encrypted(&self.path)? == Some(false) {
                 return Err(StoreError::NotEncrypted {
@@ -326,6 +338,7 @@ impl Scribe {
                         gone.push(id);
                     }
                 }
+                Write::Unlock(_) => {}
                 Write::End { wall_ms, at_us } => {
                     if let Some(id) = session.take() {
                         let ended = store::end(&tx, id, *wall_ms, *at_us)

@@ -55,6 +55,7 @@ pub(crate) use pause::PauseReasons;
 pub use place::Place;
 pub use refusal::Refusal;
 pub(crate) use scene_facts::{ExposureFacts, ShownScene};
+pub use snapshot::Locked;
 pub use snapshot::SessionSnapshot;
 pub(crate) use snapshot::{RecordNow, StepNow};
 pub use suds::SudsChange;

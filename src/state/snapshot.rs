@@ -102,6 +102,9 @@ pub struct RecordNow {
     pub session: Option<i64>,
     /// The code of the client it is recorded for, once begun.
     pub client: Option<String>,
+    /// Why the record cannot be written until someone acts, while it
+    /// cannot: a session that must be recorded does not start meanwhile.
+    pub locked: Option<Locked>,
     /// The number of the last write made (counted from 1 in this run).
     pub made: u64,
     /// Every write up to this number is committed to the disk.
@@ -109,6 +112,19 @@ pub struct RecordNow {
     /// Why the record cannot be written now, if it cannot (it is kept and
     /// tried again).
     pub trouble: Option<String>,
+}
+
+/// Why a therapist's record cannot be written yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Locked {
+    /// It is encrypted, and its passphrase was not given.
+    Passphrase,
+    /// There is no record yet, and no passphrase to make it with.
+    NewPassphrase,
+    /// It is plain, and a therapist's record must be encrypted first
+    /// (`stillpoint journal encrypt`).
+    Plain,
 }
 
 /// Composes the snapshot from the state, the clock and what the feature

@@ -31,7 +31,7 @@ pub(super) async fn export(
             );
         }
     };
-    let Some(record_file) = shared.journal.clone() else {
+    let Some(record_file) = shared.journal() else {
         return refuse(
             StatusCode::NOT_FOUND,
             "no session record is kept in this run",

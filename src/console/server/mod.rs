@@ -20,6 +20,7 @@ mod control;
 mod export;
 mod live;
 mod page;
+mod unlock;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -37,6 +38,7 @@ use super::listener::Tag;
 use super::pairing::Pairing;
 use super::view::View;
 pub(super) use control::{Answer, Asked};
+pub(super) use unlock::why_locked;
 
 /// The largest body or WebSocket message taken.
 const MAX_BODY: usize = 16 * 1024;
@@ -72,7 +74,11 @@ pub struct Shared {
     asks: mpsc::Sender<Asked>,
     view: watch::Receiver<Arc<View>>,
     said: broadcast::Sender<Arc<str>>,
-    journal: Option<crate::journal::RecordFile>,
+    journal: Mutex<Option<crate::journal::RecordFile>>,
+    /// A passphrase checked on the page, for the app to take.
+    unlock: Mutex<Option<crate::journal::store::Passphrase>>,
+    /// A passphrase is being checked.
+    unlocking: std::sync::atomic::AtomicBool,
     /// The record's sessions this run has recorded: the only ones it
     /// exports.
     recorded: Mutex<Vec<i64>>,
@@ -94,6 +100,33 @@ impl Shared {
         if !recorded.contains(&id) {
             recorded.push(id);
         }
+    }
+
+    /// The record's file, with its passphrase once it is known.
+    fn journal(&self) -> Option<crate::journal::RecordFile> {
+        self.journal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The record is unlocked with `passphrase`: kept for exports, and
+    /// handed to the app ([`Self::take_unlock`]).
+    fn unlocked(&self, passphrase: crate::journal::store::Passphrase) {
+        if let Some(file) = self
+            .journal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            file.passphrase = Some(passphrase.clone());
+        }
+        *self.unlock.lock().unwrap_or_else(|e| e.into_inner()) = Some(passphrase);
+    }
+
+    /// A passphrase checked on the page, once.
+    pub(crate) fn take_unlock(&self) -> Option<crate::journal::store::Passphrase> {
+        self.unlock.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
     /// Whether this run has recorded the record's session `id`.
@@ -157,7 +190,9 @@ pub(super) fn start(
         asks: asks_tx,
         view: view_rx,
         said: said_tx.clone(),
-        journal,
+        journal: Mutex::new(journal),
+        unlock: Mutex::new(None),
+        unlocking: std::sync::atomic::AtomicBool::new(false),
         recorded: Mutex::new(Vec::new()),
         stop: stop_rx.clone(),
         answer_within,
@@ -226,6 +261,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/live", get(live::live))
         .route("/api/mirror", get(live::mirror))
         .route("/api/export/{id}", get(export::export))
+        .route("/api/unlock", post(unlock::unlock))
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "there is nothing here") })
         // Only the routes above (and the fallback) have this timeout: a
         // layer covers the routes there are when it is added.

@@ -63,6 +63,19 @@ impl Passphrase {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Passphrase {
+    /// As a page sends it: the words, wrapped at once.
+    fn deserialize<D: serde::Deserializer<'de>>(words: D) -> Result<Self, D::Error> {
+        String::deserialize(words).map(Self::new)
+    }
+}
+
+impl PartialEq for Passphrase {
+    fn eq(&self, other: &Self) -> bool {
+        self.same_as(other)
+    }
+}
+
 impl fmt::Debug for Passphrase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Passphrase(hidden)")
