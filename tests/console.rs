@@ -1035,6 +1035,16 @@ impl Browser {
 
     fn type_in(&self, css: &str, text: &str) {
         let element = self.element(css);
+        // The page shows its sections once it knows whether it is paired.
+        assert!(
+            within(Duration::from_secs(10), || {
+                self.done(
+                    &format!("see whether {css} is shown"),
+                    element.is_displayed(),
+                )
+            }),
+            "{css} was never shown"
+        );
         self.done(&format!("clear {css}"), element.clear());
         self.done(&format!("type in {css}"), element.send_keys(text));
     }
@@ -1226,6 +1236,10 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
         browser.run("return document.getElementById('unlock').hidden") == true,
         "the unlock form is still shown"
     );
+    // A new client for this course of treatment, made before the start.
+    browser.type_in("#client-new", "R.K., second course");
+    browser.control("#client-make");
+    browser.until("the new client", |v| v["alias"] == "R.K., second course");
     // The lake has no steps: the page offers none.
     assert!(
         within(Duration::from_secs(10), || {
@@ -1326,7 +1340,7 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
 
     // Stop: the app fades out and closes, and the record says it ended.
     browser.go(&format!("{address}/"));
-    browser.until("the console again", |v| v["alias"] == "R.K.");
+    browser.until("the console again", |v| v["alias"] == "R.K., second course");
     browser.click("button[data-do=stop]");
     let start = Instant::now();
     let status = loop {
@@ -2076,5 +2090,128 @@ fn a_locked_record_holds_the_session_until_the_page_unlocks_it() {
             .any(|row| row.what == "unlocked" && row.detail == "by the app, to record"),
         "{trail:?}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_therapist_chooses_the_client_before_the_start_and_it_stays_after() {
+    let dir = crate::common::scratch("console-client");
+    let record = dir.join("journal.sqlite3");
+    // An earlier session of J.D.'s.
+    let jd = {
+        let mut db = stillpoint::journal::store::open(&record, true, Some(&passphrase()))
+            .unwrap()
+            .unwrap();
+        let tx = db.transaction().unwrap();
+        let (id, client) = stillpoint::journal::store::begin(
+            &tx,
+            &stillpoint::journal::NewSession {
+                client: stillpoint::journal::store::ClientRef::Alias("J.D.".into()),
+                scene: "steps.ron".into(),
+                title: "Steps".into(),
+                kind: stillpoint::journal::SessionKind::Exposure,
+                started_ms: 1,
+                started_at_us: 0,
+                steps: Vec::new(),
+            },
+        )
+        .unwrap();
+        stillpoint::journal::store::end(&tx, id, 2, 0).unwrap();
+        tx.commit().unwrap();
+        client.code
+    };
+    let (mut app, addr) = recorded_console_app("console-client-app", Some((&record, "R.K.")));
+    let cookie = paired(&mut app, addr);
+    let recorded = |app: &mut App| {
+        assert!(
+            update_until(app, Duration::from_secs(30), |w| {
+                let r = &w.resource::<SessionSnapshot>().record;
+                r.session.is_some() && r.committed >= r.made && r.trouble.is_none()
+            }),
+            "not recorded: {:?}",
+            snapshot(app).record
+        );
+    };
+    recorded(&mut app);
+    let rk = snapshot(&app).record.client.clone().unwrap();
+    let session = snapshot(&app).record.session.unwrap();
+    assert_ne!(rk, jd);
+    // The page lists both, newest first, with their aliases.
+    let r = send(
+        &mut app,
+        addr,
+        Ask::new(addr, "GET", "/api/clients").cookie(&cookie).raw(),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let listed: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(listed[0]["code"], rk.as_str());
+    assert_eq!(listed[1]["code"], jd.as_str());
+    assert_eq!(
+        (&listed[1]["alias"], &listed[1]["sessions"]),
+        (&"J.D.".into(), &1.into())
+    );
+    let control = |app: &mut App, body: String| {
+        send(
+            app,
+            addr,
+            Ask::new(addr, "POST", "/api/control")
+                .json(&body)
+                .cookie(&cookie)
+                .raw(),
+        )
+    };
+    // J.D., by code (typed in lower case): the session becomes theirs.
+    let r = control(
+        &mut app,
+        format!(r#"{{"do":"client","code":"{}"}}"#, jd.to_lowercase()),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    recorded(&mut app);
+    assert!(
+        update_until(&mut app, Duration::from_secs(10), |w| {
+            w.resource::<SessionSnapshot>().record.client.as_deref() == Some(jd.as_str())
+        }),
+        "the session did not become J.D.'s"
+    );
+    // A code that is not one, or both kinds at once: refused.
+    for body in [
+        r#"{"do":"client","code":"K0HF-3M"}"#.to_owned(),
+        format!(r#"{{"do":"client","code":"{jd}","new":"x"}}"#),
+    ] {
+        let r = control(&mut app, body);
+        assert_eq!(r.status, 422, "{}", r.body);
+    }
+    // A new client, with an alias.
+    let r = control(&mut app, r#"{"do":"client","new":"Tuesday group"}"#.into());
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        update_until(&mut app, Duration::from_secs(10), |w| {
+            let c = w.resource::<SessionSnapshot>().record.client.clone();
+            c.is_some() && c != Some(jd.clone()) && c != Some(rk.clone())
+        }),
+        "no new client"
+    );
+    recorded(&mut app);
+    let tuesday = snapshot(&app).record.client.clone().unwrap();
+    // Started: the client stays.
+    let r = control(&mut app, r#"{"do":"start"}"#.into());
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = control(&mut app, format!(r#"{{"do":"client","code":"{jd}"}}"#));
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(error_of(&r).contains("has started"), "{}", r.body);
+    recorded(&mut app);
+    drop(app);
+    let db = stillpoint::journal::store::open_read(&record, Some(&passphrase()))
+        .unwrap()
+        .unwrap();
+    let s = stillpoint::journal::store::session(&db, session).unwrap();
+    assert_eq!(s.session.client, tuesday);
+    let found = stillpoint::journal::store::find_client(&db, "Tuesday group")
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.code, tuesday);
+    // The links were made again for the new client: the record verifies.
+    let checked = stillpoint::journal::store::verify(&db, true).unwrap();
+    assert!(checked.broken.is_empty(), "{:?}", checked.broken);
     let _ = std::fs::remove_dir_all(&dir);
 }

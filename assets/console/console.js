@@ -99,6 +99,9 @@ function render() {
     (view.suds_asked ? " · question on screen" : "");
   const r = view.record;
   showLock(r.locked);
+  const choosing = r.on && !r.locked && !view.started;
+  if (choosing && $("client-row").hidden) clients();
+  $("client-row").hidden = !choosing;
   $("record").textContent = !r.on
     ? "not kept"
     : r.trouble
@@ -303,6 +306,25 @@ async function start() {
   }
 }
 
+// The record's clients, newest first, to choose whom the session is for.
+async function clients() {
+  const response = await fetch("/api/clients", { credentials: "same-origin" });
+  if (!response.ok) return;
+  const listed = await response.json();
+  const select = $("client-choice");
+  const current = view && view.record.client;
+  select.replaceChildren(
+    ...listed.map((c) => {
+      const sessions = c.sessions === 1 ? "1 session" : `${c.sessions} sessions`;
+      const option = new Option(`${c.code}${c.alias ? ` · ${c.alias}` : ""} (${sessions})`, c.code);
+      option.selected = c.code === current;
+      return option;
+    }),
+  );
+  // No clients yet: only a new one can be made.
+  for (const id of ["client-choice", "client-go", "client-choice-label"]) $(id).hidden = listed.length === 0;
+}
+
 // The unlock form while the record cannot be written: the passphrase,
 // twice for a record yet to be made; words only for a plain record.
 function showLock(locked) {
@@ -325,6 +347,16 @@ function showLock(locked) {
 }
 
 function wire() {
+  $("client-go").addEventListener("click", () => {
+    const code = $("client-choice").value;
+    if (code) control({ do: "client", code }, `record for client ${code}`);
+  });
+  $("client-make").addEventListener("click", async () => {
+    const alias = $("client-new").value.trim();
+    await control({ do: "client", new: alias }, alias ? `record for a new client, ${alias}` : "record for a new client");
+    $("client-new").value = "";
+    setTimeout(clients, 500);
+  });
   $("unlock-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const body = { passphrase: $("unlock-pass").value };

@@ -89,6 +89,16 @@ pub(super) enum Control {
         /// Its words.
         text: String,
     },
+    /// Record the session for a client, before it starts: one of the
+    /// record's by code, or a new one with an alias (or none).
+    Client {
+        /// An existing client's code.
+        #[serde(default)]
+        code: Option<String>,
+        /// A new client's alias (empty: none).
+        #[serde(default)]
+        new: Option<String>,
+    },
 }
 
 /// When the questionnaire was taken.
@@ -267,6 +277,33 @@ pub(super) fn intents(control: Control, now: &View) -> Result<Vec<Intent>, Strin
                 },
                 answers: rated,
             }]
+        }
+        Control::Client { .. } if now.started => {
+            return Err(
+                "the session has started: its client is chosen before Start, and stays".into(),
+            );
+        }
+        Control::Client {
+            code: Some(code),
+            new: None,
+        } => {
+            let code = crate::journal::store::parse_code(&code)?;
+            vec![Intent::Client(crate::state::ClientChoice::Code(code))]
+        }
+        Control::Client {
+            code: None,
+            new: Some(alias),
+        } => {
+            let alias = alias.trim();
+            if alias.chars().count() > 64 || alias.chars().any(char::is_control) {
+                return Err("an alias has at most 64 characters, and no control characters".into());
+            }
+            vec![Intent::Client(crate::state::ClientChoice::New(
+                alias.to_owned(),
+            ))]
+        }
+        Control::Client { .. } => {
+            return Err("name one client: an existing one's code, or a new one's alias".into());
         }
         Control::Note { text } => {
             let chars = text.trim().chars().count();

@@ -83,6 +83,8 @@ pub struct Console {
     /// The record's session last seen in the snapshot, told to the server
     /// (which exports only the sessions this run recorded).
     recording: Option<i64>,
+    /// The therapist has started the session.
+    started: bool,
 }
 
 /// The console's published output for the headset: the pairing line while
@@ -170,6 +172,7 @@ fn plugin(app: &mut App, options: ConsoleOptions) {
         viewed: None,
         stale: true,
         recording: None,
+        started: false,
     })
     .init_resource::<PairingShown>()
     // The journal's, if it is kept; with no record it is never written.
@@ -284,6 +287,11 @@ fn take_control(mut console: ResMut<Console>, mut intents: MessageWriter<Intent>
         for intent in asked.intents {
             intents.write(intent);
         }
+        console.started |= asked.start;
+        console.stale = true;
+        if let Some(alias) = asked.alias {
+            console.alias = alias;
+        }
         console.owed = Some(asked.reply);
         return;
     }
@@ -336,7 +344,13 @@ fn tell(
     if console.stale && (due || console.owed.is_some()) {
         console.viewed = Some(Instant::now());
         console.stale = false;
-        let now = View::of(&snapshot, &record, &console.alias, &console.scenes);
+        let now = View::of(
+            &snapshot,
+            &record,
+            &console.alias,
+            console.started,
+            &console.scenes,
+        );
         if **console.views.borrow() != now {
             console.views.send_replace(Arc::new(now));
         }

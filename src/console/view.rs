@@ -14,6 +14,8 @@ use crate::state::{Lifecycle, Place, Presentation, RecordNow, SessionSnapshot, S
 pub(super) struct View {
     /// The client's alias.
     pub(super) alias: String,
+    /// The therapist has started the session (its client is then fixed).
+    pub(super) started: bool,
     /// The scene on screen.
     pub(super) scene: Option<SceneOnScreen>,
     /// In the safe place.
@@ -155,11 +157,13 @@ impl View {
         snapshot: &SessionSnapshot,
         record: &RecordNow,
         alias: &str,
+        started: bool,
         scenes: &Arc<[SceneChoice]>,
     ) -> Self {
         let exposure = snapshot.exposure.as_ref();
         Self {
             alias: alias.to_owned(),
+            started,
             scene: snapshot.scene.as_ref().map(|s| SceneOnScreen {
                 title: s.title.clone(),
                 file: s.path.clone(),
@@ -256,6 +260,13 @@ pub(super) fn said(message: &Lifecycle) -> Option<String> {
         ),
         Lifecycle::BreakSuggested { after_min } => format!("Break suggested after {after_min} min"),
         Lifecycle::NoteAdded { text } => format!("Note: {text}"),
+        Lifecycle::ClientChosen(choice) => match choice {
+            crate::state::ClientChoice::Code(code) => format!("Recording for client {code}"),
+            crate::state::ClientChoice::Alias(alias) => {
+                format!("Recording for the client {alias}")
+            }
+            crate::state::ClientChoice::New(_) => "Recording for a new client".into(),
+        },
         Lifecycle::QuestionnaireScored { when, scores, .. } => format!(
             "Questionnaire ({}): nausea {:.1}, oculomotor {:.1}, disorientation {:.1}, total {:.1}",
             when.name(),

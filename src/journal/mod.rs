@@ -588,6 +588,20 @@ fn record(
             Lifecycle::OutputStalled => entry(EntryKind::SoundStalled, step, None, String::new()),
             Lifecycle::OutputResumed => entry(EntryKind::SoundBack, step, None, String::new()),
             Lifecycle::NoteAdded { text } => entry(EntryKind::Note, step, None, text.clone()),
+            Lifecycle::ClientChosen(choice) => {
+                let who = match choice {
+                    crate::state::ClientChoice::Code(code) => store::ClientRef::Code(code.clone()),
+                    crate::state::ClientChoice::Alias(alias) => {
+                        store::ClientRef::Alias(alias.clone())
+                    }
+                    crate::state::ClientChoice::New(alias) => store::ClientRef::New(alias.clone()),
+                };
+                // Later sessions of this run are theirs too; a new client
+                // is made once, then named by the code it gets.
+                recording.client = who.clone();
+                writes.push(Write::Client(who));
+                continue;
+            }
             Lifecycle::RhythmChanged { name, .. } => {
                 entry(EntryKind::Rhythm, step, None, name.clone())
             }

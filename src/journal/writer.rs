@@ -50,6 +50,8 @@ pub enum Write {
         /// Its hierarchy's steps.
         steps: Vec<(String, String)>,
     },
+    /// The session begun last, and those after it, are for this client.
+    Client(store::ClientRef),
     /// The record's passphrase, given after the start (in the console):
     /// the writer opens the record with it. Records nothing itself.
     Unlock(Passphrase),
@@ -339,6 +341,20 @@ impl Scribe {
                     }
                 }
                 Write::Unlock(_) => {}
+                Write::Client(who) => {
+                    if let Some(id) = session {
+                        match store::set_client(&tx, id, who, store::now_ms())
+                            .map_err(|e| StoreError::sql_on(path, &tx, e))?
+                        {
+                            Some(client) => began.push((id, client.code)),
+                            None => {
+                                session = None;
+                                over.push(id);
+                                gone.push(id);
+                            }
+                        }
+                    }
+                }
                 Write::End { wall_ms, at_us } => {
                     if let Some(id) = session.take() {
                         let ended = store::end(&tx, id, *wall_ms, *at_us)

@@ -75,6 +75,7 @@ impl AppState {
             }
             Intent::HeadsetGone { why } => self.headset_gone(why, &mut said),
             Intent::Note(text) => said.push(note(text)),
+            Intent::Client(choice) => said.push(Lifecycle::ClientChosen(choice.clone())),
             Intent::Questionnaire { when, answers } => said.push(
                 match crate::questionnaire::simulator_sickness::score(answers) {
                     Ok(scores) => Lifecycle::QuestionnaireScored {

@@ -75,6 +75,9 @@ pub enum Intent {
     /// Add a note to the session's record (the therapist's words, with the
     /// time they were written).
     Note(String),
+    /// Record the session for this client (the therapist chooses before
+    /// the session starts).
+    Client(ClientChoice),
     /// Close the app (its sound fades out first).
     Quit,
 }
@@ -95,4 +98,15 @@ impl Intent {
             Intent::Pause(PauseReason::Person)
         }
     }
+}
+
+/// Whom the session is recorded for, as the therapist chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientChoice {
+    /// The client with this code.
+    Code(String),
+    /// The latest client with this alias, or a new one if none has it.
+    Alias(String),
+    /// A new client with this alias (empty: none).
+    New(String),
 }

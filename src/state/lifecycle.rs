@@ -133,6 +133,8 @@ pub enum Lifecycle {
         /// The scores.
         scores: crate::questionnaire::simulator_sickness::Scores,
     },
+    /// The therapist chose whom the session is recorded for.
+    ClientChosen(crate::state::ClientChoice),
     /// A note was added to the session.
     NoteAdded {
         /// Its words.

@@ -45,7 +45,7 @@ pub use breaks::BreakAdvice;
 pub use exposure::StepChange;
 use guide::Guided;
 pub(crate) use guide::RhythmChoice;
-pub use intent::{Intent, MAX_NOTE_CHARS};
+pub use intent::{ClientChoice, Intent, MAX_NOTE_CHARS};
 pub(crate) use lifecycle::Sound;
 pub use lifecycle::{Ending, Lifecycle, SudsWhy};
 pub use listening::Listening;

@@ -23,6 +23,11 @@ pub(crate) struct Asked {
     pub(crate) reply: oneshot::Sender<Answer>,
     /// Whether the app may still take it.
     pub(crate) claim: Claim,
+    /// It is the therapist's Start: the session's client is fixed from now.
+    pub(crate) start: bool,
+    /// It chooses the client: the alias shown from now (empty for a client
+    /// chosen by code).
+    pub(crate) alias: Option<String>,
 }
 
 /// What the app said when it acted on a control.
@@ -86,6 +91,11 @@ pub(super) async fn control(State(shared): State<Arc<Shared>>, body: Bytes) -> R
         }
     };
     let now = shared.view.borrow().clone();
+    let start = matches!(control, Control::Start {});
+    let alias = match &control {
+        Control::Client { new, .. } => Some(new.clone().unwrap_or_default().trim().to_owned()),
+        _ => None,
+    };
     let intents = match intents(control, &now) {
         Ok(i) => i,
         Err(why) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, why),
@@ -101,6 +111,8 @@ pub(super) async fn control(State(shared): State<Arc<Shared>>, body: Bytes) -> R
             intents,
             reply,
             claim,
+            start,
+            alias,
         })
         .is_err()
     {

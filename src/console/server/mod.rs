@@ -16,6 +16,7 @@
 //! each have a file.
 
 mod access;
+mod clients;
 mod control;
 mod export;
 mod live;
@@ -262,6 +263,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/mirror", get(live::mirror))
         .route("/api/export/{id}", get(export::export))
         .route("/api/unlock", post(unlock::unlock))
+        .route("/api/clients", get(clients::clients))
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "there is nothing here") })
         // Only the routes above (and the fallback) have this timeout: a
         // layer covers the routes there are when it is added.

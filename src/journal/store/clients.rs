@@ -37,6 +37,8 @@ pub enum ClientRef {
     /// The latest client with this alias, made if there is none (an empty
     /// alias is the client the therapist gave no alias).
     Alias(String),
+    /// A new client, with this alias (empty: none).
+    New(String),
 }
 
 /// A new random code.
@@ -128,13 +130,14 @@ pub(crate) fn resolve(db: &Connection, who: &ClientRef, now_ms: i64) -> rusqlite
     let found = match who {
         ClientRef::Code(code) => by_code(db, code)?,
         ClientRef::Alias(alias) => by_alias(db, alias)?,
+        ClientRef::New(_) => None,
     };
     if let Some(client) = found {
         return Ok(client);
     }
     match who {
         ClientRef::Code(code) => make_with(db, code, "", now_ms),
-        ClientRef::Alias(alias) => make(db, alias, now_ms),
+        ClientRef::Alias(alias) | ClientRef::New(alias) => make(db, alias, now_ms),
     }
 }
 

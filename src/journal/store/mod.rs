@@ -30,10 +30,11 @@ pub(crate) use error::StoreError;
 pub(crate) use file::default_path;
 pub use file::{is_encrypted, open, open_read, unlock};
 pub use key::Passphrase;
-pub(super) use read::{SceneSteps, SessionRow, sessions_of};
+pub(crate) use read::sessions_of;
+pub(super) use read::{SceneSteps, SessionRow};
 pub use read::{SessionRecord, session, sessions};
 pub use write::{add, begin, delete, delete_clients, end};
-pub(super) use write::{add_scene, is_recorded_now};
+pub(super) use write::{add_scene, is_recorded_now, set_client};
 
 /// Milliseconds since 1970 (UTC), as the record keeps times.
 pub fn now_ms() -> i64 {

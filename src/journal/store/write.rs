@@ -45,6 +45,28 @@ pub fn begin(tx: &Transaction, session: &NewSession) -> rusqlite::Result<(i64, C
     Ok((id, client))
 }
 
+/// Session `id` is recorded for the client `who` names from now on (the
+/// therapist chose before it started); its links are made again, as its
+/// header names the client. `None` when the session is not in the record.
+pub(crate) fn set_client(
+    tx: &Transaction,
+    id: i64,
+    who: &clients::ClientRef,
+    now_ms: i64,
+) -> rusqlite::Result<Option<Client>> {
+    let known: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?1)")?
+        .query_row([id], |r| r.get(0))?;
+    if !known {
+        return Ok(None);
+    }
+    let client = clients::resolve(tx, who, now_ms)?;
+    tx.prepare_cached("UPDATE sessions SET client = ?2 WHERE id = ?1")?
+        .execute(params![id, client.id])?;
+    link_session(tx, id)?;
+    Ok(Some(client))
+}
+
 /// Session `id` goes on in `scene`, whose hierarchy has `steps`; returns
 /// false, adding nothing, when the session is not in the record.
 pub(crate) fn add_scene(
@@ -217,10 +239,11 @@ pub(super) fn link_session(tx: &Transaction, id: i64) -> rusqlite::Result<()> {
         Option<i64>,
         Option<i64>,
         String,
+        Option<i64>,
     );
     let entries: Vec<Row> = tx
         .prepare(
-            "SELECT id, scene, at_us, wall_ms, kind, step, value, text FROM entries
+            "SELECT id, scene, at_us, wall_ms, kind, step, value, text, corrects FROM entries
              WHERE session = ?1 ORDER BY id",
         )?
         .query_map([id], |r| {
@@ -233,11 +256,12 @@ pub(super) fn link_session(tx: &Transaction, id: i64) -> rusqlite::Result<()> {
                 r.get(5)?,
                 r.get(6)?,
                 r.get(7)?,
+                r.get(8)?,
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut entry_link = header;
-    for (entry, scene, at_us, wall_ms, kind, step, value, text) in entries {
+    for (entry, scene, at_us, wall_ms, kind, step, value, text, corrects) in entries {
         entry_link = EntryFields {
             session: id,
             scene: scene.as_deref(),
@@ -247,7 +271,7 @@ pub(super) fn link_session(tx: &Transaction, id: i64) -> rusqlite::Result<()> {
             step,
             value,
             text: &text,
-            corrects: None,
+            corrects,
         }
         .link(&entry_link);
         tx.execute(
