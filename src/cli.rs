@@ -306,6 +306,14 @@ pub enum Command {
         #[command(subcommand)]
         what: JournalCommand,
     },
+    /// A client's plan for an exposure scene (the steps chosen for them, in
+    /// their order and words, with their predicted SUDS and feared
+    /// outcomes): written out as RON to edit, and read back in.
+    Plan {
+        /// What to do with it.
+        #[command(subcommand)]
+        what: crate::journal::plan_command::PlanCommand,
+    },
     /// Measure frame times of a scene in a window, after a warm-up.
     Profile {
         /// Scene file to measure.

@@ -43,6 +43,7 @@ mod keys;
 pub mod overlay;
 pub mod pacer;
 pub mod photosensitivity;
+pub mod plan;
 pub mod questionnaire;
 pub mod render;
 pub mod scene;

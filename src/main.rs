@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Command::Validate { paths } => scenes::validate(&paths),
         Command::Steps { scene } => scenes::print_steps(&scene),
         Command::Journal { what } => journal::command::run(what),
+        Command::Plan { what } => journal::plan_command::run(what),
         Command::RenderAudio {
             scene,
             seconds,

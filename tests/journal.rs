@@ -1760,3 +1760,120 @@ fn the_record_is_verified_rekeyed_and_wiped_from_the_command_line() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `stillpoint plan …` with the record in `data`.
+fn plan_cli(data: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = stillpoint()
+        .env("XDG_DATA_HOME", data)
+        .arg("plan")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_plan_is_exported_edited_and_imported_with_each_error_at_its_line() {
+    use stillpoint::plan::ClientPlan;
+    let dir = scratch("journal-plan");
+    let data = dir.join("data");
+    let record = data.join("stillpoint").join("journal.sqlite3");
+    write_sample(&record, "R.K.", "Calmer after the lake.");
+    // No plan yet: one with every step of the scene, to edit.
+    let (code, text, err) = plan_cli(&data, &["export", "R.K.", "spiders.ron"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("has no plan for spiders.ron yet"), "{err}");
+    let mut plan: ClientPlan = stillpoint::diagnostics::ron_options()
+        .from_str(&text)
+        .expect(&text);
+    assert_eq!(plan.steps.len(), 8, "{text}");
+    let client = plan.client.clone();
+    // The therapist's choice: three steps, the client's order and words.
+    let names: Vec<String> = plan.steps.iter().map(|s| s.step.clone()).collect();
+    plan.steps = [2usize, 0, 4]
+        .iter()
+        .map(|&i| stillpoint::plan::PlanStep {
+            step: names[i].clone(),
+            words: format!("words-{i}-heron"),
+            predicted_suds: 20 + 10 * i as u8,
+            feared: format!("feared-outcome-{i}-kestrel"),
+        })
+        .collect();
+    let file = dir.join("plan.ron");
+    std::fs::write(&file, plan.to_ron()).unwrap();
+    let (code, out, err) = plan_cli(&data, &["import", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "Plan 1 for client {client} in spiders.ron: 3 steps"
+        )),
+        "{out}"
+    );
+    let (code, again, _) = plan_cli(&data, &["export", &client, "spiders.ron"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        again,
+        plan.to_ron(),
+        "the plan read back is not the plan imported"
+    );
+
+    // A step the scene does not have, a scene that is not there, a client
+    // the record does not have: each refused at its line, nothing kept.
+    let bad = plan.to_ron().replace(&names[0], "Tarantula on the pillow");
+    std::fs::write(&file, &bad).unwrap();
+    let (code, _, err) = plan_cli(&data, &["import", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    let line = bad.lines().position(|l| l.contains("Tarantula")).unwrap() + 1;
+    assert!(
+        err.contains(&format!(":{line}:"))
+            && err.contains(
+                "steps[1].step: \"Tarantula on the pillow\" is not a step of spiders.ron"
+            ),
+        "{err}"
+    );
+    std::fs::write(&file, plan.to_ron().replace("spiders.ron", "sharks.ron")).unwrap();
+    let (code, _, err) = plan_cli(&data, &["import", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(":3:") && err.contains("\"sharks.ron\" is not an exposure scene"),
+        "{err}"
+    );
+    std::fs::write(&file, plan.to_ron().replace(&client, "K7HF-3M")).unwrap();
+    let (code, _, err) = plan_cli(&data, &["import", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("client: no client K7HF-3M"), "{err}");
+    let (_, still, _) = plan_cli(&data, &["export", &client, "spiders.ron"]);
+    assert_eq!(still, plan.to_ron(), "a refused import changed the plan");
+
+    // In the audit trail; the client's words are in no file in the clear.
+    let (_, trail, _) = journal(&data, &["audit"], "");
+    assert!(
+        trail.contains("plan changed (plan 1, for spiders.ron)"),
+        "{trail}"
+    );
+    let files = record_files(&record);
+    for (name, bytes) in &files {
+        for word in ["heron", "kestrel"] {
+            assert!(
+                !bytes.windows(word.len()).any(|w| w == word.as_bytes()),
+                "{word} is readable in {name}"
+            );
+        }
+    }
+    // A plan changed behind the app's back is found.
+    let db = connect_as_another(&record);
+    db.execute(
+        "UPDATE plans SET plan = replace(plan, 'heron', 'otter')",
+        [],
+    )
+    .unwrap();
+    let (code, out, _) = journal(&data, &["verify"], "");
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("broken: plan 1: changed"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -22,7 +22,9 @@
 
 pub mod command;
 mod live;
+mod outfile;
 pub mod passphrase;
+pub mod plan_command;
 pub mod report;
 pub mod store;
 pub mod writer;

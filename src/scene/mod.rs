@@ -228,3 +228,11 @@ fn drift_clouds(clock: Res<SceneClock>, mut layers: Query<(&CloudDrift, &mut Tra
         transform.rotation = Quat::from_rotation_y(drift.rate * t);
     }
 }
+
+/// The names of the steps of the exposure scene at `path`, lowest first;
+/// `None` when it cannot be read, is not a valid scene, or has no steps.
+pub fn steps_of(path: &std::path::Path) -> Option<Vec<String>> {
+    let file = parse::read_scene(path, &display_path(path)).ok()?;
+    let steps: Vec<String> = file.exposure?.steps.into_iter().map(|s| s.name).collect();
+    (!steps.is_empty()).then_some(steps)
+}

@@ -82,6 +82,8 @@ pub struct Verified {
     pub entries: usize,
     /// Audit rows checked.
     pub audit: usize,
+    /// Plans checked.
+    pub plans: usize,
     /// Where something does not hold, in words; none when the record is
     /// whole.
     pub broken: Vec<String>,
@@ -117,6 +119,7 @@ pub fn verify(db: &Connection, encrypted: bool) -> rusqlite::Result<Verified> {
     }
     check_audit(db, &mut found)?;
     check_sessions(db, &mut found)?;
+    found.plans = super::plans::check(db, &mut found.broken)?;
     check_numbers(db, &mut found)?;
     Ok(found)
 }

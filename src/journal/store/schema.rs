@@ -121,6 +121,18 @@ pub(super) const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL,
         chain BLOB NOT NULL
     );",
+    // 5: each client's plans, one row per version (a change is a new row;
+    // the latest of a client and scene is in force), chained per client
+    // and scene; they go with their client.
+    "CREATE TABLE plans (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        client INTEGER NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+        scene TEXT NOT NULL,
+        made_ms INTEGER NOT NULL,
+        plan TEXT NOT NULL,
+        chain BLOB NOT NULL
+    );
+    CREATE INDEX plans_by_client ON plans (client, scene, id);",
 ];
 
 /// Work a migration does in code after its SQL, by its number (from 0).
