@@ -1877,3 +1877,90 @@ fn a_plan_is_exported_edited_and_imported_with_each_error_at_its_line() {
     assert!(out.contains("broken: plan 1: changed"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn with_a_plan_in_force_the_steps_walk_the_plan_and_the_record_names_it() {
+    let dir = scratch("journal-plan-walk");
+    let record = dir.join("data").join("stillpoint").join("journal.sqlite3");
+    // R.K.'s plan for the fixture's hierarchy (Ground, Rail, High, Open,
+    // ...): High first, then Ground, then Open.
+    let plan_id = {
+        let mut db = store::open(&record, true, Some(&passphrase()))
+            .unwrap()
+            .unwrap();
+        let tx = db.transaction().unwrap();
+        let (_, client) = store::begin(&tx, &sample("R.K.", "").0).unwrap();
+        let plan = stillpoint::plan::ClientPlan {
+            client: client.code.clone(),
+            scene: "steps.ron".into(),
+            steps: ["High", "Ground", "Open"]
+                .iter()
+                .map(|name| stillpoint::plan::PlanStep {
+                    step: (*name).into(),
+                    words: format!("{name}, in R.K.'s words"),
+                    predicted_suds: 50,
+                    feared: "I will fall".into(),
+                })
+                .collect(),
+        };
+        let id = store::save_plan(&tx, client.id, "steps.ron", &plan.to_ron(), 1).unwrap();
+        tx.commit().unwrap();
+        id
+    };
+    let mut app = recorded_app("journal-plan-walk", &record, false, "steps.ron");
+    // In force once the record has found it: the person is taken to its
+    // first step, High (3).
+    assert!(
+        update_until(&mut app, Duration::from_secs(20), |w| {
+            let s = w.resource::<SessionSnapshot>();
+            s.plan.is_some() && s.exposure.as_ref().is_some_and(|e| e.step == 3)
+        }),
+        "the plan never came in force: {:?}",
+        snapshot(&app).plan
+    );
+    assert_eq!(snapshot(&app).plan.as_ref().unwrap().numbers(), [3, 1, 4]);
+    let step = |app: &App| snapshot(app).exposure.as_ref().unwrap().step;
+    ask(&mut app, Intent::Step(StepChange::Up));
+    app.update();
+    assert_eq!(
+        step(&app),
+        1,
+        "up from High goes to Ground, the plan's next"
+    );
+    ask(&mut app, Intent::Step(StepChange::Up));
+    app.update();
+    assert_eq!(step(&app), 4);
+    ask(&mut app, Intent::Step(StepChange::Up));
+    app.update();
+    assert_eq!(step(&app), 4, "past the plan's last step");
+    ask(&mut app, Intent::Step(StepChange::To(2)));
+    app.update();
+    assert_eq!(step(&app), 4, "Rail is not in the plan");
+    ask(&mut app, Intent::Step(StepChange::Down));
+    app.update();
+    assert_eq!(step(&app), 1);
+    until_committed(&mut app);
+    let id = snapshot(&app).record.session.unwrap();
+    drop(app);
+    let db = store::open_read(&record, Some(&passphrase()))
+        .unwrap()
+        .unwrap();
+    let seen = store::session(&db, id).unwrap();
+    let plan = seen
+        .entries
+        .iter()
+        .find(|e| e.kind == EntryKind::Plan)
+        .expect("the record names the plan");
+    assert_eq!(
+        (plan.value, plan.text.as_str()),
+        (Some(plan_id), "steps 3, 1, 4")
+    );
+    let moves: Vec<i64> = seen
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Step)
+        .filter_map(|e| e.step)
+        .collect();
+    assert_eq!(moves, [3, 1, 4, 1], "{:?}", seen.entries);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -260,6 +260,19 @@ pub(super) fn said(message: &Lifecycle) -> Option<String> {
         ),
         Lifecycle::BreakSuggested { after_min } => format!("Break suggested after {after_min} min"),
         Lifecycle::NoteAdded { text } => format!("Note: {text}"),
+        Lifecycle::PlanChosen {
+            id: Some(id),
+            steps,
+            ..
+        } => format!(
+            "The client's plan {id} is in force: steps {}",
+            steps
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Lifecycle::PlanChosen { id: None, .. } => "No plan is in force".into(),
         Lifecycle::ClientChosen(choice) => match choice {
             crate::state::ClientChoice::Code(code) => format!("Recording for client {code}"),
             crate::state::ClientChoice::Alias(alias) => {

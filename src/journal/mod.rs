@@ -156,6 +156,7 @@ entry_kinds! {
     Rhythm => "rhythm", "The pacer's rhythm was chosen";
     SceneLeft => "scene_left", "Left for another scene";
     SceneEntered => "scene_entered", "Arrived in another scene";
+    Plan => "plan", "The client's plan in force";
 }
 
 /// Something that happened in a session.
@@ -273,6 +274,11 @@ struct JournalLink {
     at_us: i64,
     /// Why the record cannot be written yet, if it cannot.
     locked: Option<Locked>,
+    /// The step names of the exposure scenes shown, by scene: a plan's
+    /// steps are found among them.
+    step_names: std::collections::HashMap<String, Vec<String>>,
+    /// The plan in force now, by its number.
+    planned: Option<i64>,
 }
 
 /// The record's passphrase, given after the start (in the console, once it
@@ -396,9 +402,45 @@ fn plugin(app: &mut App, recording: Recording) {
             step: None,
             at_us: 0,
             locked,
+            step_names: std::collections::HashMap::new(),
+            planned: None,
         })
         .configure_sets(Update, JournalSystems.after(AppSet::Report))
         .add_systems(Update, record.in_set(JournalSystems));
+}
+
+/// The plan `kept` for `scene`, whose steps are named `names`, as the
+/// state walks it; why not, when the scene has changed since it was made.
+fn in_force(
+    kept: &store::KeptPlan,
+    scene: &str,
+    names: &[String],
+) -> Result<crate::state::PlanInForce, String> {
+    let plan: crate::plan::ClientPlan = crate::diagnostics::ron_options()
+        .from_str(&kept.text)
+        .map_err(|e| format!("the client's plan {} cannot be read: {e}", kept.id))?;
+    let numbers = plan.numbers(names).ok_or_else(|| {
+        format!(
+            "the client's plan {} names a step {scene} no longer has; it is not in force (edit \
+             it in the console, or with `stillpoint plan export` and `plan import`)",
+            kept.id
+        )
+    })?;
+    Ok(crate::state::PlanInForce {
+        id: kept.id,
+        scene: scene.to_owned(),
+        steps: plan
+            .steps
+            .into_iter()
+            .zip(numbers)
+            .map(|(step, number)| crate::state::PlannedStep {
+                number,
+                words: step.words,
+                predicted_suds: step.predicted_suds,
+                feared: step.feared,
+            })
+            .collect(),
+    })
 }
 
 /// Milliseconds since 1970 (UTC).
@@ -429,6 +471,7 @@ fn record(
     mut heard: MessageReader<Lifecycle>,
     mut exits: MessageReader<AppExit>,
     mut unlocks: MessageReader<Unlock>,
+    mut intents: MessageWriter<crate::state::Intent>,
 ) {
     let link = link.as_mut();
     let at_us = snapshot.elapsed as i64;
@@ -469,9 +512,23 @@ fn record(
                     .map(|e| e.steps.clone())
                     .unwrap_or_default()
             };
+            if let Some(exposure) = &shown.exposure {
+                link.step_names.insert(
+                    shown.path.clone(),
+                    exposure
+                        .steps
+                        .iter()
+                        .map(|(name, _)| name.clone())
+                        .collect(),
+                );
+            }
             if !theirs || link.open.as_deref() == Some(shown.path.as_str()) {
                 continue;
             }
+            // The client's plan for this scene, if they have one.
+            let find_plan = shown.exposure.is_some().then(|| Write::FindPlan {
+                scene: shown.path.clone(),
+            });
             if link.open.is_some() {
                 // One visit is one session: another scene is a part of it,
                 // with its own steps, not a session of its own.
@@ -489,6 +546,7 @@ fn record(
                     None,
                     shown.title.clone(),
                 ));
+                writes.extend(find_plan);
                 link.open = Some(shown.path.clone());
                 link.step = None;
             } else if wanted {
@@ -505,6 +563,7 @@ fn record(
                     started_at_us: at_us,
                     steps: steps(),
                 }));
+                writes.extend(find_plan);
                 link.open = Some(shown.path.clone());
                 link.scenes = vec![shown.path.clone()];
                 link.step = None;
@@ -590,6 +649,23 @@ fn record(
             Lifecycle::OutputStalled => entry(EntryKind::SoundStalled, step, None, String::new()),
             Lifecycle::OutputResumed => entry(EntryKind::SoundBack, step, None, String::new()),
             Lifecycle::NoteAdded { text } => entry(EntryKind::Note, step, None, text.clone()),
+            Lifecycle::PlanChosen { id, steps, .. } => entry(
+                EntryKind::Plan,
+                step,
+                *id,
+                if id.is_some() {
+                    format!(
+                        "steps {}",
+                        steps
+                            .iter()
+                            .map(usize::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                } else {
+                    "none".into()
+                },
+            ),
             Lifecycle::ClientChosen(choice) => {
                 let who = match choice {
                     crate::state::ClientChoice::Code(code) => store::ClientRef::Code(code.clone()),
@@ -602,6 +678,11 @@ fn record(
                 // is made once, then named by the code it gets.
                 recording.client = who.clone();
                 writes.push(Write::Client(who));
+                if link.step_names.contains_key(&scene) {
+                    writes.push(Write::FindPlan {
+                        scene: scene.clone(),
+                    });
+                }
                 continue;
             }
             Lifecycle::RhythmChanged { name, .. } => {
@@ -690,6 +771,25 @@ fn record(
             Ack::Recovered => {
                 info!("the session record is written again");
                 now.trouble = None;
+            }
+            Ack::Plan { scene, plan } => {
+                let names = link
+                    .step_names
+                    .get(&scene)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
+                match plan.map(|kept| in_force(&kept, &scene, names)) {
+                    Some(Ok(plan)) => {
+                        link.planned = Some(plan.id);
+                        intents.write(crate::state::Intent::Plan(Some(plan)));
+                    }
+                    Some(Err(why)) => warn!("{why}"),
+                    None if link.planned.is_some() => {
+                        link.planned = None;
+                        intents.write(crate::state::Intent::Plan(None));
+                    }
+                    None => {}
+                }
             }
             Ack::Gone(id) => {
                 let why = format!(

@@ -52,6 +52,12 @@ pub enum Write {
     },
     /// The session begun last, and those after it, are for this client.
     Client(store::ClientRef),
+    /// Look up the plan in force of the session's client for this scene
+    /// (answered with [`Ack::Plan`]).
+    FindPlan {
+        /// The scene's file, inside the scene folder.
+        scene: String,
+    },
     /// The record's passphrase, given after the start (in the console):
     /// the writer opens the record with it. Records nothing itself.
     Unlock(Passphrase),
@@ -86,6 +92,13 @@ pub enum Ack {
     /// The session with this number was deleted from the record while it
     /// was being recorded: the rest of it is dropped, not recorded.
     Gone(i64),
+    /// The plan in force of the session's client for a scene, if any.
+    Plan {
+        /// The scene.
+        scene: String,
+        /// The plan, as the record keeps it.
+        plan: Option<store::KeptPlan>,
+    },
 }
 
 /// The app's end of the writer.
@@ -300,6 +313,7 @@ impl Scribe {
         // their lock files go once it is committed.
         let mut over: Vec<i64> = Vec::new();
         let mut gone: Vec<i64> = Vec::new();
+        let mut plans: Vec<(String, Option<store::KeptPlan>)> = Vec::new();
         for (_, write) in batch {
             match write {
                 Write::Begin(new) => {
@@ -341,6 +355,13 @@ impl Scribe {
                     }
                 }
                 Write::Unlock(_) => {}
+                Write::FindPlan { scene } => {
+                    if let Some(id) = session {
+                        let plan = store::plan_of_session(&tx, id, scene)
+                            .map_err(|e| StoreError::sql_on(path, &tx, e))?;
+                        plans.push((scene.clone(), plan));
+                    }
+                }
                 Write::Client(who) => {
                     if let Some(id) = session {
                         match store::set_client(&tx, id, who, store::now_ms())
@@ -380,6 +401,9 @@ impl Scribe {
         }
         for id in gone {
             let _ = self.acks.send(Ack::Gone(id));
+        }
+        for (scene, plan) in plans {
+            let _ = self.acks.send(Ack::Plan { scene, plan });
         }
         if let Some((n, _)) = batch.last() {
             let _ = self.acks.send(Ack::Committed(*n));

@@ -58,7 +58,15 @@ impl AppState {
             Intent::Step(change) => self.exposure.change_step(
                 *change,
                 self.whereabouts.facts(),
+                self.whereabouts.own_scene(),
                 in_safe_place,
+                heard,
+                &mut said,
+            ),
+            Intent::Plan(plan) => self.exposure.set_plan(
+                plan.clone(),
+                self.whereabouts.facts(),
+                self.whereabouts.own_scene(),
                 heard,
                 &mut said,
             ),

@@ -5,6 +5,7 @@
 //! place, where steps and events wait.
 
 use super::lifecycle::{Lifecycle, SudsWhy};
+use super::plan::PlanInForce;
 use super::refusal::Refusal;
 use super::scene_facts::ExposureFacts;
 use super::suds::Suds;
@@ -28,6 +29,10 @@ pub(super) struct Exposure {
     step: usize,
     /// Distress asked and answered in an exposure scene.
     pub(super) suds: Suds,
+    /// The client's plan in force, for the scene it names.
+    plan: Option<PlanInForce>,
+    /// The person has moved from the step they started at.
+    walked: bool,
 }
 
 impl Exposure {
@@ -47,12 +52,61 @@ impl Exposure {
         Some((facts, self.step.min(last)))
     }
 
-    /// Moves a step up, down or to one, in the hierarchy `facts`; refused
-    /// in the safe place, past either end, or without a hierarchy.
+    /// The client's plan in force for `scene`, a hierarchy of `steps`
+    /// steps, if there is one it fits.
+    pub(super) fn plan_for(&self, scene: &str, steps: usize) -> Option<&PlanInForce> {
+        self.plan
+            .as_ref()
+            .filter(|plan| plan.scene == scene && plan.fits(steps))
+    }
+
+    /// Puts `plan` in force (or none), and says so. In the hierarchy
+    /// `facts` of `scene`, a person who has not moved yet, or is at a step
+    /// the plan leaves out, goes to its first step.
+    pub(super) fn set_plan(
+        &mut self,
+        plan: Option<PlanInForce>,
+        facts: Option<&ExposureFacts>,
+        scene: &str,
+        heard: Micros,
+        said: &mut Vec<Lifecycle>,
+    ) {
+        said.push(match &plan {
+            Some(plan) => Lifecycle::PlanChosen {
+                id: Some(plan.id),
+                scene: plan.scene.clone(),
+                steps: plan.numbers(),
+            },
+            None => Lifecycle::PlanChosen {
+                id: None,
+                scene: scene.to_owned(),
+                steps: Vec::new(),
+            },
+        });
+        self.plan = plan;
+        let Some((facts, step)) = self.now(facts) else {
+            return;
+        };
+        let first = self
+            .plan_for(scene, facts.steps.len())
+            .filter(|plan| !self.walked || plan.place_of(step + 1).is_none())
+            .map(|plan| plan.steps[0].number - 1);
+        if let Some(to) = first.filter(|to| *to != step) {
+            let name = facts.steps[to].0.clone();
+            self.moved(step, to, name, heard, said);
+        }
+    }
+
+    /// Moves a step up, down or to one, in the hierarchy `facts` of the
+    /// person's `scene` (along the client's plan when one is in force);
+    /// refused in the safe place, past either end, off the plan, or without
+    /// a hierarchy.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn change_step(
         &mut self,
         change: StepChange,
         facts: Option<&ExposureFacts>,
+        scene: &str,
         in_safe_place: bool,
         heard: Micros,
         said: &mut Vec<Lifecycle>,
@@ -70,6 +124,38 @@ impl Exposure {
             return refuse(said, Refusal::NoSteps);
         };
         let steps = facts.steps.len();
+        if let Some(plan) = self.plan_for(scene, steps) {
+            let order = plan.numbers();
+            let here = plan.place_of(step + 1);
+            let to = match (change, here) {
+                (StepChange::Up, Some(i)) if i + 1 >= order.len() => {
+                    return refuse(said, Refusal::AtLastStep { steps: order.len() });
+                }
+                (StepChange::Up, Some(i)) => order[i + 1] - 1,
+                (StepChange::Down, Some(0)) => return refuse(said, Refusal::AtFirstStep),
+                (StepChange::Down, Some(i)) => order[i - 1] - 1,
+                // Off the plan (it came in force after a move): its first.
+                (StepChange::Up | StepChange::Down, None) => order[0] - 1,
+                (StepChange::To(n), _) if n == 0 || n > steps => {
+                    return refuse(said, Refusal::NoSuchStep { step: n, steps });
+                }
+                (StepChange::To(n), _) if plan.place_of(n).is_none() => {
+                    return refuse(
+                        said,
+                        Refusal::NotInPlan {
+                            step: n,
+                            plan: order,
+                        },
+                    );
+                }
+                (StepChange::To(n), _) => n - 1,
+            };
+            let name = facts.steps[to].0.clone();
+            if to != step {
+                self.moved(step, to, name, heard, said);
+            }
+            return;
+        }
         let to = match change {
             StepChange::Up if step + 1 >= steps => {
                 return refuse(said, Refusal::AtLastStep { steps });
@@ -102,6 +188,7 @@ impl Exposure {
         said: &mut Vec<Lifecycle>,
     ) {
         self.step = to;
+        self.walked = true;
         said.push(Lifecycle::StepChanged {
             from: from + 1,
             to: to + 1,
@@ -211,12 +298,19 @@ mod tests {
         facts.events = vec![("gust".into(), String::new(), vec![1, 2])];
         let mut exposure = Exposure::default();
         let mut said = Vec::new();
-        exposure.change_step(StepChange::Down, Some(&facts), false, 0, &mut said);
+        exposure.change_step(StepChange::Down, Some(&facts), "s.ron", false, 0, &mut said);
         exposure.fire("gust", Some(&facts), false, &mut said);
-        exposure.change_step(StepChange::Up, Some(&facts), true, 0, &mut said);
-        exposure.change_step(StepChange::To(2), Some(&facts), false, 0, &mut said);
+        exposure.change_step(StepChange::Up, Some(&facts), "s.ron", true, 0, &mut said);
+        exposure.change_step(
+            StepChange::To(2),
+            Some(&facts),
+            "s.ron",
+            false,
+            0,
+            &mut said,
+        );
         exposure.fire("gust", Some(&facts), false, &mut said);
-        exposure.change_step(StepChange::Up, None, false, 0, &mut said);
+        exposure.change_step(StepChange::Up, None, "s.ron", false, 0, &mut said);
         let refusals: Vec<&Refusal> = said
             .iter()
             .filter_map(|m| match m {

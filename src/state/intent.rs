@@ -78,6 +78,9 @@ pub enum Intent {
     /// Record the session for this client (the therapist chooses before
     /// the session starts).
     Client(ClientChoice),
+    /// The client's plan for the person's scene is in force from now on
+    /// (`None`: none is); the step controls walk it.
+    Plan(Option<crate::state::PlanInForce>),
     /// Close the app (its sound fades out first).
     Quit,
 }

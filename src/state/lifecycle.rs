@@ -133,6 +133,16 @@ pub enum Lifecycle {
         /// The scores.
         scores: crate::questionnaire::simulator_sickness::Scores,
     },
+    /// A client's plan is in force for a scene (its steps in the plan's
+    /// order), or no longer (`id` none).
+    PlanChosen {
+        /// The plan's number in the record.
+        id: Option<i64>,
+        /// The scene.
+        scene: String,
+        /// The scene's steps, from 1, in the plan's order.
+        steps: Vec<usize>,
+    },
     /// The therapist chose whom the session is recorded for.
     ClientChosen(crate::state::ClientChoice),
     /// A note was added to the session.

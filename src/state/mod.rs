@@ -34,6 +34,7 @@ mod lifecycle;
 mod listening;
 mod pause;
 mod place;
+mod plan;
 mod refusal;
 mod scene_facts;
 mod snapshot;
@@ -53,6 +54,7 @@ pub(crate) use listening::{MAX_VOLUME, VolumeChange};
 pub use pause::PauseReason;
 pub(crate) use pause::PauseReasons;
 pub use place::Place;
+pub use plan::{PlanInForce, PlannedStep};
 pub use refusal::Refusal;
 pub(crate) use scene_facts::{ExposureFacts, ShownScene};
 pub use snapshot::Locked;
@@ -157,6 +159,13 @@ impl AppState {
     /// scene is known and if it has one.
     pub(crate) fn step_now(&self) -> Option<(&ExposureFacts, usize)> {
         self.exposure.now(self.whereabouts.facts())
+    }
+
+    /// The client's plan in force for the person's scene, if one fits it.
+    pub(crate) fn plan_now(&self) -> Option<&PlanInForce> {
+        let (facts, _) = self.step_now()?;
+        self.exposure
+            .plan_for(self.whereabouts.own_scene(), facts.steps.len())
     }
 
     /// The person's own scene: the one they are in, or, in the safe place,

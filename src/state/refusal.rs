@@ -23,6 +23,13 @@ pub enum Refusal {
     },
     /// A step easier, at the first step.
     AtFirstStep,
+    /// A step the client's plan leaves out.
+    NotInPlan {
+        /// The step, from 1.
+        step: usize,
+        /// The plan's steps, in its order.
+        plan: Vec<usize>,
+    },
     /// A step the hierarchy does not have.
     NoSuchStep {
         /// The step asked for, from 1.
@@ -85,6 +92,14 @@ impl std::fmt::Display for Refusal {
             Self::NoEvents => f.write_str("this scene has no events"),
             Self::AtLastStep { steps } => write!(f, "already at the last step, {steps}"),
             Self::AtFirstStep => f.write_str("already at the first step"),
+            Self::NotInPlan { step, plan } => write!(
+                f,
+                "step {step} is not in the client's plan; its steps are {}",
+                plan.iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Self::NoSuchStep { step, steps } => {
                 write!(f, "step {step} does not exist; expected 1 to {steps}")
             }

@@ -76,6 +76,8 @@ pub struct SessionSnapshot {
     pub break_suggested: bool,
     /// Where the person is in a graded exposure, in an exposure scene.
     pub exposure: Option<StepNow>,
+    /// The client's plan in force for the person's scene, if any.
+    pub plan: Option<crate::state::PlanInForce>,
     /// The SUDS question on screen, if any.
     pub suds: Option<super::SudsPrompt>,
     /// The last SUDS answer given, if any.
@@ -224,6 +226,10 @@ pub(super) fn publish(
                 .map(|(name, _, _)| name.clone())
                 .collect(),
         });
+        changed = true;
+    }
+    if snap.plan.as_ref() != state.plan_now() {
+        snap.plan = state.plan_now().cloned();
         changed = true;
     }
     if record.is_changed() && snap.record != *record {

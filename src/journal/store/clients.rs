@@ -20,7 +20,7 @@ const CODE_LENGTH: usize = 6;
 pub struct Client {
     /// The record's own number for them (never shown).
     #[serde(skip)]
-    pub(crate) id: i64,
+    pub id: i64,
     /// Their code.
     pub code: String,
     /// The alias the therapist gave them; empty when none. Never in a

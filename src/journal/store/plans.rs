@@ -32,7 +32,7 @@ fn link(before: Option<&[u8]>, client: i64, scene: &str, made_ms: i64, text: &st
 /// Keeps `text` as client `client`'s plan for `scene` from now on, and
 /// notes it in the audit trail; returns its number. In the caller's
 /// transaction.
-pub(crate) fn save(
+pub fn save(
     tx: &Connection,
     client: i64,
     scene: &str,
@@ -102,4 +102,21 @@ pub(super) fn check(db: &Connection, broken: &mut Vec<String>) -> rusqlite::Resu
         last = Some((client, scene, kept));
     }
     Ok(n)
+}
+
+/// The plan in force for `scene` of the client session `session` is for.
+pub(crate) fn of_session(
+    db: &Connection,
+    session: i64,
+    scene: &str,
+) -> rusqlite::Result<Option<KeptPlan>> {
+    let client: Option<i64> = db
+        .prepare_cached("SELECT client FROM sessions WHERE id = ?1")?
+        .query_row([session], |r| r.get(0))
+        .optional()?
+        .flatten();
+    match client {
+        Some(client) => in_force(db, client, scene),
+        None => Ok(None),
+    }
 }
