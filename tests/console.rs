@@ -1263,6 +1263,41 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
         serde_json::Value::Null,
         "the pacer is off"
     );
+    // The client's plan for the kitchen, made on the page: the first three
+    // steps and the fifth, in that order, in the client's words.
+    browser.run("document.getElementById('plan-box').open = true");
+    for (row, order) in [(1, 1), (2, 2), (3, 3), (5, 4)] {
+        browser.type_in(
+            &format!("#plan-rows tr:nth-child({row}) .order"),
+            &order.to_string(),
+        );
+    }
+    browser.type_in(
+        "#plan-rows tr:nth-child(1) .words",
+        "the drawing on the fridge",
+    );
+    browser.type_in("#plan-rows tr:nth-child(3) .predicted", "60");
+    browser.type_in(
+        "#plan-rows tr:nth-child(3) .feared",
+        "it will run onto my hand",
+    );
+    browser.click("#plan-save");
+    assert!(
+        within(Duration::from_secs(20), || browser
+            .run("return document.getElementById('plan-result').textContent")
+            .as_str()
+            .is_some_and(|t| t.starts_with("Saved as plan"))),
+        "the plan was not saved: {:?}",
+        browser.run("return document.getElementById('plan-result').textContent")
+    );
+    let planned = browser.until("the plan in force", |v| {
+        v["plan"]["steps"].as_array().is_some_and(|s| s.len() == 4)
+    });
+    assert_eq!(
+        planned["plan"]["steps"][2]["feared"],
+        "it will run onto my hand"
+    );
+    browser.screenshot(&shots.join("plan.png"));
     browser.control("button[data-do=start]");
     browser.until("the session running", |v| v["flow"] == "running");
     browser.control("button[data-change=up]");
@@ -1334,6 +1369,7 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
         "Came back from the safe place",
         "Paused (therapist)",
         "Calmer after the lake; asked to go on.",
+        "plan in force",
     ] {
         assert!(report.contains(item), "the report lacks {item:?}");
     }
@@ -2213,5 +2249,100 @@ fn the_therapist_chooses_the_client_before_the_start_and_it_stays_after() {
     // The links were made again for the new client: the record verifies.
     let checked = stillpoint::journal::store::verify(&db, true).unwrap();
     assert!(checked.broken.is_empty(), "{:?}", checked.broken);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_plan_made_in_the_console_is_kept_and_walked_at_once() {
+    let dir = crate::common::scratch("console-plan");
+    let record = dir.join("journal.sqlite3");
+    let (mut app, addr) = recorded_console_app("console-plan-app", Some((&record, "R.K.")));
+    let cookie = paired(&mut app, addr);
+    assert!(
+        update_until(&mut app, Duration::from_secs(30), |w| {
+            w.resource::<SessionSnapshot>().record.client.is_some()
+        }),
+        "no client"
+    );
+    // The page's view has caught up with the client.
+    assert!(view_of(&mut app, addr, &cookie)["record"]["client"].is_string());
+    let get = |app: &mut App| {
+        let r = send(
+            app,
+            addr,
+            Ask::new(addr, "GET", "/api/plan?scene=steps.ron")
+                .cookie(&cookie)
+                .raw(),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        serde_json::from_str::<serde_json::Value>(&r.body).unwrap()
+    };
+    let post = |app: &mut App, body: &str| {
+        send(
+            app,
+            addr,
+            Ask::new(addr, "POST", "/api/plan")
+                .json(body)
+                .cookie(&cookie)
+                .raw(),
+        )
+    };
+    // None yet: every step to choose from.
+    let sent = get(&mut app);
+    assert!(sent["id"].is_null());
+    assert_eq!(sent["scene_steps"][2], "High");
+    // A step the scene lacks, or a SUDS over 100: refused, nothing kept.
+    let r = post(
+        &mut app,
+        r#"{"scene":"steps.ron","steps":[{"step":"Roof","words":"","predicted_suds":10,"feared":""}]}"#,
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        error_of(&r).contains("\"Roof\" is not a step of steps.ron"),
+        "{}",
+        r.body
+    );
+    let r = post(
+        &mut app,
+        r#"{"scene":"steps.ron","steps":[{"step":"High","words":"","predicted_suds":140,"feared":""}]}"#,
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(get(&mut app)["id"].is_null());
+    // High, then Ground: kept, and in force at once at its first step.
+    let r = post(
+        &mut app,
+        r#"{"scene":"steps.ron","steps":[
+            {"step":"High","words":"the top","predicted_suds":70,"feared":"I will fall"},
+            {"step":"Ground","words":"behind the wall","predicted_suds":20,"feared":""}]}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        update_until(&mut app, Duration::from_secs(20), |w| {
+            let s = w.resource::<SessionSnapshot>();
+            s.plan.as_ref().is_some_and(|p| p.numbers() == [3, 1])
+                && s.exposure.as_ref().is_some_and(|e| e.step == 3)
+        }),
+        "the plan saved is not in force: {:?}",
+        snapshot(&app).plan
+    );
+    let v = view_of(&mut app, addr, &cookie);
+    assert_eq!(v["plan"]["steps"][0]["words"], "the top");
+    assert_eq!(get(&mut app)["plan"]["steps"][1]["step"], "Ground");
+    // A step the plan leaves out is refused, with the plan's steps.
+    let r = send(
+        &mut app,
+        addr,
+        Ask::new(addr, "POST", "/api/control")
+            .json(r#"{"do":"step","to":2}"#)
+            .cookie(&cookie)
+            .raw(),
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(
+        error_of(&r).contains("step 2 is not in the client's plan; its steps are 3, 1"),
+        "{}",
+        r.body
+    );
+    drop(app);
     let _ = std::fs::remove_dir_all(&dir);
 }

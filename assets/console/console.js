@@ -112,10 +112,21 @@ function render() {
   }
   $("volume-shown").textContent = Number(view.volume).toFixed(2);
   const jump = $("jump");
-  if (jump.options.length !== view.steps.length) {
-    jump.replaceChildren(
-      ...view.steps.map((name, i) => new Option(`${i + 1}. ${name}`, String(i + 1))),
-    );
+  // With a plan in force, its steps in its order, in the client's words.
+  const offered = view.plan
+    ? view.plan.steps.map((p) => [p.number, `${p.number}. ${view.steps[p.number - 1] || ""}${p.words ? ` (${p.words})` : ""}`])
+    : view.steps.map((name, i) => [i + 1, `${i + 1}. ${name}`]);
+  const signature = offered.map(([, label]) => label).join("\n");
+  if (jump.dataset.offered !== signature) {
+    jump.dataset.offered = signature;
+    jump.replaceChildren(...offered.map(([n, label]) => new Option(label, String(n))));
+  }
+  const planning = Boolean(view.step && r.client && view.scene);
+  $("plan-box").hidden = !planning;
+  $("plan-state").textContent = view.plan ? `(plan ${view.plan.id} in force)` : "(none yet)";
+  if (planning && $("plan-box").dataset.scene !== view.scene.file) {
+    $("plan-box").dataset.scene = view.scene.file;
+    loadPlan(view.scene.file);
   }
   if (view.step && document.activeElement !== jump) {
     jump.value = String(view.step.number);
@@ -306,6 +317,56 @@ async function start() {
   }
 }
 
+// The client's plan for `scene` into the editor: every step of the scene,
+// those in the plan numbered in its order.
+async function loadPlan(scene) {
+  const response = await fetch(`/api/plan?scene=${encodeURIComponent(scene)}`, { credentials: "same-origin" });
+  if (!response.ok) return;
+  const sent = await response.json();
+  const chosen = new Map(sent.plan.steps.map((s, i) => [s.step, { ...s, order: sent.id === null ? "" : i + 1 }]));
+  $("plan-rows").replaceChildren(
+    ...sent.scene_steps.map((name, i) => {
+      const s = chosen.get(name) || { order: "", words: "", predicted_suds: "", feared: "" };
+      const tr = document.createElement("tr");
+      tr.dataset.step = name;
+      const cell = (input) => {
+        const td = document.createElement("td");
+        td.append(input);
+        return td;
+      };
+      const field = (key, value, attrs) => Object.assign(document.createElement("input"), { value, ...attrs, className: key });
+      const label = document.createElement("td");
+      label.textContent = `${i + 1}. ${name}`;
+      tr.append(
+        cell(field("order", s.order, { type: "number", min: 1, max: sent.scene_steps.length, size: 3 })),
+        label,
+        cell(field("words", s.words, { maxLength: 200 })),
+        cell(field("predicted", s.predicted_suds, { type: "number", min: 0, max: 100, size: 3 })),
+        cell(field("feared", s.feared, { maxLength: 200 })),
+      );
+      return tr;
+    }),
+  );
+}
+
+async function savePlan() {
+  const scene = $("plan-box").dataset.scene;
+  const rows = [...$("plan-rows").children]
+    .map((tr) => ({
+      order: Number(tr.querySelector(".order").value),
+      step: tr.dataset.step,
+      words: tr.querySelector(".words").value.trim(),
+      predicted_suds: Number(tr.querySelector(".predicted").value || 0),
+      feared: tr.querySelector(".feared").value.trim(),
+    }))
+    .filter((s) => s.order > 0)
+    .sort((a, b) => a.order - b.order)
+    .map(({ order, ...step }) => step);
+  const { ok, status, answer } = await post("/api/plan", { scene, steps: rows });
+  if (status === 401) return showPairing();
+  $("plan-result").textContent = ok ? `Saved as plan ${answer.id}; in force now.` : answer.error;
+}
+
 // The record's clients, newest first, to choose whom the session is for.
 async function clients() {
   const response = await fetch("/api/clients", { credentials: "same-origin" });
@@ -347,6 +408,7 @@ function showLock(locked) {
 }
 
 function wire() {
+  $("plan-save").addEventListener("click", savePlan);
   $("client-go").addEventListener("click", () => {
     const code = $("client-choice").value;
     if (code) control({ do: "client", code }, `record for client ${code}`);

@@ -177,6 +177,7 @@ fn plugin(app: &mut App, options: ConsoleOptions) {
     .init_resource::<PairingShown>()
     // The journal's, if it is kept; with no record it is never written.
     .add_message::<crate::journal::Unlock>()
+    .add_message::<crate::journal::PlanSaved>()
     .add_systems(Startup, (wait_for_the_therapist, spawn_pairing_text))
     .add_systems(
         Update,
@@ -264,10 +265,18 @@ fn show_code(
     }
 }
 
-/// Hands a passphrase checked on the page to the journal.
-fn hand_over_unlock(console: Res<Console>, mut unlocks: MessageWriter<crate::journal::Unlock>) {
+/// Hands a passphrase checked on the page to the journal, and the scenes
+/// whose plan the page changed.
+fn hand_over_unlock(
+    console: Res<Console>,
+    mut unlocks: MessageWriter<crate::journal::Unlock>,
+    mut plans: MessageWriter<crate::journal::PlanSaved>,
+) {
     if let Some(passphrase) = console.shared.take_unlock() {
         unlocks.write(crate::journal::Unlock(passphrase));
+    }
+    for scene in console.shared.take_plans_saved() {
+        plans.write(crate::journal::PlanSaved(scene));
     }
 }
 

@@ -40,6 +40,8 @@ pub(super) struct View {
     pub(super) step_say: String,
     /// Every step's name, lowest first.
     pub(super) steps: Vec<String>,
+    /// The client's plan in force for this scene: its steps, in its order.
+    pub(super) plan: Option<PlanView>,
     /// The events that can be fired now.
     pub(super) events: Vec<String>,
     /// The pacer: on, its phase.
@@ -95,6 +97,28 @@ pub(super) const QUESTIONNAIRE: Questionnaire = Questionnaire {
     items: &crate::questionnaire::simulator_sickness::ITEMS,
     ratings: &crate::questionnaire::simulator_sickness::RATINGS,
 };
+
+/// A client's plan in force, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(super) struct PlanView {
+    /// Its number in the record.
+    pub(super) id: i64,
+    /// Its steps, in its order.
+    pub(super) steps: Vec<PlanStepView>,
+}
+
+/// A step of a plan in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(super) struct PlanStepView {
+    /// The scene's step, from 1.
+    pub(super) number: usize,
+    /// The client's words for it.
+    pub(super) words: String,
+    /// The SUDS they predict at it.
+    pub(super) predicted_suds: u8,
+    /// The outcome they fear.
+    pub(super) feared: String,
+}
 
 /// A scene in the scene folder, as the console offers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -203,6 +227,19 @@ impl View {
                 .and_then(|s| s.exposure.as_ref())
                 .map(|f| f.steps.iter().map(|(n, _)| n.clone()).collect())
                 .unwrap_or_default(),
+            plan: snapshot.plan.as_ref().map(|plan| PlanView {
+                id: plan.id,
+                steps: plan
+                    .steps
+                    .iter()
+                    .map(|s| PlanStepView {
+                        number: s.number,
+                        words: s.words.clone(),
+                        predicted_suds: s.predicted_suds,
+                        feared: s.feared.clone(),
+                    })
+                    .collect(),
+            }),
             events: exposure.map(|e| e.events.clone()).unwrap_or_default(),
             pacer: snapshot.guide.as_ref().map(|g| phase(g.phase).to_owned()),
             suds_asked: snapshot.suds.is_some(),

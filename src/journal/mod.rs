@@ -286,6 +286,11 @@ struct JournalLink {
 #[derive(Message, Debug, Clone)]
 pub struct Unlock(pub store::Passphrase);
 
+/// The client's plan for this scene was changed (in the console): the one
+/// in force is looked up again.
+#[derive(Message, Debug, Clone)]
+pub struct PlanSaved(pub String);
+
 /// Why the record `recording` says cannot be written yet, if it cannot.
 fn locked(recording: &Recording) -> Option<Locked> {
     if !recording.encrypt {
@@ -393,6 +398,7 @@ fn plugin(app: &mut App, recording: Recording) {
     };
     let locked = locked(&recording);
     app.add_message::<Unlock>()
+        .add_message::<PlanSaved>()
         .insert_resource(JournalLink {
             writer,
             held: VecDeque::new(),
@@ -472,6 +478,7 @@ fn record(
     mut exits: MessageReader<AppExit>,
     mut unlocks: MessageReader<Unlock>,
     mut intents: MessageWriter<crate::state::Intent>,
+    mut plans_saved: MessageReader<PlanSaved>,
 ) {
     let link = link.as_mut();
     let at_us = snapshot.elapsed as i64;
@@ -486,6 +493,13 @@ fn record(
         writes.push(Write::Unlock(passphrase.clone()));
     }
     now.locked = link.locked;
+    for PlanSaved(scene) in plans_saved.read() {
+        if link.open.as_deref() == Some(scene.as_str()) {
+            writes.push(Write::FindPlan {
+                scene: scene.clone(),
+            });
+        }
+    }
     let step = snapshot.exposure.as_ref().map(|exposure| exposure.step);
     let entry = |scene: &str, kind, step: Option<usize>, value: Option<i64>, text: String| {
         Write::Entry(Entry {
@@ -772,6 +786,8 @@ fn record(
                 info!("the session record is written again");
                 now.trouble = None;
             }
+            // Only the person's own scene's plan is walked.
+            Ack::Plan { scene, .. } if link.open.as_deref() != Some(scene.as_str()) => {}
             Ack::Plan { scene, plan } => {
                 let names = link
                     .step_names

@@ -21,6 +21,7 @@ mod control;
 mod export;
 mod live;
 mod page;
+mod plan;
 mod unlock;
 
 use std::net::SocketAddr;
@@ -80,6 +81,8 @@ pub struct Shared {
     unlock: Mutex<Option<crate::journal::store::Passphrase>>,
     /// A passphrase is being checked.
     unlocking: std::sync::atomic::AtomicBool,
+    /// Scenes whose plan the page has changed, for the app to take.
+    plans_saved: Mutex<Vec<String>>,
     /// The record's sessions this run has recorded: the only ones it
     /// exports.
     recorded: Mutex<Vec<i64>>,
@@ -123,6 +126,19 @@ impl Shared {
             file.passphrase = Some(passphrase.clone());
         }
         *self.unlock.lock().unwrap_or_else(|e| e.into_inner()) = Some(passphrase);
+    }
+
+    /// The page changed the client's plan for `scene`.
+    fn plan_saved(&self, scene: String) {
+        self.plans_saved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(scene);
+    }
+
+    /// The scenes whose plan the page changed since last asked.
+    pub(crate) fn take_plans_saved(&self) -> Vec<String> {
+        std::mem::take(&mut *self.plans_saved.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// A passphrase checked on the page, once.
@@ -194,6 +210,7 @@ pub(super) fn start(
         journal: Mutex::new(journal),
         unlock: Mutex::new(None),
         unlocking: std::sync::atomic::AtomicBool::new(false),
+        plans_saved: Mutex::new(Vec::new()),
         recorded: Mutex::new(Vec::new()),
         stop: stop_rx.clone(),
         answer_within,
@@ -264,6 +281,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/export/{id}", get(export::export))
         .route("/api/unlock", post(unlock::unlock))
         .route("/api/clients", get(clients::clients))
+        .route("/api/plan", get(plan::get_plan).post(plan::save_plan))
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "there is nothing here") })
         // Only the routes above (and the fallback) have this timeout: a
         // layer covers the routes there are when it is added.
