@@ -668,6 +668,29 @@ fn controls_change_the_session_and_bad_input_changes_nothing() {
     assert!(snapshot(&app).suds.is_none());
     let said: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(said["said"].as_array().map(Vec::len), Some(1), "{}", r.body);
+    // Expectancies, before and after the step, said in words.
+    let r = go(
+        &mut app,
+        r#"{"do":"expect_before","likelihood":80,"expected_peak":70}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body
+            .contains("Before step 4: the feared outcome 80% likely, peak SUDS 70 expected"),
+        "{}",
+        r.body
+    );
+    let r = go(
+        &mut app,
+        r#"{"do":"expect_after","happened":false,"surprise":65,"felt_peak":45}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body
+            .contains("After step 4: the feared outcome did not happen, surprise 65"),
+        "{}",
+        r.body
+    );
 
     // Each bad input: a clear 4xx, nothing changed.
     let before = snapshot(&app).clone();
@@ -677,6 +700,16 @@ fn controls_change_the_session_and_bad_input_changes_nothing() {
     );
     for (body, status, words) in [
         (r#"{"do":"record_suds","value":101}"#, 422, "0 to 100"),
+        (
+            r#"{"do":"expect_before","likelihood":101,"expected_peak":50}"#,
+            422,
+            "the likelihood 101: expected a whole number from 0 to 100",
+        ),
+        (
+            r#"{"do":"expect_after","happened":"maybe","surprise":1,"felt_peak":1}"#,
+            400,
+            "not a control",
+        ),
         (r#"{"do":"step","to":99}"#, 422, "steps are 1 to 4"),
         (
             r#"{"do":"event","name":"earthquake"}"#,
@@ -1308,9 +1341,17 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
         .as_str()
         .expect("an event at step 3")
         .to_owned();
+    // What the client expects of this step, and then what they found.
+    browser.type_in("#expect-likely", "80");
+    browser.type_in("#expect-peak", "70");
+    browser.control("#expect-before");
     browser.control("#events button");
     browser.type_in("#suds-heard", "40");
     browser.control("#suds-record");
+    browser.run("document.getElementById('expect-happened').value = 'no'");
+    browser.type_in("#expect-surprise", "65");
+    browser.type_in("#expect-felt", "45");
+    browser.control("#expect-after");
     browser.until("SUDS 40", |v| v["last_suds"] == 40);
     browser.control("button[data-do=safe_place]");
     browser.until("the safe place", |v| v["safe_place"] == true);
@@ -1370,6 +1411,8 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
         "Paused (therapist)",
         "Calmer after the lake; asked to go on.",
         "plan in force",
+        "Expected before the step",
+        "Found after the step",
     ] {
         assert!(report.contains(item), "the report lacks {item:?}");
     }

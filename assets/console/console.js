@@ -132,7 +132,7 @@ function render() {
     jump.value = String(view.step.number);
   }
   // The step controls only where the scene has steps.
-  for (const c of [...document.querySelectorAll("button[data-change]"), jump, $("jump-go")]) {
+  for (const c of [...document.querySelectorAll("button[data-change]"), jump, $("jump-go"), $("expect-before"), $("expect-after")]) {
     c.disabled = !view.step;
   }
   const choice = $("scene-choice");
@@ -472,6 +472,17 @@ function wire() {
   });
   $("volume").addEventListener("change", () => {
     control({ do: "volume", to: Number($("volume").value) }, "set the volume");
+  });
+  $("expect-before").addEventListener("click", () => {
+    const likelihood = Number($("expect-likely").value);
+    const expected_peak = Number($("expect-peak").value);
+    control({ do: "expect_before", likelihood, expected_peak }, `record the expectancy (${likelihood}% likely, peak ${expected_peak})`);
+  });
+  $("expect-after").addEventListener("click", () => {
+    const happened = $("expect-happened").value === "yes";
+    const surprise = Number($("expect-surprise").value);
+    const felt_peak = Number($("expect-felt").value);
+    control({ do: "expect_after", happened, surprise, felt_peak }, `record what was found (peak ${felt_peak})`);
   });
   $("suds-record").addEventListener("click", () => {
     const value = Number($("suds-heard").value);

@@ -89,6 +89,24 @@ pub(super) enum Control {
         /// Its words.
         text: String,
     },
+    /// Before the step: how likely the client thinks the feared outcome
+    /// is (per cent) and the peak SUDS they expect.
+    ExpectBefore {
+        /// 0 to 100.
+        likelihood: i64,
+        /// 0 to 100.
+        expected_peak: i64,
+    },
+    /// After the step: whether the feared outcome happened, how surprised
+    /// the client is, and the peak SUDS they felt.
+    ExpectAfter {
+        /// It happened.
+        happened: bool,
+        /// 0 to 100.
+        surprise: i64,
+        /// 0 to 100.
+        felt_peak: i64,
+    },
     /// Record the session for a client, before it starts: one of the
     /// record's by code, or a new one with an alias (or none).
     Client {
@@ -119,6 +137,14 @@ pub(super) enum UpDown {
     Up,
     /// Easier.
     Down,
+}
+
+/// A number from 0 to 100, or why not.
+fn percent(what: &str, value: i64) -> Result<u8, String> {
+    u8::try_from(value)
+        .ok()
+        .filter(|v| *v <= 100)
+        .ok_or_else(|| format!("{what} {value}: expected a whole number from 0 to 100"))
 }
 
 /// Turns a control into intents, or says why it cannot be done now.
@@ -277,6 +303,28 @@ pub(super) fn intents(control: Control, now: &View) -> Result<Vec<Intent>, Strin
                 },
                 answers: rated,
             }]
+        }
+        Control::ExpectBefore {
+            likelihood,
+            expected_peak,
+        } => {
+            exposure()?;
+            vec![Intent::Expectancy(crate::state::Expectancy::Before {
+                likelihood: percent("the likelihood", likelihood)?,
+                expected_peak: percent("the expected peak SUDS", expected_peak)?,
+            })]
+        }
+        Control::ExpectAfter {
+            happened,
+            surprise,
+            felt_peak,
+        } => {
+            exposure()?;
+            vec![Intent::Expectancy(crate::state::Expectancy::After {
+                happened,
+                surprise: percent("the surprise", surprise)?,
+                felt_peak: percent("the peak SUDS felt", felt_peak)?,
+            })]
         }
         Control::Client { .. } if now.started => {
             return Err(

@@ -310,6 +310,28 @@ pub(super) fn said(message: &Lifecycle) -> Option<String> {
                 .join(", ")
         ),
         Lifecycle::PlanChosen { id: None, .. } => "No plan is in force".into(),
+        Lifecycle::ExpectancyRecorded { step, what } => match what {
+            crate::state::Expectancy::Before {
+                likelihood,
+                expected_peak,
+            } => format!(
+                "Before step {step}: the feared outcome {likelihood}% likely, peak SUDS \
+                 {expected_peak} expected"
+            ),
+            crate::state::Expectancy::After {
+                happened,
+                surprise,
+                felt_peak,
+            } => format!(
+                "After step {step}: the feared outcome {}, surprise {surprise}, peak SUDS \
+                 {felt_peak} felt",
+                if *happened {
+                    "happened"
+                } else {
+                    "did not happen"
+                }
+            ),
+        },
         Lifecycle::ClientChosen(choice) => match choice {
             crate::state::ClientChoice::Code(code) => format!("Recording for client {code}"),
             crate::state::ClientChoice::Alias(alias) => {

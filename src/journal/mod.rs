@@ -157,6 +157,8 @@ entry_kinds! {
     SceneLeft => "scene_left", "Left for another scene";
     SceneEntered => "scene_entered", "Arrived in another scene";
     Plan => "plan", "The client's plan in force";
+    ExpectBefore => "expect_before", "Expected before the step";
+    ExpectAfter => "expect_after", "Found after the step";
 }
 
 /// Something that happened in a session.
@@ -663,6 +665,36 @@ fn record(
             Lifecycle::OutputStalled => entry(EntryKind::SoundStalled, step, None, String::new()),
             Lifecycle::OutputResumed => entry(EntryKind::SoundBack, step, None, String::new()),
             Lifecycle::NoteAdded { text } => entry(EntryKind::Note, step, None, text.clone()),
+            Lifecycle::ExpectancyRecorded { step, what } => match what {
+                crate::state::Expectancy::Before {
+                    likelihood,
+                    expected_peak,
+                } => entry(
+                    EntryKind::ExpectBefore,
+                    Some(*step),
+                    Some(i64::from(*likelihood)),
+                    serde_json::json!({
+                        "likelihood_percent": likelihood,
+                        "expected_peak_suds": expected_peak,
+                    })
+                    .to_string(),
+                ),
+                crate::state::Expectancy::After {
+                    happened,
+                    surprise,
+                    felt_peak,
+                } => entry(
+                    EntryKind::ExpectAfter,
+                    Some(*step),
+                    Some(i64::from(*felt_peak)),
+                    serde_json::json!({
+                        "happened": happened,
+                        "surprise": surprise,
+                        "felt_peak_suds": felt_peak,
+                    })
+                    .to_string(),
+                ),
+            },
             Lifecycle::PlanChosen { id, steps, .. } => entry(
                 EntryKind::Plan,
                 step,

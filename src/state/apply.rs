@@ -63,6 +63,7 @@ impl AppState {
                 heard,
                 &mut said,
             ),
+            Intent::Expectancy(what) => said.push(self.expectancy(*what)),
             Intent::Plan(plan) => self.exposure.set_plan(
                 plan.clone(),
                 self.whereabouts.facts(),
@@ -217,6 +218,41 @@ impl AppState {
 }
 
 /// A note as it is recorded, or why it is not.
+impl AppState {
+    /// An expectancy at the person's step, if every number is 0 to 100 and
+    /// the scene has steps.
+    fn expectancy(&self, what: crate::state::Expectancy) -> Lifecycle {
+        use crate::state::Expectancy;
+        let refuse = |why: Refusal| Lifecycle::Refused {
+            what: "record the expectancy".into(),
+            why,
+        };
+        let Some((_, step)) = self.step_now() else {
+            return refuse(Refusal::NoSteps);
+        };
+        let numbers = match what {
+            Expectancy::Before {
+                likelihood,
+                expected_peak,
+            } => [likelihood, expected_peak, 0],
+            Expectancy::After {
+                surprise,
+                felt_peak,
+                ..
+            } => [surprise, felt_peak, 0],
+        };
+        if let Some(&wrong) = numbers.iter().find(|&&n| n > 100) {
+            return refuse(Refusal::OutOfRange {
+                value: i64::from(wrong),
+            });
+        }
+        Lifecycle::ExpectancyRecorded {
+            step: step + 1,
+            what,
+        }
+    }
+}
+
 fn note(text: &str) -> Lifecycle {
     let text = text.trim();
     let refuse = |why: Refusal| Lifecycle::Refused {

@@ -78,6 +78,9 @@ pub enum Intent {
     /// Record the session for this client (the therapist chooses before
     /// the session starts).
     Client(ClientChoice),
+    /// What the client expects of the step they are at, or found, said
+    /// aloud and recorded by the therapist.
+    Expectancy(Expectancy),
     /// The client's plan for the person's scene is in force from now on
     /// (`None`: none is); the step controls walk it.
     Plan(Option<crate::state::PlanInForce>),
@@ -112,4 +115,27 @@ pub enum ClientChoice {
     Alias(String),
     /// A new client with this alias (empty: none).
     New(String),
+}
+
+/// What a client expects before a step and finds after it, as
+/// inhibitory-learning exposure asks (Craske et al. 2014): each number 0 to
+/// 100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expectancy {
+    /// Before the step.
+    Before {
+        /// How likely they think the feared outcome is, per cent.
+        likelihood: u8,
+        /// The peak SUDS they expect.
+        expected_peak: u8,
+    },
+    /// After it.
+    After {
+        /// Whether the feared outcome happened.
+        happened: bool,
+        /// How surprised they are by what happened.
+        surprise: u8,
+        /// The peak SUDS they felt.
+        felt_peak: u8,
+    },
 }

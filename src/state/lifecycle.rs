@@ -133,6 +133,13 @@ pub enum Lifecycle {
         /// The scores.
         scores: crate::questionnaire::simulator_sickness::Scores,
     },
+    /// What the client expects of a step, or found, was recorded.
+    ExpectancyRecorded {
+        /// The step, from 1.
+        step: usize,
+        /// What.
+        what: crate::state::Expectancy,
+    },
     /// A client's plan is in force for a scene (its steps in the plan's
     /// order), or no longer (`id` none).
     PlanChosen {

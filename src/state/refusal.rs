@@ -23,6 +23,11 @@ pub enum Refusal {
     },
     /// A step easier, at the first step.
     AtFirstStep,
+    /// A number outside 0 to 100.
+    OutOfRange {
+        /// The number given.
+        value: i64,
+    },
     /// A step the client's plan leaves out.
     NotInPlan {
         /// The step, from 1.
@@ -92,6 +97,7 @@ impl std::fmt::Display for Refusal {
             Self::NoEvents => f.write_str("this scene has no events"),
             Self::AtLastStep { steps } => write!(f, "already at the last step, {steps}"),
             Self::AtFirstStep => f.write_str("already at the first step"),
+            Self::OutOfRange { value } => write!(f, "{value} is outside 0 to 100"),
             Self::NotInPlan { step, plan } => write!(
                 f,
                 "step {step} is not in the client's plan; its steps are {}",
