@@ -19,12 +19,14 @@ mod key;
 mod plans;
 mod read;
 mod schema;
+mod verify;
 mod write;
 
-pub use audit::{AuditRow, Verified, note, trail, verify};
+pub use audit::{AuditRow, note, trail};
 pub use clients::find as find_client;
 pub use clients::{CODE_CHARACTERS, Client, ClientRef, parse_code};
 pub(crate) use clients::{list as clients, named as client_named};
+pub use verify::{Verified, verify};
 
 pub use encrypt::{Encrypted, encrypt, rekey};
 pub(crate) use error::StoreError;
