@@ -226,10 +226,11 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
-    /// Check scene files without opening a window. Exit status 0 when all
-    /// are valid; each problem is printed as FILE:LINE:COLUMN: message.
+    /// Check scene, session and questionnaire files without opening a
+    /// window. Exit status 0 when all are valid; each problem is printed as
+    /// FILE:LINE:COLUMN: message.
     Validate {
-        /// Scene files to check.
+        /// Files to check.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },

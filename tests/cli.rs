@@ -14,6 +14,9 @@ fn help_names_every_subcommand() {
         "profile",
         "sessions",
         "render-audio",
+        "journal",
+        "plan",
+        "--client",
         "--scene",
         "--quit-after",
         "--session",
@@ -570,5 +573,53 @@ fn a_scene_saved_broken_while_it_is_open_is_said_once_without_a_backtrace() {
             .any(|l| l.contains("backtrace") || l.contains("stack backtrace")),
         "{}",
         said.join("\n")
+    );
+}
+
+#[test]
+fn validate_checks_questionnaires_shipped_or_a_clinic_s_own_at_their_lines() {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/questionnaires");
+    let shipped: Vec<_> = ["phq9.ron", "gad7.ron", "ssq.ron"]
+        .iter()
+        .map(|f| folder.join(f))
+        .collect();
+    let out = stillpoint()
+        .arg("validate")
+        .args(&shipped)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("ok (PHQ-9 (depression))"), "{said}");
+    // A clinic's own, anywhere, known by its first word: an item out of
+    // range and a band past the highest total, each at its line.
+    let dir = scratch("validate-questionnaire");
+    let own = dir.join("acrophobia.ron");
+    let text = std::fs::read_to_string(folder.join("gad7.ron"))
+        .unwrap()
+        .replace("id: \"gad7\"", "id: \"own\"")
+        .replace("(from: 15, to: 21,", "(from: 15, to: 40,")
+        .replace(
+            "alerts: [],",
+            "alerts: [(item: 8, at_least: 1, says: \"Look.\")],",
+        );
+    std::fs::write(&own, &text).unwrap();
+    let out = stillpoint().arg("validate").arg(&own).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    assert!(
+        err.contains(&format!("acrophobia.ron:{}:", line_of("to: 40")))
+            && err.contains("outside the totals this questionnaire gives (0 to 21)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("acrophobia.ron:{}:", line_of("item: 8")))
+            && err.contains("item 8: the items are 1 to 7"),
+        "{err}"
     );
 }

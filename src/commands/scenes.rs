@@ -63,13 +63,37 @@ fn is_session(path: &Path) -> bool {
         .is_some_and(|name| name == "sessions")
 }
 
-/// `stillpoint validate PATH...`: each file checked, its problems at their
-/// lines; exit 1 when any has one.
+/// Whether a path names a questionnaire: one in a `questionnaires` folder,
+/// or a file whose first word (after comments) is `Questionnaire`.
+fn is_questionnaire(path: &Path) -> bool {
+    if path
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|name| name == "questionnaires")
+    {
+        return true;
+    }
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut head = String::new();
+    let _ = std::io::Read::read_to_string(&mut std::io::Read::take(file, 4096), &mut head);
+    head.lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with("//"))
+        .is_some_and(|line| line.starts_with("Questionnaire"))
+}
+
+/// `stillpoint validate PATH...`: each file (a scene, a session or a
+/// questionnaire) checked, its problems at their lines; exit 1 when any has
+/// one.
 pub fn validate(paths: &[PathBuf]) -> ExitCode {
     let mut failed = 0;
     for path in paths {
         let result = if is_session(path) {
             load_session(path).map(|s| s.title)
+        } else if is_questionnaire(path) {
+            crate::questionnaire::form::read(path).map(|q| q.title)
         } else {
             // A scene is valid only with a valid session, if it names one.
             check(path).and_then(|scene| {

@@ -279,7 +279,8 @@ pub(super) fn intents(control: Control, now: &View) -> Result<Vec<Intent>, Strin
             vec![Intent::Suds(SudsChange::Record(value))]
         }
         Control::Questionnaire { when, answers } => {
-            let n = crate::questionnaire::simulator_sickness::ITEMS.len();
+            let items = &crate::questionnaire::simulator_sickness::form().items;
+            let n = items.len();
             if answers.len() != n {
                 return Err(format!(
                     "the questionnaire has {n} items; {} answers were given",
@@ -292,7 +293,7 @@ pub(super) fn intents(control: Control, now: &View) -> Result<Vec<Intent>, Strin
                     format!(
                         "item {} ({}): {a} is not a rating; expected 0 (none) to 3 (severe)",
                         i + 1,
-                        crate::questionnaire::simulator_sickness::ITEMS[i]
+                        items[i]
                     )
                 })?;
             }

@@ -82,21 +82,24 @@ pub(super) struct StepView {
     pub(super) of: usize,
 }
 
-/// The cybersickness questionnaire as the page asks it: its symptoms
-/// ([`crate::questionnaire::simulator_sickness::ITEMS`]) and the words for each rating, from 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The cybersickness questionnaire as the page asks it: its symptoms and
+/// the words for each rating, from 0, as its file says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(super) struct Questionnaire {
     /// The symptoms, in the questionnaire's order.
-    pub(super) items: &'static [&'static str],
-    /// The words for the ratings 0 to 3.
-    pub(super) ratings: &'static [&'static str],
+    pub(super) items: Vec<String>,
+    /// The words for the ratings, from 0.
+    pub(super) ratings: Vec<String>,
 }
 
 /// The questionnaire the page shows.
-pub(super) const QUESTIONNAIRE: Questionnaire = Questionnaire {
-    items: &crate::questionnaire::simulator_sickness::ITEMS,
-    ratings: &crate::questionnaire::simulator_sickness::RATINGS,
-};
+pub(super) fn questionnaire() -> Questionnaire {
+    let form = crate::questionnaire::simulator_sickness::form();
+    Questionnaire {
+        items: form.items.clone(),
+        ratings: form.scale.iter().map(|a| a.words.clone()).collect(),
+    }
+}
 
 /// A client's plan in force, as the page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -386,8 +389,8 @@ mod tests {
 
     #[test]
     fn every_rating_offered_is_one_the_questionnaire_takes_and_no_more() {
-        let items = QUESTIONNAIRE.items.len();
-        let highest = QUESTIONNAIRE.ratings.len() - 1;
+        let items = questionnaire().items.len();
+        let highest = questionnaire().ratings.len() - 1;
         assert!(
             crate::questionnaire::simulator_sickness::score(&vec![highest as u8; items]).is_ok()
         );

@@ -1,5 +1,6 @@
 //! Questionnaires given before and after a session, and their scoring:
-//! pure code, no Bevy types. Today the one questionnaire is the Simulator
-//! Sickness Questionnaire.
+//! pure code, no Bevy types. Each is a RON file ([`form`]); the Simulator
+//! Sickness Questionnaire, given in every session, is also named here.
 
+pub mod form;
 pub mod simulator_sickness;

@@ -1,35 +1,25 @@
 //! The Simulator Sickness Questionnaire (Kennedy et al., 1993): sixteen
 //! symptoms, each rated 0 (none) to 3 (severe), scored on three subscales
 //! that share some items, and a total. Taken before a session as a
-//! baseline, and after it.
+//! baseline, and after it. Its file is the shipped
+//! `assets/questionnaires/ssq.ron`, scored like every questionnaire.
 
-/// The symptoms, in the questionnaire's order.
-pub(crate) const ITEMS: [&str; 16] = [
-    "General discomfort",
-    "Fatigue",
-    "Headache",
-    "Eye strain",
-    "Difficulty focusing",
-    "Increased salivation",
-    "Sweating",
-    "Nausea",
-    "Difficulty concentrating",
-    "Fullness of head",
-    "Blurred vision",
-    "Dizziness with eyes open",
-    "Dizziness with eyes closed",
-    "Vertigo",
-    "Stomach awareness",
-    "Burping",
-];
+use std::sync::OnceLock;
 
-/// The words for each rating, from 0.
-pub(crate) const RATINGS: [&str; 4] = ["none", "slight", "moderate", "severe"];
+use super::form::Questionnaire;
 
-/// The items (from 0) of each subscale.
-const NAUSEA: [usize; 7] = [0, 5, 6, 7, 8, 14, 15];
-const OCULOMOTOR: [usize; 7] = [0, 1, 2, 3, 4, 8, 10];
-const DISORIENTATION: [usize; 7] = [4, 7, 9, 10, 11, 12, 13];
+/// The questionnaire, as shipped in `assets/questionnaires/ssq.ron` (its
+/// items, scale, subscales and weights are the file's), read once.
+pub fn form() -> &'static Questionnaire {
+    static FORM: OnceLock<Questionnaire> = OnceLock::new();
+    FORM.get_or_init(|| {
+        super::form::parse(
+            "assets/questionnaires/ssq.ron",
+            include_bytes!("../../assets/questionnaires/ssq.ron"),
+        )
+        .expect("the shipped SSQ reads and checks (a unit test holds it to that)")
+    })
+}
 
 /// Before the session or after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,28 +56,19 @@ pub struct Scores {
 /// Scores sixteen answers, each 0 to 3; anything else is refused with the
 /// item it is about.
 pub fn score(answers: &[u8]) -> Result<Scores, String> {
-    if answers.len() != ITEMS.len() {
-        return Err(format!(
-            "the questionnaire has {} items; {} answers were given",
-            ITEMS.len(),
-            answers.len()
-        ));
-    }
-    if let Some(i) = answers.iter().position(|a| *a > 3) {
-        return Err(format!(
-            "item {} ({}): {} is not a rating; expected 0 (none) to 3 (severe)",
-            i + 1,
-            ITEMS[i],
-            answers[i]
-        ));
-    }
-    let raw = |items: &[usize]| -> f32 { items.iter().map(|i| f32::from(answers[*i])).sum() };
-    let (n, o, d) = (raw(&NAUSEA), raw(&OCULOMOTOR), raw(&DISORIENTATION));
+    let scored = form().score(answers)?;
+    let sub = |name: &str| {
+        scored
+            .subscales
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0.0, |(_, v)| *v)
+    };
     Ok(Scores {
-        nausea: n * 9.54,
-        oculomotor: o * 7.58,
-        disorientation: d * 13.92,
-        total: (n + o + d) * 3.74,
+        nausea: sub("nausea"),
+        oculomotor: sub("oculomotor"),
+        disorientation: sub("disorientation"),
+        total: scored.total,
     })
 }
 

@@ -274,7 +274,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/view", get(live::view))
         .route(
             "/api/questionnaire",
-            get(|| async { axum::Json(super::view::QUESTIONNAIRE) }),
+            get(|| async { axum::Json(super::view::questionnaire()) }),
         )
         .route("/api/live", get(live::live))
         .route("/api/mirror", get(live::mirror))
