@@ -701,6 +701,21 @@ fn controls_change_the_session_and_bad_input_changes_nothing() {
     for (body, status, words) in [
         (r#"{"do":"record_suds","value":101}"#, 422, "0 to 100"),
         (
+            r#"{"do":"form","id":"phq9","when":"alone","answers":[0,0,0,0,0,0,0,0]}"#,
+            422,
+            "9 items; 8 answers",
+        ),
+        (
+            r#"{"do":"form","id":"phq9","when":"alone","answers":[0,0,0,0,0,0,0,0,4]}"#,
+            422,
+            "item 9 (Thoughts",
+        ),
+        (
+            r#"{"do":"form","id":"beck","when":"alone","answers":[]}"#,
+            422,
+            "no questionnaire \"beck\"",
+        ),
+        (
             r#"{"do":"expect_before","likelihood":101,"expected_peak":50}"#,
             422,
             "the likelihood 101: expected a whole number from 0 to 100",
@@ -1378,6 +1393,26 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
         }),
         "no mirror of the window came"
     );
+    // The PHQ-9, given after the session's part, from its file.
+    browser.run(
+        "const d = document.getElementById('forms-box'); d.open = true; \
+         const c = document.getElementById('form-choice'); c.value = 'phq9'; \
+         c.dispatchEvent(new Event('change')); \
+         document.getElementById('form-when').value = 'after';",
+    );
+    for (i, v) in [1, 2, 1, 1, 0, 1, 1, 0, 0].iter().enumerate() {
+        browser.run(&format!(
+            "document.getElementById('form-{i}').value = '{v}'"
+        ));
+    }
+    browser.control("#form-record");
+    assert!(
+        browser
+            .feedback()
+            .contains("PHQ-9 (depression) (after): 7, mild"),
+        "{}",
+        browser.feedback()
+    );
     browser.screenshot(&shots.join("console.png"));
 
     // The report, from the page's own export link.
@@ -1413,6 +1448,8 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
         "plan in force",
         "Expected before the step",
         "Found after the step",
+        "PHQ-9 (depression)",
+        "mild",
     ] {
         assert!(report.contains(item), "the report lacks {item:?}");
     }

@@ -310,6 +310,7 @@ async function start() {
     render();
     watch();
     questionnaire();
+    loadForms();
   } catch (_) {
     $("link").textContent = "The app is not answering; trying again…";
     setTimeout(start, retry);
@@ -367,6 +368,37 @@ async function savePlan() {
   $("plan-result").textContent = ok ? `Saved as plan ${answer.id}; in force now.` : answer.error;
 }
 
+// The questionnaires the console can give, each asked item by item.
+let forms = [];
+async function loadForms() {
+  const response = await fetch("/api/questionnaires", { credentials: "same-origin" });
+  if (!response.ok) return;
+  forms = await response.json();
+  $("form-choice").replaceChildren(...forms.map((f) => new Option(f.title, f.id)));
+  showForm();
+}
+
+function showForm() {
+  const form = forms.find((f) => f.id === $("form-choice").value);
+  if (!form) return;
+  $("form-instructions").textContent = form.instructions;
+  $("form-licence").textContent = `${form.citation} ${form.licence}`;
+  $("form-items").replaceChildren(
+    ...form.items.map((text, i) => {
+      const tr = document.createElement("tr");
+      const label = document.createElement("td");
+      const select = document.createElement("select");
+      select.id = `form-${i}`;
+      label.append(Object.assign(document.createElement("label"), { htmlFor: select.id, textContent: `${i + 1}. ${text}` }));
+      form.scale.forEach((a) => select.append(new Option(`${a.value} ${a.words}`, String(a.value))));
+      const cell = document.createElement("td");
+      cell.append(select);
+      tr.append(label, cell);
+      return tr;
+    }),
+  );
+}
+
 // The record's clients, newest first, to choose whom the session is for.
 async function clients() {
   const response = await fetch("/api/clients", { credentials: "same-origin" });
@@ -408,6 +440,14 @@ function showLock(locked) {
 }
 
 function wire() {
+  $("form-choice").addEventListener("change", showForm);
+  $("form-record").addEventListener("click", () => {
+    const id = $("form-choice").value;
+    const form = forms.find((f) => f.id === id);
+    if (!form) return;
+    const answers = form.items.map((_, i) => Number($(`form-${i}`).value));
+    control({ do: "form", id, when: $("form-when").value, answers }, `record the ${form.title}`);
+  });
   $("plan-save").addEventListener("click", savePlan);
   $("client-go").addEventListener("click", () => {
     const code = $("client-choice").value;

@@ -89,6 +89,15 @@ pub(super) enum Control {
         /// Its words.
         text: String,
     },
+    /// A questionnaire of the questionnaires folder, answered.
+    Form {
+        /// Its id.
+        id: String,
+        /// `before`, `after` or `alone`.
+        when: FormWhen,
+        /// One answer an item, in its order.
+        answers: Vec<i64>,
+    },
     /// Before the step: how likely the client thinks the feared outcome
     /// is (per cent) and the peak SUDS they expect.
     ExpectBefore {
@@ -129,6 +138,18 @@ pub(super) enum BeforeAfter {
     After,
 }
 
+/// When a questionnaire from the folder was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum FormWhen {
+    /// Before the session.
+    Before,
+    /// After it.
+    After,
+    /// On its own.
+    Alone,
+}
+
 /// A step's direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -148,7 +169,11 @@ fn percent(what: &str, value: i64) -> Result<u8, String> {
 }
 
 /// Turns a control into intents, or says why it cannot be done now.
-pub(super) fn intents(control: Control, now: &View) -> Result<Vec<Intent>, String> {
+pub(super) fn intents(
+    control: Control,
+    now: &View,
+    forms: &[crate::questionnaire::form::Questionnaire],
+) -> Result<Vec<Intent>, String> {
     let exposure = || {
         now.step
             .ok_or_else(|| "the scene shown has no steps (it is not an exposure scene)".to_owned())
@@ -305,6 +330,34 @@ pub(super) fn intents(control: Control, now: &View) -> Result<Vec<Intent>, Strin
                 answers: rated,
             }]
         }
+        Control::Form { id, when, answers } => {
+            let Some(form) = forms.iter().find(|f| f.id == id) else {
+                return Err(format!(
+                    "no questionnaire {id:?}; the console has {}",
+                    forms
+                        .iter()
+                        .map(|f| f.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            };
+            let answers: Vec<u8> = answers
+                .iter()
+                .map(|a| u8::try_from(*a).unwrap_or(u8::MAX))
+                .collect();
+            let scored = form.score(&answers)?;
+            vec![Intent::Form(crate::state::FormAnswered {
+                id: form.id.clone(),
+                title: form.title.clone(),
+                when: match when {
+                    FormWhen::Before => "before",
+                    FormWhen::After => "after",
+                    FormWhen::Alone => "alone",
+                },
+                answers,
+                scored,
+            })]
+        }
         Control::ExpectBefore {
             likelihood,
             expected_peak,
@@ -391,7 +444,7 @@ mod tests {
     #[test]
     fn controls_become_the_intents_any_input_sends() {
         let now = at_step(3, &["drop"]);
-        let go = |json: &str| intents(parse(json).unwrap(), &now);
+        let go = |json: &str| intents(parse(json).unwrap(), &now, &[]);
         assert_eq!(
             go(r#"{"do":"step","change":"up"}"#),
             Ok(vec![Intent::Step(StepChange::Up)])
@@ -414,7 +467,7 @@ mod tests {
     #[test]
     fn out_of_range_or_unknown_controls_are_refused_with_the_reason() {
         let now = at_step(3, &["drop"]);
-        let go = |json: &str| intents(parse(json).unwrap(), &now).unwrap_err();
+        let go = |json: &str| intents(parse(json).unwrap(), &now, &[]).unwrap_err();
         assert!(go(r#"{"do":"step","to":9}"#).contains("steps are 1 to 8"));
         assert!(go(r#"{"do":"step","to":0}"#).contains("does not exist"));
         assert!(go(r#"{"do":"step","change":"up","to":2}"#).contains("either"));
@@ -436,7 +489,7 @@ mod tests {
         assert!(parse(r#"{"do":"pause","extra":1}"#).is_err());
         let calm = View::default();
         assert!(
-            intents(parse(r#"{"do":"ask_suds"}"#).unwrap(), &calm)
+            intents(parse(r#"{"do":"ask_suds"}"#).unwrap(), &calm, &[])
                 .unwrap_err()
                 .contains("no steps")
         );
@@ -457,7 +510,7 @@ mod tests {
     #[test]
     fn a_scene_and_a_rhythm_are_chosen_from_what_there_is() {
         let now = with_scenes();
-        let go = |json: &str| intents(parse(json).unwrap(), &now);
+        let go = |json: &str| intents(parse(json).unwrap(), &now, &[]);
         assert_eq!(
             go(r#"{"do":"scene","file":"spiders.ron","step":2}"#),
             Ok(vec![Intent::ChangeScene {

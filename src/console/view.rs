@@ -313,6 +313,23 @@ pub(super) fn said(message: &Lifecycle) -> Option<String> {
                 .join(", ")
         ),
         Lifecycle::PlanChosen { id: None, .. } => "No plan is in force".into(),
+        Lifecycle::FormScored(given) => format!(
+            "{} ({}): {}{}{}",
+            given.title,
+            given.when,
+            given.scored.total,
+            given
+                .scored
+                .band
+                .as_ref()
+                .map(|b| format!(", {b}"))
+                .unwrap_or_default(),
+            if given.scored.alerts.is_empty() {
+                String::new()
+            } else {
+                format!(" · {}", given.scored.alerts.join(" "))
+            }
+        ),
         Lifecycle::ExpectancyRecorded { step, what } => match what {
             crate::state::Expectancy::Before {
                 likelihood,

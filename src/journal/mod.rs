@@ -158,6 +158,7 @@ entry_kinds! {
     SceneEntered => "scene_entered", "Arrived in another scene";
     Plan => "plan", "The client's plan in force";
     ExpectBefore => "expect_before", "Expected before the step";
+    Form => "form", "Questionnaire";
     ExpectAfter => "expect_after", "Found after the step";
 }
 
@@ -665,6 +666,22 @@ fn record(
             Lifecycle::OutputStalled => entry(EntryKind::SoundStalled, step, None, String::new()),
             Lifecycle::OutputResumed => entry(EntryKind::SoundBack, step, None, String::new()),
             Lifecycle::NoteAdded { text } => entry(EntryKind::Note, step, None, text.clone()),
+            Lifecycle::FormScored(given) => entry(
+                EntryKind::Form,
+                step,
+                Some((given.scored.total * 100.0).round() as i64),
+                serde_json::json!({
+                    "id": given.id,
+                    "title": given.title,
+                    "when": given.when,
+                    "answers": given.answers,
+                    "subscales": given.scored.subscales,
+                    "total": given.scored.total,
+                    "band": given.scored.band,
+                    "alerts": given.scored.alerts,
+                })
+                .to_string(),
+            ),
             Lifecycle::ExpectancyRecorded { step, what } => match what {
                 crate::state::Expectancy::Before {
                     likelihood,

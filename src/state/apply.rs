@@ -64,6 +64,7 @@ impl AppState {
                 &mut said,
             ),
             Intent::Expectancy(what) => said.push(self.expectancy(*what)),
+            Intent::Form(given) => said.push(Lifecycle::FormScored(given.clone())),
             Intent::Plan(plan) => self.exposure.set_plan(
                 plan.clone(),
                 self.whereabouts.facts(),

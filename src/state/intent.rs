@@ -75,6 +75,9 @@ pub enum Intent {
     /// Add a note to the session's record (the therapist's words, with the
     /// time they were written).
     Note(String),
+    /// A questionnaire of the questionnaires folder was given, answered
+    /// and scored (by the same code for every one).
+    Form(FormAnswered),
     /// Record the session for this client (the therapist chooses before
     /// the session starts).
     Client(ClientChoice),
@@ -138,4 +141,19 @@ pub enum Expectancy {
         /// The peak SUDS they felt.
         felt_peak: u8,
     },
+}
+
+/// A questionnaire given, with its answers and scores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormAnswered {
+    /// Its id (`phq9`).
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// `before`, `after` or `alone` (on its own, not with a session's part).
+    pub when: &'static str,
+    /// The answers, in its order.
+    pub answers: Vec<u8>,
+    /// Its scores, its band and its alerts.
+    pub scored: crate::questionnaire::form::Scored,
 }

@@ -133,6 +133,8 @@ pub enum Lifecycle {
         /// The scores.
         scores: crate::questionnaire::simulator_sickness::Scores,
     },
+    /// A questionnaire was given and scored.
+    FormScored(crate::state::FormAnswered),
     /// What the client expects of a step, or found, was recorded.
     ExpectancyRecorded {
         /// The step, from 1.

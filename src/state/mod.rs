@@ -46,7 +46,7 @@ pub use breaks::BreakAdvice;
 pub use exposure::StepChange;
 use guide::Guided;
 pub(crate) use guide::RhythmChoice;
-pub use intent::{ClientChoice, Expectancy, Intent, MAX_NOTE_CHARS};
+pub use intent::{ClientChoice, Expectancy, FormAnswered, Intent, MAX_NOTE_CHARS};
 pub(crate) use lifecycle::Sound;
 pub use lifecycle::{Ending, Lifecycle, SudsWhy};
 pub use listening::Listening;

@@ -96,7 +96,7 @@ pub(super) async fn control(State(shared): State<Arc<Shared>>, body: Bytes) -> R
         Control::Client { new, .. } => Some(new.clone().unwrap_or_default().trim().to_owned()),
         _ => None,
     };
-    let intents = match intents(control, &now) {
+    let intents = match intents(control, &now, &shared.forms) {
         Ok(i) => i,
         Err(why) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, why),
     };

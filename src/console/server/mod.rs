@@ -30,6 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -81,6 +82,9 @@ pub struct Shared {
     unlock: Mutex<Option<crate::journal::store::Passphrase>>,
     /// A passphrase is being checked.
     unlocking: std::sync::atomic::AtomicBool,
+    /// The questionnaires of the folder the page can give (the
+    /// cybersickness one has its own controls).
+    pub(crate) forms: Vec<crate::questionnaire::form::Questionnaire>,
     /// Scenes whose plan the page has changed, for the app to take.
     plans_saved: Mutex<Vec<String>>,
     /// The record's sessions this run has recorded: the only ones it
@@ -211,6 +215,7 @@ pub(super) fn start(
         unlock: Mutex::new(None),
         unlocking: std::sync::atomic::AtomicBool::new(false),
         plans_saved: Mutex::new(Vec::new()),
+        forms: forms(),
         recorded: Mutex::new(Vec::new()),
         stop: stop_rx.clone(),
         answer_within,
@@ -261,6 +266,16 @@ pub(super) fn start(
     ))
 }
 
+/// The questionnaires of the folder but the cybersickness one; a file that
+/// does not read is said once and left out.
+fn forms() -> Vec<crate::questionnaire::form::Questionnaire> {
+    let (found, errors) = crate::questionnaire::form::load(&crate::questionnaire::form::folder());
+    for error in errors {
+        crate::tell!("stillpoint: a questionnaire is left out of the console: {error}");
+    }
+    found.into_iter().filter(|f| f.id != "ssq").collect()
+}
+
 fn router(shared: Arc<Shared>) -> Router {
     // A control waits for the app to take it, and then for its answer: a
     // timeout of its own, longer than both, so that a layer never cuts an
@@ -281,6 +296,12 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/export/{id}", get(export::export))
         .route("/api/unlock", post(unlock::unlock))
         .route("/api/clients", get(clients::clients))
+        .route(
+            "/api/questionnaires",
+            get(
+                |State(shared): State<Arc<Shared>>| async move { axum::Json(shared.forms.clone()) },
+            ),
+        )
         .route("/api/plan", get(plan::get_plan).post(plan::save_plan))
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "there is nothing here") })
         // Only the routes above (and the fallback) have this timeout: a
