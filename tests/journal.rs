@@ -1964,3 +1964,100 @@ fn with_a_plan_in_force_the_steps_walk_the_plan_and_the_record_names_it() {
     assert_eq!(moves, [3, 1, 4, 1], "{:?}", seen.entries);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_client_s_progress_across_sessions_made_through_intents() {
+    use stillpoint::state::Expectancy;
+    let dir = scratch("journal-progress");
+    let data = dir.join("data");
+    let record = data.join("stillpoint").join("journal.sqlite3");
+    // Two sessions of R.K.'s, each driven as a therapist drives one.
+    let run = |suds: [u8; 2], expect: bool| {
+        let mut app = recorded_app("journal-progress", &record, false, "steps.ron");
+        until_committed(&mut app);
+        ask(&mut app, Intent::Suds(SudsChange::Set(suds[0])));
+        ask(&mut app, Intent::Suds(SudsChange::Answer));
+        app.update();
+        if expect {
+            ask(
+                &mut app,
+                Intent::Expectancy(Expectancy::Before {
+                    likelihood: 80,
+                    expected_peak: 70,
+                }),
+            );
+        }
+        ask(&mut app, Intent::Step(StepChange::Up));
+        app.update();
+        ask(&mut app, Intent::Suds(SudsChange::Set(suds[1])));
+        ask(&mut app, Intent::Suds(SudsChange::Answer));
+        app.update();
+        if expect {
+            ask(
+                &mut app,
+                Intent::Expectancy(Expectancy::After {
+                    happened: false,
+                    surprise: 60,
+                    felt_peak: 65,
+                }),
+            );
+            ask(&mut app, Intent::Pacer(true));
+        }
+        app.update();
+        until_committed(&mut app);
+        drop(app);
+    };
+    run([60, 75], true);
+    run([30, 50], false);
+    let (code, json, err) = journal(&data, &["progress", "R.K.", "--format", "json"], "");
+    assert_eq!(code, 0, "{err}");
+    let p: serde_json::Value = serde_json::from_str(&json).expect(&json);
+    let sessions = p["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2, "{json}");
+    let step = |s: usize, n: usize| &sessions[s]["steps"][n];
+    assert_eq!(
+        (&step(0, 0)["step"], &step(0, 0)["peak_suds"]),
+        (&1.into(), &60.into())
+    );
+    assert_eq!(step(0, 1)["peak_suds"], 75);
+    assert_eq!(
+        (&step(1, 0)["peak_suds"], &step(1, 1)["peak_suds"]),
+        (&30.into(), &50.into())
+    );
+    assert_eq!(
+        (
+            &step(0, 0)["expected_likelihood"],
+            &step(0, 0)["expected_peak"]
+        ),
+        (&80.into(), &70.into())
+    );
+    assert_eq!(
+        (
+            &step(0, 1)["happened"],
+            &step(0, 1)["surprise"],
+            &step(0, 1)["felt_peak"]
+        ),
+        (&false.into(), &60.into(), &65.into())
+    );
+    assert_eq!(
+        (&sessions[0]["pacer_uses"], &sessions[1]["pacer_uses"]),
+        (&1.into(), &0.into())
+    );
+    assert_eq!(sessions[0]["highest_step"], 2);
+    // The table: a row a step of a session; the page: a line for each step
+    // through both sessions, and nothing that reaches outside.
+    let (code, csv, _) = journal(&data, &["progress", "R.K.", "--format", "csv"], "");
+    assert_eq!(code, 0);
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    let (code, html, _) = journal(&data, &["progress", "R.K."], "");
+    assert_eq!(code, 0);
+    std::fs::write(output_dir("journal").join("progress.html"), &html).unwrap();
+    assert_eq!(html.matches("<polyline").count(), 2, "{html}");
+    assert!(!html.contains("R.K."), "the page names the alias");
+    let outside = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    assert!(!outside.contains("http://") && !outside.contains("https://"));
+    let (code, _, err) = journal(&data, &["progress", "nobody"], "");
+    assert_eq!(code, 2);
+    assert!(err.contains("no client \"nobody\""), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -66,6 +66,24 @@ pub enum JournalCommand {
     },
     /// List the clients: their codes, aliases and sessions.
     Clients,
+    /// A client's progress across their sessions: per session the plan,
+    /// the highest step, minutes and peak SUDS at each step, expected
+    /// against found, safety behaviours and questionnaires; a printable
+    /// page with a chart (html), a table (csv) or data (json).
+    Progress {
+        /// The client: their code, or their alias.
+        #[arg(value_name = "CLIENT")]
+        client: String,
+        /// The format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Html)]
+        format: ExportFormat,
+        /// File to write (readable by you only); default the terminal.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Write over FILE if it exists.
+        #[arg(long, requires = "out")]
+        force: bool,
+    },
     /// Check the record: the database's integrity, every page's
     /// encryption, and the hash chains of the sessions and the audit trail.
     /// Says where a chain breaks; exit 3 when anything does.
@@ -208,6 +226,7 @@ fn run_on(
         }
         JournalCommand::List
         | JournalCommand::Export { .. }
+        | JournalCommand::Progress { .. }
         | JournalCommand::Clients
         | JournalCommand::Audit => store::open_read(path, passphrase)?,
     };
@@ -233,6 +252,46 @@ fn run_on(
         }
         JournalCommand::List => list(&db, path, out),
         JournalCommand::Clients => list_clients(&db, path, out),
+        JournalCommand::Progress {
+            client,
+            format,
+            out: file,
+            force,
+        } => {
+            let client = store::client_named(&db, &client, path)?;
+            let records = store::sessions_of(&db, client.id)?
+                .into_iter()
+                .map(|row| store::session(&db, row.id))
+                .collect::<Result<Vec<_>, _>>()?;
+            let progress = report::progress(&client.code, &records);
+            let text = match format {
+                ExportFormat::Html => report::progress_html(&progress),
+                ExportFormat::Csv => report::progress_csv(&progress),
+                ExportFormat::Json => report::progress_json(&progress),
+            };
+            let name = format.name();
+            audit(
+                path,
+                passphrase,
+                "exported",
+                &format!("a client's progress ({} sessions) as {name}", records.len()),
+            );
+            match file {
+                None => out.write_all(text.as_bytes()).map_err(stdout),
+                Some(file) => {
+                    write_private(&file, path, force, text.as_bytes())?;
+                    writeln!(
+                        out,
+                        "Wrote the progress of client {} ({}) to {}: readable by you only, and \
+                         not encrypted; delete it when it is no longer needed.",
+                        client.code,
+                        sessions(records.len()),
+                        file.display()
+                    )
+                    .map_err(stdout)
+                }
+            }
+        }
         JournalCommand::Audit => {
             let rows = store::trail(&db).map_err(|e| StoreError::sql_on(path, &db, e))?;
             for row in rows {
@@ -356,6 +415,7 @@ impl JournalCommand {
             Self::Export { .. } => "by journal export",
             Self::Delete { .. } => "by journal delete",
             Self::Clients => "by journal clients",
+            Self::Progress { .. } => "by journal progress",
             Self::Verify => "by journal verify",
             Self::Audit => "by journal audit",
             Self::Encrypt => "by journal encrypt",

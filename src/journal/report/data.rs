@@ -54,7 +54,7 @@ fn csv_cell(text: &str) -> String {
 /// starts with a single quote, which shows the words as they were typed
 /// (OWASP's advice on CSV injection). The numbers the report writes itself
 /// are not words and keep their sign.
-fn csv_text(text: &str) -> String {
+pub(super) fn csv_text(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         csv_cell(&format!("'{text}"))
     } else {

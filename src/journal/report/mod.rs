@@ -8,6 +8,7 @@ mod data;
 mod dates;
 mod markup;
 mod page;
+mod progress;
 mod spans;
 
 pub use data::csv;
@@ -15,3 +16,4 @@ pub(crate) use data::json;
 pub(super) use dates::length;
 pub use dates::utc;
 pub use page::html;
+pub use progress::{Progress, progress, progress_csv, progress_html, progress_json};

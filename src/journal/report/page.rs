@@ -298,4 +298,4 @@ pub fn html(record: &SessionRecord) -> String {
 
 /// The page's style, printable on A4. It opens with a line break, as the
 /// page has always had it.
-const STYLE: &str = concat!("\n", include_str!("../../../assets/journal/report.css"));
+pub(super) const STYLE: &str = concat!("\n", include_str!("../../../assets/journal/report.css"));
