@@ -1454,6 +1454,23 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
         assert!(report.contains(item), "the report lacks {item:?}");
     }
 
+    // The client's progress, from the page's link: this session, with its
+    // plan, its steps' peak SUDS and the PHQ-9's band.
+    browser.go(&format!("{address}/api/progress?format=html"));
+    std::thread::sleep(Duration::from_millis(500));
+    let progress = browser.run("return document.documentElement.outerHTML");
+    let progress = progress.as_str().unwrap();
+    browser.screenshot(&shots.join("progress.png"));
+    for item in [
+        "Progress across sessions",
+        client.as_str(),
+        "<polyline",
+        "phq9 (after) 7, mild",
+    ] {
+        assert!(progress.contains(item), "the progress lacks {item:?}");
+    }
+    assert!(!progress.contains("R.K."), "the progress names the alias");
+
     // Stop: the app fades out and closes, and the record says it ended.
     browser.go(&format!("{address}/"));
     browser.until("the console again", |v| v["alias"] == "R.K., second course");

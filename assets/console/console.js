@@ -181,6 +181,14 @@ function render() {
         `. Your browser saves an export as a plain file named by the client's code and the date` +
         ` (${r.client || "the client"}-YYYY-MM-DD-session-${r.session}); it is not encrypted` +
         ` and Stillpoint cannot delete it: delete it when it is no longer needed.`;
+      const progress = ["html", "csv", "json"].flatMap((f, i) => {
+        const a = document.createElement("a");
+        a.href = `/api/progress?format=${f}`;
+        a.textContent = f === "html" ? "report" : f.toUpperCase();
+        a.target = "_blank";
+        a.rel = "noopener";
+        return i ? [document.createTextNode(" · "), a] : [a];
+      });
       ex.replaceChildren(
         document.createTextNode("Export this session: "),
         ...["html", "csv", "json"].flatMap((f, i) => {
@@ -191,6 +199,9 @@ function render() {
           a.rel = "noopener";
           return i ? [document.createTextNode(" · "), a] : [a];
         }),
+        document.createElement("br"),
+        document.createTextNode("The client's progress across sessions: "),
+        ...progress,
         said,
       );
     }

@@ -122,3 +122,92 @@ fn file_name(session: &crate::journal::store::SessionRecord, format: &str) -> St
 pub(super) struct ExportQuery {
     format: Option<String>,
 }
+
+/// The current client's progress across their sessions, as the report (the
+/// default), CSV or JSON, saved under their code and the date.
+pub(super) async fn progress(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    let format = query.format.unwrap_or_else(|| "html".into());
+    let kind = match format.as_str() {
+        "html" => "text/html; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        "json" => "application/json",
+        other => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format!("format {other:?}: expected html, csv or json"),
+            );
+        }
+    };
+    let Some(record_file) = shared.journal() else {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "no session record is kept in this run",
+        );
+    };
+    let Some(client) = shared.view.borrow().record.client.clone() else {
+        return refuse(
+            StatusCode::CONFLICT,
+            "no client yet: the session is recorded for one once it begins",
+        );
+    };
+    let inline = format == "html";
+    let made = tokio::task::spawn_blocking(move || -> Result<(String, String), String> {
+        let db = record_file
+            .open_read()
+            .map_err(|e| e.to_string())?
+            .ok_or("nothing is recorded yet")?;
+        let path = record_file.path.clone();
+        let found =
+            crate::journal::store::client_named(&db, &client, &path).map_err(|e| e.to_string())?;
+        let records = crate::journal::store::sessions_of(&db, found.id)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|row| crate::journal::store::session(&db, row.id))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        let progress = crate::journal::report::progress(&client, &records);
+        let body = match format.as_str() {
+            "csv" => crate::journal::report::progress_csv(&progress),
+            "json" => crate::journal::report::progress_json(&progress),
+            _ => crate::journal::report::progress_html(&progress),
+        };
+        if let Err(why) = record_file.note(
+            "exported",
+            &format!(
+                "a client's progress ({} sessions) as {format}, from the console",
+                records.len()
+            ),
+        ) {
+            bevy::log::warn!("{why}");
+        }
+        let date = &crate::journal::report::utc(crate::journal::store::now_ms())[..10];
+        Ok((body, format!("{client}-{date}-progress.{format}")))
+    })
+    .await;
+    match made {
+        Ok(Ok((body, name))) => (
+            [
+                (header::CONTENT_TYPE, kind.to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "{}; filename=\"{name}\"",
+                        if inline { "inline" } else { "attachment" }
+                    ),
+                ),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'".to_owned(),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Ok(Err(why)) => refuse(StatusCode::INTERNAL_SERVER_ERROR, why),
+        Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "the export failed"),
+    }
+}

@@ -294,6 +294,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/live", get(live::live))
         .route("/api/mirror", get(live::mirror))
         .route("/api/export/{id}", get(export::export))
+        .route("/api/progress", get(export::progress))
         .route("/api/unlock", post(unlock::unlock))
         .route("/api/clients", get(clients::clients))
         .route(

@@ -24,8 +24,9 @@ mod write;
 
 pub use audit::{AuditRow, note, trail};
 pub use clients::find as find_client;
+pub(crate) use clients::list as clients;
+pub(crate) use clients::named as client_named;
 pub use clients::{CODE_CHARACTERS, Client, ClientRef, parse_code};
-pub(crate) use clients::{list as clients, named as client_named};
 pub use verify::{Verified, verify};
 
 pub use encrypt::{Encrypted, encrypt, rekey};
