@@ -1278,7 +1278,13 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
     assert!(!record.exists() || std::fs::metadata(&record).unwrap().len() == 0);
     browser.screenshot(&shots.join("locked.png"));
     let said = unlock(crate::common::PASSPHRASE, crate::common::PASSPHRASE);
-    assert_eq!(said, "Unlocked.");
+    // A machine this loaded can take longer than a control's wait to run
+    // the frame that takes it: the page then says so, and the view shows
+    // when it has.
+    assert!(
+        said == "Unlocked." || said.contains("the app has not taken it yet"),
+        "{said}"
+    );
     browser.until("the record unlocked", |v| v["record"]["locked"].is_null());
     assert!(
         browser.run("return document.getElementById('unlock').hidden") == true,

@@ -73,7 +73,16 @@ fn is_questionnaire(path: &Path) -> bool {
     {
         return true;
     }
-    let Ok(file) = std::fs::File::open(path) else {
+    // Only a regular file is looked into: opening a pipe would wait for a
+    // writer (the check that refuses it comes after).
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let Ok(file) = std::os::unix::fs::OpenOptionsExt::custom_flags(
+        std::fs::OpenOptions::new().read(true),
+        libc::O_NONBLOCK,
+    )
+    .open(path) else {
         return false;
     };
     let mut head = String::new();

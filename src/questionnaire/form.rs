@@ -230,7 +230,7 @@ pub fn folder() -> PathBuf {
 pub fn load(dir: &Path) -> (Vec<Questionnaire>, Vec<FileErrors>) {
     let mut found: Vec<Questionnaire> = Vec::new();
     let mut errors = Vec::new();
-    let Ok(files) = crate::scene::folder::ron_files(dir) else {
+    let Ok(files) = crate::diagnostics::ron_files(dir) else {
         return (found, errors);
     };
     for file in files {

@@ -20,33 +20,7 @@ pub fn scenes_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes")
 }
 
-/// One `.ron` file of a folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RonFile {
-    /// Its path: the folder joined with its name.
-    pub(crate) path: PathBuf,
-    /// Its file name.
-    pub(crate) name: String,
-}
-
-/// The `.ron` files directly in `dir` (regular files only), sorted by name.
-pub(crate) fn ron_files(dir: &Path) -> std::io::Result<Vec<RonFile>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "ron"))
-        .collect();
-    files.sort();
-    Ok(files
-        .into_iter()
-        .map(|path| RonFile {
-            name: path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            path,
-        })
-        .collect())
-}
+pub(crate) use crate::diagnostics::{RonFile, ron_files};
 
 #[cfg(test)]
 mod tests {

@@ -20,16 +20,9 @@ pub(super) async fn export(
         return refuse(StatusCode::BAD_REQUEST, "a session is a number");
     };
     let format = query.format.unwrap_or_else(|| "html".into());
-    let kind = match format.as_str() {
-        "html" => "text/html; charset=utf-8",
-        "csv" => "text/csv; charset=utf-8",
-        "json" => "application/json",
-        other => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                format!("format {other:?}: expected html, csv or json"),
-            );
-        }
+    let kind = match content_type(&format) {
+        Ok(kind) => kind,
+        Err(refused) => return *refused,
     };
     let Some(record_file) = shared.journal() else {
         return refuse(
@@ -74,30 +67,48 @@ pub(super) async fn export(
         })
         .await;
     match made {
-        Ok(Ok((body, name))) => (
-            [
-                (header::CONTENT_TYPE, kind.to_owned()),
-                // Saved by the client's code and the date, never as
-                // "2.csv"; the report opens in the browser first.
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!(
-                        "{}; filename=\"{name}\"",
-                        if inline { "inline" } else { "attachment" }
-                    ),
-                ),
-                (header::CACHE_CONTROL, "no-store".to_owned()),
-                (
-                    header::CONTENT_SECURITY_POLICY,
-                    "default-src 'none'; style-src 'unsafe-inline'".to_owned(),
-                ),
-            ],
-            body,
-        )
-            .into_response(),
+        Ok(Ok((body, name))) => sent(kind, inline, &name, body),
         Ok(Err((status, why))) => refuse(status, why),
         Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "the export failed"),
     }
+}
+
+/// The content type of an export in `format`, or the refusal.
+fn content_type(format: &str) -> Result<&'static str, Box<Response>> {
+    match format {
+        "html" => Ok("text/html; charset=utf-8"),
+        "csv" => Ok("text/csv; charset=utf-8"),
+        "json" => Ok("application/json"),
+        other => Err(Box::new(refuse(
+            StatusCode::BAD_REQUEST,
+            format!("format {other:?}: expected html, csv or json"),
+        ))),
+    }
+}
+
+/// An export sent: saved by the client's code and the date, never as
+/// "2.csv"; a report (`inline`) opens in the browser first. It loads
+/// nothing, and nothing keeps a copy.
+fn sent(kind: &'static str, inline: bool, name: &str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, kind.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "{}; filename=\"{name}\"",
+                    if inline { "inline" } else { "attachment" }
+                ),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'".to_owned(),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The name a browser saves an export under: the client's code, the
@@ -130,16 +141,9 @@ pub(super) async fn progress(
     Query(query): Query<ExportQuery>,
 ) -> Response {
     let format = query.format.unwrap_or_else(|| "html".into());
-    let kind = match format.as_str() {
-        "html" => "text/html; charset=utf-8",
-        "csv" => "text/csv; charset=utf-8",
-        "json" => "application/json",
-        other => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                format!("format {other:?}: expected html, csv or json"),
-            );
-        }
+    let kind = match content_type(&format) {
+        Ok(kind) => kind,
+        Err(refused) => return *refused,
     };
     let Some(record_file) = shared.journal() else {
         return refuse(
@@ -188,25 +192,7 @@ pub(super) async fn progress(
     })
     .await;
     match made {
-        Ok(Ok((body, name))) => (
-            [
-                (header::CONTENT_TYPE, kind.to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!(
-                        "{}; filename=\"{name}\"",
-                        if inline { "inline" } else { "attachment" }
-                    ),
-                ),
-                (header::CACHE_CONTROL, "no-store".to_owned()),
-                (
-                    header::CONTENT_SECURITY_POLICY,
-                    "default-src 'none'; style-src 'unsafe-inline'".to_owned(),
-                ),
-            ],
-            body,
-        )
-            .into_response(),
+        Ok(Ok((body, name))) => sent(kind, inline, &name, body),
         Ok(Err(why)) => refuse(StatusCode::INTERNAL_SERVER_ERROR, why),
         Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "the export failed"),
     }

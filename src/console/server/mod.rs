@@ -295,7 +295,6 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/mirror", get(live::mirror))
         .route("/api/export/{id}", get(export::export))
         .route("/api/progress", get(export::progress))
-        .route("/api/unlock", post(unlock::unlock))
         .route("/api/clients", get(clients::clients))
         .route(
             "/api/questionnaires",
@@ -314,6 +313,15 @@ fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/api/control",
             post(control::control).layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                control_timeout,
+            )),
+        )
+        // A passphrase takes a second or two to check, then the app takes
+        // it as a control is taken: the control's time, not a page's.
+        .route(
+            "/api/unlock",
+            post(unlock::unlock).layer(tower_http::timeout::TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
                 control_timeout,
             )),

@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -25,9 +24,6 @@ struct Typed {
     /// The same again, for a new record.
     again: Option<Passphrase>,
 }
-
-/// How long the app has to take the passphrase once it is checked.
-const TAKEN_WITHIN: Duration = Duration::from_secs(5);
 
 /// Checks the passphrase typed on the page and unlocks the record with it.
 pub(super) async fn unlock(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
@@ -67,10 +63,14 @@ pub(super) async fn unlock(State(shared): State<Arc<Shared>>, body: Bytes) -> Re
     }
     shared.unlocked(passphrase);
     // Answered once the app has the record open to it, so a Start right
-    // after is not refused as locked.
+    // after is not refused as locked; the app has as long as a control has
+    // (a renderer on the CPU can take seconds over a frame).
     let mut view = shared.view.clone();
-    let taken =
-        tokio::time::timeout(TAKEN_WITHIN, view.wait_for(|v| v.record.locked.is_none())).await;
+    let taken = tokio::time::timeout(
+        shared.answer_within,
+        view.wait_for(|v| v.record.locked.is_none()),
+    )
+    .await;
     match taken {
         Ok(Ok(_)) => axum::Json(serde_json::json!({ "unlocked": true })).into_response(),
         _ => refuse(

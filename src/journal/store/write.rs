@@ -141,23 +141,30 @@ pub fn end(tx: &Transaction, id: i64, wall_ms: i64, at_us: i64) -> rusqlite::Res
 /// The link session `id`'s next entry follows: its last entry's, or its
 /// header's; `None` when the session is not in the record.
 fn last_entry_link(tx: &Connection, id: i64) -> rusqlite::Result<Option<Link>> {
-    let last: Option<Link> = tx
-        .prepare_cached("SELECT chain FROM entries WHERE session = ?1 ORDER BY id DESC LIMIT 1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
-    match last {
-        Some(link) => Ok(Some(link)),
-        None => header_link(tx, id),
-    }
+    last_link(
+        tx,
+        id,
+        "SELECT chain FROM entries WHERE session = ?1 ORDER BY id DESC LIMIT 1",
+    )
 }
 
 /// The link session `id`'s next step follows.
 fn last_step_link(tx: &Connection, id: i64) -> rusqlite::Result<Option<Link>> {
-    let last: Option<Link> = tx
-        .prepare_cached("SELECT chain FROM steps WHERE session = ?1 ORDER BY rowid DESC LIMIT 1")?
+    last_link(
+        tx,
+        id,
+        "SELECT chain FROM steps WHERE session = ?1 ORDER BY rowid DESC LIMIT 1",
+    )
+}
+
+/// The link `last` (a query of one row of session `id`) finds, or else the
+/// session's header's.
+fn last_link(tx: &Connection, id: i64, last: &str) -> rusqlite::Result<Option<Link>> {
+    let found: Option<Link> = tx
+        .prepare_cached(last)?
         .query_row([id], |r| r.get(0))
         .optional()?;
-    match last {
+    match found {
         Some(link) => Ok(Some(link)),
         None => header_link(tx, id),
     }
