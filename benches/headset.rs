@@ -90,6 +90,60 @@ fn frame_time(c: &mut Criterion) {
     group.finish();
 }
 
+/// The headset frame in the spiders scene with no record, a plain record
+/// and an encrypted one, a SUDS given every 90 frames so the record is
+/// written to: the frame only queues what its writer thread commits.
+fn with_the_record(c: &mut Criterion) {
+    let mut group = c.benchmark_group("headset frame, the record");
+    for how in ["none", "plain", "encrypted"] {
+        let dir = std::env::temp_dir().join(format!(
+            "stillpoint-bench-record-{}-{how}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut harness = Harness::new(&scenes(), "spiders.ron");
+        if how != "none" {
+            let passphrase = (how == "encrypted").then(|| {
+                stillpoint::journal::store::Passphrase::new(
+                    "a calm lake at dusk, for the bench".into(),
+                )
+            });
+            harness.app.add_plugins(stillpoint::journal::JournalPlugin {
+                recording: stillpoint::journal::Recording {
+                    path: dir.join("journal.sqlite3"),
+                    client: stillpoint::journal::store::ClientRef::Alias("bench".into()),
+                    relaxation: false,
+                    encrypt: passphrase.is_some(),
+                    passphrase,
+                },
+            });
+        }
+        assert!(harness.until_shown(2_000), "the kitchen did not load");
+        let mut frame = 0u64;
+        for _ in 0..180 {
+            frame += 1;
+            harness.set_head(head_at(frame));
+            harness.step();
+        }
+        group.bench_function(format!("spiders, record {how}"), |b| {
+            b.iter(|| {
+                frame += 1;
+                if frame.is_multiple_of(90) {
+                    let world = harness.app.world_mut();
+                    world.write_message(stillpoint::state::Intent::Suds(
+                        stillpoint::state::SudsChange::Record((frame % 100) as u8),
+                    ));
+                }
+                harness.set_head(head_at(frame));
+                harness.step();
+            })
+        });
+        drop(harness);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    group.finish();
+}
+
 /// The frame that starts a step change or an event, against a plain frame
 /// of the same scene: how much the change itself costs the frame it lands
 /// in (the frames after it glide, and cost what a plain frame does plus the
@@ -252,5 +306,11 @@ fn print_counts(who: &str, counts: &[(String, f64)]) {
     );
 }
 
-criterion_group!(benches, frame_time, exposure_changes, allocations);
+criterion_group!(
+    benches,
+    frame_time,
+    exposure_changes,
+    with_the_record,
+    allocations
+);
 criterion_main!(benches);
