@@ -181,7 +181,7 @@ fn plugin(app: &mut App, options: ConsoleOptions) {
     .add_systems(Startup, (wait_for_the_therapist, spawn_pairing_text))
     .add_systems(
         Update,
-        (take_control, new_code_key, hand_over_unlock).in_set(AppSet::Input),
+        (take_control, new_code_key, hand_over_from_the_page).in_set(AppSet::Input),
     )
     .add_systems(Update, show_code.in_set(AppSet::Ui))
     .add_systems(Update, mirror::capture.in_set(AppSet::Report))
@@ -267,7 +267,7 @@ fn show_code(
 
 /// Hands a passphrase checked on the page to the journal, and the scenes
 /// whose plan the page changed.
-fn hand_over_unlock(
+fn hand_over_from_the_page(
     console: Res<Console>,
     mut unlocks: MessageWriter<crate::journal::Unlock>,
     mut plans: MessageWriter<crate::journal::PlanSaved>,
