@@ -28,15 +28,38 @@ use crate::common::{
 
 const FRAME: Duration = Duration::from_millis(20);
 
-/// The exposure fixture, shown, with a record kept at `record` for `alias`.
+/// The exposure fixture, shown, with a record kept at `record` for R.K.
 fn recorded_app(test: &str, record: &Path, relaxation: bool, scene: &str) -> App {
+    recorded_app_for(
+        test,
+        record,
+        relaxation,
+        scene,
+        ClientRef::Alias("R.K.".into()),
+        false,
+    )
+}
+
+/// [`recorded_app`] for `client`; with `manual_clock`, the session's clock
+/// stands at 0 until the test moves it ([`clock_at`]).
+fn recorded_app_for(
+    test: &str,
+    record: &Path,
+    relaxation: bool,
+    scene: &str,
+    client: ClientRef,
+    manual_clock: bool,
+) -> App {
     let (dir, _) = scene_folder(&format!("{test}-scenes"), "lake_dusk.ron", "lake_dusk.ron");
     std::fs::copy(fixture("exposure_steps.ron"), dir.join("steps.ron")).unwrap();
     let mut app = app_on(&dir, scene, FRAME, None);
+    if manual_clock {
+        clock_at(&mut app, 0.0);
+    }
     app.add_plugins(stillpoint::journal::JournalPlugin {
         recording: Recording {
             path: record.to_path_buf(),
-            client: ClientRef::Alias("R.K.".into()),
+            client,
             relaxation,
             passphrase: Some(passphrase()),
             encrypt: true,
@@ -50,6 +73,15 @@ fn recorded_app(test: &str, record: &Path, relaxation: bool, scene: &str) -> App
     }));
     app.update();
     app
+}
+
+/// Sets the session's clock to `seconds`, and holds it there.
+fn clock_at(app: &mut App, seconds: f64) {
+    app.insert_resource(stillpoint::clock::SessionClock {
+        heard: (seconds * 1e6) as u64,
+        latency: 0,
+        manual: true,
+    });
 }
 
 fn snapshot(app: &App) -> &SessionSnapshot {
@@ -1966,98 +1998,335 @@ fn with_a_plan_in_force_the_steps_walk_the_plan_and_the_record_names_it() {
 }
 
 #[test]
-fn a_client_s_progress_across_sessions_made_through_intents() {
-    use stillpoint::state::Expectancy;
+fn a_client_s_progress_across_four_sessions_made_through_intents_is_the_golden_page() {
+    use stillpoint::questionnaire::form;
+    use stillpoint::state::{Expectancy, FormAnswered};
     let dir = scratch("journal-progress");
     let data = dir.join("data");
     let record = data.join("stillpoint").join("journal.sqlite3");
-    // Two sessions of R.K.'s, each driven as a therapist drives one.
-    let run = |suds: [u8; 2], expect: bool| {
-        let mut app = recorded_app("journal-progress", &record, false, "steps.ron");
+    let code = "K7HF-3M";
+    // The client's plan for the fixture's hierarchy: Ground, Rail, High.
+    {
+        let mut db = store::open(&record, true, Some(&passphrase()))
+            .unwrap()
+            .unwrap();
+        let tx = db.transaction().unwrap();
+        let (_, client) =
+            store::begin(&tx, &sample_for(ClientRef::Code(code.into()), "").0).unwrap();
+        let plan = stillpoint::plan::ClientPlan {
+            client: code.into(),
+            scene: "steps.ron".into(),
+            steps: [("Ground", 40), ("Rail", 65), ("High", 85)]
+                .iter()
+                .map(|(name, predicted)| stillpoint::plan::PlanStep {
+                    step: (*name).into(),
+                    words: format!("{name}, in the client's words"),
+                    predicted_suds: *predicted,
+                    feared: "I will fall".into(),
+                })
+                .collect(),
+        };
+        store::save_plan(&tx, client.id, "steps.ron", &plan.to_ron(), 1).unwrap();
+        tx.commit().unwrap();
+    }
+    // Delete the sample session the client was made with: the four that
+    // follow are the course.
+    let (status, _, err) = journal(&data, &["delete", "1", "--yes"], "");
+    assert_eq!(status, 0, "{err}");
+    let folder = form::folder();
+    let given = |id: &str, when: &'static str, answers: &[u8]| {
+        let q = form::read(&folder.join(format!("{id}.ron"))).unwrap();
+        Intent::Form(FormAnswered {
+            id: q.id.clone(),
+            title: q.title.clone(),
+            when,
+            answers: answers.to_vec(),
+            scored: q.score(answers).unwrap(),
+        })
+    };
+    /// What the therapist does at a moment of a session: at a session time
+    /// (seconds), these intents.
+    type Moment = (f64, Vec<Intent>);
+    let suds = |v: u8| {
+        vec![
+            Intent::Suds(SudsChange::Set(v)),
+            Intent::Suds(SudsChange::Answer),
+        ]
+    };
+    let up_to = |v: u8| {
+        let mut i = vec![Intent::Step(StepChange::Up)];
+        i.extend(suds(v));
+        i
+    };
+    let before = |likelihood, expected_peak| {
+        Intent::Expectancy(Expectancy::Before {
+            likelihood,
+            expected_peak,
+        })
+    };
+    let after = |happened, surprise, felt_peak| {
+        Intent::Expectancy(Expectancy::After {
+            happened,
+            surprise,
+            felt_peak,
+        })
+    };
+    let run = |moments: Vec<Moment>, end: f64| {
+        let mut app = recorded_app_for(
+            "journal-progress",
+            &record,
+            false,
+            "steps.ron",
+            ClientRef::Code(code.into()),
+            true,
+        );
+        // The plan in force before anything is done.
+        assert!(
+            update_until(&mut app, Duration::from_secs(20), |w| {
+                w.resource::<SessionSnapshot>().plan.is_some()
+            }),
+            "the plan never came in force"
+        );
         until_committed(&mut app);
-        ask(&mut app, Intent::Suds(SudsChange::Set(suds[0])));
-        ask(&mut app, Intent::Suds(SudsChange::Answer));
-        app.update();
-        if expect {
-            ask(
-                &mut app,
-                Intent::Expectancy(Expectancy::Before {
-                    likelihood: 80,
-                    expected_peak: 70,
-                }),
-            );
+        for (at, intents) in moments {
+            clock_at(&mut app, at);
+            app.update();
+            for intent in intents {
+                let safe = matches!(intent, Intent::SafePlace | Intent::LeaveSafePlace);
+                ask(&mut app, intent);
+                app.update();
+                if safe {
+                    // Arrived, through the veil, before the next.
+                    for _ in 0..30 {
+                        app.update();
+                    }
+                }
+            }
         }
-        ask(&mut app, Intent::Step(StepChange::Up));
-        app.update();
-        ask(&mut app, Intent::Suds(SudsChange::Set(suds[1])));
-        ask(&mut app, Intent::Suds(SudsChange::Answer));
-        app.update();
-        if expect {
-            ask(
-                &mut app,
-                Intent::Expectancy(Expectancy::After {
-                    happened: false,
-                    surprise: 60,
-                    felt_peak: 65,
-                }),
-            );
-            ask(&mut app, Intent::Pacer(true));
-        }
+        clock_at(&mut app, end);
         app.update();
         until_committed(&mut app);
         drop(app);
     };
-    run([60, 75], true);
-    run([30, 50], false);
-    let (code, json, err) = journal(&data, &["progress", "R.K.", "--format", "json"], "");
-    assert_eq!(code, 0, "{err}");
+    // A step up, with what the client expects of the new step before they
+    // face it, and their first SUDS there.
+    let up_expecting = |expected: Intent, v: u8| {
+        let mut i = vec![Intent::Step(StepChange::Up), expected];
+        i.extend(suds(v));
+        i
+    };
+    // Four sessions of a course: the fear falls from one to the next.
+    run(
+        vec![
+            (
+                1.0,
+                [given("phq9", "before", &[2, 2, 2, 2, 2, 1, 1, 1, 1])]
+                    .into_iter()
+                    .chain([given("gad7", "before", &[2, 2, 2, 2, 1, 1, 1])])
+                    .chain(suds(45))
+                    .collect(),
+            ),
+            (180.0, up_expecting(before(80, 70), 70)),
+            (300.0, vec![Intent::SafePlace]),
+            (330.0, vec![Intent::LeaveSafePlace, Intent::Pacer(true)]),
+            (420.0, vec![after(false, 60, 65)]),
+        ],
+        480.0,
+    );
+    run(
+        vec![
+            (1.0, suds(35)),
+            (160.0, up_expecting(before(60, 60), 55)),
+            (400.0, vec![after(false, 40, 50)]),
+            (410.0, up_expecting(before(70, 80), 75)),
+            (580.0, vec![after(false, 70, 70)]),
+        ],
+        600.0,
+    );
+    run(
+        vec![
+            (1.0, suds(20)),
+            (120.0, up_to(40)),
+            (310.0, up_expecting(before(50, 65), 60)),
+            (590.0, vec![after(false, 30, 55)]),
+        ],
+        660.0,
+    );
+    run(
+        vec![
+            (1.0, suds(10)),
+            (90.0, up_to(25)),
+            (210.0, up_expecting(before(30, 45), 40)),
+            (
+                540.0,
+                vec![
+                    after(false, 10, 40),
+                    given("phq9", "after", &[1, 1, 1, 1, 1, 1, 0, 0, 0]),
+                    given("gad7", "after", &[1, 1, 1, 1, 0, 0, 0]),
+                ],
+            ),
+        ],
+        600.0,
+    );
+    let (status, json, err) = journal(&data, &["progress", code, "--format", "json"], "");
+    assert_eq!(status, 0, "{err}");
     let p: serde_json::Value = serde_json::from_str(&json).expect(&json);
     let sessions = p["sessions"].as_array().unwrap();
-    assert_eq!(sessions.len(), 2, "{json}");
+    assert_eq!(sessions.len(), 4, "{json}");
     let step = |s: usize, n: usize| &sessions[s]["steps"][n];
-    assert_eq!(
-        (&step(0, 0)["step"], &step(0, 0)["peak_suds"]),
-        (&1.into(), &60.into())
-    );
-    assert_eq!(step(0, 1)["peak_suds"], 75);
-    assert_eq!(
-        (&step(1, 0)["peak_suds"], &step(1, 1)["peak_suds"]),
-        (&30.into(), &50.into())
-    );
+    // Between-session habituation: the peak at each step falls.
+    let peaks = |n: usize| -> Vec<i64> {
+        sessions
+            .iter()
+            .filter_map(|s| s["steps"][n]["peak_suds"].as_i64())
+            .collect()
+    };
+    assert_eq!(peaks(0), [45, 35, 20, 10]);
+    assert_eq!(peaks(1), [70, 55, 40, 25]);
+    assert_eq!(peaks(2), [75, 60, 40]);
+    // Minutes at each step, from the session's own clock.
+    // Session 2 was at Rail from 160 s to 410 s: 250 s, 4.17 minutes.
     assert_eq!(
         (
-            &step(0, 0)["expected_likelihood"],
-            &step(0, 0)["expected_peak"]
+            step(0, 0)["minutes"].as_f64(),
+            step(1, 1)["minutes"].as_f64()
         ),
-        (&80.into(), &70.into())
+        (Some(3.0), Some(4.17))
     );
     assert_eq!(
         (
+            &step(0, 1)["expected_likelihood"],
+            &step(0, 1)["expected_peak"],
             &step(0, 1)["happened"],
             &step(0, 1)["surprise"],
             &step(0, 1)["felt_peak"]
         ),
-        (&false.into(), &60.into(), &65.into())
+        (
+            &80.into(),
+            &70.into(),
+            &false.into(),
+            &60.into(),
+            &65.into()
+        )
     );
     assert_eq!(
-        (&sessions[0]["pacer_uses"], &sessions[1]["pacer_uses"]),
-        (&1.into(), &0.into())
+        sessions
+            .iter()
+            .map(|s| (s["plan"].as_i64(), s["highest_step"].as_i64()))
+            .collect::<Vec<_>>(),
+        [
+            (Some(1), Some(2)),
+            (Some(1), Some(3)),
+            (Some(1), Some(3)),
+            (Some(1), Some(3))
+        ]
     );
-    assert_eq!(sessions[0]["highest_step"], 2);
-    // The table: a row a step of a session; the page: a line for each step
-    // through both sessions, and nothing that reaches outside.
-    let (code, csv, _) = journal(&data, &["progress", "R.K.", "--format", "csv"], "");
-    assert_eq!(code, 0);
-    assert_eq!(csv.lines().count(), 5, "{csv}");
-    let (code, html, _) = journal(&data, &["progress", "R.K."], "");
-    assert_eq!(code, 0);
+    assert_eq!(
+        (
+            &sessions[0]["pacer_uses"],
+            &sessions[0]["safe_place_visits"]
+        ),
+        (&1.into(), &1.into())
+    );
+    assert_eq!(
+        (
+            &sessions[1]["pacer_uses"],
+            &sessions[1]["safe_place_visits"]
+        ),
+        (&0.into(), &0.into())
+    );
+    let bands = |s: usize| -> Vec<(String, f64, String)> {
+        sessions[s]["questionnaires"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| {
+                (
+                    q["id"].as_str().unwrap().to_owned(),
+                    q["total"].as_f64().unwrap(),
+                    q["band"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let band = |id: &str, total: f64, label: &str| (id.to_owned(), total, label.to_owned());
+    assert_eq!(
+        bands(0),
+        [
+            band("phq9", 14.0, "moderate"),
+            band("gad7", 11.0, "moderate")
+        ]
+    );
+    assert_eq!(
+        bands(3),
+        [band("phq9", 6.0, "mild"), band("gad7", 4.0, "minimal")]
+    );
+    // The table: a row a step of a session.
+    let (status, csv, _) = journal(&data, &["progress", code, "--format", "csv"], "");
+    assert_eq!(status, 0);
+    assert_eq!(csv.lines().count(), 1 + 2 + 3 + 3 + 3, "{csv}");
+    // The page, the same every time and as the golden one, but for the
+    // dates, which are today's.
+    let (status, html, _) = journal(&data, &["progress", code], "");
+    assert_eq!(status, 0);
+    let (_, again, _) = journal(&data, &["progress", code], "");
+    assert_eq!(html, again, "the same record gave another page");
+    let page = without_dates(&html);
     std::fs::write(output_dir("journal").join("progress.html"), &html).unwrap();
-    assert_eq!(html.matches("<polyline").count(), 2, "{html}");
-    assert!(!html.contains("R.K."), "the page names the alias");
+    std::fs::write(output_dir("journal").join("progress-dated.html"), &page).unwrap();
+    let golden =
+        std::fs::read_to_string(fixture("progress.html")).expect("tests/fixtures/progress.html");
+    assert!(
+        page == golden,
+        "the progress page differs from tests/fixtures/progress.html; the new one, its dates \
+         written YYYY-MM-DD, is target/test-output/journal/progress-dated.html"
+    );
+    // Three charts: a line for each step, expectancies, a chart for each
+    // questionnaire with its bands; nothing that reaches outside.
+    assert_eq!(html.matches("<polyline fill=\"none\"").count(), 3, "{html}");
+    for piece in [
+        "Peak SUDS at each step",
+        "What the client expected",
+        "<h3>PHQ-9 (depression)</h3>",
+        "<h3>GAD-7 (anxiety)</h3>",
+        "moderate (10–14)",
+        "moderately severe (15–19)",
+    ] {
+        assert!(html.contains(piece), "the page lacks {piece:?}");
+    }
     let outside = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
     assert!(!outside.contains("http://") && !outside.contains("https://"));
-    let (code, _, err) = journal(&data, &["progress", "nobody"], "");
-    assert_eq!(code, 2);
+    let (status, _, err) = journal(&data, &["progress", "nobody"], "");
+    assert_eq!(status, 2);
     assert!(err.contains("no client \"nobody\""), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `text` with every date in it (`2026-12-07`) written `YYYY-MM-DD`.
+fn without_dates(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let shape = |at: usize| {
+        bytes.get(at..at + 10).is_some_and(|w| {
+            w.iter().enumerate().all(|(k, b)| {
+                if k == 4 || k == 7 {
+                    *b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+        })
+    };
+    while i < bytes.len() {
+        if shape(i) {
+            out.push_str("YYYY-MM-DD");
+            i += 10;
+        } else {
+            let c = text[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
 }

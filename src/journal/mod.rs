@@ -679,6 +679,8 @@ fn record(
                     "total": given.scored.total,
                     "band": given.scored.band,
                     "alerts": given.scored.alerts,
+                    "range": given.scored.range,
+                    "cutoffs": given.scored.cutoffs,
                 })
                 .to_string(),
             ),

@@ -121,6 +121,11 @@ pub struct Scored {
     pub band: Option<String>,
     /// What its alerts say, for the answers that raise them.
     pub alerts: Vec<String>,
+    /// The lowest and highest totals it can give.
+    pub range: (f32, f32),
+    /// The cut-offs the total was judged by, so that a record read years
+    /// later shows the bands it was given in.
+    pub cutoffs: Vec<Cutoff>,
 }
 
 impl Questionnaire {
@@ -181,11 +186,13 @@ impl Questionnaire {
             total,
             band,
             alerts,
+            range: self.range(),
+            cutoffs: self.cutoffs.clone(),
         })
     }
 
     /// The lowest and highest totals the questionnaire can give.
-    fn range(&self) -> (f32, f32) {
+    pub(crate) fn range(&self) -> (f32, f32) {
         let low = f32::from(self.scale.first().map_or(0, |a| a.value));
         let high = f32::from(self.scale.last().map_or(0, |a| a.value));
         let (count, weight) = match self.total {

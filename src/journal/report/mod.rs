@@ -9,6 +9,7 @@ mod dates;
 mod markup;
 mod page;
 mod progress;
+mod progress_page;
 mod spans;
 
 pub use data::csv;
@@ -16,4 +17,5 @@ pub(crate) use data::json;
 pub(super) use dates::length;
 pub use dates::utc;
 pub use page::html;
-pub use progress::{Progress, progress, progress_csv, progress_html, progress_json};
+pub use progress::{Progress, progress, progress_csv, progress_json};
+pub use progress_page::progress_html;

@@ -12,8 +12,6 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::dates::utc;
-use super::markup::escape;
-use super::page::STYLE;
 use super::spans::{scene_index, step_name, time_at_steps};
 use crate::journal::EntryKind;
 use crate::journal::store::SessionRecord;
@@ -78,12 +76,34 @@ pub struct StepProgress {
 pub struct Given {
     /// Its id.
     pub id: String,
+    /// Its title.
+    pub title: String,
     /// Before, after or alone.
     pub when: String,
     /// Its total.
     pub total: f64,
     /// Its band, if it has cut-offs.
     pub band: Option<String>,
+    /// The lowest and highest totals it can give, where the record says.
+    pub range: Option<(f64, f64)>,
+    /// The bands it was judged by.
+    pub cutoffs: Vec<Band>,
+}
+
+/// A band of a questionnaire's total, `from` to `to` inclusive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Band {
+    /// Its lowest total.
+    pub from: f64,
+    /// Its highest total.
+    pub to: f64,
+    /// Its label.
+    pub label: String,
+}
+
+/// `v` to two decimals (a total kept as `f32` reads back as 235.6199…).
+fn hundredths(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
 }
 
 /// The progress of client `client` from their sessions, oldest first.
@@ -155,20 +175,40 @@ fn session(record: &SessionRecord) -> SessionProgress {
             EntryKind::Plan => plan = entry.value,
             EntryKind::Form => {
                 let v = json();
+                let number = |v: &serde_json::Value| v.as_f64().map(hundredths);
                 questionnaires.push(Given {
                     id: v["id"].as_str().unwrap_or_default().to_owned(),
+                    title: v["title"].as_str().unwrap_or_default().to_owned(),
                     when: v["when"].as_str().unwrap_or_default().to_owned(),
-                    total: v["total"].as_f64().unwrap_or_default(),
+                    total: number(&v["total"]).unwrap_or_default(),
                     band: v["band"].as_str().map(str::to_owned),
+                    range: number(&v["range"][0]).zip(number(&v["range"][1])),
+                    cutoffs: v["cutoffs"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|c| {
+                            Some(Band {
+                                from: number(&c["from"])?,
+                                to: number(&c["to"])?,
+                                label: c["label"].as_str()?.to_owned(),
+                            })
+                        })
+                        .collect(),
                 });
             }
             EntryKind::Questionnaire => {
                 let v = json();
+                let ssq = crate::questionnaire::simulator_sickness::form();
+                let (low, high) = ssq.range();
                 questionnaires.push(Given {
                     id: "ssq".into(),
+                    title: ssq.title.clone(),
                     when: v["when"].as_str().unwrap_or_default().to_owned(),
-                    total: (v["total"].as_f64().unwrap_or_default() * 100.0).round() / 100.0,
+                    total: hundredths(v["total"].as_f64().unwrap_or_default()),
                     band: None,
+                    range: Some((hundredths(low.into()), hundredths(high.into()))),
+                    cutoffs: Vec::new(),
                 });
             }
             _ => {}
@@ -257,181 +297,4 @@ pub fn progress_csv(progress: &Progress) -> String {
         }
     }
     out
-}
-
-/// As a printable page: the chart of peak SUDS at each step across the
-/// sessions, then a table for each session.
-pub fn progress_html(progress: &Progress) -> String {
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
-         <title>Progress · {client}</title><style>{STYLE}</style></head><body>\n\
-         <h1>Progress across sessions</h1>\n<dl><dt>Client</dt><dd>{client}</dd>\
-         <dt>Sessions</dt><dd>{n}</dd></dl>\n",
-        client = escape(&progress.client),
-        n = progress.sessions.len()
-    );
-    h.push_str("<h2>Peak SUDS at each step, session by session</h2>\n");
-    h.push_str(&peak_chart(progress));
-    for s in &progress.sessions {
-        let _ = write!(
-            h,
-            "<h2>Session {} · {}</h2>\n<p>Plan: {} · highest step: {} · pacer used {} time{} · \
-             safe place {} time{}</p>\n",
-            s.session,
-            s.date,
-            s.plan.map_or("none".into(), |p| p.to_string()),
-            s.highest_step.map_or("none".into(), |p| p.to_string()),
-            s.pacer_uses,
-            if s.pacer_uses == 1 { "" } else { "s" },
-            s.safe_place_visits,
-            if s.safe_place_visits == 1 { "" } else { "s" },
-        );
-        h.push_str(
-            "<table><thead><tr><th>Step</th><th>Minutes</th><th>Peak SUDS</th>\
-             <th>Expected: likely, peak</th><th>Found: happened, surprise, peak</th></tr></thead><tbody>\n",
-        );
-        for t in &s.steps {
-            let n = |v: Option<i64>| v.map_or("—".to_owned(), |v| v.to_string());
-            let _ = writeln!(
-                h,
-                "<tr><td>{} {}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                t.step,
-                escape(&t.name),
-                t.minutes,
-                n(t.peak_suds),
-                match (t.expected_likelihood, t.expected_peak) {
-                    (None, None) => "—".to_owned(),
-                    (l, p) => format!("{}%, {}", n(l), n(p)),
-                },
-                match (t.happened, t.surprise, t.felt_peak) {
-                    (None, None, None) => "—".to_owned(),
-                    (h, s, p) => format!(
-                        "{}, {}, {}",
-                        h.map_or("—", |h| if h { "yes" } else { "no" }),
-                        n(s),
-                        n(p)
-                    ),
-                },
-            );
-        }
-        h.push_str("</tbody></table>\n");
-        if !s.questionnaires.is_empty() {
-            h.push_str("<p>Questionnaires: ");
-            let given: Vec<String> = s
-                .questionnaires
-                .iter()
-                .map(|q| {
-                    escape(&format!(
-                        "{} ({}) {}{}",
-                        q.id,
-                        q.when,
-                        q.total,
-                        q.band
-                            .as_ref()
-                            .map(|b| format!(", {b}"))
-                            .unwrap_or_default()
-                    ))
-                })
-                .collect();
-            h.push_str(&given.join(" · "));
-            h.push_str("</p>\n");
-        }
-    }
-    h.push_str("</body></html>\n");
-    h
-}
-
-/// An SVG line for each step (of each scene) through the peak SUDS of the
-/// sessions that reached it: falling lines are between-session
-/// habituation.
-fn peak_chart(progress: &Progress) -> String {
-    let (w, ht, left, top, bottom) = (640.0, 240.0, 40.0, 10.0, 30.0);
-    let n = progress.sessions.len().max(2) as f64;
-    let x = |i: usize| left + (w - left - 20.0) * i as f64 / (n - 1.0);
-    let y = |suds: i64| top + (ht - top - bottom) * (1.0 - suds as f64 / 100.0);
-    let mut keys: Vec<(String, i64, String)> = Vec::new();
-    for s in &progress.sessions {
-        for t in &s.steps {
-            if !keys
-                .iter()
-                .any(|(sc, st, _)| *sc == t.scene && *st == t.step)
-            {
-                keys.push((t.scene.clone(), t.step, t.name.clone()));
-            }
-        }
-    }
-    keys.sort();
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {ht}\" role=\"img\" \
-         aria-label=\"Peak SUDS at each step, session by session\">\n"
-    );
-    for suds in [0, 25, 50, 75, 100] {
-        let _ = writeln!(
-            svg,
-            "<line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/>\
-             <text x=\"{}\" y=\"{:.1}\" font-size=\"9\" text-anchor=\"end\">{suds}</text>",
-            w - 20.0,
-            left - 4.0,
-            y(suds) + 3.0,
-            y = y(suds)
-        );
-    }
-    for (i, s) in progress.sessions.iter().enumerate() {
-        let _ = writeln!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{}\" font-size=\"9\" text-anchor=\"middle\">{}</text>",
-            x(i),
-            ht - 12.0,
-            escape(&s.date)
-        );
-    }
-    let mut legend = String::new();
-    let shades = [
-        "#1f4e79", "#b5651d", "#2e7d32", "#6a1b9a", "#c62828", "#00838f", "#827717", "#4e342e",
-    ];
-    for (k, (scene, step, name)) in keys.iter().enumerate() {
-        let points: Vec<String> = progress
-            .sessions
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| {
-                let peak = s
-                    .steps
-                    .iter()
-                    .find(|t| t.scene == *scene && t.step == *step)?
-                    .peak_suds?;
-                Some(format!("{:.1},{:.1}", x(i), y(peak)))
-            })
-            .collect();
-        if points.is_empty() {
-            continue;
-        }
-        let colour = shades[k % shades.len()];
-        let _ = writeln!(
-            svg,
-            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.5\" points=\"{}\">\
-             <title>step {step}: {}</title></polyline>",
-            points.join(" "),
-            escape(name)
-        );
-        for p in &points {
-            let (px, py) = p.split_once(',').unwrap_or_default();
-            let _ = writeln!(
-                svg,
-                "<circle cx=\"{px}\" cy=\"{py}\" r=\"2.5\" fill=\"{colour}\"/>"
-            );
-        }
-        let _ = write!(
-            legend,
-            "<span style=\"color: {colour}\">\u{25cf} step {step}: {}</span> ",
-            escape(name)
-        );
-    }
-    svg.push_str("</svg>\n<p class=\"quiet\">");
-    svg.push_str(&legend);
-    svg.push_str("</p>\n");
-    svg
 }
