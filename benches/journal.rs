@@ -34,6 +34,7 @@ fn entry(n: i64) -> Entry {
         value: Some(n % 101),
         text: "asked for".into(),
         corrects: None,
+        id: None,
     }
 }
 

@@ -440,6 +440,7 @@ fn sample_for(who: ClientRef, note: &str) -> (NewSession, Vec<Entry>) {
         value,
         text: text.into(),
         corrects: None,
+        id: None,
     };
     let ssq = |when: &str, answers: [u8; 16]| {
         let s = stillpoint::questionnaire::simulator_sickness::score(&answers).unwrap();
@@ -1364,6 +1365,7 @@ fn crash_child() {
             value: Some(n as i64),
             text: format!("run {run} entry {n}"),
             corrects: None,
+            id: None,
         };
         writer.to.send((n, Write::Entry(entry))).unwrap();
         if n.is_multiple_of(8) {
@@ -2329,4 +2331,201 @@ fn without_dates(text: &str) -> String {
         }
     }
     out
+}
+
+#[test]
+fn corrections_are_new_entries_and_a_closed_note_cannot_change() {
+    let dir = scratch("journal-amend");
+    let data = dir.join("data");
+    let record = data.join("stillpoint").join("journal.sqlite3");
+    let id = write_sample(&record, "R.K.", "Calm at the jar; words-to-close-4471");
+    // The entries' numbers, as the JSON export and the report's first
+    // column give them.
+    let (code, json, err) = journal(&data, &["export", &id.to_string(), "--format", "json"], "");
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let number = |kind: &str, value: Option<i64>| -> String {
+        v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == kind && (value.is_none() || e["value"].as_i64() == value))
+            .and_then(|e| e["id"].as_i64())
+            .unwrap_or_else(|| panic!("no {kind} entry in {json}"))
+            .to_string()
+    };
+    let (suds, note, step) = (
+        number("suds", Some(70)),
+        number("note", None),
+        number("step", None),
+    );
+    let session = id.to_string();
+    let run = |args: &[&str]| {
+        let mut all = vec!["correct", session.as_str()];
+        all.extend(args);
+        journal(&data, &all, "")
+    };
+    // A SUDS of 70 that was 40: corrected, with the reason.
+    let (code, out, err) = run(&[
+        &suds,
+        "--suds",
+        "40",
+        "--why",
+        "typed 70, the client said 40",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("Corrected entry {suds} of session {id}")),
+        "{out}"
+    );
+    // Refused, each with nothing written: no reason, a SUDS over 100, a
+    // note's words for a SUDS, a step, an entry the session lacks, a
+    // session the record lacks.
+    for (args, said) in [
+        (
+            vec![suds.as_str(), "--suds", "40", "--why", " "],
+            "the reason for the correction is empty",
+        ),
+        (
+            vec![suds.as_str(), "--suds", "101", "--why", "x"],
+            "101 is not in 0..=100",
+        ),
+        (
+            vec![suds.as_str(), "--note", "x", "--why", "x"],
+            "is corrected with --suds",
+        ),
+        (
+            vec![step.as_str(), "--suds", "10", "--why", "x"],
+            "only a SUDS or a note can be corrected",
+        ),
+        (
+            vec!["99999", "--suds", "10", "--why", "x"],
+            "has no entry 99999",
+        ),
+    ] {
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(said), "{args:?}: {err}");
+    }
+    let (code, _, err) = journal(
+        &data,
+        &["correct", "77", "1", "--suds", "1", "--why", "x"],
+        "",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("no session 77"), "{err}");
+    // The note: corrected, closed in the therapist's name, then fixed.
+    let (code, _, err) = run(&[
+        &note,
+        "--note",
+        "Calm at the jar, then at the table",
+        "--why",
+        "finished the sentence",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let close = |entry: &str| {
+        journal(
+            &data,
+            &["close-note", &session, entry, "--by", "Dr A. Moss"],
+            "",
+        )
+    };
+    let (code, out, err) = close(&note);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("can no longer be corrected"), "{out}");
+    let (code, _, err) = run(&[&note, "--note", "changed after closing", "--why", "x"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("was closed") && err.contains("nothing was changed"),
+        "{err}"
+    );
+    let (code, _, err) = close(&note);
+    assert_eq!(code, 2);
+    assert!(err.contains("is closed already"), "{err}");
+    let (code, _, err) = close(&suds);
+    assert_eq!(code, 2);
+    assert!(err.contains("is not a note"), "{err}");
+    // The record as it was, with three entries more; the report reads the
+    // corrected SUDS and words, says what they were and why, and who closed
+    // the note.
+    let db = store::open_read(&record, Some(&passphrase()))
+        .unwrap()
+        .unwrap();
+    let seen = store::session(&db, id).unwrap();
+    drop(db);
+    let original = seen
+        .entries
+        .iter()
+        .find(|e| e.id.map(|i| i.to_string()) == Some(suds.clone()))
+        .unwrap();
+    assert_eq!(original.value, Some(70), "the entry itself was changed");
+    let amendments: Vec<(EntryKind, Option<i64>, Option<i64>)> = seen
+        .entries
+        .iter()
+        .filter(|e| e.corrects.is_some())
+        .map(|e| (e.kind, e.value, e.corrects))
+        .collect();
+    let n = |s: &str| s.parse::<i64>().ok();
+    assert_eq!(
+        amendments,
+        [
+            (EntryKind::Correction, Some(40), n(&suds)),
+            (EntryKind::Correction, None, n(&note)),
+            (EntryKind::NoteClosed, None, n(&note)),
+        ]
+    );
+    let (_, html, _) = journal(&data, &["export", &session], "");
+    for piece in [
+        "corrected from 70",
+        "typed 70, the client said 40",
+        "Calm at the jar, then at the table",
+        "it read: Calm at the jar; words-to-close-4471",
+        "closed by Dr A. Moss at",
+        "<th>No.</th>",
+        &format!("note {note} closed by Dr A. Moss"),
+    ] {
+        assert!(html.contains(piece), "the report lacks {piece:?}");
+    }
+    // The chart and the progress take the corrected value.
+    assert!(
+        !html.contains(">70<"),
+        "the corrected SUDS still shows as 70"
+    );
+    let (_, progress, _) = journal(&data, &["progress", "R.K.", "--format", "json"], "");
+    let p: serde_json::Value = serde_json::from_str(&progress).unwrap();
+    assert_eq!(p["sessions"][0]["steps"][2]["peak_suds"], 50, "{progress}");
+    // The CSV keeps every row as recorded, with the numbers.
+    let (_, csv, _) = journal(&data, &["export", &session, "--format", "csv"], "");
+    assert!(
+        csv.lines().next().unwrap().ends_with(",entry,corrects"),
+        "{csv}"
+    );
+    assert!(csv.contains(",correction,3,40,"), "{csv}");
+    // The record verifies (the ended session sealed again over them), and
+    // the trail says what was done without the note's words.
+    let (code, out, err) = journal(&data, &["verify"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, trail, _) = journal(&data, &["audit"], "");
+    for done in [
+        format!("corrected (session {id}, entry {suds})"),
+        format!("corrected (session {id}, entry {note})"),
+        format!("closed a note (session {id}, entry {note}, by Dr A. Moss)"),
+    ] {
+        assert!(trail.contains(&done), "{done} is not in the trail: {trail}");
+    }
+    assert!(
+        !trail.contains("words-to-close-4471") && !trail.contains("the client said"),
+        "{trail}"
+    );
+    // A closing changed behind the app's back is found.
+    let db = connect_as_another(&record);
+    db.execute(
+        "UPDATE entries SET text = 'Someone Else' WHERE kind = 'note_closed'",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    let (code, out, _) = journal(&data, &["verify"], "");
+    assert_eq!(code, 3, "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -64,6 +64,46 @@ pub enum JournalCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// Correct a SUDS or a note of a session (one being recorded now too).
+    /// Nothing is changed in place: the correction is a new entry that
+    /// names the one it corrects and says why, and the report shows the
+    /// right value beside what it was.
+    Correct {
+        /// The session's number.
+        #[arg(value_name = "SESSION")]
+        session: i64,
+        /// The entry's number, the first column of the session's report.
+        #[arg(value_name = "ENTRY")]
+        entry: i64,
+        /// The right SUDS, 0 to 100.
+        #[arg(
+            long,
+            value_name = "0-100",
+            value_parser = clap::value_parser!(u8).range(0..=100),
+            required_unless_present = "note",
+            conflicts_with = "note"
+        )]
+        suds: Option<u8>,
+        /// The note's right words.
+        #[arg(long, value_name = "WORDS")]
+        note: Option<String>,
+        /// Why it is corrected.
+        #[arg(long, value_name = "WORDS")]
+        why: String,
+    },
+    /// Close a note of a session in your name: from then on it cannot be
+    /// corrected (a new note can still be added).
+    CloseNote {
+        /// The session's number.
+        #[arg(value_name = "SESSION")]
+        session: i64,
+        /// The note's entry number, the first column of the report.
+        #[arg(value_name = "ENTRY")]
+        entry: i64,
+        /// The therapist's name, as it is to stand under the note.
+        #[arg(long, value_name = "NAME")]
+        by: String,
+    },
     /// List the clients: their codes, aliases and sessions.
     Clients,
     /// A client's progress across their sessions: per session the plan,
@@ -221,9 +261,10 @@ fn run_on(
     let db = match &what {
         JournalCommand::Encrypt => return encrypt(path, out),
         JournalCommand::Rekey => return rekey(path, passphrase, out),
-        JournalCommand::Delete { .. } | JournalCommand::Verify => {
-            store::open(path, false, passphrase)?
-        }
+        JournalCommand::Delete { .. }
+        | JournalCommand::Verify
+        | JournalCommand::Correct { .. }
+        | JournalCommand::CloseNote { .. } => store::open(path, false, passphrase)?,
         JournalCommand::List
         | JournalCommand::Export { .. }
         | JournalCommand::Progress { .. }
@@ -291,6 +332,39 @@ fn run_on(
                     .map_err(stdout)
                 }
             }
+        }
+        JournalCommand::Correct {
+            session,
+            entry,
+            suds,
+            note,
+            why,
+        } => {
+            let amend = match (suds, note) {
+                (Some(v), _) => store::Amend::Suds(v),
+                (None, Some(words)) => store::Amend::Note(words),
+                (None, None) => unreachable!("clap asks for --suds or --note"),
+            };
+            let tx = db.transaction().map_err(|e| StoreError::sql(path, e))?;
+            let id = store::correct(&tx, session, entry, &amend, &why, store::now_ms())?;
+            tx.commit().map_err(|e| StoreError::sql(path, e))?;
+            writeln!(
+                out,
+                "Corrected entry {entry} of session {session} (the correction is entry {id}; \
+                 the entry itself is kept as it was)."
+            )
+            .map_err(stdout)
+        }
+        JournalCommand::CloseNote { session, entry, by } => {
+            let tx = db.transaction().map_err(|e| StoreError::sql(path, e))?;
+            let id = store::close_note(&tx, session, entry, &by, store::now_ms())?;
+            tx.commit().map_err(|e| StoreError::sql(path, e))?;
+            writeln!(
+                out,
+                "Closed note {entry} of session {session} (entry {id}); it can no longer be \
+                 corrected."
+            )
+            .map_err(stdout)
         }
         JournalCommand::Audit => {
             let rows = store::trail(&db).map_err(|e| StoreError::sql_on(path, &db, e))?;
@@ -414,6 +488,8 @@ impl JournalCommand {
             Self::List => "by journal list",
             Self::Export { .. } => "by journal export",
             Self::Delete { .. } => "by journal delete",
+            Self::Correct { .. } => "by journal correct",
+            Self::CloseNote { .. } => "by journal close-note",
             Self::Clients => "by journal clients",
             Self::Progress { .. } => "by journal progress",
             Self::Verify => "by journal verify",

@@ -160,6 +160,8 @@ entry_kinds! {
     ExpectBefore => "expect_before", "Expected before the step";
     Form => "form", "Questionnaire";
     ExpectAfter => "expect_after", "Found after the step";
+    Correction => "correction", "A correction";
+    NoteClosed => "note_closed", "Note closed";
 }
 
 /// Something that happened in a session.
@@ -184,6 +186,10 @@ pub struct Entry {
     /// number for it); nothing is changed in place.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub corrects: Option<i64>,
+    /// Its number in the record, once read back from it (none while it is
+    /// being made).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
 }
 
 /// What to record, and where.
@@ -514,6 +520,7 @@ fn record(
             value,
             text,
             corrects: None,
+            id: None,
         })
     };
     for message in heard.read() {
@@ -629,6 +636,7 @@ fn record(
                 value: Some(i64::from(*value)),
                 text: suds_why(*why),
                 corrects: None,
+                id: None,
             }),
             Lifecycle::SudsSetAside { why } => {
                 entry(EntryKind::SudsSetAside, step, None, suds_why(*why))

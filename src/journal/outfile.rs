@@ -38,6 +38,7 @@ impl From<StoreError> for Failure {
             StoreError::NoSuchSession(_)
             | StoreError::NoSuchClient(_)
             | StoreError::Live(_)
+            | StoreError::Refused(_)
             | StoreError::Locked { .. }
             | StoreError::WrongPassphrase { .. } => Self::Refused(e.to_string()),
             e => Self::Broken(e.to_string()),

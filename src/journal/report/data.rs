@@ -7,16 +7,20 @@ use crate::journal::store::SessionRecord;
 
 /// One row per entry, with a header row: `since_start_s` is wall time
 /// since the session began (pauses included), `session_time_s` the session
-/// time since it began (pauses not counted).
+/// time since it began (pauses not counted); `entry` is the entry's number
+/// in the record and `corrects` the number of the entry a correction or a
+/// closing is about. Rows are as recorded: a correction is a row of its
+/// own.
 pub fn csv(record: &SessionRecord) -> String {
     let s = &record.session;
     let mut out = String::from(
-        "session,client,wall_time_utc,since_start_s,session_time_s,scene,kind,step,value,text\r\n",
+        "session,client,wall_time_utc,since_start_s,session_time_s,scene,kind,step,value,text,entry,\
+         corrects\r\n",
     );
     for e in &record.entries {
         let _ = write!(
             out,
-            "{},{},{},{:.3},{:.3},{},{},{},{},{}\r\n",
+            "{},{},{},{:.3},{:.3},{},{},{},{},{},{},{}\r\n",
             s.id,
             csv_text(&s.client),
             utc(e.wall_ms),
@@ -27,7 +31,9 @@ pub fn csv(record: &SessionRecord) -> String {
             e.kind.as_str(),
             e.step.map_or_else(String::new, |v| v.to_string()),
             e.value.map_or_else(String::new, |v| v.to_string()),
-            csv_text(&e.text)
+            csv_text(&e.text),
+            e.id.map_or_else(String::new, |v| v.to_string()),
+            e.corrects.map_or_else(String::new, |v| v.to_string()),
         );
     }
     out
@@ -87,6 +93,7 @@ mod tests {
             value,
             text: text.into(),
             corrects: None,
+            id: None,
         };
         let record = SessionRecord {
             session: crate::journal::store::SessionRow {

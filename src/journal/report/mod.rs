@@ -3,6 +3,7 @@
 //! ([`data`]). The same record gives the same bytes (times come from the
 //! record, never from the clock).
 
+mod amended;
 mod chart;
 mod data;
 mod dates;

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::amended::{amended, reason};
 use super::chart::chart;
 use super::dates::{clock, length, utc};
 use super::markup::escape;
@@ -11,7 +12,11 @@ use crate::journal::store::{SceneSteps, SessionRecord};
 use crate::journal::{Entry, EntryKind, SessionKind};
 
 /// The printable report: one self-contained HTML file that loads nothing.
+/// Corrected entries read as corrected, saying what they were
+/// ([`amended`]); the first column of its tables numbers the entries as
+/// the record does, for `journal correct`.
 pub fn html(record: &SessionRecord) -> String {
+    let record = &amended(record);
     let s = &record.session;
     let start = s.started_ms;
     let end = ended_ms(record);
@@ -152,6 +157,7 @@ pub fn html(record: &SessionRecord) -> String {
             h.push_str("</table>\n");
         };
     let at = |e: &Entry| clock(e.wall_ms - start);
+    let number = |e: &Entry| e.id.map_or_else(String::new, |id| id.to_string());
     // In a session of several scenes with steps, a step says whose it is.
     let step_of = |e: &Entry| match e.step {
         None => String::new(),
@@ -164,10 +170,11 @@ pub fn html(record: &SessionRecord) -> String {
     table(
         &mut h,
         "SUDS",
-        &["Time", "Step", "SUDS", "Asked"],
+        &["No.", "Time", "Step", "SUDS", "Asked"],
         suds.iter()
             .map(|e| {
                 vec![
+                    number(e),
                     at(e),
                     step_of(e),
                     e.value.map_or_else(String::new, |v| v.to_string()),
@@ -245,13 +252,14 @@ pub fn html(record: &SessionRecord) -> String {
     table(
         &mut h,
         "Notes",
-        &["Time", "Step", "Note"],
+        &["No.", "Time", "Step", "Note"],
         record
             .entries
             .iter()
             .filter(|e| e.kind == EntryKind::Note)
             .map(|e| {
                 vec![
+                    number(e),
                     at(e),
                     step_of(e),
                     format!("<span class=\"note\">{}</span>", escape(&e.text)),
@@ -263,7 +271,7 @@ pub fn html(record: &SessionRecord) -> String {
     table(
         &mut h,
         "Everything that happened",
-        &["Time", "Step", "What", "Detail"],
+        &["No.", "Time", "Step", "What", "Detail"],
         record
             .entries
             .iter()
@@ -280,10 +288,32 @@ pub fn html(record: &SessionRecord) -> String {
                             v as f64 / 100.0
                         )
                     }
-                    (EntryKind::Step | EntryKind::Start, _) => escape(&e.text),
+                    (EntryKind::Correction, value) => {
+                        let target = e.corrects.map_or_else(String::new, |t| t.to_string());
+                        match value {
+                            Some(v) => {
+                                format!("entry {target}: SUDS {v} ({})", escape(&reason(&e.text)))
+                            }
+                            None => format!(
+                                "entry {target}: the note's words ({})",
+                                escape(&reason(&e.text))
+                            ),
+                        }
+                    }
+                    (EntryKind::NoteClosed, _) => format!(
+                        "note {} closed by {}",
+                        e.corrects.map_or_else(String::new, |t| t.to_string()),
+                        escape(&e.text)
+                    ),
                     _ => escape(&e.text),
                 };
-                vec![at(e), step_of(e), e.kind.label().to_owned(), detail]
+                vec![
+                    number(e),
+                    at(e),
+                    step_of(e),
+                    e.kind.label().to_owned(),
+                    detail,
+                ]
             })
             .collect(),
         "Nothing was recorded.",

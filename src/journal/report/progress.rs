@@ -115,6 +115,7 @@ pub fn progress(client: &str, records: &[SessionRecord]) -> Progress {
 }
 
 fn session(record: &SessionRecord) -> SessionProgress {
+    let record = &super::amended::amended(record);
     let first = record.session.scene.as_str();
     let mut steps: Vec<StepProgress> = time_at_steps(record)
         .into_iter()

@@ -90,6 +90,10 @@ pub enum StoreError {
          the session end) and delete it then; nothing was deleted"
     )]
     Live(i64),
+    /// What was asked cannot be done, as the words say; nothing was
+    /// changed.
+    #[error("{0}; nothing was changed")]
+    Refused(String),
 }
 
 impl StoreError {

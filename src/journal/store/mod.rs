@@ -9,6 +9,7 @@
 //! error names the file and says in plain words what happened and what to
 //! do, and never shows the SQL of a statement.
 
+mod amend;
 mod audit;
 mod chain;
 mod clients;
@@ -22,6 +23,7 @@ mod schema;
 mod verify;
 mod write;
 
+pub use amend::{Amend, MAX_WORDS, close_note, correct};
 pub use audit::{AuditRow, note, trail};
 pub use clients::find as find_client;
 pub(crate) use clients::list as clients;

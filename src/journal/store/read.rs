@@ -103,19 +103,19 @@ pub fn session(db: &Connection, id: i64) -> Result<SessionRecord, StoreError> {
     let (steps_sql, entries_sql) = if version >= 4 {
         (
             "SELECT COALESCE(scene, ?2), name, say FROM steps WHERE session = ?1 ORDER BY rowid",
-            "SELECT at_us, wall_ms, kind, step, value, text, COALESCE(scene, ?2), corrects
+            "SELECT at_us, wall_ms, kind, step, value, text, COALESCE(scene, ?2), corrects, id
              FROM entries WHERE session = ?1 ORDER BY id",
         )
     } else if version >= 3 {
         (
             "SELECT COALESCE(scene, ?2), name, say FROM steps WHERE session = ?1 ORDER BY rowid",
-            "SELECT at_us, wall_ms, kind, step, value, text, COALESCE(scene, ?2), NULL
+            "SELECT at_us, wall_ms, kind, step, value, text, COALESCE(scene, ?2), NULL, id
              FROM entries WHERE session = ?1 ORDER BY id",
         )
     } else {
         (
             "SELECT ?2, name, say FROM steps WHERE session = ?1 ORDER BY number",
-            "SELECT at_us, wall_ms, kind, step, value, text, ?2, NULL FROM entries
+            "SELECT at_us, wall_ms, kind, step, value, text, ?2, NULL, id FROM entries
              WHERE session = ?1 ORDER BY id",
         )
     };
@@ -142,6 +142,7 @@ pub fn session(db: &Connection, id: i64) -> Result<SessionRecord, StoreError> {
                 text: r.get(5)?,
                 scene: r.get(6)?,
                 corrects: r.get(7)?,
+                id: Some(r.get(8)?),
             })
         })
         .map_err(fail)?

@@ -245,6 +245,7 @@ fn two_sessions(path: &Path) -> Connection {
                 value: Some(value),
                 text: "asked for".into(),
                 corrects: None,
+                id: None,
             };
             assert!(add(&tx, id, &entry).expect("added"));
         }

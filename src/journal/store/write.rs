@@ -138,6 +138,27 @@ pub fn end(tx: &Transaction, id: i64, wall_ms: i64, at_us: i64) -> rusqlite::Res
     Ok(ended == 1)
 }
 
+/// Seals ended session `id` again over its last step and entry, after an
+/// amendment was added to it; a session still open is left to its end.
+pub(super) fn reseal(tx: &Transaction, id: i64) -> rusqlite::Result<()> {
+    let ended: Option<(Option<i64>, Option<i64>)> = tx
+        .query_row(
+            "SELECT ended_ms, ended_at_us FROM sessions WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((Some(ended_ms), ended_at_us)) = ended else {
+        return Ok(());
+    };
+    if let (Some(steps), Some(entries)) = (last_step_link(tx, id)?, last_entry_link(tx, id)?) {
+        let seal = chain::seal(&steps, &entries, ended_ms, ended_at_us);
+        tx.prepare_cached("UPDATE sessions SET seal = ?2 WHERE id = ?1")?
+            .execute(params![id, seal])?;
+    }
+    Ok(())
+}
+
 /// The link session `id`'s next entry follows: its last entry's, or its
 /// header's; `None` when the session is not in the record.
 fn last_entry_link(tx: &Connection, id: i64) -> rusqlite::Result<Option<Link>> {
