@@ -1419,6 +1419,55 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
         "{}",
         browser.feedback()
     );
+    // The SUDS of 40 corrected to 35, and the note closed, from the page.
+    browser.run("const d = document.getElementById('amend-box'); d.open = true;");
+    let row = |starts: &str| {
+        format!(
+            "[...document.querySelectorAll('#amend-rows tr')].find((tr) => \
+             tr.children[3].textContent.startsWith({starts:?}))"
+        )
+    };
+    assert!(
+        within(Duration::from_secs(10), || browser
+            .run(&format!("return !!({})", row("SUDS 40")))
+            == true),
+        "the page never listed the SUDS to correct"
+    );
+    browser.run(&format!(
+        "const tr = {}; tr.querySelector('.amend-value').value = '35'; \
+         tr.querySelector('.amend-why').value = 'misheard; the client said 35'; \
+         tr.querySelector('.amend-correct').click();",
+        row("SUDS 40")
+    ));
+    let amended = || {
+        browser
+            .run("return document.getElementById('amend-result').textContent")
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        within(Duration::from_secs(10), || amended()
+            .starts_with("Done: entry")),
+        "the correction was not kept: {}",
+        amended()
+    );
+    assert!(
+        within(Duration::from_secs(10), || browser
+            .run(&format!("return !!({})", row("SUDS 35")))
+            == true),
+        "the page does not list the corrected SUDS"
+    );
+    browser.type_in("#amend-by", "Dr A. Moss");
+    browser.run(&format!(
+        "{}.querySelector('.amend-close').click();",
+        row("Calmer after the lake")
+    ));
+    assert!(
+        within(Duration::from_secs(10), || amended().contains("closed")),
+        "the note was not closed: {}",
+        amended()
+    );
     browser.screenshot(&shots.join("console.png"));
 
     // The report, from the page's own export link.
@@ -1456,6 +1505,9 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
         "Found after the step",
         "PHQ-9 (depression)",
         "mild",
+        "corrected from 40",
+        "misheard; the client said 35",
+        "closed by Dr A. Moss",
     ] {
         assert!(report.contains(item), "the report lacks {item:?}");
     }
@@ -2447,5 +2499,187 @@ fn a_plan_made_in_the_console_is_kept_and_walked_at_once() {
         r.body
     );
     drop(app);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_console_corrects_its_session_s_suds_and_closes_its_notes() {
+    let dir = crate::common::scratch("console-amend");
+    let record = dir.join("journal.sqlite3");
+    let (mut app, addr) = recorded_console_app("console-amend-app", Some((&record, "R.K.")));
+    let cookie = paired(&mut app, addr);
+    let control = |app: &mut App, body: &str| {
+        let r = send(
+            app,
+            addr,
+            Ask::new(addr, "POST", "/api/control")
+                .json(body)
+                .cookie(&cookie)
+                .raw(),
+        );
+        assert_eq!(r.status, 200, "{body}: {}", r.body);
+    };
+    control(&mut app, r#"{"do":"start"}"#);
+    control(&mut app, r#"{"do":"record_suds","value":70}"#);
+    control(
+        &mut app,
+        r#"{"do":"note","text":"Held the rail; note-words-5521"}"#,
+    );
+    assert!(
+        update_until(&mut app, Duration::from_secs(30), |w| {
+            let r = &w.resource::<SessionSnapshot>().record;
+            r.session.is_some() && r.committed >= r.made
+        }),
+        "the session was never recorded"
+    );
+    let session = snapshot(&app).record.session.unwrap();
+    let list = |app: &mut App, session: i64| {
+        send(
+            app,
+            addr,
+            Ask::new(addr, "GET", &format!("/api/entries?session={session}"))
+                .cookie(&cookie)
+                .raw(),
+        )
+    };
+    let r = list(&mut app, session);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let listed: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let id_of = |kind: &str| -> i64 {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == kind)
+            .and_then(|e| e["id"].as_i64())
+            .unwrap_or_else(|| panic!("no {kind} in {listed}"))
+    };
+    let (suds, note) = (id_of("suds"), id_of("note"));
+    let amend = |app: &mut App, body: String| {
+        send(
+            app,
+            addr,
+            Ask::new(addr, "POST", "/api/amend")
+                .json(&body)
+                .cookie(&cookie)
+                .raw(),
+        )
+    };
+    // Corrected while the session is being recorded.
+    let r = amend(
+        &mut app,
+        format!(r#"{{"session":{session},"entry":{suds},"suds":40,"why":"misheard"}}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = amend(
+        &mut app,
+        format!(r#"{{"session":{session},"entry":{note},"close_by":"Dr A. Moss"}}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Refused: a closed note, no reason, both at once, a SUDS over 100,
+    // another session, an unpaired page.
+    for (body, status, said) in [
+        (
+            format!(r#"{{"session":{session},"entry":{note},"note":"x","why":"x"}}"#),
+            422,
+            "was closed",
+        ),
+        (
+            format!(r#"{{"session":{session},"entry":{suds},"suds":30}}"#),
+            400,
+            "a correction is suds or note with why",
+        ),
+        (
+            format!(r#"{{"session":{session},"entry":{suds},"suds":30,"why":"x","close_by":"x"}}"#),
+            400,
+            "a correction is suds or note with why",
+        ),
+        (
+            format!(r#"{{"session":{session},"entry":{suds},"suds":130,"why":"x"}}"#),
+            422,
+            "a SUDS is 0 to 100",
+        ),
+        (
+            format!(
+                r#"{{"session":{},"entry":{suds},"suds":30,"why":"x"}}"#,
+                session + 7
+            ),
+            404,
+            "this console corrects only the session it runs",
+        ),
+    ] {
+        let r = amend(&mut app, body.clone());
+        assert_eq!(r.status, status, "{body}: {}", r.body);
+        assert!(error_of(&r).contains(said), "{body}: {}", r.body);
+    }
+    let r = send(
+        &mut app,
+        addr,
+        Ask::new(addr, "POST", "/api/amend")
+            .json(&format!(
+                r#"{{"session":{session},"entry":{suds},"suds":30,"why":"x"}}"#
+            ))
+            .raw(),
+    );
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(list(&mut app, session + 7).status, 404);
+    // The page's list reads the corrected SUDS and the closed note.
+    let r = list(&mut app, session);
+    let listed: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let row = |id: i64| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(row(suds)["value"], 40, "{listed}");
+    assert!(
+        row(suds)["text"]
+            .as_str()
+            .unwrap()
+            .contains("corrected from 70 ("),
+        "{listed}"
+    );
+    assert_eq!(row(note)["closed"], true, "{listed}");
+    // More is recorded after the corrections, in the same chain, and the
+    // session ends: the record verifies.
+    control(&mut app, r#"{"do":"note","text":"after the correction"}"#);
+    assert!(update_until(&mut app, Duration::from_secs(30), |w| {
+        let r = &w.resource::<SessionSnapshot>().record;
+        r.committed >= r.made
+    }));
+    drop(app);
+    let db = stillpoint::journal::store::open(&record, false, Some(&passphrase()))
+        .unwrap()
+        .unwrap();
+    let verified = stillpoint::journal::store::verify(&db, true).unwrap();
+    assert!(verified.broken.is_empty(), "{:?}", verified.broken);
+    let seen = stillpoint::journal::store::session(&db, session).unwrap();
+    let kinds: Vec<&str> = seen
+        .entries
+        .iter()
+        .filter(|e| e.corrects.is_some() || e.text == "after the correction")
+        .map(|e| match e.kind {
+            stillpoint::journal::EntryKind::Correction => "correction",
+            stillpoint::journal::EntryKind::NoteClosed => "closed",
+            _ => "note",
+        })
+        .collect();
+    assert_eq!(kinds, ["correction", "closed", "note"]);
+    let trail = stillpoint::journal::store::trail(&db).unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|row| row.what == "closed a note" && row.detail.ends_with("by Dr A. Moss")),
+        "{trail:?}"
+    );
+    assert!(
+        !trail
+            .iter()
+            .any(|row| row.detail.contains("note-words-5521") || row.detail.contains("misheard"))
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

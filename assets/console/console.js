@@ -379,6 +379,71 @@ async function savePlan() {
   $("plan-result").textContent = ok ? `Saved as plan ${answer.id}; in force now.` : answer.error;
 }
 
+// This session's SUDS and notes, as corrected so far, each with a form to
+// correct it (and a note's to close it).
+async function loadAmendable() {
+  const session = $("exports").dataset.session;
+  if (!session) {
+    $("amend-result").textContent = "Nothing is recorded in this session yet.";
+    return;
+  }
+  const response = await fetch(`/api/entries?session=${session}`, { credentials: "same-origin" });
+  if (response.status === 401) return showPairing();
+  const listed = await response.json();
+  if (!response.ok) {
+    $("amend-result").textContent = listed.error;
+    return;
+  }
+  $("amend-rows").replaceChildren(
+    ...listed.map((e) => {
+      const tr = document.createElement("tr");
+      tr.dataset.entry = String(e.id);
+      const td = (text) => {
+        const cell = document.createElement("td");
+        cell.textContent = text;
+        return cell;
+      };
+      const recorded = td(e.kind === "suds" ? `SUDS ${e.value} · ${e.text}` : e.text);
+      recorded.className = "note";
+      const fix = document.createElement("td");
+      const actions = document.createElement("td");
+      if (e.closed) {
+        fix.textContent = "closed";
+      } else {
+        const value = e.kind === "suds"
+          ? Object.assign(document.createElement("input"), { type: "number", min: 0, max: 100, size: 3, className: "amend-value" })
+          : Object.assign(document.createElement("input"), { maxLength: 2000, className: "amend-value", placeholder: "the right words" });
+        const why = Object.assign(document.createElement("input"), { maxLength: 2000, className: "amend-why", placeholder: "why" });
+        const correct = Object.assign(document.createElement("button"), { textContent: "Correct", className: "amend-correct" });
+        correct.addEventListener("click", () => {
+          const body = { session: Number(session), entry: e.id, why: why.value };
+          if (e.kind === "suds") body.suds = Number(value.value);
+          else body.note = value.value;
+          amend(body, `entry ${e.id} corrected`);
+        });
+        fix.append(value, " ", why);
+        actions.append(correct);
+        if (e.kind === "note") {
+          const close = Object.assign(document.createElement("button"), { textContent: "Close", className: "amend-close" });
+          close.addEventListener("click", () =>
+            amend({ session: Number(session), entry: e.id, close_by: $("amend-by").value }, `note ${e.id} closed`),
+          );
+          actions.append(" ", close);
+        }
+      }
+      tr.append(td(String(e.id)), td(clock(e.at_s)), td(e.step === null ? "" : String(e.step)), recorded, fix, actions);
+      return tr;
+    }),
+  );
+}
+
+async function amend(body, done) {
+  const { ok, status, answer } = await post("/api/amend", body);
+  if (status === 401) return showPairing();
+  $("amend-result").textContent = ok ? `Done: ${done} (entry ${answer.id}).` : `Not done: ${answer.error}`;
+  if (ok) loadAmendable();
+}
+
 // The questionnaires the console can give, each asked item by item.
 let forms = [];
 async function loadForms() {
@@ -460,6 +525,9 @@ function wire() {
     control({ do: "form", id, when: $("form-when").value, answers }, `record the ${form.title}`);
   });
   $("plan-save").addEventListener("click", savePlan);
+  $("amend-box").addEventListener("toggle", () => {
+    if ($("amend-box").open) loadAmendable();
+  });
   $("client-go").addEventListener("click", () => {
     const code = $("client-choice").value;
     if (code) control({ do: "client", code }, `record for client ${code}`);

@@ -16,6 +16,7 @@
 //! each have a file.
 
 mod access;
+mod amend;
 mod clients;
 mod control;
 mod export;
@@ -303,6 +304,8 @@ fn router(shared: Arc<Shared>) -> Router {
             ),
         )
         .route("/api/plan", get(plan::get_plan).post(plan::save_plan))
+        .route("/api/entries", get(amend::entries))
+        .route("/api/amend", post(amend::amend))
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "there is nothing here") })
         // Only the routes above (and the fallback) have this timeout: a
         // layer covers the routes there are when it is added.

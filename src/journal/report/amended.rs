@@ -12,7 +12,7 @@ use crate::journal::store::SessionRecord;
 /// corrected note in its right words, each saying what it was and why,
 /// and each closed note saying by whom and when; corrections apply in the
 /// order they were made.
-pub(super) fn amended(record: &SessionRecord) -> SessionRecord {
+pub(crate) fn amended(record: &SessionRecord) -> SessionRecord {
     let mut out = record.clone();
     for e in &record.entries {
         let Some(target) = e.corrects else { continue };

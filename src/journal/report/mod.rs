@@ -13,6 +13,7 @@ mod progress;
 mod progress_page;
 mod spans;
 
+pub(crate) use amended::amended;
 pub use data::csv;
 pub(crate) use data::json;
 pub(super) use dates::length;
