@@ -168,6 +168,16 @@ fn send(app: &mut App, addr: SocketAddr, raw: Vec<u8>) -> Reply {
     exchange.join().unwrap()
 }
 
+/// POSTs the JSON `body` to `path` with the pairing's `cookie`, as the page
+/// does, and reads the reply ([`send`]).
+fn post_json(app: &mut App, addr: SocketAddr, cookie: &str, path: &str, body: &str) -> Reply {
+    send(
+        app,
+        addr,
+        Ask::new(addr, "POST", path).json(body).cookie(cookie).raw(),
+    )
+}
+
 /// Sends `raw` and reads the reply (the app runs elsewhere).
 fn plain(addr: SocketAddr, raw: &[u8]) -> Reply {
     let mut stream = TcpStream::connect(addr).unwrap();
@@ -2341,16 +2351,8 @@ fn the_therapist_chooses_the_client_before_the_start_and_it_stays_after() {
         (&listed[1]["alias"], &listed[1]["sessions"]),
         (&"J.D.".into(), &1.into())
     );
-    let control = |app: &mut App, body: String| {
-        send(
-            app,
-            addr,
-            Ask::new(addr, "POST", "/api/control")
-                .json(&body)
-                .cookie(&cookie)
-                .raw(),
-        )
-    };
+    let control =
+        |app: &mut App, body: String| post_json(app, addr, &cookie, "/api/control", &body);
     // J.D., by code (typed in lower case): the session becomes theirs.
     let r = control(
         &mut app,
@@ -2432,16 +2434,7 @@ fn a_plan_made_in_the_console_is_kept_and_walked_at_once() {
         assert_eq!(r.status, 200, "{}", r.body);
         serde_json::from_str::<serde_json::Value>(&r.body).unwrap()
     };
-    let post = |app: &mut App, body: &str| {
-        send(
-            app,
-            addr,
-            Ask::new(addr, "POST", "/api/plan")
-                .json(body)
-                .cookie(&cookie)
-                .raw(),
-        )
-    };
+    let post = |app: &mut App, body: &str| post_json(app, addr, &cookie, "/api/plan", body);
     // None yet: every step to choose from.
     let sent = get(&mut app);
     assert!(sent["id"].is_null());
@@ -2509,14 +2502,7 @@ fn the_console_corrects_its_session_s_suds_and_closes_its_notes() {
     let (mut app, addr) = recorded_console_app("console-amend-app", Some((&record, "R.K.")));
     let cookie = paired(&mut app, addr);
     let control = |app: &mut App, body: &str| {
-        let r = send(
-            app,
-            addr,
-            Ask::new(addr, "POST", "/api/control")
-                .json(body)
-                .cookie(&cookie)
-                .raw(),
-        );
+        let r = post_json(app, addr, &cookie, "/api/control", body);
         assert_eq!(r.status, 200, "{body}: {}", r.body);
     };
     control(&mut app, r#"{"do":"start"}"#);
@@ -2555,16 +2541,7 @@ fn the_console_corrects_its_session_s_suds_and_closes_its_notes() {
             .unwrap_or_else(|| panic!("no {kind} in {listed}"))
     };
     let (suds, note) = (id_of("suds"), id_of("note"));
-    let amend = |app: &mut App, body: String| {
-        send(
-            app,
-            addr,
-            Ask::new(addr, "POST", "/api/amend")
-                .json(&body)
-                .cookie(&cookie)
-                .raw(),
-        )
-    };
+    let amend = |app: &mut App, body: String| post_json(app, addr, &cookie, "/api/amend", &body);
     // Corrected while the session is being recorded.
     let r = amend(
         &mut app,

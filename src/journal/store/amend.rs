@@ -154,17 +154,8 @@ pub fn correct(
     amendment(
         tx,
         session,
-        Entry {
-            scene,
-            at_us: 0,
-            wall_ms,
-            kind: EntryKind::Correction,
-            step,
-            value,
-            text,
-            corrects: Some(entry),
-            id: None,
-        },
+        (scene, step, entry),
+        (EntryKind::Correction, value, text, wall_ms),
         "corrected",
         &format!("session {session}, entry {entry}"),
     )
@@ -196,34 +187,38 @@ pub fn close_note(
     amendment(
         tx,
         session,
-        Entry {
-            scene,
-            at_us: 0,
-            wall_ms,
-            kind: EntryKind::NoteClosed,
-            step,
-            value: None,
-            text: by.clone(),
-            corrects: Some(entry),
-            id: None,
-        },
+        (scene, step, entry),
+        (EntryKind::NoteClosed, None, by.clone(), wall_ms),
         "closed a note",
         &format!("session {session}, entry {entry}, by {by}"),
     )
 }
 
-/// Adds `entry` after everything in session `session`, seals the session
-/// again if it has ended, and puts `what` in the audit trail.
+/// Adds an amendment (its kind, value, words and time) of the entry
+/// `target` names (its scene, step and number) after everything in session
+/// `session`, seals the session again if it has ended, and puts `what` in
+/// the audit trail.
 fn amendment(
     tx: &Transaction,
     session: i64,
-    mut entry: Entry,
+    (scene, step, target): (String, Option<i64>, i64),
+    (kind, value, text, wall_ms): (EntryKind, Option<i64>, String, i64),
     what: &str,
     detail: &str,
 ) -> Result<i64, StoreError> {
     let path = tx.path().map(std::path::PathBuf::from).unwrap_or_default();
     let fail = |e| StoreError::sql(&path, e);
-    entry.at_us = latest_at_us(tx, session).map_err(fail)?;
+    let entry = Entry {
+        scene,
+        at_us: latest_at_us(tx, session).map_err(fail)?,
+        wall_ms,
+        kind,
+        step,
+        value,
+        text,
+        corrects: Some(target),
+        id: None,
+    };
     if !add(tx, session, &entry).map_err(fail)? {
         return Err(StoreError::NoSuchSession(session));
     }
