@@ -118,22 +118,27 @@ mod tests {
                 entry(None, "=HYPERLINK(\"http://x\",\"y\")"),
                 entry(Some(-5), "-1+1"),
                 entry(None, "\t=1+1"),
-                entry(None, "plain words"),
+                Entry {
+                    id: Some(12),
+                    corrects: Some(11),
+                    ..entry(None, "plain words")
+                },
             ],
         };
         let csv = csv(&record);
         let rows: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(
             rows[1],
-            "7,'@SUM(1),2026-12-03 05:30:06 UTC,-1.000,-2.000,spiders.ron,note,1,,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+            "7,'@SUM(1),2026-12-03 05:30:06 UTC,-1.000,-2.000,spiders.ron,note,1,,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",,"
         );
         // The numbers the report writes stay numbers, minus sign and all.
         assert_eq!(
             rows[2],
-            "7,'@SUM(1),2026-12-03 05:30:06 UTC,-1.000,-2.000,spiders.ron,note,1,-5,'-1+1"
+            "7,'@SUM(1),2026-12-03 05:30:06 UTC,-1.000,-2.000,spiders.ron,note,1,-5,'-1+1,,"
         );
-        assert!(rows[3].ends_with(",'\t=1+1"), "{}", rows[3]);
-        assert!(rows[4].ends_with(",plain words"), "{}", rows[4]);
+        assert!(rows[3].ends_with(",'\t=1+1,,"), "{}", rows[3]);
+        // The entry's number, and the one it corrects.
+        assert!(rows[4].ends_with(",plain words,12,11"), "{}", rows[4]);
         for row in &rows[1..5] {
             let cells: Vec<&str> = row.split(',').collect();
             assert!(
