@@ -1080,7 +1080,7 @@ fn an_export_never_writes_over_the_record_over_a_file_unasked_or_through_a_link(
     let (code, csv, _) = journal(&data, &["export", &id, "--format", "csv"], "");
     assert_eq!(code, 0);
     assert!(
-        csv.contains(",\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\r\n"),
+        csv.contains(",note,3,,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\","),
         "the note is a live formula: {csv}"
     );
     let export = |out: &Path, force: bool| {
