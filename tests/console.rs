@@ -2499,6 +2499,48 @@ fn a_plan_made_in_the_console_is_kept_and_walked_at_once() {
 fn the_console_corrects_its_session_s_suds_and_closes_its_notes() {
     let dir = crate::common::scratch("console-amend");
     let record = dir.join("journal.sqlite3");
+    // An earlier session of another client's, in the same record, with a
+    // SUDS of its own.
+    let (other, others_suds) = {
+        use stillpoint::journal::{Entry, EntryKind, NewSession, SessionKind, store};
+        let mut db = store::open(&record, true, Some(&passphrase()))
+            .unwrap()
+            .unwrap();
+        let tx = db.transaction().unwrap();
+        let (other, _) = store::begin(
+            &tx,
+            &NewSession {
+                client: store::ClientRef::Alias("J.D.".into()),
+                scene: "steps.ron".into(),
+                title: "Another client".into(),
+                kind: SessionKind::Exposure,
+                started_ms: 1,
+                started_at_us: 0,
+                steps: vec![("Ground".into(), "On the ground.".into())],
+            },
+        )
+        .unwrap();
+        store::add(
+            &tx,
+            other,
+            &Entry {
+                scene: "steps.ron".into(),
+                at_us: 0,
+                wall_ms: 1,
+                kind: EntryKind::Suds,
+                step: Some(1),
+                value: Some(30),
+                text: "at the start".into(),
+                corrects: None,
+                id: None,
+            },
+        )
+        .unwrap();
+        let suds = tx.last_insert_rowid();
+        store::end(&tx, other, 2, 1).unwrap();
+        tx.commit().unwrap();
+        (other, suds)
+    };
     let (mut app, addr) = recorded_console_app("console-amend-app", Some((&record, "R.K.")));
     let cookie = paired(&mut app, addr);
     let control = |app: &mut App, body: &str| {
@@ -2584,6 +2626,16 @@ fn the_console_corrects_its_session_s_suds_and_closes_its_notes() {
             404,
             "this console corrects only the session it runs",
         ),
+        (
+            format!(r#"{{"session":{other},"entry":{others_suds},"suds":30,"why":"x"}}"#),
+            404,
+            "this console corrects only the session it runs",
+        ),
+        (
+            format!(r#"{{"session":{session},"entry":{others_suds},"suds":30,"why":"x"}}"#),
+            422,
+            "has no entry",
+        ),
     ] {
         let r = amend(&mut app, body.clone());
         assert_eq!(r.status, status, "{body}: {}", r.body);
@@ -2600,6 +2652,7 @@ fn the_console_corrects_its_session_s_suds_and_closes_its_notes() {
     );
     assert_eq!(r.status, 401, "{}", r.body);
     assert_eq!(list(&mut app, session + 7).status, 404);
+    assert_eq!(list(&mut app, other).status, 404);
     // The page's list reads the corrected SUDS and the closed note.
     let r = list(&mut app, session);
     let listed: serde_json::Value = serde_json::from_str(&r.body).unwrap();

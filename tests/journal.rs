@@ -2486,6 +2486,12 @@ fn corrections_are_new_entries_and_a_closed_note_cannot_change() {
     ] {
         assert!(html.contains(piece), "the report lacks {piece:?}");
     }
+    // Corrected days after the session, its length and chart are the
+    // session's own.
+    assert!(
+        html.contains("<dd>11 min 00 s on the clock from start to end"),
+        "the corrections stretched the session"
+    );
     // The chart and the progress take the corrected value.
     assert!(
         !html.contains(">70<"),
@@ -2527,5 +2533,100 @@ fn corrections_are_new_entries_and_a_closed_note_cannot_change() {
     drop(db);
     let (code, out, _) = journal(&data, &["verify"], "");
     assert_eq!(code, 3, "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn corrections_made_while_the_writer_records_wait_their_turn_and_lose_nothing() {
+    let dir = scratch("journal-amend-race");
+    let record = dir.join("journal.sqlite3");
+    let writer = Writer::start(record.clone(), Some(passphrase()), true).unwrap();
+    let (session, entries) = sample("R.K.", "");
+    writer.to.send((1, Write::Begin(session))).unwrap();
+    // A SUDS of 20, to correct.
+    writer
+        .to
+        .send((2, Write::Entry(entries[2].clone())))
+        .unwrap();
+    let acks = writer.from.lock().unwrap();
+    let seen = acks_until(&acks, |a| *a == Ack::Committed(2));
+    let id = seen
+        .iter()
+        .find_map(|a| match a {
+            Ack::Began { session, .. } => Some(*session),
+            _ => None,
+        })
+        .expect("the session was begun");
+    let key = passphrase();
+    let suds: i64 = {
+        let db = store::open_read(&record, Some(&key)).unwrap().unwrap();
+        db.query_row(
+            "SELECT id FROM entries WHERE session = ?1 AND kind = 'suds'",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    // The console corrects it again and again while the app records an
+    // event each moment: both append to the session's chain.
+    const CORRECTIONS: i64 = 30;
+    const EVENTS: u64 = 200;
+    let corrector = {
+        let record = record.clone();
+        let key = key.clone();
+        std::thread::spawn(move || {
+            let mut db = store::open(&record, false, Some(&key)).unwrap().unwrap();
+            for n in 0..CORRECTIONS {
+                let tx = db.transaction().unwrap();
+                store::correct(
+                    &tx,
+                    id,
+                    suds,
+                    &store::Amend::Suds((n % 100) as u8),
+                    "heard again",
+                    store::now_ms(),
+                )
+                .unwrap();
+                tx.commit().unwrap();
+            }
+        })
+    };
+    for n in 0..EVENTS {
+        writer
+            .to
+            .send((3 + n, Write::Entry(entries[5].clone())))
+            .unwrap();
+    }
+    corrector.join().expect("every correction was kept");
+    let last = 3 + EVENTS;
+    writer
+        .to
+        .send((
+            last,
+            Write::End {
+                wall_ms: store::now_ms(),
+                at_us: 700_000_000,
+            },
+        ))
+        .unwrap();
+    let seen = acks_until(&acks, |a| *a == Ack::Committed(last));
+    assert!(
+        !seen.iter().any(|a| matches!(a, Ack::Trouble(_))),
+        "the writer was refused while a correction was kept: {seen:?}"
+    );
+    drop(acks);
+    writer.finish();
+    let db = store::open_read(&record, Some(&key)).unwrap().unwrap();
+    let counted: (i64, i64) = db
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM entries WHERE session = ?1 AND kind = 'event'),
+                    (SELECT COUNT(*) FROM entries WHERE session = ?1 AND kind = 'correction')",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(counted, (EVENTS as i64, CORRECTIONS));
+    let verified = store::verify(&db, true).unwrap();
+    assert!(verified.broken.is_empty(), "{:?}", verified.broken);
     let _ = std::fs::remove_dir_all(&dir);
 }

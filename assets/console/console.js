@@ -416,6 +416,10 @@ async function loadAmendable() {
         const why = Object.assign(document.createElement("input"), { maxLength: 2000, className: "amend-why", placeholder: "why" });
         const correct = Object.assign(document.createElement("button"), { textContent: "Correct", className: "amend-correct" });
         correct.addEventListener("click", () => {
+          if (value.value.trim() === "") {
+            $("amend-result").textContent = e.kind === "suds" ? "Not done: give the right SUDS, 0 to 100." : "Not done: give the note's right words.";
+            return;
+          }
           const body = { session: Number(session), entry: e.id, why: why.value };
           if (e.kind === "suds") body.suds = Number(value.value);
           else body.note = value.value;

@@ -183,6 +183,9 @@ pub(super) async fn amend(State(shared): State<Arc<Shared>>, body: Bytes) -> Res
         Ok(Err(e @ (StoreError::Refused(_) | StoreError::NoSuchSession(_)))) => {
             refuse(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
         }
+        Ok(Err(e @ (StoreError::Locked { .. } | StoreError::WrongPassphrase { .. }))) => {
+            refuse(StatusCode::CONFLICT, e.to_string())
+        }
         Ok(Err(e)) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         Err(_) => refuse(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -404,8 +404,11 @@ fn questionnaire_charts(progress: &Progress) -> String {
         // The scale its latest giving was scored on; a record without one
         // reaches the highest total given.
         let latest = given.last().map(|(_, q)| *q);
+        // A range the record gives upside down (edited by hand) is not
+        // used: the totals given set the scale instead.
         let (low, high) = latest
             .and_then(|q| q.range)
+            .filter(|(low, high)| low < high)
             .unwrap_or((0.0, given.iter().map(|(_, q)| q.total).fold(1.0, f64::max)));
         let cutoffs = latest.map_or(&[][..], |q| &q.cutoffs[..]);
         let axes = Axes {

@@ -5,9 +5,15 @@
 use crate::journal::EntryKind;
 use crate::journal::store::SessionRecord;
 
-/// When a session ended: as it said, or at its last entry.
+/// When a session ended: as it said, or at its last entry. A correction
+/// or a note closed later is not part of its time.
 pub(super) fn ended_ms(record: &SessionRecord) -> i64 {
-    let last = record.entries.last().map_or(0, |e| e.wall_ms);
+    let last = record
+        .entries
+        .iter()
+        .rev()
+        .find(|e| !matches!(e.kind, EntryKind::Correction | EntryKind::NoteClosed))
+        .map_or(0, |e| e.wall_ms);
     record
         .session
         .ended_ms

@@ -53,7 +53,10 @@ fn target(
     }
     let found: Option<(String, Option<String>, Option<i64>)> = tx
         .query_row(
-            "SELECT kind, scene, step FROM entries WHERE session = ?1 AND id = ?2",
+            // Entries from before schema 3 name no scene: theirs is the
+            // session's.
+            "SELECT kind, COALESCE(scene, (SELECT scene FROM sessions WHERE id = ?1)), step
+             FROM entries WHERE session = ?1 AND id = ?2",
             [session, entry],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )

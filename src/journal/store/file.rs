@@ -75,6 +75,13 @@ pub fn open(
         db.pragma_update(None, "synchronous", "FULL")
             .map_err(fail)?;
     }
+    // Every transaction that writes takes the write lock when it begins,
+    // waiting its turn (the busy timeout) behind another connection's: the
+    // app's writer and a correction from the console or the command line
+    // append to one session's chain, and a transaction that first read the
+    // last link and only then asked for the lock would be refused, not
+    // made to wait, if the other had written in between.
+    db.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
     migrate(&mut db, path)?;
     db.pragma_update(None, "foreign_keys", "ON")
         .map_err(|e| StoreError::sql_on(path, &db, e))?;
