@@ -1330,6 +1330,15 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
     // The client's plan for the kitchen, made on the page: the first three
     // steps and the fifth, in that order, in the client's words.
     browser.run("document.getElementById('plan-box').open = true");
+    // The editor fills from /api/plan once the page has the scene: on a
+    // loaded machine that comes after the view says the scene is shown.
+    assert!(
+        within(Duration::from_secs(20), || browser
+            .run("return document.querySelectorAll('#plan-rows tr').length")
+            .as_u64()
+            .is_some_and(|n| n >= 5)),
+        "the plan editor never listed the kitchen's steps"
+    );
     for (row, order) in [(1, 1), (2, 2), (3, 3), (5, 4)] {
         browser.type_in(
             &format!("#plan-rows tr:nth-child({row}) .order"),

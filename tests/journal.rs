@@ -845,6 +845,16 @@ fn acks_until(acks: &Receiver<Ack>, done: impl Fn(&Ack) -> bool) -> Vec<Ack> {
     panic!("the writer never said it: {seen:?}");
 }
 
+/// The number of the session the writer said it began.
+fn began(seen: &[Ack]) -> i64 {
+    seen.iter()
+        .find_map(|a| match a {
+            Ack::Began { session, .. } => Some(*session),
+            _ => None,
+        })
+        .expect("the session was begun")
+}
+
 #[test]
 fn a_session_deleted_under_its_writer_is_said_gone_and_none_of_it_lands_in_another() {
     let dir = scratch("journal-gone");
@@ -858,13 +868,7 @@ fn a_session_deleted_under_its_writer_is_said_gone_and_none_of_it_lands_in_anoth
         .unwrap();
     let acks = writer.from.lock().unwrap();
     let seen = acks_until(&acks, |a| *a == Ack::Committed(2));
-    let id = seen
-        .iter()
-        .find_map(|a| match a {
-            Ack::Began { session, .. } => Some(*session),
-            _ => None,
-        })
-        .expect("the session was begun");
+    let id = began(&seen);
     // While it is recorded, its lock file is held.
     let lock = dir.join("live").join(format!("{id}.lock"));
     let probe = std::fs::File::open(&lock).expect("the session's lock file");
@@ -2550,13 +2554,7 @@ fn corrections_made_while_the_writer_records_wait_their_turn_and_lose_nothing() 
         .unwrap();
     let acks = writer.from.lock().unwrap();
     let seen = acks_until(&acks, |a| *a == Ack::Committed(2));
-    let id = seen
-        .iter()
-        .find_map(|a| match a {
-            Ack::Began { session, .. } => Some(*session),
-            _ => None,
-        })
-        .expect("the session was begun");
+    let id = began(&seen);
     let key = passphrase();
     let suds: i64 = {
         let db = store::open_read(&record, Some(&key)).unwrap().unwrap();
