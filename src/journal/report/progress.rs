@@ -126,7 +126,7 @@ fn session(record: &SessionRecord) -> SessionProgress {
                 .map_or_else(String::new, |s| s.scene.clone()),
             step,
             name: step_name(record, scene, step),
-            minutes: (us as f64 / 60e6 * 100.0).round() / 100.0,
+            minutes: hundredths(us as f64 / 60e6),
             peak_suds: None,
             expected_likelihood: None,
             expected_peak: None,
