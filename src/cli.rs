@@ -71,6 +71,11 @@ pub struct Cli {
     /// this machine, never every network (0.0.0.0 or ::).
     #[arg(long, value_name = "ADDRESS", requires = "console", value_parser = one_address)]
     pub(crate) console_bind: Option<std::net::IpAddr>,
+    /// Write what the person hears to FILE instead of the sound card, on the
+    /// same clock: raw 32-bit float stereo at 48 kHz (`sox -t f32 -r 48000
+    /// -c 2 FILE out.wav` makes it a WAV), written as it is heard.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub(crate) tap_mix: Option<PathBuf>,
     /// The guided session.
     #[command(flatten)]
     pub(crate) guide: GuideArgs,

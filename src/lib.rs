@@ -45,6 +45,7 @@ pub mod pacer;
 pub mod photosensitivity;
 pub mod plan;
 pub mod questionnaire;
+pub mod remote;
 pub mod render;
 pub mod scene;
 pub mod seating;

@@ -15,6 +15,8 @@
 //! - `journal`: the session record: recorded as it happens, the command
 //!   line, the report, deletes that leave no trace, and a writer killed at
 //!   random moments.
+//! - `remote`: the app's WebRTC end against one made in the test, over
+//!   loopback: the data channel both ways, the therapist's voice in the mix.
 //! - `render`: real frames of every shipped scene, rendered offscreen on
 //!   the CPU (lavapipe), checked pixel by pixel, and the picture's phase
 //!   changes against the sound's chimes over an hour.
@@ -29,6 +31,7 @@ mod console;
 mod exposure;
 mod headset;
 mod journal;
+mod remote;
 mod render;
 mod scenes;
 mod tidy;

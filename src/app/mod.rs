@@ -67,6 +67,8 @@ pub struct Launch {
     pub settings: settings::Settings,
     /// Never open a sound device.
     pub silent: bool,
+    /// Write the mix to this file instead of a sound card.
+    pub tap_mix: Option<PathBuf>,
     /// Show the scene in a headset (a runtime answered the probe), with the
     /// window as its mirror.
     pub headset: Option<HeadsetOptions>,
@@ -241,6 +243,7 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
             audio: launch.frozen_at.is_none().then(|| audio::AudioStart {
                 settings: mix_settings(&launch.settings, launch.guide.as_ref()),
                 force_silent: launch.silent,
+                tap: launch.tap_mix.clone(),
             }),
             journal: launch.journal.clone(),
             console,

@@ -187,6 +187,11 @@ pub fn connect(
     (link, mixer)
 }
 
+/// Where a remote session's voice goes into the mix: taken by the peer
+/// that plays it, and given back when it ends.
+#[derive(Resource, Clone)]
+pub struct FarVoiceInput(pub Arc<Mutex<Option<super::far_voice::FarVoiceFeed>>>);
+
 /// Starts the mix on its own thread: on the sound card, or silently on the
 /// same clock when there is none (said once). If not even the silent
 /// thread can start, that is said once too, and the clocks follow real
@@ -203,7 +208,10 @@ pub(super) fn start_audio(world: &mut World) {
         )
     };
     let (mut link, mixer) = connect(schedule, start.settings, generation);
-    let sound = match output::start(mixer, start.force_silent) {
+    let (feed, voice) = super::far_voice::far_voice();
+    world.insert_resource(FarVoiceInput(Arc::new(Mutex::new(Some(feed)))));
+    let mixer = mixer.with_far_voice(voice);
+    let sound = match output::start(mixer, start.force_silent, start.tap.as_deref()) {
         Ok((output, why_silent)) => {
             // Samples wait in the device's buffer after the mix counts
             // them; the picture waits as long.

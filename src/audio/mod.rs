@@ -16,6 +16,7 @@
 mod clocks;
 pub mod dsp;
 pub mod engine;
+pub mod far_voice;
 mod follow;
 pub mod limiter;
 mod link;
@@ -37,7 +38,7 @@ use follow::{
     fade_out_on_exit, follow_flow, follow_guide, follow_head, follow_listening, follow_scene,
     follow_switches, play_events, send_waiting,
 };
-pub use link::{AudioLink, MixClock, connect};
+pub use link::{AudioLink, FarVoiceInput, MixClock, connect};
 use link::{start_audio, watch_output};
 pub(crate) use offline::render_scene_to;
 pub use offline::{scene_sounds, seated_listener, shot_for};
@@ -50,6 +51,8 @@ pub(crate) struct AudioStart {
     pub settings: MixSettings,
     /// Never open a sound device (the app stays silent on the same clock).
     pub(crate) force_silent: bool,
+    /// Write the mix to this file, on the same clock, instead of a device.
+    pub(crate) tap: Option<std::path::PathBuf>,
 }
 
 /// Sound, configured: how the mix starts; with no start, there is no mix

@@ -5,7 +5,9 @@
 //! the session's clock (its count of samples) behaves the same with and
 //! without a device.
 
+use std::io::Write;
 use std::num::NonZero;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -84,7 +86,20 @@ pub struct NoMix {
 /// Plays `mixer` on the default sound card, or, failing that, runs it
 /// silently in real time; the second value says why there is no sound. An
 /// error: the mix could not run at all.
-pub fn start(mixer: Mixer, force_silent: bool) -> Result<(Output, Option<NoDevice>), NoMix> {
+pub fn start(
+    mixer: Mixer,
+    force_silent: bool,
+    tap: Option<&Path>,
+) -> Result<(Output, Option<NoDevice>), NoMix> {
+    if let Some(path) = tap {
+        let file = std::fs::File::create(path).map_err(|e| NoMix {
+            why: format!("{}: the mix's file could not be made ({e})", path.display()),
+        })?;
+        return Ok((
+            Output::Silent(run_silently_into(mixer, Some(file))?),
+            Some(NoDevice(format!("the mix goes to {}", path.display()))),
+        ));
+    }
     if force_silent {
         return Ok((
             Output::Silent(run_silently(mixer)?),
@@ -107,7 +122,12 @@ pub fn start(mixer: Mixer, force_silent: bool) -> Result<(Output, Option<NoDevic
 /// Runs the mix on a thread that renders into nothing at the pace of real
 /// time, so the session's clock advances exactly as it would on a device.
 pub(crate) fn run_silently(mixer: Mixer) -> Result<SilentOutput, NoMix> {
-    run_silently_with(mixer, |work| {
+    run_silently_into(mixer, None)
+}
+
+/// [`run_silently`], writing every sample to `tap` as it is rendered.
+fn run_silently_into(mixer: Mixer, tap: Option<std::fs::File>) -> Result<SilentOutput, NoMix> {
+    run_silently_with(mixer, tap, |work| {
         std::thread::Builder::new()
             .name("stillpoint-audio".into())
             .spawn(work)
@@ -120,6 +140,7 @@ type Work = Box<dyn FnOnce() + Send + 'static>;
 /// [`run_silently`] with the thread started by `spawn`.
 fn run_silently_with(
     mut mixer: Mixer,
+    mut tap: Option<std::fs::File>,
     spawn: impl FnOnce(Work) -> std::io::Result<JoinHandle<()>>,
 ) -> Result<SilentOutput, NoMix> {
     let stop = Arc::new(AtomicBool::new(false));
@@ -130,6 +151,13 @@ fn run_silently_with(
         let mut frames: u64 = 0;
         while !flag.load(Ordering::Acquire) && !mixer.is_stopped() {
             mixer.render(&mut buffer);
+            if let Some(file) = tap.as_mut() {
+                let bytes: Vec<u8> = buffer.iter().flat_map(|s| s.to_le_bytes()).collect();
+                if let Err(e) = file.write_all(&bytes) {
+                    eprintln!("the mix's file could not be written ({e}); it stops here");
+                    tap = None;
+                }
+            }
             frames += SILENT_CHUNK_FRAMES as u64;
             let due = Duration::from_micros(frames * 1_000_000 / u64::from(SAMPLE_RATE_HZ));
             let elapsed = start.elapsed();
@@ -203,7 +231,9 @@ mod tests {
             MixSettings::default(),
             Listener::from_yaw([0.0; 3], 0.0),
         );
-        let failed = run_silently_with(mixer, |_| Err(std::io::Error::other("no threads left")));
+        let failed = run_silently_with(mixer, None, |_| {
+            Err(std::io::Error::other("no threads left"))
+        });
         let why = failed.err().expect("the failure is reported").to_string();
         assert_eq!(
             why,

@@ -78,6 +78,7 @@ pub fn window_or_headset(cli: &Cli, file: Settings) -> ExitCode {
     };
     launch.quit_after = cli.quit_after;
     launch.silent = cli.comfort.silent;
+    launch.tap_mix = cli.tap_mix.clone();
     if !cli.no_journal {
         // A therapist's session (an exposure scene, or the console) is kept
         // only in an encrypted record.
@@ -211,6 +212,7 @@ fn launch(
         hints,
         settings: settings.clone(),
         silent: false,
+        tap_mix: None,
         headset: None,
         exposure_step,
         journal: None,

@@ -406,6 +406,11 @@ impl Smoothed {
         self.target = target;
     }
 
+    /// Changes how fast it glides: a coefficient from [`glide_coeff`].
+    pub(crate) fn set_coeff(&mut self, coeff: f32) {
+        self.coeff = coeff;
+    }
+
     /// Jumps straight to `value` (for initialisation, when there is nothing audible to smooth).
     pub(crate) fn snap_to(&mut self, value: f32) {
         self.value = value;

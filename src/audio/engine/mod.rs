@@ -27,6 +27,7 @@ pub(crate) use link::MixLink;
 pub use link::{Command, Garbage, GuideChange, MixerEnd, mix_link};
 
 use super::dsp::{Smoothed, db_to_gain};
+use super::far_voice::FarVoice;
 use super::limiter::Limiter;
 use super::pacer_sounds::{Chime, Swell, Tone};
 use super::sample_clock::{ClockShared, SAMPLE_RATE_HZ};
@@ -163,6 +164,11 @@ pub struct Mixer {
     pace: [f32; BLOCK_FRAMES],
     extra: [f32; BLOCK_FRAMES],
     block: [f32; BLOCK_FRAMES * 2],
+    /// The therapist's voice in a remote session, and its block in each
+    /// ear.
+    far: Option<FarVoice>,
+    far_l: [f32; BLOCK_FRAMES],
+    far_r: [f32; BLOCK_FRAMES],
     block_len: usize,
     block_pos: usize,
 }
@@ -224,6 +230,9 @@ impl Mixer {
             pace: [0.0; BLOCK_FRAMES],
             extra: [0.0; BLOCK_FRAMES],
             block: [0.0; BLOCK_FRAMES * 2],
+            far: None,
+            far_l: [0.0; BLOCK_FRAMES],
+            far_r: [0.0; BLOCK_FRAMES],
             block_len: 0,
             block_pos: 0,
         }
@@ -233,6 +242,13 @@ impl Mixer {
     /// [`MixerEnd`], at each block.
     pub fn with_end(mut self, end: MixerEnd) -> Self {
         self.end = Some(end);
+        self
+    }
+
+    /// Plays the therapist's voice of a remote session over the scene,
+    /// paused or not, and ducks the scene's sounds while it speaks.
+    pub fn with_far_voice(mut self, voice: FarVoice) -> Self {
+        self.far = Some(voice);
         self
     }
 
@@ -433,15 +449,25 @@ impl Mixer {
         self.take_from_app();
         let n = BLOCK_FRAMES;
         let silent = matches!(self.transport, Transport::Paused | Transport::Stopped);
+        // The therapist's voice first: it speaks over a paused scene too,
+        // and lowers the scene's sounds while it does.
+        let duck = self.far_block(n);
         if silent {
             // Held in place: nothing is synthesised and the session does not
             // move; the limiter still drains its look-ahead.
             self.block[..2 * n].fill(0.0);
-            self.limiter.process(&mut self.block[..2 * n]);
         } else {
-            self.mix_block(n);
+            self.mix_block(n, duck);
             self.synth_frame += n as u64;
         }
+        if self.far.is_some() {
+            let gain = self.master.value();
+            for i in 0..n {
+                self.block[2 * i] += self.far_l[i] * gain;
+                self.block[2 * i + 1] += self.far_r[i] * gain;
+            }
+        }
+        self.limiter.process(&mut self.block[..2 * n]);
         self.total_frames += n as u64;
         self.block_len = 2 * n;
         self.block_pos = 0;
@@ -449,7 +475,26 @@ impl Mixer {
         self.clock
             .publish(self.session_frames(), self.total_frames, advancing);
     }
-    fn mix_block(&mut self, n: usize) {
+    /// The far voice's block into `far_l` and `far_r`; the gain the scene's
+    /// sounds take under it.
+    fn far_block(&mut self, n: usize) -> f32 {
+        let Some(far) = self.far.as_mut() else {
+            return 1.0;
+        };
+        self.far_l[..n].fill(0.0);
+        self.far_r[..n].fill(0.0);
+        far.render(
+            &self.listener,
+            self.settings.mono,
+            &mut self.extra[..n],
+            &mut self.far_l[..n],
+            &mut self.far_r[..n],
+        )
+    }
+
+    /// The scene's sounds (lowered by `duck`) and the pacer's into the
+    /// block, through the buses and the fade.
+    fn mix_block(&mut self, n: usize, duck: f32) {
         // Nature: every bed spatialised, crossfaded by its own gain.
         self.left[..n].fill(0.0);
         self.right[..n].fill(0.0);
@@ -519,7 +564,7 @@ impl Mixer {
         if steady {
             // Nothing is gliding: one gain for the block.
             let gain = self.master.value() * self.fade * self.fade;
-            let (nature, pacer) = (self.nature.value() * gain, self.pacer.value() * gain);
+            let (nature, pacer) = (self.nature.value() * gain * duck, self.pacer.value() * gain);
             for i in 0..n {
                 let p = pacer * self.pace[i];
                 self.block[2 * i] = self.left[i] * nature + p;
@@ -527,7 +572,7 @@ impl Mixer {
             }
         }
         for i in 0..if steady { 0 } else { n } {
-            let nature = self.nature.next();
+            let nature = self.nature.next() * duck;
             let pacer = self.pacer.next() * self.pace[i];
             self.fade = approach(self.fade, self.fade_target, self.fade_step);
             // A squared ramp: it starts and ends gently to the ear.
@@ -535,7 +580,6 @@ impl Mixer {
             self.block[2 * i] = (self.left[i] * nature + pacer) * gain;
             self.block[2 * i + 1] = (self.right[i] * nature + pacer) * gain;
         }
-        self.limiter.process(&mut self.block[..2 * n]);
         if self.fade == 0.0 && self.fade_target == 0.0 {
             self.transport = match self.transport {
                 Transport::Pausing => Transport::Paused,
