@@ -961,7 +961,7 @@ fn nothing_listens_unless_the_console_is_asked_for_and_then_only_on_loopback() {
 
 /// Asks `holds` every 50 ms until it is true or `limit` has passed; whether
 /// it came true.
-fn within(limit: Duration, mut holds: impl FnMut() -> bool) -> bool {
+pub(crate) fn within(limit: Duration, mut holds: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while !holds() {
         if start.elapsed() > limit {
@@ -974,7 +974,7 @@ fn within(limit: Duration, mut holds: impl FnMut() -> bool) -> bool {
 
 /// A WebDriver session with chromedriver, through fantoccini, on a runtime
 /// of the test's own: each command waits for its answer.
-struct Browser {
+pub(crate) struct Browser {
     driver: std::process::Child,
     runtime: tokio::runtime::Runtime,
     client: Option<fantoccini::Client>,
@@ -983,6 +983,11 @@ struct Browser {
 impl Browser {
     /// Starts chromedriver and a headless Chromium with an empty profile.
     fn start(profile: &std::path::Path) -> Self {
+        Self::start_with(profile, &[])
+    }
+
+    /// [`Browser::start`], with more of Chromium's switches.
+    pub(crate) fn start_with(profile: &std::path::Path, more: &[String]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -1027,6 +1032,7 @@ impl Browser {
         .iter()
         .map(|a| serde_json::Value::from(*a))
         .chain([format!("--user-data-dir={}", profile.display()).into()])
+        .chain(more.iter().map(|a| serde_json::Value::from(a.as_str())))
         .collect::<Vec<_>>();
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
@@ -1064,11 +1070,11 @@ impl Browser {
             .unwrap_or_else(|e| panic!("the browser could not {what}: {e}"))
     }
 
-    fn go(&self, url: &str) {
+    pub(crate) fn go(&self, url: &str) {
         self.done(&format!("open {url}"), self.client().goto(url));
     }
 
-    fn element(&self, css: &str) -> fantoccini::elements::Element {
+    pub(crate) fn element(&self, css: &str) -> fantoccini::elements::Element {
         self.done(
             &format!("find {css}"),
             self.client().find(fantoccini::Locator::Css(css)),
@@ -1077,7 +1083,7 @@ impl Browser {
 
     /// Clicks once the control is enabled (the page enables a control when
     /// the view it has been sent allows it).
-    fn click(&self, css: &str) {
+    pub(crate) fn click(&self, css: &str) {
         let element = self.element(css);
         assert!(
             within(Duration::from_secs(10), || {
@@ -1091,7 +1097,7 @@ impl Browser {
         self.done(&format!("click {css}"), element.click());
     }
 
-    fn type_in(&self, css: &str, text: &str) {
+    pub(crate) fn type_in(&self, css: &str, text: &str) {
         let element = self.element(css);
         // The page shows its sections once it knows whether it is paired.
         assert!(
@@ -1108,12 +1114,12 @@ impl Browser {
     }
 
     /// Runs a script in the page and returns its result.
-    fn run(&self, script: &str) -> serde_json::Value {
+    pub(crate) fn run(&self, script: &str) -> serde_json::Value {
         self.done("run a script", self.client().execute(script, Vec::new()))
     }
 
     /// The app's view, as the page fetches it with its own cookie.
-    fn view(&self) -> serde_json::Value {
+    pub(crate) fn view(&self) -> serde_json::Value {
         let text = self.done(
             "fetch the view",
             self.client().execute_async(
@@ -1125,7 +1131,11 @@ impl Browser {
     }
 
     /// Waits until `holds` is true of the app's view; the last view.
-    fn until(&self, what: &str, holds: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    pub(crate) fn until(
+        &self,
+        what: &str,
+        holds: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
         let start = Instant::now();
         loop {
             let view = self.view();
@@ -1140,7 +1150,7 @@ impl Browser {
         }
     }
 
-    fn feedback(&self) -> String {
+    pub(crate) fn feedback(&self) -> String {
         self.run("return document.getElementById('feedback').textContent")
             .as_str()
             .unwrap_or("")
@@ -1148,7 +1158,7 @@ impl Browser {
     }
 
     /// Clicks and waits until the page says the app has done it.
-    fn control(&self, css: &str) {
+    pub(crate) fn control(&self, css: &str) {
         self.run("document.getElementById('feedback').textContent = ''");
         self.click(css);
         assert!(
@@ -1160,7 +1170,7 @@ impl Browser {
         );
     }
 
-    fn screenshot(&self, out: &std::path::Path) {
+    pub(crate) fn screenshot(&self, out: &std::path::Path) {
         let png = self.done("take a screenshot", self.client().screenshot());
         std::fs::write(out, png).unwrap();
     }
@@ -1184,14 +1194,24 @@ impl Drop for Browser {
     }
 }
 
-#[test]
-fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() {
-    let home = crate::common::scratch("console-browser");
-    let shots = crate::common::output_dir("console");
-    // Killed should the test fail before the app closes on stop.
+/// The app with its console, run as the therapist runs it, and what it
+/// printed.
+pub(crate) struct Launched {
+    /// Killed should the test fail before the app closes on stop.
+    pub(crate) app: crate::common::Reaped,
+    /// The console's address, `http://127.0.0.1:PORT`.
+    pub(crate) address: String,
+    /// The pairing code.
+    pub(crate) code: String,
+    /// The rest of what it prints, once it ends.
+    pub(crate) printed: std::thread::JoinHandle<String>,
+}
+
+/// Starts the app with `args` and its data under `home`, with no
+/// passphrase file and no terminal to ask on (the record is made from the
+/// page, after pairing), and reads its console's address and code.
+pub(crate) fn launched(home: &Path, args: &[&str]) -> Launched {
     let mut command = stillpoint();
-    // No passphrase file and no terminal to ask on: the record is made
-    // from the page, after pairing.
     command.env_remove("STILLPOINT_PASSPHRASE_FILE");
     // SAFETY: setsid only makes the child the leader of a session of its
     // own, without the test's terminal.
@@ -1204,23 +1224,12 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
     let mut app = crate::common::Reaped(
         command
             .env("XDG_DATA_HOME", home.join("data"))
-            // The default scene: the therapist chooses the spiders from the
-            // console.
-            .args([
-                "--desktop",
-                "--silent",
-                "--alias",
-                "R.K.",
-                "--console",
-                "--quit-after",
-                "300",
-            ])
+            .args(args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap(),
     );
-    // The address and the code, from the app's output.
     let mut out = std::io::BufReader::new(app.stdout.take().unwrap());
     let (mut address, mut code) = (String::new(), String::new());
     while address.is_empty() || code.is_empty() {
@@ -1241,6 +1250,37 @@ fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() 
         let _ = out.read_to_string(&mut rest);
         rest
     });
+    Launched {
+        app,
+        address,
+        code,
+        printed,
+    }
+}
+
+#[test]
+fn a_therapist_runs_a_session_from_a_real_browser_and_the_report_holds_it_all() {
+    let home = crate::common::scratch("console-browser");
+    let shots = crate::common::output_dir("console");
+    let Launched {
+        mut app,
+        address,
+        code,
+        printed,
+    } = launched(
+        &home,
+        // The default scene: the therapist chooses the spiders from the
+        // console.
+        &[
+            "--desktop",
+            "--silent",
+            "--alias",
+            "R.K.",
+            "--console",
+            "--quit-after",
+            "300",
+        ],
+    );
 
     let browser = Browser::start(&home.join("profile"));
     browser.go(&format!("{address}/"));

@@ -226,3 +226,209 @@ fn the_therapists_voice_reaches_the_mix_in_time_and_in_order() {
         "the mix's input is given back for the next connection"
     );
 }
+
+/// A phrase as a voice says it: six syllables of a voiced sound, each on a
+/// pitch of its own gliding as speech does, with pauses between, then
+/// silence; three seconds at 48 kHz.
+fn phrase() -> Vec<f32> {
+    let rate = 48_000.0;
+    let mut out = vec![0.0f32; 3 * 48_000];
+    let pitches = [140.0, 180.0, 120.0, 200.0, 160.0, 220.0];
+    let mut phase = 0.0f32;
+    for (k, f0) in pitches.iter().enumerate() {
+        let start = (0.1 + k as f32 * 0.42) * rate;
+        let len = (0.3 * rate) as usize;
+        for i in 0..len {
+            let t = i as f32 / len as f32;
+            let f = f0 * (1.0 + 0.15 * (t - 0.5));
+            phase += std::f32::consts::TAU * f / rate;
+            let envelope = (std::f32::consts::PI * t).sin().powi(2);
+            let voiced: f32 = (1..=8).map(|h| (phase * h as f32).sin() / h as f32).sum();
+            out[start as usize + i] = 0.25 * envelope * voiced;
+        }
+    }
+    out
+}
+
+/// `samples` as a 16-bit WAV at 48 kHz, mono (what Chromium takes as a
+/// fake microphone).
+fn wav16(samples: &[f32]) -> Vec<u8> {
+    let data = (samples.len() * 2) as u32;
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&48_000u32.to_le_bytes());
+    out.extend_from_slice(&96_000u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data.to_le_bytes());
+    for s in samples {
+        out.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes());
+    }
+    out
+}
+
+/// The loudness of each 10 ms of `mono`.
+fn envelope(mono: &[f32]) -> Vec<f32> {
+    mono.chunks_exact(480)
+        .map(|c| (c.iter().map(|s| s * s).sum::<f32>() / 480.0).sqrt())
+        .collect()
+}
+
+/// The best normalised correlation of `pattern` (repeating) against
+/// `heard`, over every shift within one repeat, and that shift.
+fn best_correlation(pattern: &[f32], heard: &[f32]) -> (f32, usize) {
+    let n = heard.len();
+    let mean = |x: &[f32]| x.iter().sum::<f32>() / x.len() as f32;
+    let hm = mean(heard);
+    let pm = mean(pattern);
+    (0..pattern.len())
+        .map(|shift| {
+            let (mut num, mut hh, mut pp) = (0.0, 0.0, 0.0);
+            for i in 0..n {
+                let h = heard[i] - hm;
+                let p = pattern[(i + shift) % pattern.len()] - pm;
+                num += h * p;
+                hh += h * h;
+                pp += p * p;
+            }
+            (num / (hh * pp).sqrt().max(1e-9), shift)
+        })
+        .fold((f32::MIN, 0), |a, b| if b.0 > a.0 { b } else { a })
+}
+
+/// The pitch of a voiced stretch, Hz: the shortest lag between 100 and
+/// 300 Hz at which it is (nearly) most like itself.
+fn pitch(x: &[f32]) -> f32 {
+    let (lo, hi) = (48_000 / 300, 48_000 / 100);
+    let n = x.len() - hi;
+    let alike: Vec<f32> = (lo..=hi)
+        .map(|lag| {
+            let c: f32 = (0..n).map(|i| x[i] * x[i + lag]).sum();
+            let e: f32 = (0..n).map(|i| x[i + lag] * x[i + lag]).sum();
+            c / e.sqrt().max(1e-9)
+        })
+        .collect();
+    let most = alike.iter().copied().fold(f32::MIN, f32::max);
+    // The shortest lag nearly as alike: a period, not a multiple of it.
+    let lag = lo + alike.iter().position(|&a| a >= 0.9 * most).unwrap_or(0);
+    48_000.0 / lag as f32
+}
+
+#[test]
+fn a_therapist_speaks_into_the_scene_and_controls_it_over_the_connection() {
+    use crate::console::{Browser, Launched, launched, within};
+    let home = crate::common::scratch("remote-browser");
+    let source = phrase();
+    let spoken = home.join("phrase.wav");
+    std::fs::write(&spoken, wav16(&source)).unwrap();
+    let tap = home.join("mix.f32");
+    let tap_arg = tap.display().to_string();
+    let Launched {
+        mut app,
+        address,
+        code,
+        printed,
+    } = launched(
+        &home,
+        &[
+            "--desktop",
+            "--no-journal",
+            "--console",
+            "--tap-mix",
+            &tap_arg,
+            "--quit-after",
+            "200",
+        ],
+    );
+    let browser = Browser::start_with(
+        &home.join("profile"),
+        &[
+            "--use-fake-ui-for-media-stream".into(),
+            "--use-fake-device-for-media-stream".into(),
+            format!("--use-file-for-fake-audio-capture={}", spoken.display()),
+            "--allow-loopback-in-peer-connection".into(),
+        ],
+    );
+    browser.go(&format!("{address}/"));
+    browser.type_in("#code", &code);
+    browser.click("#pair-form button");
+    browser.until("the session, paired", |v| {
+        v["paused_for"] == serde_json::json!(["therapist"])
+    });
+    browser.click("#voice-call");
+    let state = || {
+        browser
+            .run("return document.getElementById('voice-state').textContent")
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert!(
+        within(Duration::from_secs(30), || state().starts_with("Connected")),
+        "the voice never connected: {:?}",
+        state()
+    );
+    // A control goes over the connection's data channel now, and its
+    // answer comes back on it.
+    browser.control("button[data-do=start]");
+    assert_eq!(
+        browser.run("return document.body.dataset.channelAnswers"),
+        "1",
+        "the control went over the data channel"
+    );
+    browser.until("the session started", |v| {
+        v["paused_for"] == serde_json::json!([])
+    });
+    // Four seconds of the phrase, looping, into the scene.
+    let from = std::fs::metadata(&tap).unwrap().len() as usize;
+    std::thread::sleep(Duration::from_secs(5));
+    let bytes = std::fs::read(&tap).unwrap();
+    let heard: Vec<f32> = bytes[from - from % 8..]
+        .chunks_exact(8)
+        .map(|f| {
+            let l = f32::from_le_bytes(f[..4].try_into().unwrap());
+            let r = f32::from_le_bytes(f[4..].try_into().unwrap());
+            l + r
+        })
+        .collect();
+    assert!(heard.len() > 4 * 48_000, "the mix was written as heard");
+    let heard_env = envelope(&heard[..4 * 48_000]);
+    let source_env = envelope(&source);
+    let (r, shift) = best_correlation(&source_env, &heard_env);
+    assert!(
+        r > 0.7,
+        "the phrase's syllables are in the client's mix: correlation {r}"
+    );
+    // And each syllable is on its own pitch, as the phrase says it: the
+    // pitch of every voiced 20 ms heard against the phrase's at the same
+    // moment.
+    let (mut compared, mut close) = (0, 0);
+    for frame in (0..heard_env.len().saturating_sub(2)).step_by(2) {
+        let at = (frame + shift) % source_env.len();
+        if at + 2 > source_env.len() || source_env[at] < 0.05 || source_env[at + 1] < 0.05 {
+            continue;
+        }
+        let mine = pitch(&heard[frame * 480..frame * 480 + 960]);
+        let theirs = pitch(&source[at * 480..at * 480 + 960]);
+        compared += 1;
+        close += usize::from((mine / theirs - 1.0).abs() < 0.06);
+    }
+    eprintln!(
+        "the phrase in the mix: correlation {r}, {close} of {compared} voiced frames on pitch"
+    );
+    assert!(
+        compared > 60 && close * 10 >= compared * 8,
+        "the phrase's pitches in the mix: {close} of {compared} frames within 6 %"
+    );
+    browser.click("#voice-end");
+    drop(browser);
+    let _ = app.kill();
+    let _ = app.wait();
+    let _ = printed.join();
+}

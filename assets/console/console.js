@@ -35,10 +35,33 @@ async function post(path, body) {
   return { ok: response.ok, status: response.status, answer };
 }
 
+// The connection that carries the therapist's voice into the scene, and
+// controls and the live view both ways on its data channel.
+const voice = { pc: null, channel: null, mic: null, asked: 0, waiting: new Map(), answered: 0 };
+
+// Sends a control on the data channel and waits for its answer.
+function overChannel(body) {
+  return new Promise((resolve) => {
+    const id = ++voice.asked;
+    const timer = setTimeout(() => {
+      voice.waiting.delete(id);
+      resolve({ ok: false, status: 503, answer: { error: "the connection did not answer in time" } });
+    }, 20000);
+    voice.waiting.set(id, (answer) => {
+      clearTimeout(timer);
+      voice.answered += 1;
+      document.body.dataset.channelAnswers = String(voice.answered);
+      resolve({ ok: answer.status === 200, status: answer.status, answer });
+    });
+    voice.channel.send(JSON.stringify({ id, control: body }));
+  });
+}
+
 async function control(body, what) {
   say(`${what}…`);
   try {
-    const { ok, status, answer } = await post("/api/control", body);
+    const open = voice.channel && voice.channel.readyState === "open";
+    const { ok, status, answer } = open ? await overChannel(body) : await post("/api/control", body);
     if (ok) {
       const said = (answer.said || []).join("; ");
       say(`Done: ${what}${said ? ` (${said})` : ""}`, "done");
@@ -257,23 +280,117 @@ function refreshMirror() {
   setTimeout(refreshMirror, 500);
 }
 
+// A message of the live view, from the WebSocket or the data channel.
+function heard(message) {
+  if (message.type === "view") {
+    view = message;
+    showConsole();
+    render();
+  } else if (message.type === "said") {
+    logged(message);
+    render();
+  } else if (message.type === "answer") {
+    const done = voice.waiting.get(message.id);
+    if (done) {
+      voice.waiting.delete(message.id);
+      done(message);
+    }
+  }
+}
+
+function voiceState(text) {
+  $("voice-state").textContent = text;
+}
+
+// Waits until the browser has gathered its addresses (they go in the offer
+// itself), or two seconds.
+function gathered(pc) {
+  return new Promise((resolve) => {
+    if (pc.iceGatheringState === "complete") return resolve();
+    const timer = setTimeout(resolve, 2000);
+    pc.addEventListener("icegatheringstatechange", () => {
+      if (pc.iceGatheringState === "complete") {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+function hangUp(why) {
+  if (voice.pc) voice.pc.close();
+  if (voice.mic) voice.mic.getTracks().forEach((t) => t.stop());
+  voice.pc = voice.channel = voice.mic = null;
+  for (const done of voice.waiting.values()) done({ status: 503, error: "the connection ended" });
+  voice.waiting.clear();
+  $("voice-call").hidden = false;
+  $("voice-mute").hidden = $("voice-end").hidden = true;
+  voiceState(why);
+}
+
+async function call() {
+  voiceState("Asking for the microphone…");
+  try {
+    voice.mic = await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+    });
+  } catch (e) {
+    return hangUp(`No microphone: ${e.message}`);
+  }
+  const pc = new RTCPeerConnection();
+  voice.pc = pc;
+  voice.mic.getAudioTracks().forEach((t) => pc.addTrack(t, voice.mic));
+  const channel = pc.createDataChannel("console");
+  channel.onopen = () => {
+    voice.channel = channel;
+    voiceState("Connected: the client hears you beside them.");
+    $("voice-call").hidden = true;
+    $("voice-mute").hidden = $("voice-end").hidden = false;
+  };
+  channel.onmessage = (event) => {
+    // The live view comes on the WebSocket while it is open: here only
+    // the answers, else everything.
+    const message = JSON.parse(event.data);
+    if (message.type === "answer" || !(live && live.readyState === WebSocket.OPEN)) heard(message);
+  };
+  channel.onclose = () => hangUp("The connection ended; your voice is not in the scene.");
+  pc.onconnectionstatechange = () => {
+    if (pc.connectionState === "failed") hangUp("The connection failed; your voice is not in the scene.");
+  };
+  voiceState("Connecting…");
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  const response = await fetch("/api/rtc", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(pc.localDescription),
+    credentials: "same-origin",
+  });
+  if (!response.ok) {
+    let why = `the app answered ${response.status}`;
+    try {
+      why = (await response.json()).error || why;
+    } catch (_) {}
+    return hangUp(`Not connected: ${why}`);
+  }
+  await pc.setRemoteDescription(await response.json());
+}
+
+function mute() {
+  if (!voice.mic) return;
+  const track = voice.mic.getAudioTracks()[0];
+  track.enabled = !track.enabled;
+  $("voice-mute").textContent = track.enabled ? "Mute" : "Unmute";
+  voiceState(track.enabled ? "Connected: the client hears you beside them." : "Muted: the client does not hear you.");
+}
+
 function watch() {
   live = new WebSocket(`ws://${location.host}/api/live`);
   live.onopen = () => {
     retry = 500;
     $("link").textContent = "Live";
   };
-  live.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    if (message.type === "view") {
-      view = message;
-      showConsole();
-      render();
-    } else if (message.type === "said") {
-      logged(message);
-      render();
-    }
-  };
+  live.onmessage = (event) => heard(JSON.parse(event.data));
   live.onclose = () => {
     $("link").textContent = "The app is not answering; trying again…";
     setTimeout(start, retry);
@@ -520,6 +637,9 @@ function showLock(locked) {
 }
 
 function wire() {
+  $("voice-call").addEventListener("click", call);
+  $("voice-mute").addEventListener("click", mute);
+  $("voice-end").addEventListener("click", () => hangUp("You ended the connection; your voice is not in the scene."));
   $("form-choice").addEventListener("change", showForm);
   $("form-record").addEventListener("click", () => {
     const id = $("form-choice").value;

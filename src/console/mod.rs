@@ -266,12 +266,17 @@ fn show_code(
 }
 
 /// Hands a passphrase checked on the page to the journal, and the scenes
-/// whose plan the page changed.
+/// whose plan the page changed; gives the page's remote connection the
+/// mix's way in for the therapist's voice, once the mix runs.
 fn hand_over_from_the_page(
     console: Res<Console>,
+    far_voice: Option<Res<crate::audio::FarVoiceInput>>,
     mut unlocks: MessageWriter<crate::journal::Unlock>,
     mut plans: MessageWriter<crate::journal::PlanSaved>,
 ) {
+    if let Some(input) = far_voice {
+        console.shared.far_voice.get_or_init(|| input.clone());
+    }
     if let Some(passphrase) = console.shared.take_unlock() {
         unlocks.write(crate::journal::Unlock(passphrase));
     }

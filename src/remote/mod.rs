@@ -13,4 +13,4 @@
 pub mod peer;
 mod voice;
 
-pub use peer::{Peer, PeerError, PeerEvent};
+pub use peer::{Peer, PeerError, PeerEvent, PeerSender};

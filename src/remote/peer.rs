@@ -97,6 +97,20 @@ impl Drop for Peer {
     }
 }
 
+/// Sends on a connection's data channel ([`Peer::send`]).
+#[derive(Clone)]
+pub struct PeerSender(SyncSender<String>);
+
+impl PeerSender {
+    /// As [`Peer::send`].
+    pub fn send(&self, text: String) -> bool {
+        match self.0.try_send(text) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+        }
+    }
+}
+
 /// str0m's cryptography (OpenSSL), installed once for the process.
 fn install_crypto() {
     static ONCE: Once = Once::new();
@@ -170,10 +184,12 @@ impl Peer {
     /// waits). False when too much waits already or the connection has
     /// gone.
     pub fn send(&self, text: String) -> bool {
-        match self.outbox.try_send(text) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
-        }
+        self.sender().send(text)
+    }
+
+    /// A way to send on the data channel from elsewhere.
+    pub fn sender(&self) -> PeerSender {
+        PeerSender(self.outbox.clone())
     }
 
     /// What the connection has said since last asked.

@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::oneshot;
 
-use super::{Shared, TAKEN_ANSWER_WITHIN, refuse};
+use super::{Shared, TAKEN_ANSWER_WITHIN};
 use crate::console::command::{Control, intents};
 use crate::state::Intent;
 
@@ -81,12 +81,26 @@ impl Claim {
 /// Sends a control to the app, and answers with what the app said as it
 /// acted, why it would not, or that it was not done.
 pub(super) async fn control(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    let control: Control = match serde_json::from_slice(&body) {
+    let (status, answer) = ask(&shared, &body).await;
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(answer),
+    )
+        .into_response()
+}
+
+/// Sends the control in `body` to the app and waits for its answer: the
+/// status and the JSON a request answers with, whichever way it came (a
+/// POST, or the data channel of a remote session).
+pub(crate) async fn ask(shared: &Shared, body: &[u8]) -> (StatusCode, serde_json::Value) {
+    let refuse = |status: StatusCode, why: &str| (status, serde_json::json!({ "error": why }));
+    let control: Control = match serde_json::from_slice(body) {
         Ok(c) => c,
         Err(e) => {
             return refuse(
                 StatusCode::BAD_REQUEST,
-                format!("not a control this console knows: {e}"),
+                &format!("not a control this console knows: {e}"),
             );
         }
     };
@@ -98,7 +112,7 @@ pub(super) async fn control(State(shared): State<Arc<Shared>>, body: Bytes) -> R
     };
     let intents = match intents(control, &now, &shared.forms) {
         Ok(i) => i,
-        Err(why) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, why),
+        Err(why) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, &why),
     };
     let claim = Claim::default();
     // Gives up on the control however this request ends before the app
@@ -144,13 +158,15 @@ pub(super) async fn control(State(shared): State<Arc<Shared>>, body: Bytes) -> R
     match answered {
         Some(answer) if answer.refused.is_some() => (
             StatusCode::CONFLICT,
-            axum::Json(serde_json::json!({
+            serde_json::json!({
                 "error": answer.refused,
                 "said": answer.said,
-            })),
-        )
-            .into_response(),
-        Some(answer) => axum::Json(answer).into_response(),
+            }),
+        ),
+        Some(answer) => (
+            StatusCode::OK,
+            serde_json::to_value(answer).unwrap_or_default(),
+        ),
         None => refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             "the app took it but gave no answer; the view shows what it did",

@@ -47,9 +47,14 @@ pub(super) async fn live(State(shared): State<Arc<Shared>>, upgrade: WebSocketUp
 }
 
 fn view_message(view: &View) -> Message {
+    Message::Text(view_text(view).into())
+}
+
+/// The view as a watcher's message: its JSON with `"type": "view"`.
+pub(super) fn view_text(view: &View) -> String {
     let mut json = serde_json::to_value(view).unwrap_or_default();
     json["type"] = "view".into();
-    Message::Text(json.to_string().into())
+    json.to_string()
 }
 
 /// Sends the live view (at most ten times a second) and every message, until

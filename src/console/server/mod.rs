@@ -23,6 +23,7 @@ mod export;
 mod live;
 mod page;
 mod plan;
+mod rtc;
 mod unlock;
 
 use std::net::SocketAddr;
@@ -95,6 +96,13 @@ pub struct Shared {
     answer_within: Duration,
     /// The window's latest mirror.
     pub(crate) mirror: Arc<super::mirror::Latest>,
+    /// The address listened on: a remote session's peer answers from it.
+    ip: std::net::IpAddr,
+    /// Where the therapist's voice goes into the mix, once the mix runs.
+    pub(crate) far_voice: std::sync::OnceLock<crate::audio::FarVoiceInput>,
+    /// Counts the remote connections begun: each ends when a newer one
+    /// begins.
+    remote_generation: watch::Sender<u64>,
 }
 
 impl Shared {
@@ -221,6 +229,9 @@ pub(super) fn start(
         stop: stop_rx.clone(),
         answer_within,
         mirror: Arc::default(),
+        ip: addr.ip(),
+        far_voice: std::sync::OnceLock::new(),
+        remote_generation: watch::Sender::new(0),
     });
     let app = router(shared.clone());
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -306,6 +317,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/plan", get(plan::get_plan).post(plan::save_plan))
         .route("/api/entries", get(amend::entries))
         .route("/api/amend", post(amend::amend))
+        .route("/api/rtc", post(rtc::offer))
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "there is nothing here") })
         // Only the routes above (and the fallback) have this timeout: a
         // layer covers the routes there are when it is added.
