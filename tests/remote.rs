@@ -426,7 +426,21 @@ fn a_therapist_speaks_into_the_scene_and_controls_it_over_the_connection() {
         compared > 60 && close * 10 >= compared * 8,
         "the phrase's pitches in the mix: {close} of {compared} frames within 6 %"
     );
+    // The connection goes: the session waits for the therapist, and goes
+    // on when they connect again.
     browser.click("#voice-end");
+    browser.until("the session waiting for the connection", |v| {
+        v["paused_for"] == serde_json::json!(["connection"])
+    });
+    browser.click("#voice-call");
+    assert!(
+        within(Duration::from_secs(30), || state().starts_with("Connected")),
+        "the voice never connected again: {:?}",
+        state()
+    );
+    browser.until("the session going on", |v| {
+        v["paused_for"] == serde_json::json!([])
+    });
     drop(browser);
     let _ = app.kill();
     let _ = app.wait();

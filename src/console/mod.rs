@@ -273,7 +273,11 @@ fn hand_over_from_the_page(
     far_voice: Option<Res<crate::audio::FarVoiceInput>>,
     mut unlocks: MessageWriter<crate::journal::Unlock>,
     mut plans: MessageWriter<crate::journal::PlanSaved>,
+    mut intents: MessageWriter<Intent>,
 ) {
+    for connected in console.shared.take_link_changes() {
+        intents.write(Intent::TherapistLink(connected));
+    }
     if let Some(input) = far_voice {
         console.shared.far_voice.get_or_init(|| input.clone());
     }

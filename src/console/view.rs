@@ -279,6 +279,10 @@ pub(super) fn said(message: &Lifecycle) -> Option<String> {
         Lifecycle::SessionStarted { title, .. } => format!("Pacer on: {title}"),
         Lifecycle::SessionEnded { title, how } => format!("Pacer off: {title} ({how:?})"),
         Lifecycle::PhaseChanged { .. } => return None,
+        Lifecycle::TherapistLink { connected: true } => "The therapist is connected".into(),
+        Lifecycle::TherapistLink { connected: false } => {
+            "The therapist's connection was lost".into()
+        }
         Lifecycle::Paused { reason } => format!("Paused ({})", reason.name()),
         Lifecycle::Resumed { reason } => format!("Resumed ({})", reason.name()),
         Lifecycle::SafePlaceEntered { .. } => "In the safe place".into(),

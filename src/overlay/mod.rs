@@ -116,7 +116,11 @@ fn plugin(app: &mut App) {
 /// and the list is kept short so it covers nothing else on screen (a SUDS
 /// question asked as the hierarchy appears).
 fn pause_keys(reasons: PauseReasons) -> &'static str {
-    if reasons.contains(PauseReason::Therapist) {
+    if reasons.contains(PauseReason::Connection) {
+        "The session waits for your therapist to reconnect\n\
+         S  go to your safe place\n\
+         Q  quit"
+    } else if reasons.contains(PauseReason::Therapist) {
         "Your therapist goes on with the session\n\
          S  go to your safe place\n\
          Q  quit"
@@ -137,7 +141,9 @@ fn pause_keys(reasons: PauseReasons) -> &'static str {
 /// How to go on while paused for `reasons`, as the headset's panel adds it
 /// after why: the menu button, unless the therapist holds the session.
 fn pause_how(reasons: PauseReasons) -> &'static str {
-    if reasons.contains(PauseReason::Therapist) {
+    if reasons.contains(PauseReason::Connection) {
+        "  \u{b7}  it waits for your therapist"
+    } else if reasons.contains(PauseReason::Therapist) {
         "  \u{b7}  your therapist goes on"
     } else {
         "  \u{b7}  the menu button goes on"
@@ -146,7 +152,9 @@ fn pause_how(reasons: PauseReasons) -> &'static str {
 
 /// Why the session is paused, in the person's words.
 fn pause_words(reasons: PauseReasons) -> &'static str {
-    if reasons.contains(PauseReason::Therapist) {
+    if reasons.contains(PauseReason::Connection) {
+        "Your therapist has lost the connection"
+    } else if reasons.contains(PauseReason::Therapist) {
         "Paused by your therapist"
     } else if reasons.contains(PauseReason::Headset) {
         "Paused while the headset is off"
@@ -394,6 +402,11 @@ fn fade_hint(
 
 /// Notices come from what happened; a suggested break stays while it is
 /// suggested. Each fades in and out with real time.
+/// Said when a remote session's therapist connects: who is there, and
+/// what happens should the connection go.
+const THERAPIST_WORDS: &str = "Your therapist is connected.  Should the connection go, \
+     the session waits for them, and S takes you to your safe place.";
+
 fn keep_notice(
     time: Res<Time<Real>>,
     mut heard: MessageReader<Lifecycle>,
@@ -407,6 +420,7 @@ fn keep_notice(
                 "Your safe place.  Enter takes you back when you are ready.".to_owned()
             }
             Lifecycle::BreakSuggested { .. } => BREAK_WORDS.to_owned(),
+            Lifecycle::TherapistLink { connected: true } => THERAPIST_WORDS.to_owned(),
             _ => continue,
         };
         notice.words = words;

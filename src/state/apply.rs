@@ -29,6 +29,21 @@ impl AppState {
                     said.push(Lifecycle::Resumed { reason });
                 }
             }
+            Intent::TherapistLink(connected) => {
+                said.push(Lifecycle::TherapistLink {
+                    connected: *connected,
+                });
+                if !connected && self.paused_for.pause(PauseReason::Connection) {
+                    said.push(Lifecycle::Paused {
+                        reason: PauseReason::Connection,
+                    });
+                }
+                if *connected {
+                    for reason in self.paused_for.resume(PauseReason::Connection).iter() {
+                        said.push(Lifecycle::Resumed { reason });
+                    }
+                }
+            }
             Intent::SafePlace => self
                 .whereabouts
                 .go_to_safe_place(&mut self.paused_for, &mut said),
@@ -319,5 +334,48 @@ mod tests {
             })
         );
         assert_eq!(why("a\u{7}b"), Some(Refusal::NoteHasControlCharacters));
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+    use crate::state::Listening;
+
+    #[test]
+    fn a_lost_therapist_holds_the_session_until_they_connect_and_the_therapists_own_pause_stays() {
+        let mut state = AppState::new(
+            "lake.ron",
+            None,
+            Listening::default(),
+            Presentation::Desktop,
+        );
+        let said = state.apply(&Intent::TherapistLink(false), 0);
+        assert_eq!(
+            said,
+            [
+                Lifecycle::TherapistLink { connected: false },
+                Lifecycle::Paused {
+                    reason: PauseReason::Connection
+                }
+            ]
+        );
+        assert_eq!(state.paused_for().to_string(), "connection");
+        // The person's own resume does not go on without the therapist.
+        state.apply(&Intent::Resume(PauseReason::Person), 0);
+        assert_eq!(state.paused_for().to_string(), "connection");
+        // The therapist had paused too: connecting again leaves that pause.
+        state.apply(&Intent::Pause(PauseReason::Therapist), 0);
+        let said = state.apply(&Intent::TherapistLink(true), 0);
+        assert_eq!(
+            said,
+            [
+                Lifecycle::TherapistLink { connected: true },
+                Lifecycle::Resumed {
+                    reason: PauseReason::Connection
+                }
+            ]
+        );
+        assert_eq!(state.paused_for().to_string(), "therapist");
     }
 }

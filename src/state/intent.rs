@@ -21,6 +21,10 @@ pub enum Intent {
     /// Take back the pause for `reason`; the session goes on when no
     /// reason is left. The person's own resume also ends a break they took.
     Resume(PauseReason),
+    /// A remote session's therapist connected (the session goes on if only
+    /// the lost connection held it) or lost the connection (it waits for
+    /// them).
+    TherapistLink(bool),
     /// Go to the scene's safe place, from wherever the person is.
     SafePlace,
     /// Leave the safe place for the scene the person came from.

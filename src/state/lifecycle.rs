@@ -34,6 +34,12 @@ pub enum Lifecycle {
         /// Time into the guided session, microseconds.
         into: Micros,
     },
+    /// The therapist of a remote session is connected, or has lost the
+    /// connection.
+    TherapistLink {
+        /// Connected now.
+        connected: bool,
+    },
     /// The session paused for `reason` (it may already have been paused for
     /// another).
     Paused {

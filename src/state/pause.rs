@@ -1,5 +1,5 @@
 //! Why the session is paused: a set of reasons (the person, the headset's
-//! focus, the therapist, a break), and the rules that add and take them
+//! focus, the therapist, a break, a remote therapist's lost connection), and the rules that add and take them
 //! back. The session runs only when no reason holds. The rules say what
 //! changed in reasons; the one entry point (`apply.rs`) says it
 //! as lifecycle messages.
@@ -16,12 +16,19 @@ pub enum PauseReason {
     Therapist,
     /// The person took a suggested break.
     Break,
+    /// The therapist of a remote session lost the connection.
+    Connection,
 }
 
 impl PauseReason {
     /// Every reason, in the order they are listed.
-    pub(crate) const ALL: [PauseReason; 4] =
-        [Self::Person, Self::Headset, Self::Therapist, Self::Break];
+    pub(crate) const ALL: [PauseReason; 5] = [
+        Self::Person,
+        Self::Headset,
+        Self::Therapist,
+        Self::Break,
+        Self::Connection,
+    ];
 
     /// The reason as a watcher names it.
     pub(crate) fn name(self) -> &'static str {
@@ -30,6 +37,7 @@ impl PauseReason {
             Self::Headset => "headset",
             Self::Therapist => "therapist",
             Self::Break => "break",
+            Self::Connection => "connection",
         }
     }
 

@@ -103,6 +103,9 @@ pub struct Shared {
     /// Counts the remote connections begun: each ends when a newer one
     /// begins.
     remote_generation: watch::Sender<u64>,
+    /// The remote connection opened (true) or was lost (false), in order,
+    /// for the app to take.
+    link_changes: Mutex<Vec<bool>>,
 }
 
 impl Shared {
@@ -155,6 +158,18 @@ impl Shared {
     }
 
     /// A passphrase checked on the page, once.
+    /// The remote connection's changes since last asked, in order.
+    pub(crate) fn take_link_changes(&self) -> Vec<bool> {
+        std::mem::take(&mut *self.link_changes.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn link_changed(&self, connected: bool) {
+        self.link_changes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(connected);
+    }
+
     pub(crate) fn take_unlock(&self) -> Option<crate::journal::store::Passphrase> {
         self.unlock.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
@@ -232,6 +247,7 @@ pub(super) fn start(
         ip: addr.ip(),
         far_voice: std::sync::OnceLock::new(),
         remote_generation: watch::Sender::new(0),
+        link_changes: Mutex::new(Vec::new()),
     });
     let app = router(shared.clone());
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -5,7 +5,10 @@
 //! same JSON and the request's id; the live view and what the app says go
 //! out on it as they do to a watching page.
 //!
-//! One connection at a time: a new offer ends the last.
+//! One connection at a time: a new offer ends the last. When an open
+//! connection is lost, the app is told, and the session waits for the
+//! therapist ([`crate::state::PauseReason::Connection`]) until a new one
+//! opens.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,6 +83,10 @@ async fn bridge(shared: Arc<Shared>, peer: Peer, generation: u64) {
             }
             changed = newer.changed() => {
                 if changed.is_err() || *newer.borrow() != generation {
+                    // Replaced: the session waits until the new one opens.
+                    if open {
+                        shared.link_changed(false);
+                    }
                     break;
                 }
             }
@@ -110,11 +117,19 @@ async fn bridge(shared: Arc<Shared>, peer: Peer, generation: u64) {
                         PeerEvent::Open => {
                             open = true;
                             stale = true;
+                            shared.link_changed(true);
                         }
                         PeerEvent::Text(text) => {
                             tokio::spawn(answer(shared.clone(), peer.sender(), text));
                         }
-                        PeerEvent::Gone(_) => return,
+                        PeerEvent::Gone(_) => {
+                            // A connection that never opened was never
+                            // the session's: nothing is lost.
+                            if open {
+                                shared.link_changed(false);
+                            }
+                            return;
+                        }
                         PeerEvent::Connected | PeerEvent::Voice => {}
                     }
                 }
