@@ -76,6 +76,10 @@ pub struct Cli {
     /// -c 2 FILE out.wav` makes it a WAV), written as it is heard.
     #[arg(long, value_name = "FILE", hide = true)]
     pub(crate) tap_mix: Option<PathBuf>,
+    /// In a remote session, send this 32-bit float WAV, looping in real
+    /// time, as the person's voice instead of the microphone's.
+    #[arg(long, value_name = "FILE.wav", hide = true)]
+    pub(crate) fake_microphone: Option<PathBuf>,
     /// The guided session.
     #[command(flatten)]
     pub(crate) guide: GuideArgs,
@@ -144,6 +148,10 @@ pub struct SoundArgs {
     /// The same sound in both ears.
     #[arg(long)]
     pub(crate) mono: bool,
+    /// You listen through headphones: in a remote session your therapist
+    /// hears you whenever you speak (without, while you hold T).
+    #[arg(long)]
+    pub(crate) headphones: bool,
     /// The breath-like swell: on or off.
     #[arg(long, value_name = "on|off", value_parser = on_off)]
     pub(crate) swell: Option<bool>,
@@ -200,6 +208,7 @@ impl SoundArgs {
             nature_volume: self.nature_volume.or(before.nature_volume),
             pacer_volume: self.pacer_volume.or(before.pacer_volume),
             mono: self.mono || before.mono,
+            headphones: self.headphones || before.headphones,
             swell: self.swell.or(before.swell),
             tone: self.tone.or(before.tone),
             chime: self.chime.or(before.chime),

@@ -53,6 +53,10 @@ pub struct Settings {
     /// Keep a record of the person's own relaxation sessions in the session
     /// record, as exposure sessions always are; default off.
     pub(crate) record_relaxation: bool,
+    /// The person listens through headphones: in a remote session their
+    /// voice goes to the therapist whenever they speak; without, only
+    /// while they hold the talk key (T), so the scene does not echo back.
+    pub(crate) headphones: bool,
 }
 
 impl Default for Settings {
@@ -70,6 +74,7 @@ impl Default for Settings {
             haptics: true,
             break_after_min: 30.0,
             record_relaxation: false,
+            headphones: false,
         }
     }
 }

@@ -1055,12 +1055,12 @@ impl Browser {
         }
     }
 
-    fn client(&self) -> &fantoccini::Client {
+    pub(crate) fn client(&self) -> &fantoccini::Client {
         self.client.as_ref().expect("the browser session is open")
     }
 
     /// Runs one WebDriver command to its answer.
-    fn done<T>(
+    pub(crate) fn done<T>(
         &self,
         what: &str,
         command: impl std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use stillpoint::audio::FarVoiceInput;
 use stillpoint::audio::far_voice::far_voice;
 use stillpoint::audio::spatial::Listener;
-use stillpoint::remote::{Peer, PeerEvent};
+use stillpoint::remote::{Peer, PeerEvent, Voices};
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::channel::ChannelId;
 use str0m::format::Codec;
@@ -134,7 +134,15 @@ impl Therapist {
 /// Connects a therapist to a new peer of the app's, over loopback.
 fn connected(voice: Option<FarVoiceInput>) -> (Therapist, Peer) {
     let (mut therapist, offer) = Therapist::offer();
-    let (answer, peer) = Peer::answer(&offer, "127.0.0.1".parse().unwrap(), voice).unwrap();
+    let (answer, peer) = Peer::answer(
+        &offer,
+        "127.0.0.1".parse().unwrap(),
+        Voices {
+            far: voice,
+            near: None,
+        },
+    )
+    .unwrap();
     therapist.accept(&answer);
     let end = Instant::now() + Duration::from_secs(10);
     while !therapist.open && Instant::now() < end {
@@ -273,6 +281,29 @@ fn wav16(samples: &[f32]) -> Vec<u8> {
     out
 }
 
+/// `samples` as a 32-bit float WAV at 48 kHz, mono (what the app takes as
+/// a fake microphone).
+fn float_wav(samples: &[f32]) -> Vec<u8> {
+    let data = (samples.len() * 4) as u32;
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&3u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&48_000u32.to_le_bytes());
+    out.extend_from_slice(&192_000u32.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&32u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data.to_le_bytes());
+    for s in samples {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    out
+}
+
 /// The loudness of each 10 ms of `mono`.
 fn envelope(mono: &[f32]) -> Vec<f32> {
     mono.chunks_exact(480)
@@ -329,6 +360,13 @@ fn a_therapist_speaks_into_the_scene_and_controls_it_over_the_connection() {
     std::fs::write(&spoken, wav16(&source)).unwrap();
     let tap = home.join("mix.f32");
     let tap_arg = tap.display().to_string();
+    // The client's voice: a 330 Hz hum, as a float WAV.
+    let hum: Vec<f32> = (0..48_000)
+        .map(|i| 0.3 * (std::f32::consts::TAU * 330.0 * i as f32 / 48_000.0).sin())
+        .collect();
+    let client = home.join("client.wav");
+    std::fs::write(&client, float_wav(&hum)).unwrap();
+    let client_arg = client.display().to_string();
     let Launched {
         mut app,
         address,
@@ -342,6 +380,9 @@ fn a_therapist_speaks_into_the_scene_and_controls_it_over_the_connection() {
             "--console",
             "--tap-mix",
             &tap_arg,
+            "--headphones",
+            "--fake-microphone",
+            &client_arg,
             "--quit-after",
             "200",
         ],
@@ -353,6 +394,7 @@ fn a_therapist_speaks_into_the_scene_and_controls_it_over_the_connection() {
             "--use-fake-device-for-media-stream".into(),
             format!("--use-file-for-fake-audio-capture={}", spoken.display()),
             "--allow-loopback-in-peer-connection".into(),
+            "--autoplay-policy=no-user-gesture-required".into(),
         ],
     );
     browser.go(&format!("{address}/"));
@@ -361,6 +403,9 @@ fn a_therapist_speaks_into_the_scene_and_controls_it_over_the_connection() {
     browser.until("the session, paired", |v| {
         v["paused_for"] == serde_json::json!(["therapist"])
     });
+    // The therapist wears headphones: no echo cancelling, which would thin
+    // their voice while the client speaks.
+    browser.click("#voice-headphones");
     browser.click("#voice-call");
     let state = || {
         browser
@@ -425,6 +470,37 @@ fn a_therapist_speaks_into_the_scene_and_controls_it_over_the_connection() {
     assert!(
         compared > 60 && close * 10 >= compared * 8,
         "the phrase's pitches in the mix: {close} of {compared} frames within 6 %"
+    );
+    // The client's voice reaches the therapist's page, at its pitch.
+    let pitch = browser.done(
+        "hear the client's voice",
+        browser.client().execute_async(
+            "const done = arguments[0];
+             if (!voice.remote) return done(-1);
+             const context = new AudioContext();
+             const analyser = context.createAnalyser();
+             analyser.fftSize = 8192;
+             context.createMediaStreamSource(voice.remote).connect(analyser);
+             setTimeout(() => {
+               const db = new Float32Array(analyser.frequencyBinCount);
+               analyser.getFloatFrequencyData(db);
+               let best = 0;
+               for (let i = 1; i < db.length; i++) if (db[i] > db[best]) best = i;
+               done(db[best] < -90 ? 0 : best * context.sampleRate / analyser.fftSize);
+             }, 1500);",
+            Vec::new(),
+        ),
+    );
+    let pitch = pitch.as_f64().unwrap_or(-2.0);
+    assert!(
+        (pitch - 330.0).abs() < 12.0,
+        "the client's 330 Hz voice heard on the therapist's page at {pitch} Hz"
+    );
+    assert!(
+        within(Duration::from_secs(5), || browser.run(
+            "return document.getElementById('client-speaking').hidden"
+        ) == false),
+        "the page never showed the client speaking"
     );
     // The connection goes: the session waits for the therapist, and goes
     // on when they connect again.

@@ -37,7 +37,25 @@ async function post(path, body) {
 
 // The connection that carries the therapist's voice into the scene, and
 // controls and the live view both ways on its data channel.
-const voice = { pc: null, channel: null, mic: null, asked: 0, waiting: new Map(), answered: 0 };
+const voice = { pc: null, channel: null, mic: null, remote: null, meter: null, asked: 0, waiting: new Map(), answered: 0 };
+
+// Shows when the client's voice is coming, from its level.
+function meter(stream) {
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 2048;
+  context.createMediaStreamSource(stream).connect(analyser);
+  const samples = new Float32Array(analyser.fftSize);
+  const look = () => {
+    if (voice.remote !== stream) return context.close();
+    analyser.getFloatTimeDomainData(samples);
+    let sum = 0;
+    for (const s of samples) sum += s * s;
+    $("client-speaking").hidden = Math.sqrt(sum / samples.length) < 0.01;
+    setTimeout(look, 200);
+  };
+  look();
+}
 
 // Sends a control on the data channel and waits for its answer.
 function overChannel(body) {
@@ -320,7 +338,9 @@ function gathered(pc) {
 function hangUp(why) {
   if (voice.pc) voice.pc.close();
   if (voice.mic) voice.mic.getTracks().forEach((t) => t.stop());
-  voice.pc = voice.channel = voice.mic = null;
+  voice.pc = voice.channel = voice.mic = voice.remote = null;
+  $("client-voice").srcObject = null;
+  $("client-speaking").hidden = true;
   for (const done of voice.waiting.values()) done({ status: 503, error: "the connection ended" });
   voice.waiting.clear();
   $("voice-call").hidden = false;
@@ -332,7 +352,10 @@ async function call() {
   voiceState("Asking for the microphone…");
   try {
     voice.mic = await navigator.mediaDevices.getUserMedia({
-      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+      // With headphones nothing of the client's voice reaches the microphone:
+      // the browser's echo cancelling, which would also thin the therapist's
+      // voice while the client speaks, is left off.
+      audio: { echoCancellation: !$("voice-headphones").checked, noiseSuppression: true, autoGainControl: true },
     });
   } catch (e) {
     return hangUp(`No microphone: ${e.message}`);
@@ -340,6 +363,12 @@ async function call() {
   const pc = new RTCPeerConnection();
   voice.pc = pc;
   voice.mic.getAudioTracks().forEach((t) => pc.addTrack(t, voice.mic));
+  pc.ontrack = (event) => {
+    // The client's own voice, when they speak.
+    voice.remote = event.streams[0] || new MediaStream([event.track]);
+    $("client-voice").srcObject = voice.remote;
+    meter(voice.remote);
+  };
   const channel = pc.createDataChannel("console");
   channel.onopen = () => {
     voice.channel = channel;

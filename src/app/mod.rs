@@ -69,6 +69,8 @@ pub struct Launch {
     pub silent: bool,
     /// Write the mix to this file instead of a sound card.
     pub tap_mix: Option<PathBuf>,
+    /// Listen for the person's voice (a remote session), from here.
+    pub near_voice: Option<audio::near_voice::NearSource>,
     /// Show the scene in a headset (a runtime answered the probe), with the
     /// window as its mirror.
     pub headset: Option<HeadsetOptions>,
@@ -244,6 +246,8 @@ pub fn build_app(launch: &Launch) -> Result<App, LaunchError> {
                 settings: mix_settings(&launch.settings, launch.guide.as_ref()),
                 force_silent: launch.silent,
                 tap: launch.tap_mix.clone(),
+                near: launch.near_voice.clone(),
+                headphones: launch.settings.headphones,
             }),
             journal: launch.journal.clone(),
             console,

@@ -20,6 +20,7 @@
 //! side: the ring is made once, with the app.
 
 use super::dsp::{Smoothed, db_to_gain, glide_coeff};
+use super::near_voice::Hush;
 use super::sample_clock::SAMPLE_RATE_HZ;
 use super::spatial::{Emitter, Listener, Spatializer};
 
@@ -46,6 +47,11 @@ const EDGE_S: f32 = 0.005;
 /// The voice's level in the mix: a little under a speaking voice's usual
 /// level from a browser's microphone, so it sits just above the scene.
 const VOICE_TRIM_DB: f32 = -4.0;
+
+/// How far the voice and the scene go down while the person talks over
+/// loudspeakers, dB, and how quickly.
+const HUSH_DB: f32 = -30.0;
+const HUSH_S: f32 = 0.03;
 
 /// Where the voice is by default, in the listener's frame: metres to the
 /// right (negative: left), up and forward.
@@ -93,6 +99,9 @@ pub struct FarVoice {
     place: [f32; 3],
     ears: Spatializer,
     trim: f32,
+    /// The person talking over loudspeakers: the voice is hushed.
+    hush: Hush,
+    hushed: Smoothed,
 }
 
 /// A ring between the network's thread and the mix.
@@ -118,6 +127,8 @@ pub fn far_voice() -> (FarVoiceFeed, FarVoice) {
         place: DEFAULT_PLACE,
         ears: Spatializer::new(),
         trim: db_to_gain(VOICE_TRIM_DB),
+        hush: Hush::default(),
+        hushed: Smoothed::new(1.0, HUSH_S),
     };
     (FarVoiceFeed { ring: producer }, voice)
 }
@@ -126,6 +137,13 @@ impl FarVoice {
     /// Places the voice, in the listener's frame (see [`DEFAULT_PLACE`]).
     pub fn set_place(&mut self, place: [f32; 3]) {
         self.place = place;
+    }
+
+    /// Hushes the voice, and lowers the scene further, while the person
+    /// talks over loudspeakers (their microphone would hear both).
+    pub fn with_hush(mut self, hush: Hush) -> Self {
+        self.hush = hush;
+        self
     }
 
     /// Whether the voice is sounding now.
@@ -195,11 +213,14 @@ impl FarVoice {
             let off = (self.ring.slots() as f64 - self.target as f64) / self.target as f64;
             self.rate = 1.0 + (off * MAX_DRIFT).clamp(-MAX_DRIFT, MAX_DRIFT);
         }
+        let echoes = self.hush.echoes();
+        self.hushed
+            .set_target(if echoes { db_to_gain(HUSH_DB) } else { 1.0 });
         let n = mono.len();
         let mut fading = false;
         for out in mono.iter_mut() {
             let edge = self.edge.next();
-            let s = self.next_sample() * edge * self.trim;
+            let s = self.next_sample() * edge * self.trim * self.hushed.next();
             fading |= edge > 0.0;
             let a = s.abs();
             let k = if a > self.level {
@@ -231,7 +252,8 @@ impl FarVoice {
         for _ in 0..n {
             duck = self.duck.next();
         }
-        duck
+        // The scene goes down with the voice, as smoothly.
+        duck * self.hushed.value()
     }
 }
 
@@ -380,5 +402,38 @@ mod tests {
         let (mut feed, _voice) = far_voice();
         let capacity = (CAPACITY_S * SAMPLE_RATE_HZ as f32) as usize;
         assert_eq!(feed.push(&vec![0.1; capacity + 100]), 100);
+    }
+
+    #[test]
+    fn talking_over_loudspeakers_hushes_the_voice_and_the_scene_smoothly() {
+        let (mut feed, voice) = far_voice();
+        let hush = Hush::default();
+        let mut voice = voice.with_hush(hush.clone());
+        let stream = |feed: &mut FarVoiceFeed, voice: &mut FarVoice, blocks: usize| {
+            let mut out = (Vec::new(), Vec::new());
+            for block in tone(blocks * N, 300.0).chunks(N) {
+                feed.push(block);
+                let (l, _, d) = run(voice, 1);
+                out.0.extend(l);
+                out.1.extend(d);
+            }
+            out
+        };
+        let (open, _) = stream(&mut feed, &mut voice, 300);
+        hush.set_speakers(true);
+        hush.set_talking(true);
+        let (hushed, ducks) = stream(&mut feed, &mut voice, 300);
+        let tail = |x: &[f32]| energy(&x[x.len() - 50 * N..]);
+        let db = 10.0 * (tail(&hushed) / tail(&open)).log10();
+        assert!(db < -25.0, "the voice hushed by {db} dB");
+        assert!(*ducks.last().unwrap() < 0.02, "the scene lowered too");
+        assert!(
+            hushed.windows(2).all(|w| (w[1] - w[0]).abs() < 0.1),
+            "no click"
+        );
+        // With headphones nothing is hushed.
+        hush.set_speakers(false);
+        let (back, _) = stream(&mut feed, &mut voice, 300);
+        assert!((10.0 * (tail(&back) / tail(&open)).log10()).abs() < 1.0);
     }
 }

@@ -192,6 +192,34 @@ pub fn connect(
 #[derive(Resource, Clone)]
 pub struct FarVoiceInput(pub Arc<Mutex<Option<super::far_voice::FarVoiceFeed>>>);
 
+/// The person's voice for a remote session: where it comes from (opened
+/// by a connection while it lasts) and whether they talk now.
+#[derive(Resource, Clone)]
+pub struct NearVoiceLink {
+    /// The microphone, or a file.
+    pub source: super::near_voice::NearSource,
+    /// Whether the person talks, and over loudspeakers.
+    pub hush: super::near_voice::Hush,
+}
+
+/// The key the person holds to talk to a remote session's therapist when
+/// they listen through loudspeakers.
+pub(crate) const TALK_KEY: KeyCode = KeyCode::KeyT;
+
+/// Over loudspeakers, the person is heard while they hold the talk key;
+/// with headphones, always.
+pub(super) fn follow_talk_key(
+    keys: Option<Res<ButtonInput<KeyCode>>>,
+    link: Option<Res<NearVoiceLink>>,
+) {
+    let (Some(keys), Some(link)) = (keys, link) else {
+        return;
+    };
+    if link.hush.speakers() {
+        link.hush.set_talking(keys.pressed(TALK_KEY));
+    }
+}
+
 /// Starts the mix on its own thread: on the sound card, or silently on the
 /// same clock when there is none (said once). If not even the silent
 /// thread can start, that is said once too, and the clocks follow real
@@ -210,7 +238,15 @@ pub(super) fn start_audio(world: &mut World) {
     let (mut link, mixer) = connect(schedule, start.settings, generation);
     let (feed, voice) = super::far_voice::far_voice();
     world.insert_resource(FarVoiceInput(Arc::new(Mutex::new(Some(feed)))));
-    let mixer = mixer.with_far_voice(voice);
+    let hush = super::near_voice::Hush::default();
+    let mixer = mixer.with_far_voice(voice.with_hush(hush.clone()));
+    if let Some(source) = start.near.clone() {
+        // With headphones the person is always heard; over loudspeakers
+        // only while they hold the talk key.
+        hush.set_speakers(!start.headphones);
+        hush.set_talking(start.headphones);
+        world.insert_resource(NearVoiceLink { source, hush });
+    }
     let sound = match output::start(mixer, start.force_silent, start.tap.as_deref()) {
         Ok((output, why_silent)) => {
             // Samples wait in the device's buffer after the mix counts

@@ -21,6 +21,7 @@ mod follow;
 pub mod limiter;
 mod link;
 pub mod loudness;
+pub mod near_voice;
 mod offline;
 pub mod output;
 pub mod pacer_sounds;
@@ -38,8 +39,8 @@ use follow::{
     fade_out_on_exit, follow_flow, follow_guide, follow_head, follow_listening, follow_scene,
     follow_switches, play_events, send_waiting,
 };
-pub use link::{AudioLink, FarVoiceInput, MixClock, connect};
-use link::{start_audio, watch_output};
+pub use link::{AudioLink, FarVoiceInput, MixClock, NearVoiceLink, connect};
+use link::{follow_talk_key, start_audio, watch_output};
 pub(crate) use offline::render_scene_to;
 pub use offline::{scene_sounds, seated_listener, shot_for};
 pub use sample_clock::SAMPLE_RATE_HZ;
@@ -53,6 +54,10 @@ pub(crate) struct AudioStart {
     pub(crate) force_silent: bool,
     /// Write the mix to this file, on the same clock, instead of a device.
     pub(crate) tap: Option<std::path::PathBuf>,
+    /// Listen for the person's voice, for a remote session's therapist.
+    pub(crate) near: Option<near_voice::NearSource>,
+    /// The person wears headphones: their voice is always heard.
+    pub(crate) headphones: bool,
 }
 
 /// Sound, configured: how the mix starts; with no start, there is no mix
@@ -79,6 +84,7 @@ fn plugin(app: &mut App) {
             (
                 (watch_output, clocks::advance).in_set(AppSet::Clock),
                 (follow_flow, follow_listening, follow_guide).in_set(AppSet::Intents),
+                follow_talk_key.in_set(AppSet::Input),
                 (follow_scene, follow_switches, play_events)
                     .chain()
                     .in_set(AppSet::Animate),

@@ -85,6 +85,7 @@ pub(super) fn effective_settings(file: Settings, args: &ComfortArgs) -> Settings
         haptics: args.haptics.unwrap_or(file.haptics),
         break_after_min: args.break_after_min.unwrap_or(file.break_after_min),
         record_relaxation: file.record_relaxation,
+        headphones: args.sound.headphones || file.headphones,
     }
 }
 

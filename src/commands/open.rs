@@ -79,6 +79,14 @@ pub fn window_or_headset(cli: &Cli, file: Settings) -> ExitCode {
     launch.quit_after = cli.quit_after;
     launch.silent = cli.comfort.silent;
     launch.tap_mix = cli.tap_mix.clone();
+    if cli.console {
+        // The person's voice, for a remote connection begun from the
+        // console: the microphone opens only while one is open.
+        launch.near_voice = Some(match &cli.fake_microphone {
+            Some(file) => crate::audio::near_voice::NearSource::File(file.clone()),
+            None => crate::audio::near_voice::NearSource::Microphone,
+        });
+    }
     if !cli.no_journal {
         // A therapist's session (an exposure scene, or the console) is kept
         // only in an encrypted record.
@@ -213,6 +221,7 @@ fn launch(
         settings: settings.clone(),
         silent: false,
         tap_mix: None,
+        near_voice: None,
         headset: None,
         exposure_step,
         journal: None,

@@ -271,6 +271,7 @@ fn show_code(
 fn hand_over_from_the_page(
     console: Res<Console>,
     far_voice: Option<Res<crate::audio::FarVoiceInput>>,
+    near_voice: Option<Res<crate::audio::NearVoiceLink>>,
     mut unlocks: MessageWriter<crate::journal::Unlock>,
     mut plans: MessageWriter<crate::journal::PlanSaved>,
     mut intents: MessageWriter<Intent>,
@@ -280,6 +281,9 @@ fn hand_over_from_the_page(
     }
     if let Some(input) = far_voice {
         console.shared.far_voice.get_or_init(|| input.clone());
+    }
+    if let Some(link) = near_voice {
+        console.shared.near_voice.get_or_init(|| link.clone());
     }
     if let Some(passphrase) = console.shared.take_unlock() {
         unlocks.write(crate::journal::Unlock(passphrase));

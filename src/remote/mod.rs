@@ -13,4 +13,4 @@
 pub mod peer;
 mod voice;
 
-pub use peer::{Peer, PeerError, PeerEvent, PeerSender};
+pub use peer::{Peer, PeerError, PeerEvent, PeerSender, Voices};

@@ -24,12 +24,22 @@ use std::time::{Duration, Instant};
 use str0m::change::SdpOffer;
 use str0m::channel::ChannelId;
 use str0m::format::Codec;
-use str0m::media::MediaData;
+use str0m::media::{Direction, Frequency, MediaData, MediaKind, MediaTime};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcConfig};
 
-use super::voice::VoiceDecoder;
+use super::voice::{VoiceDecoder, VoiceEncoder};
 use crate::audio::FarVoiceInput;
+
+/// The voices a connection carries: the therapist's into the mix, the
+/// person's from their microphone.
+#[derive(Clone, Default)]
+pub struct Voices {
+    /// Where the therapist's voice goes.
+    pub far: Option<FarVoiceInput>,
+    /// Where the person's voice comes from.
+    pub near: Option<crate::audio::NearVoiceLink>,
+}
 
 /// The largest data-channel message taken, bytes: a control or an entry is
 /// a few hundred.
@@ -121,13 +131,9 @@ impl Peer {
     /// Answers the browser's `offer` (its JSON, as
     /// `JSON.stringify(pc.localDescription)` gives it) from a UDP socket on
     /// `ip`, and starts the connection's thread. The therapist's voice goes
-    /// into `voice` when there is one (the mix's input is taken while the
-    /// connection lasts).
-    pub fn answer(
-        offer: &str,
-        ip: IpAddr,
-        voice: Option<FarVoiceInput>,
-    ) -> Result<(String, Peer), PeerError> {
+    /// into the mix and the person's comes from their microphone when
+    /// `voices` has them (each is taken while the connection lasts).
+    pub fn answer(offer: &str, ip: IpAddr, voices: Voices) -> Result<(String, Peer), PeerError> {
         install_crypto();
         let offer: SdpOffer =
             serde_json::from_str(offer).map_err(|e| PeerError::Offer(e.to_string()))?;
@@ -160,7 +166,8 @@ impl Peer {
             stop: stop.clone(),
             channel: None,
             waiting: VecDeque::new(),
-            voice: voice.map(VoiceDecoder::new),
+            voice: voices.far.map(VoiceDecoder::new),
+            near: voices.near.map(VoiceEncoder::new),
             connected: false,
             started: now,
         };
@@ -215,6 +222,7 @@ struct Run {
     /// Taken from the app, not yet taken by the channel.
     waiting: VecDeque<String>,
     voice: Option<VoiceDecoder>,
+    near: Option<VoiceEncoder>,
     connected: bool,
     started: Instant,
 }
@@ -245,6 +253,7 @@ impl Run {
                 ));
             }
             self.take_outgoing()?;
+            self.send_voice()?;
             let deadline = match self.drain()? {
                 Some(deadline) => deadline,
                 None => return Ok("the connection was lost".into()),
@@ -318,6 +327,40 @@ impl Run {
         Ok(())
     }
 
+    /// Sends the person's voice, frame by frame, once connected.
+    fn send_voice(&mut self) -> Result<(), String> {
+        loop {
+            let Some(near) = self.near.as_mut() else {
+                return Ok(());
+            };
+            let Some((packet, time)) = near.next_packet() else {
+                return Ok(());
+            };
+            let Some(mid) = near.mid.filter(|_| self.connected) else {
+                continue;
+            };
+            let Some(writer) = self.rtc.writer(mid) else {
+                continue;
+            };
+            let Some(pt) = writer
+                .payload_params()
+                .find(|p| p.spec().codec == Codec::Opus)
+                .map(|p| p.pt())
+            else {
+                continue;
+            };
+            writer
+                .write(
+                    pt,
+                    Instant::now(),
+                    MediaTime::new(time, Frequency::FORTY_EIGHT_KHZ),
+                    packet,
+                )
+                .map_err(|e| format!("the voice could not be sent: {e}"))?;
+            self.drain()?;
+        }
+    }
+
     /// Does everything str0m asks until it waits; when it next wants the
     /// time, or `None` once the connection is over.
     fn drain(&mut self) -> Result<Option<Instant>, String> {
@@ -364,6 +407,13 @@ impl Run {
             }
             Event::ChannelClose(id) if Some(id) == self.channel => return false,
             Event::MediaData(data) => self.media(&data),
+            Event::MediaAdded(added) if added.kind == MediaKind::Audio => {
+                if let Some(near) = self.near.as_mut()
+                    && matches!(added.direction, Direction::SendRecv | Direction::SendOnly)
+                {
+                    near.mid = Some(added.mid);
+                }
+            }
             _ => {}
         }
         true

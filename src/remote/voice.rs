@@ -1,9 +1,18 @@
-//! The therapist's voice as it comes off the network: Opus packets decoded
-//! in order, with what was lost on the way filled in by Opus's own loss
-//! concealment, into the mix's ring ([`crate::audio::far_voice`]).
+//! The voices on the network: the therapist's as it comes off it (Opus
+//! packets decoded in order, with what was lost on the way filled in by
+//! Opus's own loss concealment, into the mix's ring,
+//! [`crate::audio::far_voice`]), and the person's as it goes out (their
+//! microphone's frames, [`crate::audio::near_voice`], encoded).
+
+use std::sync::mpsc::Receiver;
+use std::time::Instant;
+
+use str0m::media::Mid;
 
 use crate::audio::FarVoiceInput;
+use crate::audio::NearVoiceLink;
 use crate::audio::far_voice::FarVoiceFeed;
+use crate::audio::near_voice::NearVoice;
 
 /// Opus at 48 kHz, the mix's rate: 20 ms is this many samples.
 const FRAME: u64 = 960;
@@ -77,6 +86,69 @@ impl Drop for VoiceDecoder {
         if let (Some(feed), Ok(mut slot)) = (self.feed.take(), self.input.0.lock()) {
             *slot = Some(feed);
         }
+    }
+}
+
+/// The bitrate of the person's voice: plenty for speech in Opus.
+const VOICE_BITS: i32 = 32_000;
+
+/// Encodes one connection's share of the person's voice.
+pub(crate) struct VoiceEncoder {
+    /// The microphone, open while the connection lasts.
+    _capture: Option<NearVoice>,
+    frames: Option<Receiver<Vec<f32>>>,
+    encoder: Option<opus::Encoder>,
+    /// The connection's audio, once the browser's offer has it.
+    pub(crate) mid: Option<Mid>,
+    started: Instant,
+    /// The RTP time of the last frame sent.
+    last: Option<u64>,
+}
+
+impl VoiceEncoder {
+    /// Opens the microphone for as long as the connection lasts; one that
+    /// cannot be opened is said once, and the connection goes on without.
+    pub(crate) fn new(link: NearVoiceLink) -> Self {
+        let (capture, frames) = match crate::audio::near_voice::start(link.source, link.hush) {
+            Ok((capture, frames)) => (Some(capture), Some(frames)),
+            Err(e) => {
+                crate::tell!("stillpoint: the microphone's thread did not start ({e})");
+                (None, None)
+            }
+        };
+        let mut encoder =
+            opus::Encoder::new(48_000, opus::Channels::Mono, opus::Application::Voip).ok();
+        if let Some(e) = encoder.as_mut() {
+            // Some packets are lost on the way: Opus carries a little of
+            // each frame in the next, and the browser fills the rest in.
+            let _ = e.set_bitrate(opus::Bitrate::Bits(VOICE_BITS));
+            let _ = e.set_inband_fec(true);
+            let _ = e.set_packet_loss_perc(5);
+        }
+        Self {
+            _capture: capture,
+            frames,
+            encoder,
+            mid: None,
+            started: Instant::now(),
+            last: None,
+        }
+    }
+
+    /// The next frame waiting, encoded, with its RTP time (on the clock of
+    /// real time since the connection began, so a pause in talking is a
+    /// pause in time too).
+    pub(crate) fn next_packet(&mut self) -> Option<(Vec<u8>, u64)> {
+        let frame = self.frames.as_ref()?.try_recv().ok()?;
+        let encoder = self.encoder.as_mut()?;
+        let packet = encoder.encode_vec_float(&frame, 1500).ok()?;
+        let now = self.started.elapsed().as_micros() as u64 * 48 / 1000;
+        let time = match self.last {
+            Some(last) => now.max(last + FRAME),
+            None => now,
+        };
+        self.last = Some(time);
+        Some((packet, time))
     }
 }
 

@@ -100,6 +100,8 @@ pub struct Shared {
     ip: std::net::IpAddr,
     /// Where the therapist's voice goes into the mix, once the mix runs.
     pub(crate) far_voice: std::sync::OnceLock<crate::audio::FarVoiceInput>,
+    /// Where the person's voice comes from, when the app listens for it.
+    pub(crate) near_voice: std::sync::OnceLock<crate::audio::NearVoiceLink>,
     /// Counts the remote connections begun: each ends when a newer one
     /// begins.
     remote_generation: watch::Sender<u64>,
@@ -246,6 +248,7 @@ pub(super) fn start(
         mirror: Arc::default(),
         ip: addr.ip(),
         far_voice: std::sync::OnceLock::new(),
+        near_voice: std::sync::OnceLock::new(),
         remote_generation: watch::Sender::new(0),
         link_changes: Mutex::new(Vec::new()),
     });
