@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use stillpoint::audio::FarVoiceInput;
 use stillpoint::audio::far_voice::far_voice;
 use stillpoint::audio::spatial::Listener;
-use stillpoint::remote::{Peer, PeerEvent, Voices};
+use stillpoint::remote::{Media, Peer, PeerEvent};
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::channel::ChannelId;
 use str0m::format::Codec;
@@ -137,9 +137,9 @@ fn connected(voice: Option<FarVoiceInput>) -> (Therapist, Peer) {
     let (answer, peer) = Peer::answer(
         &offer,
         "127.0.0.1".parse().unwrap(),
-        Voices {
+        Media {
             far: voice,
-            near: None,
+            ..Media::default()
         },
     )
     .unwrap();
@@ -470,6 +470,75 @@ fn a_therapist_speaks_into_the_scene_and_controls_it_over_the_connection() {
     assert!(
         compared > 60 && close * 10 >= compared * 8,
         "the phrase's pitches in the mix: {close} of {compared} frames within 6 %"
+    );
+    // The client's view: at least 30 frames decoded, 640×360, and they
+    // look like the app's own capture of its window.
+    let frames = || {
+        browser
+            .run(
+                "const v = document.getElementById('client-view');
+                 return v.hidden ? 0 : v.getVideoPlaybackQuality().totalVideoFrames;",
+            )
+            .as_u64()
+            .unwrap_or(0)
+    };
+    assert!(
+        within(Duration::from_secs(30), || frames() >= 30),
+        "the browser decoded {} frames of the client's view",
+        frames()
+    );
+    let size = browser.run(
+        "const v = document.getElementById('client-view'); return [v.videoWidth, v.videoHeight];",
+    );
+    assert_eq!(size, serde_json::json!([640, 360]));
+    let alike = browser.done(
+        "compare the view with the app's capture",
+        browser.client().execute_async(
+            "const done = arguments[0];
+             const grey = (source) => {
+               const c = document.createElement('canvas');
+               c.width = 64; c.height = 36;
+               const g = c.getContext('2d');
+               g.drawImage(source, 0, 0, 64, 36);
+               const d = g.getImageData(0, 0, 64, 36).data;
+               const out = [];
+               for (let i = 0; i < d.length; i += 4) out.push((d[i] + d[i + 1] + d[i + 2]) / 3);
+               return out;
+             };
+             const seen = grey(document.getElementById('client-view'));
+             const img = new Image();
+             img.onload = () => {
+               const app = grey(img);
+               const mean = (x) => x.reduce((a, b) => a + b, 0) / x.length;
+               const ms = mean(seen), ma = mean(app);
+               let num = 0, ss = 0, aa = 0, diff = 0;
+               for (let i = 0; i < seen.length; i++) {
+                 num += (seen[i] - ms) * (app[i] - ma);
+                 ss += (seen[i] - ms) ** 2;
+                 aa += (app[i] - ma) ** 2;
+                 diff += Math.abs(seen[i] - app[i]);
+               }
+               done([num / Math.sqrt(ss * aa), diff / seen.length, Math.sqrt(aa / app.length)]);
+             };
+             img.onerror = () => done([-2, 255]);
+             img.src = '/api/mirror?at=' + Date.now();",
+            Vec::new(),
+        ),
+    );
+    let (correlation, difference, spread) = (
+        alike[0].as_f64().unwrap_or(-3.0),
+        alike[1].as_f64().unwrap_or(255.0),
+        alike[2].as_f64().unwrap_or(0.0),
+    );
+    // A picture with something in it: the lake, its shore and the sky, not
+    // a flat field two blank pictures would match.
+    assert!(spread > 8.0, "the app's capture is nearly flat: {spread}");
+    eprintln!(
+        "the client's view against the app's capture: correlation {correlation:.3}, mean difference {difference:.1} of 255 (its spread {spread:.1})"
+    );
+    assert!(
+        correlation > 0.9 && difference < 12.0,
+        "the view the therapist sees is the app's window: correlation {correlation}, mean difference {difference}"
     );
     // The client's voice reaches the therapist's page, at its pitch.
     let pitch = browser.done(

@@ -285,7 +285,8 @@ function logged(message) {
 
 // The mirror, fetched again about twice a second while the page is seen.
 function refreshMirror() {
-  if (live && live.readyState === WebSocket.OPEN && !document.hidden) {
+  const video = $("client-view");
+  if (live && live.readyState === WebSocket.OPEN && !document.hidden && video.hidden) {
     const img = $("mirror");
     const next = new Image();
     next.onload = () => {
@@ -340,6 +341,8 @@ function hangUp(why) {
   if (voice.mic) voice.mic.getTracks().forEach((t) => t.stop());
   voice.pc = voice.channel = voice.mic = voice.remote = null;
   $("client-voice").srcObject = null;
+  $("client-view").srcObject = null;
+  $("client-view").hidden = true;
   $("client-speaking").hidden = true;
   for (const done of voice.waiting.values()) done({ status: 503, error: "the connection ended" });
   voice.waiting.clear();
@@ -363,9 +366,17 @@ async function call() {
   const pc = new RTCPeerConnection();
   voice.pc = pc;
   voice.mic.getAudioTracks().forEach((t) => pc.addTrack(t, voice.mic));
+  // The client's view, as live video in place of the small mirror.
+  pc.addTransceiver("video", { direction: "recvonly" });
   pc.ontrack = (event) => {
+    if (event.track.kind === "video") {
+      $("client-view").srcObject = new MediaStream([event.track]);
+      $("client-view").hidden = false;
+      $("mirror").hidden = $("mirror-wait").hidden = true;
+      return;
+    }
     // The client's own voice, when they speak.
-    voice.remote = event.streams[0] || new MediaStream([event.track]);
+    voice.remote = new MediaStream([event.track]);
     $("client-voice").srcObject = voice.remote;
     meter(voice.remote);
   };

@@ -1,6 +1,9 @@
 //! The window's mirror for the console: while a page watches, the window is
 //! captured about twice a second and shrunk to a small PNG on a thread of
-//! its own, so the frame only asks for the capture.
+//! its own, so the frame only asks for the capture. While a remote
+//! connection wants the client's view, it is captured up to 15 times a
+//! second and each capture goes to the video encoder too
+//! ([`crate::remote::video`]).
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -14,6 +17,9 @@ use super::Console;
 
 /// How often the mirror is taken while a page watches.
 const EVERY: Duration = Duration::from_millis(500);
+
+/// How often the window is taken while a connection wants the view.
+const VIDEO_EVERY: Duration = Duration::from_millis(1000 / crate::remote::video::FPS as u64);
 
 /// The mirror's width in pixels (its height follows the window's shape).
 const WIDTH: u32 = 320;
@@ -30,6 +36,8 @@ pub(crate) struct Latest {
 #[derive(Resource)]
 pub(super) struct Mirror {
     asked: Option<Instant>,
+    /// When a capture last went to the PNG.
+    shrunk: Option<Instant>,
     waiting: Arc<std::sync::atomic::AtomicBool>,
     to_shrink: SyncSender<Image>,
 }
@@ -44,6 +52,7 @@ impl Mirror {
             .spawn(move || shrink_each(shrink, latest))?;
         Ok(Self {
             asked: None,
+            shrunk: None,
             waiting: Arc::default(),
             to_shrink,
         })
@@ -79,25 +88,53 @@ pub(super) fn capture(
     let Some(mut mirror) = mirror else {
         return;
     };
-    if console.shared.watching() == 0 || windows.is_empty() {
+    let video = console.shared.video.get().filter(|v| v.wanted()).cloned();
+    let watched = console.shared.watching() > 0;
+    if (!watched && video.is_none()) || windows.is_empty() {
         return;
     }
     let now = Instant::now();
-    if mirror.asked.is_some_and(|t| now.duration_since(t) < EVERY)
+    let every = if video.is_some() { VIDEO_EVERY } else { EVERY };
+    if mirror.asked.is_some_and(|t| now.duration_since(t) < every)
         || mirror.waiting.load(std::sync::atomic::Ordering::Acquire)
     {
         return;
     }
     mirror.asked = Some(now);
+    let shrink = watched && mirror.shrunk.is_none_or(|t| now.duration_since(t) >= EVERY);
+    if shrink {
+        mirror.shrunk = Some(now);
+    }
     mirror
         .waiting
         .store(true, std::sync::atomic::Ordering::Release);
     let waiting = mirror.waiting.clone();
     let to_shrink = mirror.to_shrink.clone();
     commands.spawn(Screenshot::primary_window()).observe(
-        move |captured: On<ScreenshotCaptured>| {
+        move |mut captured: On<ScreenshotCaptured>| {
             // A mirror still being shrunk means this one is dropped.
-            let _ = to_shrink.try_send(captured.image.clone());
+            if shrink {
+                let _ = to_shrink.try_send(captured.image.clone());
+            }
+            if let Some(video) = video.as_ref() {
+                let image = &mut captured.image;
+                let bgra = matches!(
+                    image.texture_descriptor.format,
+                    bevy::render::render_resource::TextureFormat::Bgra8Unorm
+                        | bevy::render::render_resource::TextureFormat::Bgra8UnormSrgb
+                );
+                let (width, height) = (image.width(), image.height());
+                // The pixels move to the encoder, not copied; dropped
+                // there when it is still busy with the last.
+                if let Some(rgba) = image.data.take() {
+                    video.offer(crate::remote::video::Picture {
+                        rgba,
+                        width,
+                        height,
+                        bgra,
+                    });
+                }
+            }
             waiting.store(false, std::sync::atomic::Ordering::Release);
         },
     );

@@ -157,6 +157,14 @@ fn plugin(app: &mut App, options: ConsoleOptions) {
     match mirror::Mirror::start(shared.mirror.clone()) {
         Ok(m) => {
             app.insert_resource(m);
+            // The client's view for a remote connection comes from the same
+            // captures.
+            match crate::remote::video::Video::start() {
+                Ok(video) => {
+                    let _ = shared.video.set(video);
+                }
+                Err(e) => crate::tell!("stillpoint: the client's view cannot be sent: {e}"),
+            }
         }
         Err(e) => crate::tell!("stillpoint: the console shows no mirror of the window: {e}"),
     }

@@ -5,12 +5,16 @@
 //! answering the browser's offer; the data channel carries the console's
 //! controls and what the app says, and the therapist's voice is decoded
 //! ([`voice`]) into the mix, where it is placed beside the person
-//! ([`crate::audio::far_voice`]).
+//! ([`crate::audio::far_voice`]); the person's voice goes back, and their
+//! view goes to the therapist as VP8 ([`video`], encoded by [`vp8`] on a
+//! thread of its own).
 //!
 //! Nothing here listens on a network: the app's socket only answers the
 //! browser it was given the offer of.
 
 pub mod peer;
+pub mod video;
 mod voice;
+mod vp8;
 
-pub use peer::{Peer, PeerError, PeerEvent, PeerSender, Voices};
+pub use peer::{Media, Peer, PeerError, PeerEvent, PeerSender};

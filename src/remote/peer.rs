@@ -24,21 +24,25 @@ use std::time::{Duration, Instant};
 use str0m::change::SdpOffer;
 use str0m::channel::ChannelId;
 use str0m::format::Codec;
-use str0m::media::{Direction, Frequency, MediaData, MediaKind, MediaTime};
+use str0m::media::{Direction, Frequency, MediaData, MediaKind, MediaTime, Mid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcConfig};
 
+use super::video::VideoTaken;
 use super::voice::{VoiceDecoder, VoiceEncoder};
 use crate::audio::FarVoiceInput;
 
-/// The voices a connection carries: the therapist's into the mix, the
-/// person's from their microphone.
+/// What a connection carries besides its data channel: the therapist's
+/// voice into the mix, the person's from their microphone, the person's
+/// view.
 #[derive(Clone, Default)]
-pub struct Voices {
+pub struct Media {
     /// Where the therapist's voice goes.
     pub far: Option<FarVoiceInput>,
     /// Where the person's voice comes from.
     pub near: Option<crate::audio::NearVoiceLink>,
+    /// The person's view, encoded.
+    pub video: Option<super::video::Video>,
 }
 
 /// The largest data-channel message taken, bytes: a control or an entry is
@@ -131,9 +135,10 @@ impl Peer {
     /// Answers the browser's `offer` (its JSON, as
     /// `JSON.stringify(pc.localDescription)` gives it) from a UDP socket on
     /// `ip`, and starts the connection's thread. The therapist's voice goes
-    /// into the mix and the person's comes from their microphone when
-    /// `voices` has them (each is taken while the connection lasts).
-    pub fn answer(offer: &str, ip: IpAddr, voices: Voices) -> Result<(String, Peer), PeerError> {
+    /// into the mix, the person's comes from their microphone and their
+    /// view from the window when `media` has them (each is taken while the
+    /// connection lasts).
+    pub fn answer(offer: &str, ip: IpAddr, media: Media) -> Result<(String, Peer), PeerError> {
         install_crypto();
         let offer: SdpOffer =
             serde_json::from_str(offer).map_err(|e| PeerError::Offer(e.to_string()))?;
@@ -145,6 +150,7 @@ impl Peer {
         let mut rtc = RtcConfig::new()
             .clear_codecs()
             .enable_opus(true, false)
+            .enable_vp8(true)
             .build(now);
         let candidate = Candidate::host(local, "udp")
             .map_err(|e| PeerError::Refused(format!("{local} cannot be offered: {e}")))?;
@@ -166,8 +172,10 @@ impl Peer {
             stop: stop.clone(),
             channel: None,
             waiting: VecDeque::new(),
-            voice: voices.far.map(VoiceDecoder::new),
-            near: voices.near.map(VoiceEncoder::new),
+            voice: media.far.map(VoiceDecoder::new),
+            near: media.near.map(VoiceEncoder::new),
+            video: media.video.and_then(|v| v.take()),
+            video_mid: None,
             connected: false,
             started: now,
         };
@@ -223,6 +231,9 @@ struct Run {
     waiting: VecDeque<String>,
     voice: Option<VoiceDecoder>,
     near: Option<VoiceEncoder>,
+    /// The person's view, while this connection has it, and where it goes.
+    video: Option<VideoTaken>,
+    video_mid: Option<Mid>,
     connected: bool,
     started: Instant,
 }
@@ -254,6 +265,7 @@ impl Run {
             }
             self.take_outgoing()?;
             self.send_voice()?;
+            self.send_video()?;
             let deadline = match self.drain()? {
                 Some(deadline) => deadline,
                 None => return Ok("the connection was lost".into()),
@@ -361,6 +373,41 @@ impl Run {
         }
     }
 
+    /// Sends the person's view, frame by frame, once connected.
+    fn send_video(&mut self) -> Result<(), String> {
+        loop {
+            let Some(video) = self.video.as_ref() else {
+                return Ok(());
+            };
+            let Some(frame) = video.next() else {
+                return Ok(());
+            };
+            let Some(mid) = self.video_mid.filter(|_| self.connected) else {
+                continue;
+            };
+            let Some(writer) = self.rtc.writer(mid) else {
+                continue;
+            };
+            let Some(pt) = writer
+                .payload_params()
+                .find(|p| p.spec().codec == Codec::Vp8)
+                .map(|p| p.pt())
+            else {
+                continue;
+            };
+            let time = frame.at.saturating_duration_since(self.started);
+            writer
+                .write(
+                    pt,
+                    frame.at,
+                    MediaTime::from_90khz(time.as_micros() as u64 * 9 / 100),
+                    frame.data,
+                )
+                .map_err(|e| format!("the picture could not be sent: {e}"))?;
+            self.drain()?;
+        }
+    }
+
     /// Does everything str0m asks until it waits; when it next wants the
     /// time, or `None` once the connection is over.
     fn drain(&mut self) -> Result<Option<Instant>, String> {
@@ -407,6 +454,17 @@ impl Run {
             }
             Event::ChannelClose(id) if Some(id) == self.channel => return false,
             Event::MediaData(data) => self.media(&data),
+            Event::MediaAdded(added)
+                if added.kind == MediaKind::Video
+                    && matches!(added.direction, Direction::SendRecv | Direction::SendOnly) =>
+            {
+                self.video_mid = Some(added.mid);
+            }
+            Event::KeyframeRequest(_) => {
+                if let Some(video) = self.video.as_ref() {
+                    video.ask_key_frame();
+                }
+            }
             Event::MediaAdded(added) if added.kind == MediaKind::Audio => {
                 if let Some(near) = self.near.as_mut()
                     && matches!(added.direction, Direction::SendRecv | Direction::SendOnly)

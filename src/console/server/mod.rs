@@ -102,6 +102,8 @@ pub struct Shared {
     pub(crate) far_voice: std::sync::OnceLock<crate::audio::FarVoiceInput>,
     /// Where the person's voice comes from, when the app listens for it.
     pub(crate) near_voice: std::sync::OnceLock<crate::audio::NearVoiceLink>,
+    /// The client's view for a remote connection, once a window shows it.
+    pub(crate) video: std::sync::OnceLock<crate::remote::video::Video>,
     /// Counts the remote connections begun: each ends when a newer one
     /// begins.
     remote_generation: watch::Sender<u64>,
@@ -249,6 +251,7 @@ pub(super) fn start(
         ip: addr.ip(),
         far_voice: std::sync::OnceLock::new(),
         near_voice: std::sync::OnceLock::new(),
+        video: std::sync::OnceLock::new(),
         remote_generation: watch::Sender::new(0),
         link_changes: Mutex::new(Vec::new()),
     });

@@ -21,7 +21,7 @@ use tokio::sync::broadcast;
 
 use super::control::ask;
 use super::{Shared, refuse};
-use crate::remote::{Peer, PeerEvent, PeerSender, Voices};
+use crate::remote::{Media, Peer, PeerEvent, PeerSender};
 
 /// How often the bridge looks at what the connection said.
 const LOOK: Duration = Duration::from_millis(10);
@@ -40,15 +40,16 @@ pub(super) async fn offer(State(shared): State<Arc<Shared>>, body: Bytes) -> Res
         return refuse(StatusCode::BAD_REQUEST, "the offer is not text");
     };
     let ip = shared.ip;
-    let voices = Voices {
+    let media = Media {
         far: shared.far_voice.get().cloned(),
         near: shared.near_voice.get().cloned(),
+        video: shared.video.get().cloned(),
     };
     // The last connection, if any, ends (and gives the voice's way into
     // the mix back) before the new one is answered.
     shared.remote_generation.send_modify(|g| *g += 1);
     let generation = *shared.remote_generation.borrow();
-    let answered = tokio::task::spawn_blocking(move || Peer::answer(&offer, ip, voices)).await;
+    let answered = tokio::task::spawn_blocking(move || Peer::answer(&offer, ip, media)).await;
     let (answer, peer) = match answered {
         Ok(Ok(done)) => done,
         Ok(Err(why)) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, why.to_string()),
