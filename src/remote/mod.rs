@@ -15,6 +15,6 @@
 pub mod peer;
 pub mod video;
 mod voice;
-mod vp8;
+pub mod vp8;
 
 pub use peer::{Media, Peer, PeerError, PeerEvent, PeerSender};
