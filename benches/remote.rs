@@ -21,7 +21,11 @@ fn window(n: u32) -> Picture {
             seed ^= seed << 13;
             seed ^= seed >> 17;
             seed ^= seed << 5;
-            let ripple = if y > h / 2 { (seed % 24) as i32 - 12 } else { 0 };
+            let ripple = if y > h / 2 {
+                (seed % 24) as i32 - 12
+            } else {
+                0
+            };
             let sky = (y * 160 / h) as i32;
             let moving = {
                 let cx = (400 + n * 6) % w;
