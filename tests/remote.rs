@@ -164,6 +164,22 @@ fn the_data_channel_carries_text_both_ways() {
         events.extend(peer.next_event(Duration::from_millis(50)));
     }
     assert_eq!(events[..2], [PeerEvent::Connected, PeerEvent::Open]);
+    // Anyone who learns the port can send it anything: junk, something that
+    // looks like STUN, like DTLS, like RTP. It is dropped, and the
+    // connection goes on.
+    let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut junk: Vec<Vec<u8>> = vec![
+        vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42],
+        vec![0x16, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 1, 2],
+        vec![0x80, 0x6f, 0, 1, 0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 9],
+        vec![0xff; 1500],
+        vec![],
+    ];
+    junk.extend((0..200u32).map(|i| (0..(i % 97)).map(|k| (k * 31 + i) as u8).collect()));
+    for datagram in &junk {
+        stranger.send_to(datagram, peer.local).unwrap();
+    }
+    therapist.pump(Duration::from_millis(200));
     therapist.send_text(r#"{"control":"pause"}"#);
     assert!(peer.send("the session is paused".into()));
     let end = Instant::now() + Duration::from_secs(5);
@@ -258,48 +274,30 @@ fn phrase() -> Vec<f32> {
     out
 }
 
-/// `samples` as a 16-bit WAV at 48 kHz, mono (what Chromium takes as a
-/// fake microphone).
-fn wav16(samples: &[f32]) -> Vec<u8> {
-    let data = (samples.len() * 2) as u32;
+/// `samples` as a mono WAV at 48 kHz: 16-bit (what Chromium takes as a
+/// fake microphone), or 32-bit float (what the app takes as one).
+fn wav(samples: &[f32], float: bool) -> Vec<u8> {
+    let (tag, bytes): (u16, u16) = if float { (3, 4) } else { (1, 2) };
+    let data = samples.len() as u32 * u32::from(bytes);
     let mut out = Vec::new();
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&(36 + data).to_le_bytes());
     out.extend_from_slice(b"WAVEfmt ");
     out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&tag.to_le_bytes());
     out.extend_from_slice(&1u16.to_le_bytes());
     out.extend_from_slice(&48_000u32.to_le_bytes());
-    out.extend_from_slice(&96_000u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(&(48_000 * u32::from(bytes)).to_le_bytes());
+    out.extend_from_slice(&bytes.to_le_bytes());
+    out.extend_from_slice(&(bytes * 8).to_le_bytes());
     out.extend_from_slice(b"data");
     out.extend_from_slice(&data.to_le_bytes());
     for s in samples {
-        out.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes());
-    }
-    out
-}
-
-/// `samples` as a 32-bit float WAV at 48 kHz, mono (what the app takes as
-/// a fake microphone).
-fn float_wav(samples: &[f32]) -> Vec<u8> {
-    let data = (samples.len() * 4) as u32;
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&3u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&48_000u32.to_le_bytes());
-    out.extend_from_slice(&192_000u32.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&32u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data.to_le_bytes());
-    for s in samples {
-        out.extend_from_slice(&s.to_le_bytes());
+        if float {
+            out.extend_from_slice(&s.to_le_bytes());
+        } else {
+            out.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes());
+        }
     }
     out
 }
@@ -357,7 +355,7 @@ fn a_therapist_speaks_into_the_scene_and_controls_it_over_the_connection() {
     let home = crate::common::scratch("remote-browser");
     let source = phrase();
     let spoken = home.join("phrase.wav");
-    std::fs::write(&spoken, wav16(&source)).unwrap();
+    std::fs::write(&spoken, wav(&source, false)).unwrap();
     let tap = home.join("mix.f32");
     let tap_arg = tap.display().to_string();
     // The client's voice: a 330 Hz hum, as a float WAV.
@@ -365,7 +363,7 @@ fn a_therapist_speaks_into_the_scene_and_controls_it_over_the_connection() {
         .map(|i| 0.3 * (std::f32::consts::TAU * 330.0 * i as f32 / 48_000.0).sin())
         .collect();
     let client = home.join("client.wav");
-    std::fs::write(&client, float_wav(&hum)).unwrap();
+    std::fs::write(&client, wav(&hum, true)).unwrap();
     let client_arg = client.display().to_string();
     let Launched {
         mut app,

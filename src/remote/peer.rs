@@ -285,7 +285,10 @@ impl Run {
                         // Not STUN, DTLS or SRTP: ignored.
                         continue;
                     };
-                    self.input(Input::Receive(
+                    // A packet str0m cannot take (malformed, or not for
+                    // this connection) is dropped: anyone who knows the
+                    // port can send one, and it must not end the session.
+                    let _ = self.rtc.handle_input(Input::Receive(
                         Instant::now(),
                         Receive {
                             proto: Protocol::Udp,
@@ -293,7 +296,7 @@ impl Run {
                             destination: self.local,
                             contents,
                         },
-                    ))?;
+                    ));
                 }
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                     self.input(Input::Timeout(Instant::now()))?;
@@ -348,28 +351,10 @@ impl Run {
             let Some((packet, time)) = near.next_packet() else {
                 return Ok(());
             };
-            let Some(mid) = near.mid.filter(|_| self.connected) else {
-                continue;
-            };
-            let Some(writer) = self.rtc.writer(mid) else {
-                continue;
-            };
-            let Some(pt) = writer
-                .payload_params()
-                .find(|p| p.spec().codec == Codec::Opus)
-                .map(|p| p.pt())
-            else {
-                continue;
-            };
-            writer
-                .write(
-                    pt,
-                    Instant::now(),
-                    MediaTime::new(time, Frequency::FORTY_EIGHT_KHZ),
-                    packet,
-                )
-                .map_err(|e| format!("the voice could not be sent: {e}"))?;
-            self.drain()?;
+            if let Some(mid) = near.mid.filter(|_| self.connected) {
+                let time = MediaTime::new(time, Frequency::FORTY_EIGHT_KHZ);
+                self.write_media(mid, Codec::Opus, Instant::now(), time, packet)?;
+            }
         }
     }
 
@@ -382,30 +367,39 @@ impl Run {
             let Some(frame) = video.next() else {
                 return Ok(());
             };
-            let Some(mid) = self.video_mid.filter(|_| self.connected) else {
-                continue;
-            };
-            let Some(writer) = self.rtc.writer(mid) else {
-                continue;
-            };
-            let Some(pt) = writer
-                .payload_params()
-                .find(|p| p.spec().codec == Codec::Vp8)
-                .map(|p| p.pt())
-            else {
-                continue;
-            };
-            let time = frame.at.saturating_duration_since(self.started);
-            writer
-                .write(
-                    pt,
-                    frame.at,
-                    MediaTime::from_90khz(time.as_micros() as u64 * 9 / 100),
-                    frame.data,
-                )
-                .map_err(|e| format!("the picture could not be sent: {e}"))?;
-            self.drain()?;
+            if let Some(mid) = self.video_mid.filter(|_| self.connected) {
+                let since = frame.at.saturating_duration_since(self.started);
+                let time = MediaTime::from_90khz(since.as_micros() as u64 * 9 / 100);
+                self.write_media(mid, Codec::Vp8, frame.at, time, frame.data)?;
+            }
         }
+    }
+
+    /// Writes one encoded frame on `mid` in `codec`; nothing when the
+    /// connection's media has no such codec.
+    fn write_media(
+        &mut self,
+        mid: Mid,
+        codec: Codec,
+        taken: Instant,
+        time: MediaTime,
+        data: Vec<u8>,
+    ) -> Result<(), String> {
+        let Some(writer) = self.rtc.writer(mid) else {
+            return Ok(());
+        };
+        let Some(pt) = writer
+            .payload_params()
+            .find(|p| p.spec().codec == codec)
+            .map(|p| p.pt())
+        else {
+            return Ok(());
+        };
+        writer
+            .write(pt, taken, time, data)
+            .map_err(|e| format!("{codec:?} could not be sent: {e}"))?;
+        // str0m wants what a write makes sent before the next.
+        self.drain().map(|_| ())
     }
 
     /// Does everything str0m asks until it waits; when it next wants the
