@@ -428,7 +428,10 @@ fn a_therapist_speaks_into_the_scene_and_controls_it_over_the_connection() {
     browser.until("the session started", |v| {
         v["paused_for"] == serde_json::json!([])
     });
-    // Four seconds of the phrase, looping, into the scene.
+    // Four seconds of the phrase, looping, into the scene, once the voice's
+    // wait has settled to this machine (a loaded one runs it dry at first,
+    // and the wait grows).
+    std::thread::sleep(Duration::from_secs(3));
     let from = std::fs::metadata(&tap).unwrap().len() as usize;
     std::thread::sleep(Duration::from_secs(5));
     let bytes = std::fs::read(&tap).unwrap();

@@ -8,7 +8,9 @@
 //! ring a little faster or slower, by at most half a percent (a pitch change
 //! no one hears), to keep about [`TARGET_S`] in it: enough to ride out
 //! packets that come unevenly, little enough to keep the voice close to the
-//! mouth. When the ring runs dry (the therapist stopped sending, the
+//! mouth; each time it runs dry mid-word the wait grows by 20 ms (to at
+//! most 200 ms), and it comes back by 10 ms after each 10 s without. When
+//! the ring runs dry (the therapist stopped sending, the
 //! connection went) the voice fades out in a few milliseconds and waits
 //! until the ring holds [`TARGET_S`] again.
 //!
@@ -26,6 +28,13 @@ use super::spatial::{Emitter, Listener, Spatializer};
 
 /// How much voice the mix keeps waiting, seconds.
 pub const TARGET_S: f32 = 0.06;
+/// The least and most the mix keeps waiting, samples: the target grows by
+/// [`GROW`] each time the voice runs dry mid-word, and comes back by half
+/// that after [`SETTLE`] samples without.
+const LEAST_WAITING: usize = (TARGET_S * SAMPLE_RATE_HZ as f32) as usize;
+const MOST_WAITING: usize = SAMPLE_RATE_HZ as usize / 5;
+const GROW: usize = SAMPLE_RATE_HZ as usize / 50;
+const SETTLE: usize = SAMPLE_RATE_HZ as usize * 10;
 /// The most the ring holds, seconds: a voice pushed while the mix is held
 /// up beyond this is dropped at the network's end.
 const CAPACITY_S: f32 = 0.5;
@@ -82,6 +91,8 @@ impl FarVoiceFeed {
 pub struct FarVoice {
     ring: rtrb::Consumer<f32>,
     target: usize,
+    /// Samples played since the ring last ran dry mid-voice.
+    steady: usize,
     playing: bool,
     /// The two samples the reading position lies between, and where.
     before: f32,
@@ -111,6 +122,7 @@ pub fn far_voice() -> (FarVoiceFeed, FarVoice) {
     let voice = FarVoice {
         ring: consumer,
         target: (TARGET_S * SAMPLE_RATE_HZ as f32) as usize,
+        steady: 0,
         playing: false,
         before: 0.0,
         after: 0.0,
@@ -162,6 +174,12 @@ impl FarVoice {
             return 0.0;
         }
         let s = self.before + (self.after - self.before) * self.phase as f32;
+        self.steady += 1;
+        if self.steady >= SETTLE {
+            // Long steady: come back towards the least wait.
+            self.steady = 0;
+            self.target = (self.target - GROW / 2).max(LEAST_WAITING);
+        }
         self.phase += self.rate;
         while self.phase >= 1.0 {
             self.phase -= 1.0;
@@ -169,9 +187,16 @@ impl FarVoice {
             match self.ring.pop() {
                 Ok(next) => self.after = next,
                 Err(_) => {
-                    // Dry: fade out on the last sample, then wait to fill.
+                    // Dry: fade out on the last sample, then wait to fill,
+                    // a little more from now on if it ran dry mid-voice
+                    // (the network or this machine is less even than the
+                    // target allowed for).
                     self.playing = false;
                     self.edge.set_target(0.0);
+                    if self.level > SPEAKING {
+                        self.target = (self.target + GROW).min(MOST_WAITING);
+                    }
+                    self.steady = 0;
                     break;
                 }
             }
@@ -435,5 +460,25 @@ mod tests {
         hush.set_speakers(false);
         let (back, _) = stream(&mut feed, &mut voice, 300);
         assert!((10.0 * (tail(&back) / tail(&open)).log10()).abs() < 1.0);
+    }
+
+    #[test]
+    fn a_voice_that_runs_dry_mid_word_waits_longer_and_comes_back_when_steady() {
+        let (mut feed, mut voice) = far_voice();
+        let least = LEAST_WAITING;
+        // Packets come in bursts with gaps longer than the wait: dry.
+        for _ in 0..4 {
+            feed.push(&tone(least + 10 * N, 300.0));
+            run(&mut voice, (least + 10 * N) / N + 40);
+        }
+        assert!(voice.target > least, "the wait grew: {}", voice.target);
+        assert!(voice.target <= MOST_WAITING);
+        let grown = voice.target;
+        // Then steady for longer than SETTLE: it comes back.
+        for block in tone(SETTLE + 200 * N, 300.0).chunks(N) {
+            feed.push(block);
+            run(&mut voice, 1);
+        }
+        assert!(voice.target < grown, "{} after steady", voice.target);
     }
 }
