@@ -240,10 +240,7 @@ struct Run {
 
 impl Run {
     fn run(mut self) {
-        let why = match self.serve() {
-            Ok(why) => why,
-            Err(why) => why,
-        };
+        let why = self.serve().unwrap_or_else(|why| why);
         // The app may have gone already; then no one is told.
         let _ = self.said.send(PeerEvent::Gone(why));
     }

@@ -218,9 +218,10 @@ pub fn to_i420(picture: &Picture, out: &mut [u8]) {
         ((sh as f64 / scale) as usize).min(h),
     );
     let (x0, y0) = (((w - fw) / 2) & !1, ((h - fh) / 2) & !1);
-    let mut rgb_row = vec![[0f32; 3]; fw];
-    let mut rows: Vec<Vec<[f32; 3]>> = Vec::with_capacity(2);
+    // The two rows of a chroma row: an even row and the odd one under it.
+    let mut pair = [vec![[0f32; 3]; fw], vec![[0f32; 3]; fw]];
     for y in 0..fh {
+        let rgb_row = &mut pair[y % 2];
         let from = y * sh / fh;
         let to = ((y + 1) * sh / fh).max(from + 1);
         for (x, px) in rgb_row.iter_mut().enumerate() {
@@ -243,13 +244,13 @@ pub fn to_i420(picture: &Picture, out: &mut [u8]) {
             let luma = 16.0 + 0.257 * r + 0.504 * g + 0.098 * b;
             y_plane[(y0 + y) * w + x0 + x] = luma.round().clamp(0.0, 255.0) as u8;
         }
-        rows.push(rgb_row.clone());
-        if rows.len() == 2 || y + 1 == fh {
+        if y % 2 == 1 || y + 1 == fh {
+            let rows = &pair[..=y % 2];
             let cy = (y0 + y) / 2;
             for cx in 0..fw.div_ceil(2) {
                 let mut sum = [0f32; 3];
                 let mut n = 0.0;
-                for row in &rows {
+                for row in rows {
                     for px in row.iter().skip(cx * 2).take(2) {
                         for c in 0..3 {
                             sum[c] += px[c];
@@ -264,7 +265,6 @@ pub fn to_i420(picture: &Picture, out: &mut [u8]) {
                 u_plane[at] = u.round().clamp(0.0, 255.0) as u8;
                 v_plane[at] = v.round().clamp(0.0, 255.0) as u8;
             }
-            rows.clear();
         }
     }
 }
